@@ -1,6 +1,8 @@
 module github.com/tally-inventory/tally
 
-go 1.26
+go 1.26.0
+
+require go.bug.st/serial v1.8.0
 
 require (
 	github.com/boombuler/barcode v1.1.0 // indirect
@@ -12,7 +14,6 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.53 // indirect
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/exporter-toolkit v0.20.0 // indirect
-	go.bug.st/serial v1.8.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	periph.io/x/conn/v3 v3.7.3 // indirect

@@ -1,0 +1,1022 @@
+package catalog
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MARC 21 import: ISO 2709 binary and MARCXML, holdings in Koha 952 or
+// standard / Follett Destiny / Polaris 852 fields.
+//
+// The parser is hand-written rather than a MARC library so that every error
+// can name the record number and byte offset, and so that a damaged record
+// does not cost the records after it: ISO 2709 frames records by the length
+// in their leader, and as long as that length lands on a record terminator
+// the next record is still found.
+
+const (
+	marcFT        = 0x1E // field terminator
+	marcRT        = 0x1D // record terminator
+	marcSF        = 0x1F // subfield delimiter
+	marcLeaderLen = 24
+	marcMinRecord = marcLeaderLen + 2 // leader, directory terminator, record terminator
+	marcXMLNS     = "http://www.loc.gov/MARC21/slim"
+)
+
+// ParseMARC reads ISO 2709 binary MARC (one or many records) or MARCXML (a
+// <collection>, a single <record>, or records inside any wrapper such as an
+// OAI-PMH response; namespace http://www.loc.gov/MARC21/slim or none). The
+// format is detected from the first byte after an optional UTF-8 BOM and
+// white space: a digit starts ISO 2709, '<' starts XML.
+//
+// It returns one Record per item holding: each 952 (Koha), or each 852 when
+// the record has no 952. Records without holdings yield nothing. Every
+// holding of one MARC record shares its Line and Raw; write each Raw once
+// per Line when making a rejects file.
+//
+// Binary: Record.Line is the 1-based record number, RowError.Offset the
+// record's byte offset in the file, and Raw the record's bytes. MARCXML:
+// Line is the line of the <record> start tag (of the <datafield> for an
+// error in one holding), Offset is -1, and Raw is the record's XML text.
+//
+// Status precedence when a 952 sets several flags (the same as the CSV
+// importer's Koha columns): withdrawn ($0) > lost ($1; 4 = missing) >
+// checked out ($q due date) > damaged ($4) > not for loan ($7) > available.
+// DueDate is kept only when the resulting status is checked out.
+//
+// Text: leader/09 'a' means UTF-8 and is validated. Anything else means
+// MARC-8: ASCII passes through, ANSEL (Extended Latin: diacritics and
+// special letters) is converted to UTF-8, and other MARC-8 character sets
+// (escape sequences to Greek, Cyrillic, CJK, …) are reported as errors
+// asking for a UTF-8 export. A field labelled MARC-8 whose bytes are valid
+// multi-byte UTF-8 is taken as UTF-8: exporters that forget to set leader/09
+// are common, and ANSEL text is practically never valid UTF-8.
+//
+// The error result is non-nil only when the file cannot be read at all (an
+// I/O error, an empty file, not MARC, the first record unreadable, no
+// holdings in any record); it is then a RowError when it has a location.
+func ParseMARC(r io.Reader, file string) ([]Record, []RowError, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: read: %w", file, err)
+	}
+	p := &marcParser{file: file, s: string(data)}
+	start := 0
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		start = 3
+	} else if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+		return nil, nil, fmt.Errorf("%s: file is UTF-16 (it starts with a UTF-16 byte order mark); save or export it as UTF-8", file)
+	}
+	first := start
+	for first < len(data) && marcIsSpace(data[first]) {
+		first++
+	}
+	switch {
+	case first == len(data):
+		return nil, nil, fmt.Errorf("%s: file is empty: export the catalog as MARC 21 (.mrc) or MARCXML (.xml)", file)
+	case data[first] >= '0' && data[first] <= '9':
+		p.parseBinary(first)
+	case data[first] == '<':
+		p.parseXML(start)
+	default:
+		return nil, nil, RowError{File: file, Offset: int64(first), Msg: fmt.Sprintf(
+			"byte 0x%02X is neither the start of ISO 2709 MARC (a 5-digit record length) nor of MARCXML ('<'); export the catalog as MARC 21 or MARCXML", data[first])}
+	}
+	if p.fatal != nil {
+		return nil, nil, *p.fatal
+	}
+	if p.nrec > 0 && p.nhold == 0 && len(p.errs) == 0 {
+		return nil, nil, fmt.Errorf("%s: %d MARC records but no item holdings (952 or 852) in any of them; export the catalog with its items (Koha: Tools > Export data, leave \"Don't export items\" unchecked)", file, p.nrec)
+	}
+	return p.recs, p.errs, nil
+}
+
+type marcParser struct {
+	file   string
+	s      string // the whole input; Raw values are slices of it
+	recs   []Record
+	errs   []RowError
+	fatal  *RowError
+	nrec   int // MARC records found
+	nhold  int // holdings found, good or bad
+	framed int // binary records framed so far
+}
+
+// marcRecord is the part of one MARC record the importer uses.
+type marcRecord struct {
+	line   int    // record number (binary) or line of <record> (XML)
+	off    int    // byte offset (binary); -1 for XML
+	raw    string // slice of the input
+	marc8  bool   // binary with leader/09 other than 'a'
+	fields []marcField
+}
+
+type marcField struct {
+	tag  string
+	pos  int // absolute byte offset (binary) or line (XML)
+	subs []marcSubfield
+}
+
+type marcSubfield struct {
+	code  byte
+	value string
+	pos   int // absolute byte offset of the value (binary) or line (XML)
+}
+
+// marcWanted reports whether the importer reads the field with this tag.
+func marcWanted(tag string) bool {
+	switch tag {
+	case "245", "100", "110", "111", "952", "852":
+		return true
+	}
+	return false
+}
+
+func marcIsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// marcIsPad reports bytes tolerated between and after binary records: line
+// breaks some tools add after each record, DOS end-of-file, NUL padding.
+func marcIsPad(c byte) bool { return marcIsSpace(c) || c == 0x1A || c == 0 }
+
+func marcDigits(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// marcShow prints a tag plainly, or quoted when it holds odd bytes.
+func marcShow(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7F {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return s
+}
+
+// --- ISO 2709 -----------------------------------------------------------
+
+func (p *marcParser) parseBinary(off int) {
+	s := p.s
+	for recno := 1; ; recno++ {
+		for off < len(s) && marcIsPad(s[off]) {
+			off++
+		}
+		if off >= len(s) {
+			return
+		}
+		p.nrec++
+		n, trusted, msg := marcFrame(s, off)
+		if msg != "" && !trusted {
+			p.stop(recno, off, msg)
+			return
+		}
+		p.framed++
+		if msg != "" {
+			p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: msg})
+		} else {
+			p.binaryRecord(recno, off, s[off:off+n])
+		}
+		off += n
+	}
+}
+
+// stop records an error after which no further record can be found. When
+// not even the first record could be framed the file is unreadable.
+func (p *marcParser) stop(recno, off int, msg string) {
+	e := RowError{File: p.file, Line: recno, Offset: int64(off), Msg: msg}
+	if p.framed == 0 {
+		p.fatal = &e
+		return
+	}
+	p.errs = append(p.errs, e)
+}
+
+// marcFrame finds the extent of the record at off from its leader length.
+// trusted says whether the next record can be found at off+n even though
+// msg reports a problem.
+func marcFrame(s string, off int) (n int, trusted bool, msg string) {
+	left := len(s) - off
+	if left < 5 {
+		return 0, false, fmt.Sprintf("file ends with %d stray bytes %q after the last record; the file is truncated or padded — export it again", left, s[off:])
+	}
+	n, ok := marcDigits(s[off : off+5])
+	if !ok {
+		return 0, false, fmt.Sprintf("leader/00-04 record length %q is not 5 digits, so this record and the ones after it cannot be found; the file is damaged or not MARC 21 — export it again", s[off:off+5])
+	}
+	if n < marcMinRecord {
+		return 0, false, fmt.Sprintf("record length %d is shorter than the smallest possible record (%d bytes), so the records after it cannot be found; the file is damaged — export it again", n, marcMinRecord)
+	}
+	if n > left {
+		return 0, false, fmt.Sprintf("record length %d runs past the end of the file (%d bytes left); the file is truncated — export it again", n, left)
+	}
+	if s[off+n-1] == marcRT {
+		return n, true, ""
+	}
+	end := off + n - 1
+	if marcRecordAt(s, off+n) {
+		return n, true, fmt.Sprintf("no record terminator (0x1D) at byte %d where the record length %d says the record ends (found 0x%02X); the record is damaged — export it again", end, n, s[end])
+	}
+	msg = fmt.Sprintf("record length %d says the record ends at byte %d, but there is no record terminator (0x1D) there", n, end)
+	if i := strings.IndexByte(s[off:], marcRT); i >= 0 {
+		return 0, false, msg + fmt.Sprintf("; the next one is at byte %d, which makes the record %d bytes long. The exporter miscounted (often characters instead of bytes in UTF-8 text) and the records after it cannot be found — export again with a tool that writes correct lengths, or as MARCXML", off+i, i+1)
+	}
+	return 0, false, msg + " nor anywhere after it; the file is truncated or not MARC 21 — export it again"
+}
+
+// marcRecordAt reports whether a well-framed record (or the end of the
+// file) follows at off: evidence that the previous record's length was right.
+func marcRecordAt(s string, off int) bool {
+	for off < len(s) && marcIsPad(s[off]) {
+		off++
+	}
+	if off == len(s) {
+		return true
+	}
+	if len(s)-off < marcMinRecord {
+		return false
+	}
+	n, ok := marcDigits(s[off : off+5])
+	return ok && n >= marcMinRecord && n <= len(s)-off && s[off+n-1] == marcRT
+}
+
+// binaryRecord checks the leader and directory of one framed record and
+// collects the fields the importer uses.
+func (p *marcParser) binaryRecord(recno, off int, rec string) {
+	fail := func(format string, args ...any) {
+		p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: fmt.Sprintf(format, args...) + "; the record is damaged — fix it in the library system or export it again"})
+	}
+	leader := rec[:marcLeaderLen]
+	base, ok := marcDigits(leader[12:17])
+	if !ok {
+		fail("leader/12-16 base address of data %q is not 5 digits", leader[12:17])
+		return
+	}
+	dirEnd := strings.IndexByte(rec[marcLeaderLen:], marcFT)
+	if dirEnd < 0 {
+		fail("the directory has no field terminator (0x1E)")
+		return
+	}
+	dirEnd += marcLeaderLen
+	if base != dirEnd+1 {
+		fail("leader/12-16 base address of data is %05d, but the directory ends at byte %d, so it should be %05d", base, off+dirEnd, dirEnd+1)
+		return
+	}
+	if (dirEnd-marcLeaderLen)%12 != 0 {
+		fail("the directory (bytes %d-%d) is %d bytes long, not a multiple of 12", off+marcLeaderLen, off+dirEnd-1, dirEnd-marcLeaderLen)
+		return
+	}
+	r := marcRecord{line: recno, off: off, raw: rec, marc8: leader[9] != 'a'}
+	for e := 0; e < (dirEnd-marcLeaderLen)/12; e++ {
+		ep := marcLeaderLen + 12*e
+		ent := rec[ep : ep+12]
+		tag := ent[:3]
+		flen, ok1 := marcDigits(ent[3:7])
+		start, ok2 := marcDigits(ent[7:12])
+		if !ok1 || !ok2 {
+			fail("directory entry %d (tag %s) at byte %d: field length %q or start %q is not digits", e+1, marcShow(tag), off+ep, ent[3:7], ent[7:12])
+			return
+		}
+		fs, fe := base+start, base+start+flen
+		if flen == 0 || fe > len(rec)-1 {
+			fail("directory entry %d (tag %s) at byte %d is out of range: its field (bytes %d-%d) runs past the end of the record data at byte %d", e+1, marcShow(tag), off+ep, off+fs, off+fe-1, off+len(rec)-2)
+			return
+		}
+		if rec[fe-1] != marcFT {
+			fail("field %s (bytes %d-%d) does not end with a field terminator (0x1E): byte %d is 0x%02X", marcShow(tag), off+fs, off+fe-1, off+fe-1, rec[fe-1])
+			return
+		}
+		if marcWanted(tag) {
+			r.fields = append(r.fields, marcField{tag: tag, pos: off + fs, subs: marcSubfields(rec[fs:fe-1], off+fs)})
+		}
+	}
+	p.record(&r)
+}
+
+// marcSubfields splits a data field (indicators, then 0x1F-delimited
+// subfields) whose first byte is at absolute offset pos.
+func marcSubfields(data string, pos int) []marcSubfield {
+	i := strings.IndexByte(data, marcSF)
+	if i < 0 {
+		return nil
+	}
+	subs := make([]marcSubfield, 0, strings.Count(data[i:], "\x1f"))
+	for i < len(data) {
+		end := len(data)
+		if j := strings.IndexByte(data[i+1:], marcSF); j >= 0 {
+			end = i + 1 + j
+		}
+		if chunk := data[i+1 : end]; chunk != "" {
+			subs = append(subs, marcSubfield{code: chunk[0], value: chunk[1:], pos: pos + i + 2})
+		}
+		i = end
+	}
+	return subs
+}
+
+// --- MARCXML --------------------------------------------------------------
+
+func (p *marcParser) parseXML(start int) {
+	if enc, i, j := marcXMLEncoding(p.s[start:]); marcIsLatin1(enc) {
+		// Convert up front rather than through CharsetReader so that decoder
+		// offsets stay offsets into p.s, from which Raw is sliced.
+		i, j = start+i, start+j
+		p.s = p.s[start:i] + "UTF-8" + marcLatin1ToUTF8(p.s[j:])
+		start = 0
+	}
+	d := xml.NewDecoder(strings.NewReader(p.s[start:]))
+	d.CharsetReader = marcCharsetReader
+	for {
+		line, _ := d.InputPos()
+		at := int(d.InputOffset())
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			p.xmlError(d, err)
+			return
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok || se.Name.Local != "record" || !marcIsXMLNS(se.Name.Space) {
+			continue // descend into <collection> and any wrapper
+		}
+		p.nrec++
+		r, err := p.xmlRecord(d, line)
+		if err != nil {
+			p.xmlError(d, err)
+			return
+		}
+		r.raw = p.s[start+at : start+int(d.InputOffset())]
+		p.record(r)
+	}
+	if p.nrec == 0 && p.fatal == nil {
+		e := RowError{File: p.file, Line: 1, Offset: -1, Msg: "no MARC <record> elements (namespace " + marcXMLNS + " or none) in this XML; export the catalog as MARCXML or MARC 21"}
+		p.fatal = &e
+	}
+}
+
+// marcIsXMLNS accepts the MARC 21 slim namespace, none, and the common
+// prefix "marc" left undeclared.
+func marcIsXMLNS(space string) bool {
+	return space == marcXMLNS || space == "" || space == "marc"
+}
+
+func (p *marcParser) xmlError(d *xml.Decoder, err error) {
+	line, _ := d.InputPos()
+	msg := err.Error()
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		line, msg = se.Line, se.Msg
+	}
+	e := RowError{File: p.file, Line: line, Offset: -1, Msg: "XML is not well-formed: " + msg + "; nothing after this point can be read — fix the file or export it again"}
+	if p.nrec <= 1 && len(p.recs) == 0 && len(p.errs) == 0 {
+		p.fatal = &e
+		return
+	}
+	p.errs = append(p.errs, e)
+}
+
+// xmlRecord reads one <record> after its start tag, through its end tag.
+func (p *marcParser) xmlRecord(d *xml.Decoder, line int) (*marcRecord, error) {
+	r := &marcRecord{line: line, off: -1}
+	depth := 1
+	field, sub := -1, false
+	var code byte
+	var text strings.Builder
+	var subLine int
+	for depth > 0 {
+		tokLine, _ := d.InputPos()
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil, &xml.SyntaxError{Msg: fmt.Sprintf("file ends inside the <record> that starts on line %d", line), Line: tokLine}
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch {
+			case depth == 2 && t.Name.Local == "datafield":
+				tag := marcAttr(t, "tag")
+				if marcWanted(tag) {
+					r.fields = append(r.fields, marcField{tag: tag, pos: tokLine})
+					field = len(r.fields) - 1
+				}
+			case depth == 3 && field >= 0 && t.Name.Local == "subfield":
+				c := marcAttr(t, "code")
+				sub, code, subLine = c != "", 0, tokLine
+				if sub {
+					code = c[0]
+				}
+				text.Reset()
+			}
+		case xml.CharData:
+			if sub {
+				text.Write(t)
+			}
+		case xml.EndElement:
+			depth--
+			switch {
+			case depth == 2 && sub:
+				f := &r.fields[field]
+				f.subs = append(f.subs, marcSubfield{code: code, value: text.String(), pos: subLine})
+				sub = false
+			case depth == 1:
+				field = -1
+			}
+		}
+	}
+	return r, nil
+}
+
+func marcAttr(se xml.StartElement, name string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == name {
+			return strings.TrimSpace(a.Value)
+		}
+	}
+	return ""
+}
+
+// marcXMLEncoding finds the encoding named in the XML declaration and
+// where its value is.
+func marcXMLEncoding(s string) (enc string, i, j int) {
+	if !strings.HasPrefix(s, "<?xml") {
+		return "", 0, 0
+	}
+	end := strings.Index(s, "?>")
+	if end < 0 {
+		return "", 0, 0
+	}
+	k := strings.Index(s[:end], "encoding")
+	if k < 0 {
+		return "", 0, 0
+	}
+	rest := strings.TrimLeft(s[k+len("encoding"):end], " \t\r\n=")
+	i = end - len(rest)
+	if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+		return "", 0, 0
+	}
+	q := strings.IndexByte(rest[1:], rest[0])
+	if q < 0 {
+		return "", 0, 0
+	}
+	return rest[1 : 1+q], i + 1, i + 1 + q
+}
+
+func marcIsLatin1(enc string) bool {
+	switch strings.ToLower(enc) {
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii":
+		return true
+	}
+	return false
+}
+
+func marcLatin1ToUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
+}
+
+// marcCharsetReader refuses the encodings not converted up front, with
+// advice; encoding/xml itself reads only UTF-8.
+func marcCharsetReader(charset string, in io.Reader) (io.Reader, error) {
+	return nil, fmt.Errorf("XML encoding %q is not supported; export the file as UTF-8", charset)
+}
+
+// --- records to items -------------------------------------------------
+
+// record turns one parsed MARC record into a Record per holding.
+func (p *marcParser) record(r *marcRecord) {
+	var bad []string
+	text := func(f *marcField, sf *marcSubfield) string {
+		v, problem := p.decode(r, f, sf)
+		if problem != "" {
+			bad = append(bad, problem)
+		}
+		return v
+	}
+	var title, author, respons string
+	has952 := false
+	for i := range r.fields {
+		f := &r.fields[i]
+		switch f.tag {
+		case "245":
+			if title != "" || respons != "" {
+				continue
+			}
+			for j := range f.subs {
+				switch sf := &f.subs[j]; sf.code {
+				case 'a', 'b':
+					if v := text(f, sf); v != "" {
+						title += " " + v
+					}
+				case 'c':
+					respons = text(f, sf)
+				}
+			}
+		case "100", "110", "111":
+			if author == "" {
+				if sf := marcSub(f, 'a'); sf != nil {
+					author = text(f, sf)
+				}
+			}
+		case "952":
+			has952 = true
+		}
+	}
+	if len(bad) > 0 {
+		p.errs = append(p.errs, p.rowError(r, r.line, strings.Join(bad, "; ")))
+		return
+	}
+	title = marcTrimPunct(title)
+	if author == "" {
+		author = respons
+		if len(author) > 3 && strings.EqualFold(author[:3], "by ") {
+			author = author[3:]
+		}
+	}
+	author = marcTrimPunct(author)
+	if r.off >= 0 { // binary: do not let the catalog pin the whole file
+		title, author = strings.Clone(title), strings.Clone(author)
+	}
+	holdTag := "852"
+	if has952 {
+		holdTag = "952"
+	}
+	n := 0
+	for i := range r.fields {
+		if r.fields[i].tag == holdTag {
+			n++
+		}
+	}
+	k := 0
+	for i := range r.fields {
+		f := &r.fields[i]
+		if f.tag != holdTag {
+			continue
+		}
+		k++
+		p.nhold++
+		it := Item{Title: title, Author: author, Kind: KindBook}
+		var problems []string
+		if holdTag == "952" {
+			problems = p.koha(r, f, &it)
+		} else {
+			problems = p.holding852(r, f, &it)
+		}
+		if len(problems) > 0 {
+			problems[len(problems)-1] += "; correct the item in the library system and export again"
+		}
+		if it.Barcode == "" {
+			problems = append(problems, "no barcode ($p); give the item a barcode in the library system and export again (tally finds items by barcode)")
+		}
+		if len(problems) > 0 {
+			where := fmt.Sprintf("%s #%d of %d", holdTag, k, n)
+			if r.off >= 0 {
+				where += fmt.Sprintf(" at byte %d", f.pos)
+			}
+			if it.Barcode != "" {
+				where += fmt.Sprintf(" (barcode %s)", it.Barcode)
+			}
+			line := r.line
+			if r.off < 0 {
+				line = f.pos
+			}
+			p.errs = append(p.errs, p.rowError(r, line, where+": "+strings.Join(problems, "; ")))
+			continue
+		}
+		p.recs = append(p.recs, Record{Item: it, Line: r.line, Raw: r.raw})
+	}
+}
+
+func (p *marcParser) rowError(r *marcRecord, line int, msg string) RowError {
+	return RowError{File: p.file, Line: line, Offset: int64(r.off), Msg: msg}
+}
+
+func marcSub(f *marcField, code byte) *marcSubfield {
+	for i := range f.subs {
+		if f.subs[i].code == code {
+			return &f.subs[i]
+		}
+	}
+	return nil
+}
+
+// holdingText reads subfields of one holding field, decoding their text and
+// collecting problems.
+type holdingText struct {
+	p        *marcParser
+	r        *marcRecord
+	f        *marcField
+	problems []string
+}
+
+// get returns the first subfield with this code, decoded and trimmed.
+func (h *holdingText) get(code byte) string {
+	sf := marcSub(h.f, code)
+	if sf == nil {
+		return ""
+	}
+	return h.text(sf)
+}
+
+func (h *holdingText) text(sf *marcSubfield) string {
+	v, problem := h.p.decode(h.r, h.f, sf)
+	if problem != "" {
+		h.problems = append(h.problems, problem)
+		return ""
+	}
+	v = strings.TrimSpace(v)
+	if h.r.off >= 0 {
+		v = strings.Clone(v)
+	}
+	return v
+}
+
+func (h *holdingText) fail(code byte, format string, args ...any) {
+	h.problems = append(h.problems, fmt.Sprintf("$%c: ", code)+fmt.Sprintf(format, args...))
+}
+
+func (h *holdingText) flag(code byte, name string) int {
+	n, err := kohaInt(h.get(code))
+	if err != nil {
+		h.fail(code, "%s %v", name, err)
+	}
+	return n
+}
+
+// koha maps a Koha 952 item field.
+func (p *marcParser) koha(r *marcRecord, f *marcField, it *Item) []string {
+	h := &holdingText{p: p, r: r, f: f}
+	it.Barcode = NormalizeID(h.get('p'))
+	it.Library = h.get('a')
+	it.Location = h.get('c')
+	it.CallNumber = h.get('o')
+	it.ItemType = h.get('y')
+	it.Collection = h.get('8')
+	if v := h.get('r'); v != "" {
+		t, err := ParseDate(v)
+		if err != nil {
+			h.fail('r', "%v", err)
+		}
+		it.LastSeen = t
+	}
+	if v := h.get('q'); v != "" {
+		t, err := ParseDate(v)
+		if err != nil {
+			h.fail('q', "%v", err)
+		}
+		it.DueDate = t
+	}
+	price := h.get('v') // replacement price, else purchase price
+	code := byte('v')
+	if price == "" {
+		price, code = h.get('g'), 'g'
+	}
+	if price != "" {
+		c, err := ParsePrice(price)
+		if err != nil {
+			h.fail(code, "%v", err)
+		}
+		it.Price = c
+	}
+	fl := kohaFlags{
+		withdrawn:  h.flag('0', "withdrawn"),
+		lost:       h.flag('1', "itemlost"),
+		damaged:    h.flag('4', "damaged"),
+		notforloan: h.flag('7', "notforloan"),
+		onloan:     !it.DueDate.IsZero(),
+	}
+	it.Status = StatusAvailable
+	if st, ok := fl.status(); ok {
+		it.Status = st
+	}
+	if it.Status != StatusCheckedOut {
+		it.DueDate = time.Time{}
+	}
+	return h.problems
+}
+
+// holding852 maps an 852 location field as standard MARC 21, Follett
+// Destiny and Polaris write it: $p barcode, $a library or site, $b (else
+// $c) location, $k $h $i $m call number (prefix, classification, item
+// part, suffix), Destiny $9 price and $x "FSC@a…" circulation type /
+// "FSC@b…" category, Polaris $r status and $u due date.
+func (p *marcParser) holding852(r *marcRecord, f *marcField, it *Item) []string {
+	h := &holdingText{p: p, r: r, f: f}
+	it.Barcode = NormalizeID(h.get('p'))
+	it.Library = h.get('a')
+	if it.Location = h.get('b'); it.Location == "" {
+		it.Location = h.get('c')
+	}
+	var cn []string
+	for _, code := range []byte("khim") {
+		for i := range f.subs {
+			if f.subs[i].code == code {
+				if v := h.text(&f.subs[i]); v != "" {
+					cn = append(cn, v)
+				}
+			}
+		}
+	}
+	it.CallNumber = strings.Join(cn, " ")
+	if v := h.get('9'); v != "" {
+		c, err := marcDestinyPrice(v)
+		if err != nil {
+			h.fail('9', "%v", err)
+		}
+		it.Price = c
+	}
+	for i := range f.subs {
+		if f.subs[i].code != 'x' {
+			continue
+		}
+		circ, cat := marcDestinyFSC(h.text(&f.subs[i]))
+		if circ != "" && it.ItemType == "" {
+			it.ItemType = circ
+		}
+		if cat != "" && it.Collection == "" {
+			it.Collection = cat
+		}
+	}
+	it.Status = StatusAvailable
+	if v := h.get('r'); v != "" {
+		st, err := marcPolarisStatus(v)
+		if err != nil {
+			h.fail('r', "%v", err)
+		}
+		it.Status = st
+	}
+	// $u is a URI in standard MARC 21 and the due date in Polaris exports.
+	if v := h.get('u'); v != "" && !strings.Contains(v, ":/") {
+		t, err := ParseDate(v)
+		if err != nil {
+			h.fail('u', "due %v", err)
+		}
+		it.DueDate = t
+		if it.Status == StatusAvailable && !t.IsZero() {
+			it.Status = StatusCheckedOut
+		}
+	}
+	if it.Status != StatusCheckedOut {
+		it.DueDate = time.Time{}
+	}
+	return h.problems
+}
+
+// marcDestinyPrice reads 852 $9. Destiny documents that a price without a
+// decimal point has two implied decimals ("1599" is 15.99).
+func marcDestinyPrice(v string) (int64, error) {
+	if n, ok := marcDigits(v); ok && len(v) <= 8 {
+		return int64(n), nil
+	}
+	return ParsePrice(v)
+}
+
+// marcDestinyFSC reads Destiny's "FSC@a<circulation type>" and
+// "FSC@b<category>" in 852 $x (both may share one subfield). Other $x
+// text is a nonpublic note and is ignored.
+func marcDestinyFSC(v string) (circ, cat string) {
+	rest, ok := strings.CutPrefix(v, "FSC")
+	if !ok {
+		return "", ""
+	}
+	for _, part := range strings.Split(rest, "@") {
+		if len(part) < 2 {
+			continue
+		}
+		switch val := strings.TrimSpace(part[1:]); part[0] {
+		case 'a':
+			circ = val
+		case 'b':
+			cat = val
+		}
+	}
+	return circ, cat
+}
+
+// marcPolarisStatus maps Polaris item statuses (852 $r) and tally's own
+// status names.
+func marcPolarisStatus(v string) (Status, error) {
+	var b strings.Builder
+	for _, c := range strings.ToLower(v) {
+		if c >= 'a' && c <= 'z' {
+			b.WriteRune(c)
+		}
+	}
+	switch b.String() {
+	case "in", "available", "shelving", "returnedill":
+		return StatusAvailable, nil
+	case "out", "outill", "checkedout":
+		return StatusCheckedOut, nil
+	case "lost", "claimreturned", "claimnevertaken":
+		return StatusLost, nil
+	case "missing", "claimmissingparts":
+		return StatusMissing, nil
+	case "withdrawn", "discard", "discarded", "deleted", "weeded":
+		return StatusWithdrawn, nil
+	case "damaged":
+		return StatusDamaged, nil
+	case "noncirculating", "unavailable", "onorder", "inprocess", "processing":
+		return StatusNotForLoan, nil
+	case "intransit", "transferred", "transit":
+		return StatusInTransit, nil
+	case "held", "onhold", "holdshelf":
+		return StatusOnHold, nil
+	case "inrepair", "bindery", "repair":
+		return StatusInRepair, nil
+	}
+	if st, err := ParseStatus(v); err == nil {
+		return st, nil
+	}
+	return "", fmt.Errorf("item status %q is not one tally knows (Polaris: In, Out, Lost, Missing, Withdrawn, Damaged, Non-circulating, In-Transit, Held, In-Repair; or %s)", v, statusNames())
+}
+
+// marcTrimPunct drops the ISBD punctuation that ends 245 $a/$b and 100 $a
+// (" /", " :", ";", ",", "=", "."), keeping the period of an initial
+// ("Tolkien, J. R. R.", "Washington, D.C.") and of an ellipsis.
+func marcTrimPunct(s string) string {
+	s = strings.TrimSpace(s)
+	for n := len(s); n > 0; n = len(s) {
+		switch s[n-1] {
+		case ' ', '/', ':', ';', ',', '=':
+		case '.':
+			if n >= 2 && (s[n-2] == '.' || marcIsLetter(s[n-2]) && (n == 2 || s[n-3] == ' ' || s[n-3] == '.')) {
+				return s
+			}
+		default:
+			return s
+		}
+		s = s[:n-1]
+	}
+	return s
+}
+
+func marcIsLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// --- character sets -------------------------------------------------------
+
+// decode returns a subfield's text as UTF-8, or a problem saying why not.
+func (p *marcParser) decode(r *marcRecord, f *marcField, sf *marcSubfield) (string, string) {
+	v := sf.value
+	if r.off < 0 {
+		return v, "" // encoding/xml has decoded and validated it
+	}
+	if !r.marc8 {
+		if utf8.ValidString(v) {
+			return v, ""
+		}
+		i := marcBadUTF8(v)
+		return "", fmt.Sprintf("%s $%c at byte %d: byte 0x%02X is not valid UTF-8 although leader/09 says UTF-8 (the text is probably MARC-8 or Latin-1); export the catalog again as UTF-8", f.tag, sf.code, sf.pos+i, v[i])
+	}
+	out, bad := marc8Decode(v)
+	if bad < 0 {
+		return out, ""
+	}
+	what := fmt.Sprintf("byte 0x%02X", v[bad])
+	if v[bad] == 0x1B {
+		what = "an escape to another MARC-8 character set (Greek, Cyrillic, Hebrew, Arabic, CJK …)"
+	}
+	return "", fmt.Sprintf("%s $%c at byte %d: the record is MARC-8 (leader/09 is not 'a') and %s cannot be converted; export the catalog as UTF-8 (MARC 21 leader/09 = 'a')", f.tag, sf.code, sf.pos+bad, what)
+}
+
+func marcBadUTF8(s string) int {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return 0
+}
+
+// marc8Decode converts MARC-8 limited to ASCII and ANSEL (Extended Latin,
+// the default G1 set) to UTF-8. ANSEL writes combining marks before their
+// base letter, Unicode after it; common Latin letters are composed to
+// their precomposed form (é rather than e + U+0301). It returns the index
+// of the first byte it cannot convert, or -1.
+func marc8Decode(s string) (string, int) {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1B {
+			return "", i
+		}
+		if s[i] >= 0x80 {
+			plain = false
+		}
+	}
+	if plain || utf8.ValidString(s) {
+		return s, -1 // ASCII, or UTF-8 in a record mislabelled MARC-8
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	var marks [8]rune
+	nm := 0
+	emit := func(base rune) {
+		m := marks[:nm]
+		if len(m) > 0 {
+			if c, ok := marcCompose[[2]rune{base, m[0]}]; ok {
+				base, m = c, m[1:]
+			}
+		}
+		b.WriteRune(base)
+		for _, c := range m {
+			b.WriteRune(c)
+		}
+		nm = 0
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x80:
+			emit(rune(c))
+		case c == 0x88 || c == 0x89:
+			// non-sort begin / end: markup for filing, not text
+		case c == 0x8D:
+			emit(0x200D)
+		case c == 0x8E:
+			emit(0x200C)
+		case c >= 0xE0 && marcAnselMark[c-0xE0] != 0:
+			if nm == len(marks) {
+				return "", i
+			}
+			marks[nm] = marcAnselMark[c-0xE0]
+			nm++
+		case c >= 0xA1 && c <= 0xC8 && marcAnselSpecial[c-0xA1] != 0:
+			emit(marcAnselSpecial[c-0xA1])
+		default:
+			return "", i
+		}
+	}
+	for _, c := range marks[:nm] {
+		b.WriteRune(c)
+	}
+	return b.String(), -1
+}
+
+// marcAnselSpecial maps ANSEL 0xA1-0xC8 (spacing characters).
+var marcAnselSpecial = [...]rune{
+	0x0141, 0x00D8, 0x0110, 0x00DE, 0x00C6, 0x0152, 0x02B9, 0x00B7, // A1-A8
+	0x266D, 0x00AE, 0x00B1, 0x01A0, 0x01AF, 0x02BE, 0, 0x02BB, // A9-B0
+	0x0142, 0x00F8, 0x0111, 0x00FE, 0x00E6, 0x0153, 0x02BA, 0x0131, // B1-B8
+	0x00A3, 0x00F0, 0, 0x01A1, 0x01B0, 0, 0, 0x00B0, // B9-C0
+	0x2113, 0x2117, 0x00A9, 0x266F, 0x00BF, 0x00A1, 0x00DF, 0x20AC, // C1-C8
+}
+
+// marcAnselMark maps ANSEL 0xE0-0xFE (combining marks).
+var marcAnselMark = [...]rune{
+	0x0309, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x0306, 0x0307, // E0-E7
+	0x0308, 0x030C, 0x030A, 0xFE20, 0xFE21, 0x0315, 0x030B, 0x0310, // E8-EF
+	0x0327, 0x0328, 0x0323, 0x0324, 0x0325, 0x0333, 0x0332, 0x0326, // F0-F7
+	0x031C, 0x032E, 0xFE22, 0xFE23, 0, 0, 0x0313, 0, // F8-FF
+}
+
+// marcCompose maps base letter + combining mark to the precomposed letter
+// for the Latin letters school catalogs meet (Latin-1 and Latin Extended-A).
+var marcCompose = func() map[[2]rune]rune {
+	pairs := map[rune]string{
+		0x0300: "AÀEÈIÌOÒUÙaàeèiìoòuù",
+		0x0301: "AÁEÉIÍOÓUÚYÝaáeéiíoóuúyýCĆcćNŃnńSŚsśZŹzźLĹlĺRŔrŕ",
+		0x0302: "AÂEÊIÎOÔUÛaâeêiîoôuûCĈcĉGĜgĝHĤhĥJĴjĵSŜsŝWŴwŵYŶyŷ",
+		0x0303: "AÃNÑOÕaãnñoõIĨiĩUŨuũ",
+		0x0304: "AĀaāEĒeēIĪiīOŌoōUŪuū",
+		0x0306: "AĂaăGĞgğUŬuŭ",
+		0x0307: "ZŻzżCĊcċEĖeėGĠgġIİ",
+		0x0308: "AÄEËIÏOÖUÜaäeëiïoöuüyÿYŸ",
+		0x030A: "AÅaåUŮuů",
+		0x030B: "OŐoőUŰuű",
+		0x030C: "CČcčDĎdďEĚeěNŇnňRŘrřSŠsšTŤtťZŽzžLĽlľ",
+		0x0327: "CÇcçSŞsşTŢtţGĢgģKĶkķLĻlļNŅnņRŖrŗ",
+		0x0328: "AĄaąEĘeęIĮiįUŲuų",
+	}
+	m := make(map[[2]rune]rune)
+	for mark, s := range pairs {
+		r := []rune(s)
+		for i := 0; i+1 < len(r); i += 2 {
+			m[[2]rune{r[i], mark}] = r[i+1]
+		}
+	}
+	return m
+}()

@@ -1,0 +1,2 @@
+barcode,title
+123,Hobbit

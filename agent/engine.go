@@ -1,0 +1,464 @@
+// Package agent is tally's runtime: it wires devices, the reconcile rules,
+// the store and feedback into one pipeline. Engine is the part that turns a
+// read into a committed outcome; Run (see run.go) adds devices, HTTP and
+// metrics around it.
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/barcode"
+)
+
+// Engine decides and records reads. All decisions happen on the store's
+// writer goroutine, one read at a time, so two sessions of one inventory
+// can never both count the same book first; the in-memory state a decision
+// changes is undone if its transaction does not commit.
+type Engine struct {
+	DB      *store.DB
+	Index   *catalog.Index
+	Barcode barcode.Opts
+	Now     func() time.Time
+
+	w *store.Writer
+
+	mu       sync.Mutex // guards invs and sessions for readers outside the writer
+	invs     map[int64]*invState
+	sessions map[int64]*sessState
+
+	// OnResult, when set, is called (on the writer goroutine, after commit)
+	// with every committed result: feedback, UI events and metrics hang here.
+	OnResult func(*Result)
+}
+
+type invState struct {
+	inv      *store.Inventory
+	seen     map[string]int64 // barcode → session of first sighting
+	expected int              // items the scope expects (at load)
+	seenIn   int              // of those, seen
+	outside  int              // known items seen that belong elsewhere
+}
+
+type sessState struct {
+	s     *store.Session
+	inv   *invState
+	shelf *reconcile.Shelf
+}
+
+// Result is the committed meaning of one read.
+type Result struct {
+	ReadID      int64                 `json:"read_id"`
+	SessionID   int64                 `json:"session_id"`
+	InventoryID int64                 `json:"inventory_id"`
+	At          time.Time             `json:"at"`
+	Device      string                `json:"device,omitempty"`
+	Code        string                `json:"code"`
+	Barcode     string                `json:"barcode,omitempty"`
+	Outcome     reconcile.Outcome     `json:"outcome"`
+	Flags       reconcile.Flags       `json:"flags"`
+	Detail      reconcile.Detail      `json:"detail"`
+	Meaning     string                `json:"meaning"`
+	Title       string                `json:"title,omitempty"`
+	CallNumber  string                `json:"call_number,omitempty"`
+	Retro       []reconcile.Misplaced `json:"retro,omitempty"` // earlier reads this one proved out of order
+	Seen        int                   `json:"seen"`            // expected items seen so far in the inventory
+	Expected    int                   `json:"expected"`
+	item        *catalog.Item
+}
+
+// NewEngine loads the index and the open inventories' state and starts the
+// writer.
+func NewEngine(ctx context.Context, db *store.DB) (*Engine, error) {
+	x, err := db.LoadIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{DB: db, Index: x, Barcode: barcode.DefaultOpts, Now: time.Now,
+		invs: map[int64]*invState{}, sessions: map[int64]*sessState{}}
+	e.w = db.NewWriter(1024)
+	return e, nil
+}
+
+// Writer exposes the group-commit writer (for metrics hooks).
+func (e *Engine) Writer() *store.Writer { return e.w }
+
+// Close drains in-flight reads and stops the writer.
+func (e *Engine) Close() error { return e.w.Close() }
+
+// inventory returns the loaded state of an inventory, loading it on first use.
+func (e *Engine) inventory(ctx context.Context, id int64) (*invState, error) {
+	e.mu.Lock()
+	st, ok := e.invs[id]
+	e.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	inv, err := e.DB.Inventory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := e.DB.Seen(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st = &invState{inv: inv, seen: seen}
+	e.countProgress(st)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if prev, ok := e.invs[id]; ok {
+		return prev, nil
+	}
+	e.invs[id] = st
+	return st, nil
+}
+
+func (e *Engine) countProgress(st *invState) {
+	st.expected, st.seenIn, st.outside = 0, 0, 0
+	sc := &st.inv.Scope
+	e.Index.Each(func(_ catalog.Ref, it *catalog.Item) bool {
+		_, seen := st.seen[it.Barcode]
+		// An item seen in this inventory stays expected even though its
+		// last-seen date is now today.
+		if sc.Expects(it) || seen && sc.Home(it) {
+			st.expected++
+			if seen {
+				st.seenIn++
+			}
+		} else if seen && !sc.Home(it) {
+			st.outside++
+		}
+		return true
+	})
+}
+
+// session returns the loaded state of a session, rebuilding its shelf
+// sequence from the journal on first use.
+func (e *Engine) session(ctx context.Context, id int64) (*sessState, error) {
+	e.mu.Lock()
+	ss, ok := e.sessions[id]
+	e.mu.Unlock()
+	if ok {
+		return ss, nil
+	}
+	s, err := e.DB.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := e.inventory(ctx, s.InventoryID)
+	if err != nil {
+		return nil, err
+	}
+	ss = &sessState{s: s, inv: inv}
+	if s.Kind == "shelf" && inv.inv.Policy.ShelfOrder {
+		ss.shelf = reconcile.NewShelf()
+		err := e.DB.Reads(ctx, s.InventoryID, s.ID, func(r *store.ReadRow) error {
+			if r.Undone || !inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
+				return nil
+			}
+			ss.shelf.Add(r.Barcode, e.Index.SortKeyOf(r.Barcode))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if prev, ok := e.sessions[id]; ok {
+		return prev, nil
+	}
+	e.sessions[id] = ss
+	return ss, nil
+}
+
+// inShelfSequence says whether a journaled read took part in the shelf
+// order: first sightings of items at home in the scope.
+func inShelfSequence(o reconcile.Outcome, f reconcile.Flags) bool {
+	switch o {
+	case reconcile.Invalid, reconcile.Unknown, reconcile.Duplicate, reconcile.WrongLocation:
+		return false
+	}
+	return !f.Has(string(reconcile.WrongLocation))
+}
+
+// Forget drops cached state of a session or inventory after it changed
+// outside the engine (paused, ended, finalized).
+func (e *Engine) Forget(sessionID, invID int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if sessionID != 0 {
+		delete(e.sessions, sessionID)
+	}
+	if invID != 0 {
+		delete(e.invs, invID)
+		for id, ss := range e.sessions {
+			if ss.s.InventoryID == invID {
+				delete(e.sessions, id)
+			}
+		}
+	}
+}
+
+// ErrSessionClosed is returned for reads into a session that is paused or ended.
+var ErrSessionClosed = errors.New("session is not open")
+
+// Submit decides and records one read in a session. It returns once the
+// read is committed: a nil error means the read is durable and the result
+// may be announced as accepted.
+func (e *Engine) Submit(ctx context.Context, sessionID int64, rd drivers.Read) (*Result, error) {
+	wait, err := e.SubmitAsync(ctx, sessionID, rd)
+	if err != nil {
+		return nil, err
+	}
+	return wait()
+}
+
+// SubmitAsync queues a read and returns a function that waits for its
+// committed result. Reads queued by one goroutine are decided in the order
+// queued — shelf order depends on it — while several can share a commit.
+func (e *Engine) SubmitAsync(ctx context.Context, sessionID int64, rd drivers.Read) (func() (*Result, error), error) {
+	ss, err := e.session(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if ss.s.State != "open" {
+		return nil, fmt.Errorf("session %d is %s: %w (resume it with `tally session resume %d`)", sessionID, ss.s.State, ErrSessionClosed, sessionID)
+	}
+	if !ss.inv.inv.Open() {
+		return nil, fmt.Errorf("inventory %d is finalized: %w", ss.inv.inv.ID, ErrSessionClosed)
+	}
+	if rd.Time.IsZero() {
+		rd.Time = e.Now()
+	}
+	j := &readJob{e: e, ss: ss, rd: rd}
+	done, err := e.w.Enqueue(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	return func() (*Result, error) {
+		if err := <-done; err != nil {
+			return nil, err
+		}
+		return j.res, nil
+	}, nil
+}
+
+// readJob is one read on the writer goroutine.
+type readJob struct {
+	e   *Engine
+	ss  *sessState
+	rd  drivers.Read
+	res *Result
+	// undo state
+	addedSeen    bool
+	addedShelf   bool
+	inScope      bool
+	outside      bool
+	statusChange catalog.Status
+}
+
+func (j *readJob) Run(tx *sql.Tx) error {
+	e, ss, rd := j.e, j.ss, j.rd
+	inv := ss.inv
+	code := rd.Code
+	if rd.Kind != drivers.KindRFID {
+		code = barcode.Normalize(code)
+	}
+	code = catalog.NormalizeID(code)
+	res := &Result{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device, Code: code}
+	j.res = res
+
+	var item *catalog.Item
+	var check reconcile.Check
+	if ref, ok := e.Index.Lookup(code); ok {
+		it := e.Index.Item(ref)
+		item = &it
+		check.Valid = true
+	} else if rd.Kind == drivers.KindRFID {
+		check.Valid = true // a tag's id has no check digit to fail
+	} else {
+		c := barcode.Check(code, e.Barcode)
+		check = reconcile.Check{Valid: c.Valid, ISBN: c.Class == barcode.ClassISBN, Problem: c.Problem}
+		if c.Class == barcode.ClassPatron {
+			check.Valid, check.Patron = false, true
+			check.Problem = "this is a patron card, not an item"
+		}
+	}
+	seenBefore := false
+	if item != nil {
+		_, seenBefore = inv.seen[item.Barcode]
+	}
+	mode := reconcile.ShelfMode
+	if ss.s.Kind == "cart" {
+		mode = reconcile.CartMode
+	}
+	r := reconcile.Evaluate(check, item, seenBefore, &inv.inv.Scope, mode, ss.s.Cart)
+
+	// Shelf order: first sightings of items at home in the scope, in order.
+	if ss.shelf != nil && item != nil && !seenBefore && r.Outcome != reconcile.WrongLocation && !r.Flags.Has(string(reconcile.WrongLocation)) {
+		key := e.Index.SortKeyOf(item.Barcode)
+		flagged := ss.shelf.Add(item.Barcode, key)
+		j.addedShelf = true
+		last := ss.shelf.Len() - 1
+		for _, p := range flagged {
+			if p == last {
+				r.Promote(reconcile.OutOfOrder)
+				r.Detail.Prev, r.Detail.Next = ss.shelf.Neighbours(key)
+				continue
+			}
+			prev, next := ss.shelf.Neighbours(e.Index.SortKeyOf(ss.shelf.ID(p)))
+			res.Retro = append(res.Retro, reconcile.Misplaced{Pos: p, ID: ss.shelf.ID(p), Prev: prev, Next: next, Certain: true})
+		}
+	}
+	res.Outcome, res.Flags, res.Detail = r.Outcome, r.Flags, r.Detail
+	res.Meaning = reconcile.Meaning(r.Outcome)
+	if item != nil {
+		res.Barcode, res.Title, res.CallNumber, res.item = item.Barcode, item.Title, item.CallNumber, item
+	}
+	detail, _ := json.Marshal(r.Detail)
+	row := &store.ReadRow{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device,
+		DeviceKind: string(rd.Kind), Raw: rd.Raw, Code: code, Barcode: res.Barcode, Outcome: string(r.Outcome),
+		Flags: r.Flags.String(), Detail: string(detail)}
+	id, err := store.InsertRead(tx, row)
+	if err != nil {
+		j.undoShelf()
+		return err
+	}
+	res.ReadID = id
+	if err := j.effects(tx, item, seenBefore, r); err != nil {
+		j.undoShelf()
+		return err
+	}
+	// In-memory state last, so a failure above leaves it untouched.
+	if item != nil && !seenBefore {
+		inv.seen[item.Barcode] = ss.s.ID
+		j.addedSeen = true
+		if inv.inv.Scope.Expects(item) {
+			inv.seenIn++
+			j.inScope = true
+		} else if !inv.inv.Scope.Home(item) {
+			inv.outside++
+			j.outside = true
+		}
+	}
+	res.Seen, res.Expected = inv.seenIn, inv.expected
+	return nil
+}
+
+// effects writes the sighting and the upstream effects of a read.
+func (j *readJob) effects(tx *sql.Tx, item *catalog.Item, seenBefore bool, r reconcile.Result) error {
+	inv, ss, rd := j.ss.inv.inv, j.ss, j.rd
+	day := rd.Time.UTC()
+	base := map[string]any{"inventory_id": inv.ID, "inventory": inv.Name, "session_id": ss.s.ID,
+		"date": day.Format("2006-01-02"), "at": day.Format(time.RFC3339), "device": rd.Device}
+	with := func(kv ...any) map[string]any {
+		m := make(map[string]any, len(base)+len(kv)/2)
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	if item == nil {
+		if r.Outcome == reconcile.Unknown {
+			code := j.res.Code
+			return store.InsertOutbox(tx, store.OutboxKey(inv.ID, code, "unknown"), "unknown", inv.ID, code, with("code", code))
+		}
+		return nil
+	}
+	if seenBefore {
+		return nil
+	}
+	bc := item.Barcode
+	if err := store.InsertSeen(tx, inv.ID, bc, j.res.ReadID, ss.s.ID, day); err != nil {
+		return err
+	}
+	type eff struct {
+		kind string
+		kv   []any
+	}
+	effs := []eff{{"seen", []any{"barcode", bc}}}
+	has := func(o reconcile.Outcome) bool { return r.Outcome == o || r.Flags.Has(string(o)) }
+	if has(reconcile.Found) {
+		effs = append(effs, eff{"found", []any{"barcode", bc, "was", string(item.Status), "clear_lost", inv.Policy.ClearLost}})
+		if inv.Policy.ClearLost {
+			j.statusChange = catalog.StatusAvailable
+		}
+	}
+	if has(reconcile.WrongLocation) {
+		effs = append(effs, eff{"misplaced", []any{"barcode", bc, "home", catalog.HomeSummary(item), "library", item.Library, "location", item.Location}})
+	}
+	if has(reconcile.CheckedOutOnShelf) {
+		effs = append(effs, eff{"checked_out_on_shelf", []any{"barcode", bc, "check_in", inv.Policy.CheckIn, "due_date", item.DueDate.Format("2006-01-02")}})
+		if inv.Policy.CheckIn {
+			j.statusChange = catalog.StatusAvailable
+		}
+	}
+	if has(reconcile.Foreign) {
+		effs = append(effs, eff{"cart_foreign", []any{"barcode", bc, "cart", ss.s.Cart, "home_cart", item.Container,
+			"asset_tag", item.AssetTag, "serial", item.Serial}})
+	}
+	for _, f := range effs {
+		if err := store.InsertOutbox(tx, store.OutboxKey(inv.ID, bc, f.kind), f.kind, inv.ID, bc, with(f.kv...)); err != nil {
+			return err
+		}
+	}
+	if j.statusChange != "" {
+		if err := store.SetItemStatus(tx, bc, j.statusChange); err != nil {
+			return fmt.Errorf("update status of %s: %w", bc, err)
+		}
+	}
+	return nil
+}
+
+func (j *readJob) undoShelf() {
+	if j.addedShelf {
+		j.ss.shelf.Undo()
+		j.addedShelf = false
+	}
+}
+
+func (j *readJob) Committed() {
+	if j.addedShelf {
+		j.ss.shelf.Settle()
+	}
+	if j.e.OnResult != nil && j.res != nil {
+		j.e.OnResult(j.res)
+	}
+	if j.res == nil || j.res.item == nil || !j.addedSeen {
+		return
+	}
+	it := *j.res.item
+	it.LastSeen = j.rd.Time.UTC()
+	if j.statusChange != "" {
+		it.Status = j.statusChange
+		it.DueDate = time.Time{}
+	}
+	j.e.Index.Put(it)
+}
+
+func (j *readJob) Aborted(error) {
+	inv := j.ss.inv
+	if j.addedSeen {
+		delete(inv.seen, j.res.item.Barcode)
+		if j.inScope {
+			inv.seenIn--
+		}
+		if j.outside {
+			inv.outside--
+		}
+	}
+	j.undoShelf()
+}

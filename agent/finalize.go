@@ -1,0 +1,167 @@
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/store"
+)
+
+// MissingItem is an item the inventory expected and never saw.
+type MissingItem struct {
+	Barcode    string `json:"barcode"`
+	Title      string `json:"title"`
+	CallNumber string `json:"call_number"`
+	Library    string `json:"library"`
+	Location   string `json:"location"`
+	Container  string `json:"container,omitempty"`
+	Price      int64  `json:"price_cents"`
+	Kind       string `json:"kind"` // missing | cart_missing
+	sortKey    string
+}
+
+// Missing lists the items the inventory expects that no session of it has
+// seen, in shelf order. An item seen anywhere in the inventory — in another
+// session, another section, another cart — is never missing: misplaced
+// books show up in the misplaced report instead.
+func (e *Engine) Missing(ctx context.Context, invID int64) ([]MissingItem, error) {
+	inv, err := e.DB.Inventory(ctx, invID)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := e.DB.Seen(ctx, invID)
+	if err != nil {
+		return nil, err
+	}
+	return e.missing(inv, seen), nil
+}
+
+func (e *Engine) missing(inv *store.Inventory, seen map[string]int64) []MissingItem {
+	var out []MissingItem
+	e.Index.Each(func(ref catalog.Ref, it *catalog.Item) bool {
+		if _, ok := seen[it.Barcode]; ok || !inv.Scope.Expects(it) {
+			return true
+		}
+		kind := "missing"
+		if it.Container != "" {
+			kind = "cart_missing"
+		}
+		out = append(out, MissingItem{Barcode: it.Barcode, Title: it.Title, CallNumber: it.CallNumber,
+			Library: it.Library, Location: it.Location, Container: it.Container, Price: it.Price, Kind: kind,
+			sortKey: e.Index.SortKey(ref)})
+		return true
+	})
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].sortKey != out[b].sortKey {
+			return out[a].sortKey < out[b].sortKey
+		}
+		return out[a].Barcode < out[b].Barcode
+	})
+	return out
+}
+
+// FinalizeResult is what finalizing did (or, with dry run, would do).
+type FinalizeResult struct {
+	Inventory *store.Inventory `json:"inventory"`
+	Missing   []MissingItem    `json:"missing"`
+	Value     int64            `json:"missing_value_cents"`
+	Outbox    map[string]int   `json:"outbox"` // upstream effects by kind, all of the inventory
+	DryRun    bool             `json:"dry_run"`
+}
+
+// Finalize closes an inventory: it ends its sessions, computes the missing
+// list and queues the missing items upstream, all in one transaction. With
+// dryRun it only says what it would do — the confirmation a librarian sees.
+func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*FinalizeResult, error) {
+	inv, err := e.DB.Inventory(ctx, invID)
+	if err != nil {
+		return nil, err
+	}
+	if !inv.Open() {
+		return nil, fmt.Errorf("inventory %d (%s) was finalized on %s already: see `tally report --inventory %d`",
+			inv.ID, inv.Name, inv.FinalizedAt.Format("2006-01-02"), inv.ID)
+	}
+	res := &FinalizeResult{Inventory: inv, DryRun: dryRun, Outbox: map[string]int{}}
+	job := store.Func(func(tx *sql.Tx) error {
+		// Sightings are read inside the transaction: the writer is the only
+		// writer, so no read can slip in between this and the commit.
+		seen := map[string]int64{}
+		rows, err := tx.Query("SELECT barcode, session_id FROM seen WHERE inventory_id = ?", invID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var bc string
+			var s int64
+			if err := rows.Scan(&bc, &s); err != nil {
+				rows.Close()
+				return err
+			}
+			seen[bc] = s
+		}
+		rows.Close()
+		res.Missing = e.missing(inv, seen)
+		for _, m := range res.Missing {
+			res.Value += m.Price
+			res.Outbox[m.Kind]++
+		}
+		var kinds *sql.Rows
+		if kinds, err = tx.Query("SELECT kind, count(*) FROM outbox WHERE inventory_id = ? GROUP BY kind", invID); err != nil {
+			return err
+		}
+		for kinds.Next() {
+			var k string
+			var n int
+			if err := kinds.Scan(&k, &n); err != nil {
+				kinds.Close()
+				return err
+			}
+			res.Outbox[k] += n
+		}
+		kinds.Close()
+		if dryRun {
+			return nil
+		}
+		at := time.Now().UTC()
+		if _, err := tx.Exec("UPDATE inventories SET finalized_at = ? WHERE id = ?", at.Format(time.RFC3339Nano), invID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec("UPDATE sessions SET state = 'ended', ended_at = ? WHERE inventory_id = ? AND state != 'ended'", at.Format(time.RFC3339Nano), invID); err != nil {
+			return err
+		}
+		for _, m := range res.Missing {
+			payload := map[string]any{"inventory_id": inv.ID, "inventory": inv.Name, "barcode": m.Barcode,
+				"date": at.Format("2006-01-02"), "lost_value": inv.Policy.MissingLostValue,
+				"title": m.Title, "call_number": m.CallNumber, "container": m.Container, "price_cents": m.Price}
+			if err := store.InsertOutbox(tx, store.OutboxKey(inv.ID, m.Barcode, m.Kind), m.Kind, inv.ID, m.Barcode, payload); err != nil {
+				return err
+			}
+			if inv.Policy.MissingLostValue != 0 {
+				if err := store.SetItemStatus(tx, m.Barcode, catalog.StatusMissing); err != nil {
+					return err
+				}
+			}
+		}
+		inv.FinalizedAt = at
+		return nil
+	})
+	if err := e.w.Do(ctx, job); err != nil {
+		return nil, fmt.Errorf("finalize inventory %d: %w", invID, err)
+	}
+	if !dryRun {
+		if inv.Policy.MissingLostValue != 0 {
+			for _, m := range res.Missing {
+				if it, ok := e.Index.Get(m.Barcode); ok {
+					it.Status = catalog.StatusMissing
+					e.Index.Put(it)
+				}
+			}
+		}
+		e.Forget(0, invID)
+	}
+	return res, nil
+}

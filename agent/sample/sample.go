@@ -1,0 +1,175 @@
+// Package sample generates a realistic school library collection — books
+// across Dewey, fiction, easy, biography and reference shelves, with the
+// statuses real catalogs carry, and carts of equipment — for `tally demo`,
+// tests and benchmarks. The same seed always gives the same collection.
+package sample
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/callnumber"
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/drivers/barcode"
+)
+
+// Opts shapes a generated collection.
+type Opts struct {
+	Books       int    // number of books
+	Carts       int    // equipment carts
+	PerCart     int    // devices per cart
+	Library     string // branch code
+	Institution string // 4-digit institution code in the barcodes
+	Seed        uint64
+	Today       time.Time // "now" for due and last-seen dates
+}
+
+// DefaultOpts is the demo's collection: 40,000 books and a dozen carts.
+var DefaultOpts = Opts{Books: 40000, Carts: 12, PerCart: 30, Library: "MAIN", Institution: "0234", Seed: 1,
+	Today: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
+
+var surnames = []string{"Adams", "Alvarez", "Baker", "Bell", "Brown", "Carle", "Chen", "Clark", "Cole", "Cruz",
+	"Davis", "Dahl", "Diaz", "Evans", "Fox", "Garcia", "Gray", "Green", "Hall", "Hill", "Hughes", "Ito", "James",
+	"Jones", "Kim", "King", "Lee", "Lewis", "Lopez", "Lowry", "Martin", "Meyer", "Moore", "Nguyen", "Ortiz", "Park",
+	"Patel", "Perez", "Reed", "Riordan", "Rowling", "Ruiz", "Scott", "Silva", "Smith", "Stone", "Taylor", "Tolkien",
+	"Turner", "Walker", "White", "Willems", "Wood", "Young", "Zhang"}
+
+var words = []string{"River", "Secret", "Dragon", "Garden", "Ocean", "Star", "Winter", "Forest", "Journey", "Island",
+	"Mystery", "Shadow", "Light", "Mountain", "City", "Friend", "Storm", "Moon", "Clock", "Bridge", "Planet",
+	"Castle", "Whale", "Robot", "Map", "Summer", "Fire", "Voyage", "Kingdom", "Wolf"}
+
+var dewey = []struct {
+	class    int
+	subjects string
+}{
+	{0o04, "Computers"}, {133, "The Unexplained"}, {232, "Religions"}, {302, "Society"}, {332, "Money"},
+	{398, "Folktales"}, {507, "Science Projects"}, {520, "Astronomy"}, {551, "Weather"}, {567, "Dinosaurs"},
+	{581, "Plants"}, {590, "Animals"}, {597, "Fish and Reptiles"}, {599, "Mammals"}, {612, "Human Body"},
+	{629, "Cars and Planes"}, {636, "Pets"}, {641, "Cooking"}, {704, "Art"}, {741, "Drawing and Comics"},
+	{780, "Music"}, {796, "Sports"}, {808, "Writing"}, {811, "Poetry"}, {910, "Geography"}, {940, "European History"},
+	{973, "American History"}, {976, "States"},
+}
+
+// Section is a shelving location of the generated library.
+type Section struct {
+	Location string
+	Prefix   string // call-number prefix
+	Share    float64
+}
+
+// Sections of the generated library and their share of the books.
+var Sections = []Section{
+	{"Fiction", "FIC", 0.30}, {"Easy", "E", 0.15}, {"Nonfiction", "", 0.35}, {"Biography", "B", 0.06},
+	{"Reference", "REF", 0.04}, {"Young Adult", "YA FIC", 0.07}, {"Graphic Novels", "GN", 0.03},
+}
+
+// Generate returns the collection, books in shelf order within each
+// section, then equipment.
+func Generate(o Opts) []catalog.Item {
+	r := rand.New(rand.NewPCG(o.Seed, o.Seed*7919+1))
+	items := make([]catalog.Item, 0, o.Books+o.Carts*o.PerCart)
+	seq := 0
+	nextBarcode := func() string {
+		seq++
+		s := fmt.Sprintf("3%s%08d", o.Institution, seq)
+		c, _ := barcode.LibraryCheckDigit(s)
+		return s + string(c)
+	}
+	for si, sec := range Sections {
+		n := int(float64(o.Books) * sec.Share)
+		if si == len(Sections)-1 {
+			n = o.Books - len(items)
+		}
+		start := len(items)
+		for i := 0; i < n; i++ {
+			author := surnames[r.IntN(len(surnames))]
+			first := string(rune('A' + r.IntN(26)))
+			title := "The " + words[r.IntN(len(words))] + " " + words[r.IntN(len(words))]
+			var cn, itype string
+			switch sec.Prefix {
+			case "":
+				d := dewey[r.IntN(len(dewey))]
+				title = d.subjects + ": " + title
+				cn = fmt.Sprintf("%03d.%d %s", d.class, r.IntN(1000), cutter(author))
+				itype = "BK"
+			case "B":
+				subject := surnames[r.IntN(len(surnames))]
+				cn = "B " + cutter(subject)
+				title = "The Life of " + first + ". " + subject
+				itype = "BK"
+			case "REF":
+				d := dewey[r.IntN(len(dewey))]
+				cn = fmt.Sprintf("REF %03d %s", d.class, cutter(author))
+				itype = "REF"
+			default:
+				cn = sec.Prefix + " " + cutter(author)
+				itype = "BK"
+				if sec.Prefix == "GN" {
+					itype = "GN"
+				}
+			}
+			it := catalog.Item{Title: title, Author: author + ", " + first + ".", CallNumber: cn,
+				Library: o.Library, Location: sec.Location, Collection: sec.Location, ItemType: itype,
+				Status: catalog.StatusAvailable, Kind: catalog.KindBook, Price: int64(800 + r.IntN(2500)),
+				LastSeen: o.Today.AddDate(0, 0, -r.IntN(700)-1)}
+			switch x := r.Float64(); {
+			case x < 0.04:
+				it.Status, it.DueDate = catalog.StatusCheckedOut, o.Today.AddDate(0, 0, r.IntN(21)-7)
+			case x < 0.045:
+				it.Status = catalog.StatusLost
+			case x < 0.048:
+				it.Status = catalog.StatusMissing
+			case x < 0.050:
+				it.Status = catalog.StatusWithdrawn
+			case x < 0.053:
+				it.Status = catalog.StatusDamaged
+			case x < 0.056:
+				it.HoldWaiting = true
+			}
+			items = append(items, it)
+		}
+		sec := items[start:]
+		sort.SliceStable(sec, func(a, b int) bool {
+			return callnumber.Compare(sec[a].CallNumber, sec[b].CallNumber) < 0
+		})
+		for i := range sec {
+			sec[i].Barcode = nextBarcode()
+		}
+	}
+	models := []string{"Chromebook 3110", "Chromebook 3110", "Chromebook 3110", "Hotspot MF833", "TI-84 Plus CE"}
+	for c := 1; c <= o.Carts; c++ {
+		cart := fmt.Sprintf("CART-%02d", c)
+		model := models[(c-1)%len(models)]
+		for d := 1; d <= o.PerCart; d++ {
+			tag := fmt.Sprintf("DAB-%02d%02d", c, d)
+			it := catalog.Item{Barcode: tag, AssetTag: tag, Serial: fmt.Sprintf("SN%X%05d", c, r.IntN(100000)),
+				Title: model + " #" + fmt.Sprint(d), ItemType: model, Library: o.Library, Location: "Tech Room",
+				Status: catalog.StatusAvailable, Kind: catalog.KindEquipment, Container: cart,
+				Price: 25900, RFID: fmt.Sprintf("E280%04X%016X", c*100+d, r.Uint64())}
+			if r.Float64() < 0.03 {
+				it.Status = catalog.StatusInRepair
+			}
+			items = append(items, it)
+		}
+	}
+	return items
+}
+
+
+// cutter makes a school-style three-letter cutter from a surname.
+func cutter(name string) string {
+	b := []rune(name)
+	if len(b) > 3 {
+		b = b[:3]
+	}
+	out := make([]rune, len(b))
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return string(out)
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+)
+
+const itemCols = `barcode, title, author, call_number, library, location, collection, item_type,
+	status, due_date, last_seen, price, kind, container, asset_tag, serial, rfid, hold`
+
+// LoadIndex builds the in-memory index from the items table.
+func (db *DB) LoadIndex(ctx context.Context) (*catalog.Index, error) {
+	var n int
+	if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil {
+		return nil, fmt.Errorf("count items: %w", err)
+	}
+	x := catalog.NewIndex(n)
+	rows, err := db.SQL.QueryContext(ctx, "SELECT "+itemCols+" FROM items")
+	if err != nil {
+		return nil, fmt.Errorf("load items: %w", err)
+	}
+	defer rows.Close()
+	var (
+		it        catalog.Item
+		st, kind  string
+		due, seen int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
+			return nil, fmt.Errorf("load items: %w", err)
+		}
+		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
+		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
+		x.Put(it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load items: %w", err)
+	}
+	return x, nil
+}
+
+// ImportResult counts what an import did.
+type ImportResult struct {
+	Added, Updated, Unchanged, Removed, Rejected int
+}
+
+func (r ImportResult) String() string {
+	return fmt.Sprintf("%d added, %d updated, %d unchanged, %d removed, %d rejected",
+		r.Added, r.Updated, r.Unchanged, r.Removed, r.Rejected)
+}
+
+// Import writes items in one transaction: all of them or none. With replace,
+// items in the store that are not in items are removed (a full catalog
+// export); without it the import only adds and updates. The index, when not
+// nil, is updated to match after the commit.
+func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string, items []catalog.Item, replace bool, rejected int) (ImportResult, error) {
+	var res ImportResult
+	res.Rejected = rejected
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("import: %w", err)
+	}
+	defer tx.Rollback()
+	// Compare against what is stored, not the index, so the counts are right
+	// even when the agent is not running.
+	old := map[string]catalog.Item{}
+	rows, err := tx.QueryContext(ctx, "SELECT "+itemCols+" FROM items")
+	if err != nil {
+		return res, fmt.Errorf("import: read items: %w", err)
+	}
+	for rows.Next() {
+		var it catalog.Item
+		var st, kind string
+		var due, seen int64
+		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
+			rows.Close()
+			return res, fmt.Errorf("import: read items: %w", err)
+		}
+		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
+		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
+		old[it.Barcode] = it
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("import: read items: %w", err)
+	}
+	up, err := tx.PrepareContext(ctx, `INSERT INTO items (`+itemCols+`)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author,
+		call_number=excluded.call_number, library=excluded.library, location=excluded.location,
+		collection=excluded.collection, item_type=excluded.item_type, status=excluded.status,
+		due_date=excluded.due_date, last_seen=excluded.last_seen, price=excluded.price,
+		kind=excluded.kind, container=excluded.container, asset_tag=excluded.asset_tag,
+		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold`)
+	if err != nil {
+		return res, fmt.Errorf("import: %w", err)
+	}
+	defer up.Close()
+	inFile := make(map[string]bool, len(items))
+	for i := range items {
+		it := &items[i]
+		it.Barcode = catalog.NormalizeID(it.Barcode)
+		inFile[it.Barcode] = true
+		if prev, ok := old[it.Barcode]; ok {
+			if sameItem(prev, *it) {
+				res.Unchanged++
+				continue
+			}
+			res.Updated++
+		} else {
+			res.Added++
+		}
+		if _, err := up.ExecContext(ctx, it.Barcode, it.Title, it.Author, it.CallNumber, it.Library,
+			it.Location, it.Collection, it.ItemType, string(it.Status), toDays(it.DueDate),
+			toDays(it.LastSeen), it.Price, string(it.Kind), it.Container, it.AssetTag, it.Serial,
+			it.RFID, it.HoldWaiting); err != nil {
+			return res, fmt.Errorf("import: item %s: %w", it.Barcode, err)
+		}
+	}
+	var gone []string
+	if replace {
+		for bc := range old {
+			if !inFile[bc] {
+				gone = append(gone, bc)
+			}
+		}
+		del, err := tx.PrepareContext(ctx, "DELETE FROM items WHERE barcode = ?")
+		if err != nil {
+			return res, fmt.Errorf("import: %w", err)
+		}
+		defer del.Close()
+		for _, bc := range gone {
+			if _, err := del.ExecContext(ctx, bc); err != nil {
+				return res, fmt.Errorf("import: remove %s: %w", bc, err)
+			}
+		}
+		res.Removed = len(gone)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO imports (at, file, format, added, updated, unchanged, removed, rejected)
+		VALUES (?,?,?,?,?,?,?,?)`, now(), file, format, res.Added, res.Updated, res.Unchanged, res.Removed, res.Rejected); err != nil {
+		return res, fmt.Errorf("import: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return res, fmt.Errorf("import: commit: %w", err)
+	}
+	if x != nil {
+		for _, it := range items {
+			x.Put(it)
+		}
+		for _, bc := range gone {
+			x.Remove(bc)
+		}
+	}
+	return res, nil
+}
+
+// sameItem compares items as stored (dates as days).
+func sameItem(a, b catalog.Item) bool {
+	a.DueDate, b.DueDate = fromDays(toDays(a.DueDate)), fromDays(toDays(b.DueDate))
+	a.LastSeen, b.LastSeen = fromDays(toDays(a.LastSeen)), fromDays(toDays(b.LastSeen))
+	return a == b
+}
+
+// MarkSeen records the last-seen date of items in the catalog table.
+func markSeen(tx *sql.Tx, barcode string, day time.Time) error {
+	_, err := tx.Exec("UPDATE items SET last_seen = ? WHERE barcode = ? AND last_seen < ?", toDays(day), barcode, toDays(day))
+	return err
+}
+
+func toDays(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+func fromDays(d int64) time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return time.Unix(d*86400, 0).UTC()
+}

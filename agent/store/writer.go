@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Job is one unit of work for the Writer: typically one read with its
+// journal row, its first-sighting row and its outbox rows.
+//
+// Run executes inside the shared transaction, within a savepoint of its
+// own: if Run fails only this job is rolled back, and Run must then leave
+// in-memory state as it found it. When Run succeeded, exactly one of
+// Committed or Aborted is called afterwards, on the writer goroutine, once
+// the fate of the transaction is known, so in-memory state changed by Run
+// can be kept or undone.
+type Job interface {
+	Run(tx *sql.Tx) error
+	Committed()
+	Aborted(err error)
+}
+
+// Writer is the one goroutine that writes to the database. Concurrent
+// callers of Do share transactions (group commit): while one transaction
+// commits, the next batch gathers, so throughput rises with load while an
+// idle writer commits a single job at once.
+type Writer struct {
+	db       *DB
+	jobs     chan *pending
+	maxBatch int
+	stopOnce sync.Once
+	done     chan struct{}
+	quit     chan struct{}
+	// OnBatch, when set, is called after each commit with the batch size and
+	// the commit duration (for metrics).
+	OnBatch func(size int, commit time.Duration, err error)
+}
+
+type pending struct {
+	job  Job
+	done chan error
+}
+
+// ErrClosed is returned by Do after Close.
+var ErrClosed = errors.New("store writer is closed")
+
+// NewWriter starts the writer goroutine. maxBatch bounds a transaction.
+func (db *DB) NewWriter(maxBatch int) *Writer {
+	if maxBatch <= 0 {
+		maxBatch = 1024
+	}
+	w := &Writer{db: db, jobs: make(chan *pending, maxBatch), maxBatch: maxBatch,
+		done: make(chan struct{}), quit: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// Do hands job to the writer and waits until it is committed (nil) or has
+// failed. When Do returns nil the job's rows are durable.
+func (w *Writer) Do(ctx context.Context, job Job) error {
+	done, err := w.Enqueue(ctx, job)
+	if err != nil {
+		return err
+	}
+	// Once queued the job will be decided; wait for it even if ctx ends, so
+	// the caller never reports a read as lost that was in fact committed.
+	return <-done
+}
+
+// Enqueue hands job to the writer without waiting; the channel yields its
+// fate. Jobs enqueued by one goroutine run in the order enqueued, so a
+// caller can keep many reads in flight and still have them decided in
+// order.
+func (w *Writer) Enqueue(ctx context.Context, job Job) (<-chan error, error) {
+	p := &pending{job: job, done: make(chan error, 1)}
+	select {
+	case <-w.quit:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case w.jobs <- p:
+		return p.done, nil
+	case <-w.quit:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close stops accepting jobs, finishes the ones queued and waits.
+func (w *Writer) Close() error {
+	w.stopOnce.Do(func() { close(w.quit) })
+	<-w.done
+	return nil
+}
+
+func (w *Writer) loop() {
+	defer close(w.done)
+	batch := make([]*pending, 0, w.maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case p := <-w.jobs:
+			batch = append(batch, p)
+		case <-w.quit:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case p := <-w.jobs:
+					batch = append(batch, p)
+					if len(batch) == w.maxBatch {
+						w.commit(batch)
+						batch = batch[:0]
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				w.commit(batch)
+			}
+			return
+		}
+	gather:
+		for len(batch) < w.maxBatch {
+			select {
+			case p := <-w.jobs:
+				batch = append(batch, p)
+			default:
+				break gather
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *Writer) commit(batch []*pending) {
+	start := time.Now()
+	results := make([]error, len(batch))
+	ran := make([]bool, len(batch)) // Run succeeded: Committed or Aborted owed
+	err := w.runBatch(batch, results, ran)
+	if w.OnBatch != nil {
+		w.OnBatch(len(batch), time.Since(start), err)
+	}
+	if err != nil {
+		// Undo in reverse order: later jobs may have built on earlier ones.
+		for i := len(batch) - 1; i >= 0; i-- {
+			if ran[i] {
+				batch[i].job.Aborted(err)
+			}
+		}
+		for i, p := range batch {
+			if results[i] == nil {
+				results[i] = err
+			}
+			p.done <- results[i]
+		}
+		return
+	}
+	for i, p := range batch {
+		if ran[i] {
+			p.job.Committed()
+		}
+		p.done <- results[i]
+	}
+}
+
+// runBatch runs every job in one transaction, each in a savepoint, and
+// commits. A job whose Run fails is rolled back to its savepoint alone; an
+// error returned here means the whole transaction is lost.
+func (w *Writer) runBatch(batch []*pending, results []error, ran []bool) error {
+	tx, err := w.db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	for i, p := range batch {
+		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		if err := p.job.Run(tx); err != nil {
+			// Run leaves in-memory state as it found it when it fails.
+			results[i] = err
+			if _, err := tx.Exec("ROLLBACK TO job"); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("rollback to savepoint: %w", err)
+			}
+		} else {
+			ran[i] = true
+		}
+		if _, err := tx.Exec("RELEASE job"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Func is a Job made of a function, for writes with no in-memory state.
+type Func func(tx *sql.Tx) error
+
+func (f Func) Run(tx *sql.Tx) error { return f(tx) }
+func (Func) Committed()             {}
+func (Func) Aborted(error)          {}

@@ -1,0 +1,694 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/callnumber"
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/report"
+	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/drivers"
+)
+
+func init() {
+	register("import", "load the catalog: tally CSV (Koha columns too), Snipe-IT assets, MARC 21", cmdImport)
+	register("inventory", "create, list, show and finalize inventories", sub("inventory", map[string]func(context.Context, []string) error{
+		"create": cmdInventoryCreate, "list": cmdInventoryList, "show": cmdInventoryShow, "finalize": cmdInventoryFinalize,
+	}, "An inventory is a campaign such as \"Spring 2027 — Fiction\": a scope and policies, many sessions, finalized once."))
+	register("session", "start, pause, resume and end scanning sessions", sub("session", map[string]func(context.Context, []string) error{
+		"start": cmdSessionStart, "pause": sessionState("paused"), "resume": sessionState("open"), "end": cmdSessionEnd,
+	}, "A session is one stretch of scanning — an operator, a device, a day — within an inventory."))
+	register("scan", "read barcodes from stdin into a session, one per line", cmdScan)
+	register("report", "missing, misplaced, out-of-order, found… as CSV, JSON or printable HTML", cmdReport)
+	register("callnumber", "sort call numbers in shelf order (stdin → stdout)", sub("callnumber", map[string]func(context.Context, []string) error{
+		"sort": cmdCallnumberSort,
+	}, "Call-number tools. `tally callnumber sort` reads one call number per line and writes them in shelf order (Dewey with school prefixes, LC, others in natural order)."))
+	register("version", "print the version", func(ctx context.Context, args []string) error {
+		fmt.Fprintf(stdout, "tally %s %s\n", version, revision)
+		return nil
+	})
+}
+
+func openDB(ctx context.Context, path string) (*store.DB, error) {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func openEngine(ctx context.Context, path string) (*agent.Engine, func(), error) {
+	db, err := openDB(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := agent.NewEngine(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return e, func() { e.Close(); db.Close() }, nil
+}
+
+func cmdImport(ctx context.Context, args []string) error {
+	fs := newFlags("import", "[flags] FILE...", `
+Loads items into the catalog. The format is detected from the content:
+  tally CSV    header: `+strings.Join(catalog.Columns, ",")+`
+               Koha column names work too (homebranch, itemcallnumber, ccode, itype,
+               itemlost, notforloan, withdrawn, damaged, datelastseen, onloan).
+  Snipe-IT     the asset CSV export (Asset Tag, Serial, Model, Location, Status,
+               Checked Out To — the cart).
+  MARC 21      ISO 2709 (.mrc) or MARCXML, Koha 952 or standard/Destiny 852 holdings.
+An import is one transaction: if any row is bad nothing is imported and every
+error is listed as FILE:LINE: what is wrong. Importing again updates items in place.`)
+	db := dbFlag(fs)
+	format := fs.String("format", "auto", "auto, csv, snipeit or marc")
+	skip := fs.String("skip-invalid", "", "import the good rows and write the rejected ones to this `file`")
+	replace := fs.Bool("replace", false, "the file is the whole catalog: remove items that are not in it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("name the file(s) to import")
+	}
+	var items []catalog.Item
+	var bad []catalog.RowError
+	var rejectRaw []string
+	for _, name := range fs.Args() {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		recs, rowErrs, err := catalog.Parse(f, name, catalog.Format(*format))
+		f.Close()
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			items = append(items, r.Item)
+		}
+		bad = append(bad, rowErrs...)
+		if len(rowErrs) > 0 && *skip != "" {
+			rejectRaw = append(rejectRaw, rejectLines(name, rowErrs)...)
+		}
+	}
+	if dup := duplicateAcrossFiles(items); dup != "" {
+		return fmt.Errorf("barcode %s appears in more than one file: import them one at a time or remove the duplicate", dup)
+	}
+	if len(bad) > 0 {
+		for _, e := range bad {
+			fmt.Fprintln(os.Stderr, e.Error())
+		}
+		if *skip == "" {
+			return fmt.Errorf("%d bad rows: nothing was imported; fix them, or import the good rows with --skip-invalid rejects.txt", len(bad))
+		}
+		if err := writeAtomic(*skip, []byte(strings.Join(rejectRaw, "\n")+"\n")); err != nil {
+			return fmt.Errorf("write rejects: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "%d bad rows written to %s\n", len(bad), *skip)
+	}
+	d, err := openDB(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := d.Import(ctx, nil, strings.Join(fs.Args(), ","), *format, items, *replace, len(bad))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %s: %s\n", strings.Join(fs.Args(), ", "), res)
+	return nil
+}
+
+func duplicateAcrossFiles(items []catalog.Item) string {
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		bc := catalog.NormalizeID(it.Barcode)
+		if seen[bc] {
+			return bc
+		}
+		seen[bc] = true
+	}
+	return ""
+}
+
+// rejectLines is the rejects file: each error, then nothing else — the raw
+// rows are in the source file at the lines named.
+func rejectLines(name string, errs []catalog.RowError) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = e.Error()
+	}
+	return out
+}
+
+// writeAtomic writes a file so that a crash leaves the old one or the new
+// one, never half: tmp, fsync, rename, fsync the directory.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func cmdInventoryCreate(ctx context.Context, args []string) error {
+	fs := newFlags("inventory create", "--name NAME [scope flags] [policy flags]", `
+Creates an inventory. Empty scope flags mean "any"; list flags take several
+values, comma-separated or repeated. Items outside the scope that are scanned
+are reported as misplaced, never as missing.`)
+	db := dbFlag(fs)
+	name := fs.String("name", "", "inventory `name`, e.g. \"Spring 2027 — Fiction\"")
+	var libs, locs, colls, types, skips, carts, kinds multi
+	fs.Var(&libs, "library", "libraries (Koha homebranch) in scope")
+	fs.Var(&locs, "location", "shelving locations in scope")
+	fs.Var(&colls, "collection", "collection codes in scope")
+	fs.Var(&types, "item-type", "item types in scope")
+	fs.Var(&carts, "container", "carts or kits in scope (equipment)")
+	fs.Var(&kinds, "kind", "book and/or equipment")
+	from := fs.String("call-from", "", "first call number of the range, e.g. 500")
+	to := fs.String("call-to", "", "last call number of the range, inclusive as a prefix, e.g. 599")
+	fs.Var(&skips, "skip-status", "statuses not expected on the shelf, e.g. checked_out,lost,withdrawn")
+	since := fs.String("skip-seen-since", "", "skip items seen on or after this `date` (YYYY-MM-DD)")
+	clearLost := fs.Bool("clear-lost", reconcile.DefaultPolicy.ClearLost, "clear the lost status of items found on the shelf (else only report)")
+	checkIn := fs.Bool("check-in", reconcile.DefaultPolicy.CheckIn, "check in items found on the shelf that are checked out (else only report)")
+	order := fs.Bool("shelf-order", reconcile.DefaultPolicy.ShelfOrder, "check call-number order in shelf sessions")
+	lostVal := fs.Int("missing-lost-value", reconcile.DefaultPolicy.MissingLostValue, "lost value set upstream on missing items at finalize (Koha 4 = Missing; 0 = report only)")
+	asJSON := fs.Bool("json", false, "print the inventory as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sc := catalog.Scope{Libraries: libs, Locations: locs, Collections: colls, ItemTypes: types, Containers: carts,
+		CallFrom: *from, CallTo: *to}
+	for _, k := range kinds {
+		switch catalog.Kind(k) {
+		case catalog.KindBook, catalog.KindEquipment:
+			sc.Kinds = append(sc.Kinds, catalog.Kind(k))
+		default:
+			return fmt.Errorf("--kind %q: want book or equipment", k)
+		}
+	}
+	for _, s := range skips {
+		st, err := catalog.ParseStatus(s)
+		if err != nil {
+			return fmt.Errorf("--skip-status: %w", err)
+		}
+		sc.SkipStatuses = append(sc.SkipStatuses, st)
+	}
+	if *since != "" {
+		t, err := catalog.ParseDate(*since)
+		if err != nil {
+			return fmt.Errorf("--skip-seen-since: %w", err)
+		}
+		sc.SkipSeenSince = t
+	}
+	pol := reconcile.Policy{ClearLost: *clearLost, CheckIn: *checkIn, ShelfOrder: *order, MissingLostValue: *lostVal}
+	e, done, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer done()
+	inv, err := e.DB.CreateInventory(ctx, *name, sc, pol)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(inv)
+	}
+	missing, err := e.Missing(ctx, inv.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "inventory %d created: %s — %d items expected\nnext: tally session start --inventory %d\n", inv.ID, inv.Name, len(missing), inv.ID)
+	return nil
+}
+
+func cmdInventoryList(ctx context.Context, args []string) error {
+	fs := newFlags("inventory list", "", "Lists inventories, newest first.")
+	db := dbFlag(fs)
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := openDB(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	invs, err := d.Inventories(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(invs)
+	}
+	if len(invs) == 0 {
+		fmt.Fprintln(stdout, "no inventories yet: create one with `tally inventory create --name NAME`")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSTATE")
+	for _, inv := range invs {
+		state := "open"
+		if !inv.Open() {
+			state = "finalized " + inv.FinalizedAt.Local().Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", inv.ID, inv.Name, inv.CreatedAt.Local().Format("2006-01-02 15:04"), state)
+	}
+	return tw.Flush()
+}
+
+func argID(fs *flag.FlagSet, what string) (int64, error) {
+	if fs.NArg() != 1 {
+		return 0, fmt.Errorf("give the %s id, e.g. `tally %s 1`", what, strings.TrimPrefix(fs.Name(), "tally "))
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%q is not a %s id", fs.Arg(0), what)
+	}
+	return id, nil
+}
+
+func cmdInventoryShow(ctx context.Context, args []string) error {
+	fs := newFlags("inventory show", "ID", "Shows an inventory: scope, policies, progress and sessions.")
+	db := dbFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	id, err := argID(fs, "inventory")
+	if err != nil {
+		return err
+	}
+	e, done, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer done()
+	inv, err := e.DB.Inventory(ctx, id)
+	if err != nil {
+		return err
+	}
+	sc, _ := json.Marshal(inv.Scope)
+	pol, _ := json.Marshal(inv.Policy)
+	fmt.Fprintf(stdout, "inventory %d: %s\nscope:  %s\npolicy: %s\n", inv.ID, inv.Name, sc, pol)
+	ts, err := e.Reports(ctx, id, "summary")
+	if err != nil {
+		return err
+	}
+	for _, r := range ts[0].Rows {
+		fmt.Fprintf(stdout, "  %-28s %s\n", r[0], r[1])
+	}
+	ss, err := e.DB.Sessions(ctx, id)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SESSION\tKIND\tCART\tOPERATOR\tSTATE\tSTARTED")
+	for _, s := range ss {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Kind, s.Cart, s.Operator, s.State, s.StartedAt.Local().Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
+}
+
+func cmdInventoryFinalize(ctx context.Context, args []string) error {
+	fs := newFlags("inventory finalize", "[--dry-run] ID", `
+Closes the inventory: ends its sessions, lists the items never seen as
+missing, and queues the upstream changes (missing items, with the lost value
+of the policy). Run with --dry-run first to see what it will do.`)
+	db := dbFlag(fs)
+	dry := fs.Bool("dry-run", false, "only show what finalizing would do")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	id, err := argID(fs, "inventory")
+	if err != nil {
+		return err
+	}
+	e, done, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := e.Finalize(ctx, id, *dry)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	verb := "finalized"
+	if *dry {
+		verb = "would finalize"
+	}
+	fmt.Fprintf(stdout, "%s inventory %d (%s): %d missing, replacement value %d.%02d\n", verb, id, res.Inventory.Name,
+		len(res.Missing), res.Value/100, res.Value%100)
+	fmt.Fprintf(stdout, "upstream changes queued for this inventory:")
+	for _, k := range []string{"seen", "found", "misplaced", "checked_out_on_shelf", "unknown", "missing", "cart_missing", "cart_foreign"} {
+		if n := res.Outbox[k]; n > 0 {
+			fmt.Fprintf(stdout, " %s %d", k, n)
+		}
+	}
+	fmt.Fprintln(stdout)
+	if *dry {
+		fmt.Fprintf(stdout, "run `tally inventory finalize %d` to do it\n", id)
+	} else {
+		fmt.Fprintf(stdout, "reports: tally report --inventory %d --format html --out report.html\n", id)
+	}
+	return nil
+}
+
+func cmdSessionStart(ctx context.Context, args []string) error {
+	fs := newFlags("session start", "--inventory ID [--cart NAME] [--operator NAME]", `
+Starts a session of an inventory. Shelf sessions walk the shelves in order;
+cart sessions (--cart) check one equipment cart.`)
+	db := dbFlag(fs)
+	inv := fs.Int64("inventory", 0, "inventory `id`")
+	cart := fs.String("cart", "", "check this cart (makes a cart session)")
+	op := fs.String("operator", "", "who is scanning")
+	dev := fs.String("device", "", "device bound to the session")
+	asJSON := fs.Bool("json", false, "JSON output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *inv == 0 {
+		return errors.New("--inventory ID is required (see `tally inventory list`)")
+	}
+	d, err := openDB(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	kind := "shelf"
+	if *cart != "" {
+		kind = "cart"
+	}
+	s, err := d.StartSession(ctx, *inv, kind, *cart, *op, *dev)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(s)
+	}
+	fmt.Fprintf(stdout, "session %d started (%s) in inventory %d\nnext: tally scan --session %d\n", s.ID, s.Kind, s.InventoryID, s.ID)
+	return nil
+}
+
+func sessionState(state string) func(context.Context, []string) error {
+	verb := map[string]string{"paused": "pause", "open": "resume"}[state]
+	return func(ctx context.Context, args []string) error {
+		fs := newFlags("session "+verb, "ID", "Changes a session's state ("+verb+").")
+		db := dbFlag(fs)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		id, err := argID(fs, "session")
+		if err != nil {
+			return err
+		}
+		d, err := openDB(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		s, err := d.SetSessionState(ctx, id, state)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "session %d is %s\n", s.ID, s.State)
+		return nil
+	}
+}
+
+func cmdSessionEnd(ctx context.Context, args []string) error {
+	fs := newFlags("session end", "ID", "Ends a session. A cart session lists the cart's devices not seen.")
+	db := dbFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	id, err := argID(fs, "session")
+	if err != nil {
+		return err
+	}
+	e, done, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s, err := e.DB.SetSessionState(ctx, id, "ended")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "session %d ended\n", s.ID)
+	if s.Kind == "cart" {
+		seen, err := e.DB.Seen(ctx, s.InventoryID)
+		if err != nil {
+			return err
+		}
+		var miss []string
+		for _, it := range e.Index.Container(s.Cart) {
+			if _, ok := seen[it.Barcode]; !ok {
+				miss = append(miss, it.Barcode)
+			}
+		}
+		if len(miss) == 0 {
+			fmt.Fprintf(stdout, "cart %s complete\n", s.Cart)
+		} else {
+			fmt.Fprintf(stdout, "cart %s: %d missing: %s\n", s.Cart, len(miss), strings.Join(miss, " "))
+		}
+	}
+	return nil
+}
+
+func cmdScan(ctx context.Context, args []string) error {
+	fs := newFlags("scan", "--session ID [--json]", `
+Reads codes from stdin, one per line — which is how a keyboard-wedge scanner
+types into a terminal — and prints one outcome per read once it is committed.
+Ctrl-D (end of input) stops. Every printed line is durable.`)
+	db := dbFlag(fs)
+	sid := fs.Int64("session", 0, "session `id` (from `tally session start`)")
+	asJSON := fs.Bool("json", false, "print JSON lines: barcode, outcome, flags, detail…")
+	dev := fs.String("device", "stdin", "device name recorded with each read")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *sid == 0 {
+		return errors.New("--session ID is required (start one with `tally session start --inventory ID`)")
+	}
+	e, done, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer done()
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	// Keep up to 256 reads in flight so a pasted file commits in groups,
+	// while every result is still printed in order, after its commit.
+	type inflight struct{ wait func() (*agent.Result, error) }
+	queue := make(chan inflight, 256)
+	errc := make(chan error, 1)
+	go func() {
+		var first error
+		for q := range queue {
+			res, err := q.wait()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+			if *asJSON {
+				_ = enc.Encode(scanJSON(res))
+			} else {
+				fmt.Fprintln(out, scanText(res))
+			}
+			if len(queue) == 0 {
+				out.Flush()
+			}
+		}
+		errc <- first
+	}()
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	var submitErr error
+	for sc.Scan() {
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		if line == "" {
+			continue
+		}
+		wait, err := e.SubmitAsync(ctx, *sid, drivers.Read{Device: *dev, Kind: drivers.KindManual, Raw: []byte(line), Code: line, Time: time.Now()})
+		if err != nil {
+			submitErr = err
+			break
+		}
+		queue <- inflight{wait}
+	}
+	close(queue)
+	werr := <-errc
+	if submitErr != nil {
+		return submitErr
+	}
+	if werr != nil {
+		return werr
+	}
+	return sc.Err()
+}
+
+type scanLine struct {
+	ReadID     int64                 `json:"read_id"`
+	Code       string                `json:"code"`
+	Barcode    string                `json:"barcode"`
+	Outcome    string                `json:"outcome"`
+	Flags      []string              `json:"flags"`
+	Meaning    string                `json:"meaning"`
+	Title      string                `json:"title,omitempty"`
+	CallNumber string                `json:"call_number,omitempty"`
+	Detail     reconcile.Detail      `json:"detail"`
+	Retro      []reconcile.Misplaced `json:"retro,omitempty"`
+	Seen       int                   `json:"seen"`
+	Expected   int                   `json:"expected"`
+}
+
+func scanJSON(r *agent.Result) scanLine {
+	bc := r.Barcode
+	if bc == "" {
+		bc = r.Code
+	}
+	flags := []string(r.Flags)
+	if flags == nil {
+		flags = []string{}
+	}
+	return scanLine{ReadID: r.ReadID, Code: r.Code, Barcode: bc, Outcome: string(r.Outcome), Flags: flags,
+		Meaning: r.Meaning, Title: r.Title, CallNumber: r.CallNumber, Detail: r.Detail, Retro: r.Retro,
+		Seen: r.Seen, Expected: r.Expected}
+}
+
+func scanText(r *agent.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-20s %-15s", strings.ToUpper(string(r.Outcome)), r.Code)
+	if r.Title != "" {
+		fmt.Fprintf(&b, " %s", r.Title)
+		if r.CallNumber != "" {
+			fmt.Fprintf(&b, " [%s]", r.CallNumber)
+		}
+	}
+	d := r.Detail
+	switch {
+	case d.Prev != "" || d.Next != "":
+		fmt.Fprintf(&b, " — belongs between %s and %s", orEnd(d.Prev, "the start"), orEnd(d.Next, "the end"))
+	case d.Home != "":
+		fmt.Fprintf(&b, " — belongs in %s", d.Home)
+	case d.Problem != "":
+		fmt.Fprintf(&b, " — %s", d.Problem)
+	}
+	if len(r.Flags) > 0 {
+		fmt.Fprintf(&b, " (also: %s)", strings.Join(r.Flags, ", "))
+	}
+	for _, m := range r.Retro {
+		fmt.Fprintf(&b, "\n%-20s %-15s — read earlier; belongs between %s and %s", "OUT_OF_ORDER", m.ID, orEnd(m.Prev, "the start"), orEnd(m.Next, "the end"))
+	}
+	if r.Expected > 0 {
+		fmt.Fprintf(&b, "  [%d/%d]", r.Seen, r.Expected)
+	}
+	return b.String()
+}
+
+func orEnd(s, end string) string {
+	if s == "" {
+		return end
+	}
+	return s
+}
+
+func cmdReport(ctx context.Context, args []string) error {
+	fs := newFlags("report", "--inventory ID [--format csv|json|html] [--out FILE] [REPORT...]", `
+Writes an inventory's reports. REPORT is one or more of:
+  `+strings.Join(agent.ReportNames, ", ")+`
+(default: all). CSV cells that a spreadsheet would run as formulas are
+neutralized. HTML is a printable page.`)
+	db := dbFlag(fs)
+	inv := fs.Int64("inventory", 0, "inventory `id`")
+	format := fs.String("format", "csv", "csv, json or html")
+	outPath := fs.String("out", "", "write to this `file` (atomically) instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *inv == 0 {
+		return errors.New("--inventory ID is required (see `tally inventory list`)")
+	}
+	f, err := report.ParseFormat(*format)
+	if err != nil {
+		return err
+	}
+	e, done, err := openEngine(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tables, err := e.Reports(ctx, *inv, fs.Args()...)
+	if err != nil {
+		return err
+	}
+	i, err := e.DB.Inventory(ctx, *inv)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := report.Write(&b, f, "Inventory report — "+i.Name, tables...); err != nil {
+		return err
+	}
+	if *outPath != "" {
+		if err := writeAtomic(*outPath, []byte(b.String())); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s\n", *outPath)
+		return nil
+	}
+	_, err = fmt.Fprint(stdout, b.String())
+	return err
+}
+
+func cmdCallnumberSort(ctx context.Context, args []string) error {
+	fs := newFlags("callnumber sort", "< FILE", "Reads one call number per line on stdin and writes them in shelf order.")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return callnumber.SortLines(stdin, stdout)
+}

@@ -1,0 +1,393 @@
+// Package chafon drives Chafon UHFReader18 / UHFReader288 family UHF RFID
+// readers (CF-RU5102, CF-RU6402, CF-MU804 and their many rebrands) over a
+// serial link.
+//
+// The reader speaks a command/response protocol: the host sends
+// Len Adr Cmd Data… CRC (CRC-16/MCRF4XX, LSB first) and the reader answers
+// Len Adr Cmd Status Data… CRC. An inventory may be answered by several
+// frames (status 0x03 means more follow). The driver runs continuous
+// inventory and turns every tag in every answer into a drivers.Read; the
+// pipeline dedupes them and maps EPCs to items.
+package chafon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// Opts configures a Dev.
+type Opts struct {
+	// Address is the reader's bus address; BroadcastAddr (0xFF) reaches
+	// whichever reader is on the link.
+	Address byte
+	// Protocol is the inventory answer layout; ProtocolAuto asks the reader.
+	Protocol Protocol
+	// Power is the RF output power in dBm (1..30) set at start; 0 leaves
+	// the reader's setting.
+	Power int
+	// Region, when set, is written at start (band and channel range).
+	Region *Region
+	// ScanTime is the reader's inventory scan time, written at start on
+	// the 18 layout and sent with each inventory on the 288 layout; 0
+	// leaves the reader's setting (288: 1 s).
+	ScanTime time.Duration
+	// Q and Session are the 288-layout anticollision parameters.
+	Q, Session byte
+	// Antenna is the 288-layout antenna (1..4).
+	Antenna int
+	// Interval is the pause between inventory rounds; 0 runs them back to
+	// back, which is what a wand wants.
+	Interval time.Duration
+	// Timeout is how long to wait for an answer beyond the scan time.
+	Timeout time.Duration
+	// MaxTimeouts is how many commands in a row may go unanswered before
+	// the reader is reported gone (drivers.ErrDisconnected).
+	MaxTimeouts int
+}
+
+// DefaultOpts suits a UHFReader18/288 on its own link at factory settings.
+var DefaultOpts = Opts{
+	Address:     BroadcastAddr,
+	Protocol:    ProtocolAuto,
+	Q:           4,
+	Antenna:     1,
+	Timeout:     500 * time.Millisecond,
+	MaxTimeouts: 3,
+}
+
+func (o Opts) validate() error {
+	if o.Power < 0 || o.Power > 30 {
+		return fmt.Errorf("chafon: power %d dBm out of range; use 1..30, or 0 to leave the reader's setting", o.Power)
+	}
+	if o.ScanTime < 0 || o.ScanTime > 25500*time.Millisecond {
+		return fmt.Errorf("chafon: scan time %v out of range; use 100ms..25.5s, or 0 to leave the reader's setting", o.ScanTime)
+	}
+	if o.Q > 15 || o.Session > 3 {
+		return fmt.Errorf("chafon: Q %d / session %d out of range; use Q 0..15, session 0..3", o.Q, o.Session)
+	}
+	if o.Antenna < 0 || o.Antenna > 4 {
+		return fmt.Errorf("chafon: antenna %d out of range; use 1..4", o.Antenna)
+	}
+	if o.Protocol < ProtocolAuto || o.Protocol > Protocol288 {
+		return fmt.Errorf("chafon: unknown protocol %d", o.Protocol)
+	}
+	if o.Region != nil && (o.Region.Min > 63 || o.Region.Max > 63 || o.Region.Min > o.Region.Max) {
+		return fmt.Errorf("chafon: region channels %d..%d invalid; use 0 <= min <= max <= 63", o.Region.Min, o.Region.Max)
+	}
+	if o.Timeout <= 0 || o.MaxTimeouts <= 0 {
+		return errors.New("chafon: Timeout and MaxTimeouts must be positive; start from DefaultOpts")
+	}
+	return nil
+}
+
+// Stats are the driver's counters.
+type Stats struct {
+	Frames   uint64 // good frames
+	BadCRC   uint64 // frames dropped for a bad CRC
+	Skipped  uint64 // garbage bytes skipped while resynchronizing
+	Timeouts uint64 // commands that went unanswered
+	Rounds   uint64 // inventory rounds completed
+	Tags     uint64 // tag reads delivered
+}
+
+// ErrTimeout is wrapped by errors for commands the reader did not answer.
+var ErrTimeout = errors.New("no answer from reader")
+
+// Dev is a Chafon reader. It implements drivers.Reader.
+type Dev struct {
+	name string
+	opts Opts
+	port io.ReadWriter
+	open func() (io.ReadWriteCloser, error) // set by Open: Start opens, Stop closes
+
+	counters Counters
+	timeouts atomic.Uint64
+	rounds   atomic.Uint64
+	tags     atomic.Uint64
+
+	mu     sync.Mutex
+	info   Info
+	proto  Protocol
+	cancel context.CancelFunc
+	closer io.Closer
+	done   chan struct{}
+	errc   chan error
+}
+
+var _ drivers.Reader = (*Dev)(nil)
+
+// New returns a driver for the reader on port. The caller owns port: Stop
+// does not close it, and a read blocked on a port without a read timeout
+// returns only when the caller closes it.
+func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
+	if port == nil {
+		return nil, errors.New("chafon: nil port")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Dev{name: name, opts: opts, port: port, errc: make(chan error, 1)}, nil
+}
+
+// Name is the configured device name.
+func (d *Dev) Name() string { return d.name }
+
+// Err delivers the error that ended reading, once; it is closed (yielding
+// nil) after a clean Stop.
+func (d *Dev) Err() <-chan error { return d.errc }
+
+// Info is what the reader reported about itself at start.
+func (d *Dev) Info() Info {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.info
+}
+
+// Protocol is the inventory layout in use (after ProtocolAuto resolved).
+func (d *Dev) Protocol() Protocol {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.proto
+}
+
+// Stats returns the counters; safe while running.
+func (d *Dev) Stats() Stats {
+	return Stats{
+		Frames:   d.counters.Frames.Load(),
+		BadCRC:   d.counters.BadCRC.Load(),
+		Skipped:  d.counters.Skipped.Load(),
+		Timeouts: d.timeouts.Load(),
+		Rounds:   d.rounds.Load(),
+		Tags:     d.tags.Load(),
+	}
+}
+
+// Start opens the port (for a Dev from Open), asks the reader who it is,
+// applies the init commands (region, power, scan time) and starts
+// continuous inventory. It returns once inventory has begun.
+func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
+	d.mu.Lock()
+	if d.done != nil {
+		d.mu.Unlock()
+		return errors.New("chafon: Start called twice")
+	}
+	d.done = make(chan struct{})
+	d.mu.Unlock()
+
+	port := d.port
+	var closer io.Closer
+	if d.open != nil {
+		p, err := d.open()
+		if err != nil {
+			close(d.done)
+			close(d.errc)
+			return err
+		}
+		port, closer = p, p
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	l := newLink(port, d.opts.Address, &d.counters)
+	d.mu.Lock()
+	d.cancel, d.closer = cancel, closer
+	d.mu.Unlock()
+
+	fail := func(err error) error {
+		cancel()
+		l.close()
+		if closer != nil {
+			closer.Close()
+		}
+		close(d.done)
+		close(d.errc)
+		return err
+	}
+	if err := d.init(ctx, l); err != nil {
+		return fail(fmt.Errorf("chafon %s: init: %w", d.name, err))
+	}
+	go func() {
+		defer close(d.done)
+		defer l.close()
+		err := d.run(ctx, l, out)
+		if err != nil && ctx.Err() == nil {
+			d.errc <- fmt.Errorf("chafon %s: %w", d.name, err)
+		}
+		close(d.errc)
+	}()
+	return nil
+}
+
+// Stop ends inventory and waits until the driver no longer sends on out.
+func (d *Dev) Stop() error {
+	d.mu.Lock()
+	cancel, closer, done := d.cancel, d.closer, d.done
+	d.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	if cancel != nil {
+		cancel()
+	}
+	<-done
+	if closer != nil {
+		return closer.Close()
+	}
+	return nil
+}
+
+// init reads the reader information and applies the init commands.
+func (d *Dev) init(ctx context.Context, l *link) error {
+	o := d.opts
+	to := o.Timeout
+	r, err := l.transactOne(ctx, Command{Addr: o.Address, Cmd: CmdReaderInfo}, to)
+	if err != nil {
+		return fmt.Errorf("reader info: %w", err)
+	}
+	if r.Status != StatusOK {
+		return fmt.Errorf("reader info: %s", StatusText(r.Status))
+	}
+	info, err := ParseInfo(r.Data)
+	if err != nil {
+		return err
+	}
+	if o.Address == BroadcastAddr {
+		l.dec.Addr = r.Addr // lock onto the reader that answered
+	}
+	proto := o.Protocol
+	if proto == ProtocolAuto {
+		proto = protocolFor(info.Type)
+	}
+	set := func(what string, c Command) error {
+		r, err := l.transactOne(ctx, c, to)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if r.Status != StatusOK {
+			return fmt.Errorf("%s: reader says %s", what, StatusText(r.Status))
+		}
+		return nil
+	}
+	if o.Region != nil {
+		if err := set("set region", Command{Addr: o.Address, Cmd: CmdSetRegion, Data: o.Region.Data()}); err != nil {
+			return err
+		}
+		info.Region = *o.Region
+	}
+	if o.Power > 0 {
+		if err := set("set power", Command{Addr: o.Address, Cmd: CmdSetPower, Data: []byte{byte(o.Power)}}); err != nil {
+			return err
+		}
+		info.Power = o.Power
+	}
+	if o.ScanTime > 0 && proto == Protocol18 {
+		if err := set("set scan time", Command{Addr: o.Address, Cmd: CmdSetScanTime, Data: []byte{scanSteps(o.ScanTime)}}); err != nil {
+			return err
+		}
+		info.ScanTime = time.Duration(scanSteps(o.ScanTime)) * 100 * time.Millisecond
+	}
+	d.mu.Lock()
+	d.info, d.proto = info, proto
+	d.mu.Unlock()
+	return nil
+}
+
+// run is the inventory loop.
+func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
+	o := d.opts
+	proto := d.Protocol()
+	scan := d.Info().ScanTime
+	ip := InventoryParams{Q: o.Q, Session: o.Session, Antenna: o.Antenna, ScanTime: o.ScanTime}
+	if proto == Protocol288 {
+		if ip.ScanTime == 0 {
+			ip.ScanTime = time.Second
+		}
+		scan = ip.ScanTime
+	}
+	cmd := Command{Addr: o.Address, Cmd: CmdInventory, Data: InventoryData(proto, ip)}
+	timeout := scan + o.Timeout
+	var parseErr error
+	misses := 0
+	var timer *time.Timer
+	for ctx.Err() == nil {
+		err := l.transact(ctx, cmd, timeout, func(r Response) (bool, error) {
+			switch r.Status {
+			case StatusDone, StatusTimeOverflow, StatusMore, StatusBufferFull:
+			case StatusNoTag:
+				return false, nil
+			default:
+				return false, fmt.Errorf("inventory: reader says %s", StatusText(r.Status))
+			}
+			now := time.Now()
+			parseErr = ParseInventory(proto, r.Data, func(t Tag) {
+				uid := upperHex(t.EPC)
+				rd := drivers.Read{
+					Device:    d.name,
+					Kind:      drivers.KindRFID,
+					Raw:       append([]byte(nil), t.EPC...),
+					Code:      uid,
+					Symbology: "EPC",
+					TagUID:    uid,
+					Antenna:   t.Antenna,
+					Time:      now,
+				}
+				select {
+				case out <- rd:
+					d.tags.Add(1)
+				case <-ctx.Done():
+				}
+			})
+			if parseErr != nil {
+				// A frame with a good CRC but a broken layout: the reader
+				// and the configured Protocol disagree.
+				return false, fmt.Errorf("%w (check Opts.Protocol: using %v)", parseErr, proto)
+			}
+			return r.Status == StatusMore, nil
+		})
+		switch {
+		case err == nil:
+			misses = 0
+			d.rounds.Add(1)
+		case errors.Is(err, ErrTimeout):
+			d.timeouts.Add(1)
+			if misses++; misses >= o.MaxTimeouts {
+				return fmt.Errorf("inventory: %d commands unanswered: %w: %w", misses, drivers.ErrDisconnected, err)
+			}
+		default:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("inventory: %w", err)
+		}
+		if o.Interval > 0 {
+			if timer == nil {
+				timer = time.NewTimer(o.Interval)
+			} else {
+				timer.Reset(o.Interval)
+			}
+			select {
+			case <-ctx.Done():
+			case <-timer.C:
+			}
+		}
+	}
+	return nil
+}
+
+// upperHex is hex upper-case in one allocation.
+func upperHex(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	var s strings.Builder
+	s.Grow(2 * len(b))
+	for _, c := range b {
+		s.WriteByte(digits[c>>4])
+		s.WriteByte(digits[c&15])
+	}
+	return s.String()
+}

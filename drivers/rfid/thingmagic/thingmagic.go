@@ -1,0 +1,411 @@
+package thingmagic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.bug.st/serial"
+
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// Opts configures a Dev. Zero fields take their value from DefaultOpts.
+type Opts struct {
+	// Region is the regulatory frequency plan; it must match the country
+	// the reader is used in.
+	Region Region
+	// ReadPower is the read TX power in centi-dBm (2500 = 25 dBm). The M6e
+	// Nano tops out at 2700; a wand held against a shelf needs far less.
+	ReadPower int
+	// SearchTime is how long each read tag multiple searches before the
+	// tag buffer is drained. Longer searches read more tags per exchange;
+	// shorter ones report tags sooner.
+	SearchTime time.Duration
+	// Timeout is how long to wait for a reply beyond the search time.
+	Timeout time.Duration
+	// MaxFailures is how many exchanges in a row may fail (no reply, bad
+	// frames, error status) before the reader is reported as gone.
+	MaxFailures int
+	// Metadata is the get tag buffer metadata to ask for; RSSI, antenna
+	// and protocol are always included (protocol tells where the PC word is).
+	Metadata uint16
+}
+
+// DefaultOpts suits a hand-held wand or a desk pad in North America.
+var DefaultOpts = Opts{
+	Region:      RegionNA2,
+	ReadPower:   2500,
+	SearchTime:  200 * time.Millisecond,
+	Timeout:     500 * time.Millisecond,
+	MaxFailures: 5,
+	Metadata:    MetaReadCount | MetaRSSI | MetaAntenna | MetaProtocol,
+}
+
+func (o Opts) withDefaults() Opts {
+	d := DefaultOpts
+	if o.Region != 0 {
+		d.Region = o.Region
+	}
+	if o.ReadPower != 0 {
+		d.ReadPower = o.ReadPower
+	}
+	if o.SearchTime != 0 {
+		d.SearchTime = o.SearchTime
+	}
+	if o.Timeout != 0 {
+		d.Timeout = o.Timeout
+	}
+	if o.MaxFailures != 0 {
+		d.MaxFailures = o.MaxFailures
+	}
+	d.Metadata = o.Metadata | MetaRSSI | MetaAntenna | MetaProtocol
+	return d
+}
+
+// Stats counts what the driver saw on the wire.
+type Stats struct {
+	Frames       uint64 // valid frames received
+	BadCRC       uint64 // frame candidates dropped for a bad CRC
+	GarbageBytes uint64 // bytes skipped while hunting for a frame
+	Timeouts     uint64 // commands that got no valid reply in time
+	Rounds       uint64 // inventory rounds completed
+	Reads        uint64 // tag reads delivered
+}
+
+// Dev is a ThingMagic Mercury reader on a serial port.
+type Dev struct {
+	name string
+	port io.ReadWriter
+	opts Opts
+
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	errc    chan error
+	version Version
+
+	link *link
+	sc   scanner
+	wbuf []byte
+	tags []TagRead
+
+	timeouts, rounds, reads atomic.Uint64
+	frames, badCRC, garbage atomic.Uint64 // mirrored from sc after each exchange
+}
+
+var _ drivers.Reader = (*Dev)(nil)
+
+// New returns a Dev speaking to a reader on port. The Dev owns port: it
+// closes it (if it is an io.Closer) when reading ends.
+func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
+	if port == nil {
+		return nil, errors.New("thingmagic: nil port")
+	}
+	o := opts.withDefaults()
+	if o.ReadPower < 0 || o.ReadPower > 3150 {
+		return nil, fmt.Errorf("thingmagic: read power %d centi-dBm is out of range 0..3150", o.ReadPower)
+	}
+	if o.SearchTime > 65535*time.Millisecond {
+		return nil, fmt.Errorf("thingmagic: search time %v is over the protocol's 65.535 s", o.SearchTime)
+	}
+	return &Dev{name: name, port: port, opts: o, stop: make(chan struct{}), errc: make(chan error, 1)}, nil
+}
+
+// Open opens the serial port at path (8N1 at baud; the modules ship at
+// 115200) and returns a Dev on it.
+func Open(name, path string, baud int, opts Opts) (*Dev, error) {
+	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+	if err != nil {
+		return nil, fmt.Errorf("thingmagic: open %s: %w", path, err)
+	}
+	_ = p.ResetInputBuffer()
+	d, err := New(name, p, opts)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Name is the configured device name.
+func (d *Dev) Name() string { return d.name }
+
+// Err reports the error that ended reading, once; it is closed without a
+// value after a clean Stop or when ctx is cancelled.
+func (d *Dev) Err() <-chan error { return d.errc }
+
+// Version is what the reader reported at Start.
+func (d *Dev) Version() Version {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.version
+}
+
+// Stats returns the wire counters so far.
+func (d *Dev) Stats() Stats {
+	return Stats{
+		Frames:       d.frames.Load(),
+		BadCRC:       d.badCRC.Load(),
+		GarbageBytes: d.garbage.Load(),
+		Timeouts:     d.timeouts.Load(),
+		Rounds:       d.rounds.Load(),
+		Reads:        d.reads.Load(),
+	}
+}
+
+// Start runs the init sequence (version, region, read power, Gen2) and then
+// reads continuously, delivering one Read per tag record on out.
+func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
+	d.mu.Lock()
+	if d.started {
+		d.mu.Unlock()
+		return errors.New("thingmagic: Start called twice")
+	}
+	d.started = true
+	d.mu.Unlock()
+
+	d.link = newLink(d.port)
+	if err := d.init(ctx); err != nil {
+		d.link.shutdown()
+		close(d.errc)
+		return fmt.Errorf("thingmagic %s: init: %w", d.name, err)
+	}
+	d.wg.Add(1)
+	go d.loop(ctx, out)
+	return nil
+}
+
+// Stop stops reading and waits until reads already decoded are delivered
+// (cancel ctx to abandon them). It is safe to call more than once.
+func (d *Dev) Stop() error {
+	d.mu.Lock()
+	if !d.started || d.stopped {
+		d.mu.Unlock()
+		return nil
+	}
+	d.stopped = true
+	close(d.stop)
+	d.mu.Unlock()
+	d.wg.Wait()
+	return nil
+}
+
+func (d *Dev) init(ctx context.Context) error {
+	// A module just powered up may still be in its bootloader and answer
+	// the first command late; the version command is retried.
+	var r Response
+	var err error
+	for range 3 {
+		r, err = d.exchange(ctx, OpVersion, nil, d.opts.Timeout)
+		if !errors.Is(err, errTimeout) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("get version: %w", err)
+	}
+	v, err := ParseVersion(r.Data)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.version = v
+	d.mu.Unlock()
+	steps := []struct {
+		what string
+		op   byte
+		data []byte
+	}{
+		{"set region", OpSetRegion, []byte{byte(d.opts.Region)}},
+		{"set read power", OpSetReadTxPower, []byte{byte(d.opts.ReadPower >> 8), byte(d.opts.ReadPower)}},
+		{"set tag protocol Gen2", OpSetTagProtocol, []byte{ProtocolGen2 >> 8, ProtocolGen2 & 0xFF}},
+	}
+	for _, s := range steps {
+		if _, err := d.exchange(ctx, s.op, s.data, d.opts.Timeout); err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+	}
+	return nil
+}
+
+func (d *Dev) loop(ctx context.Context, out chan<- drivers.Read) {
+	defer d.wg.Done()
+	err := d.run(ctx, out)
+	d.link.shutdown()
+	if err != nil {
+		d.errc <- fmt.Errorf("thingmagic %s: %w", d.name, err)
+	}
+	close(d.errc)
+}
+
+// run reads rounds until stopped; it returns nil on Stop or ctx, else the
+// error that ended reading.
+func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
+	failures := 0
+	var last error
+	for {
+		select {
+		case <-d.stop:
+			return nil
+		case <-ctx.Done():
+			return nil
+		default:
+		}
+		err := d.round(ctx, out)
+		switch {
+		case err == nil:
+			failures = 0
+			d.rounds.Add(1)
+			continue
+		case errors.Is(err, errStopped):
+			return nil
+		case errors.Is(err, drivers.ErrDisconnected):
+			return err
+		}
+		failures++
+		last = err
+		if failures >= d.opts.MaxFailures {
+			if errors.Is(last, errTimeout) {
+				return fmt.Errorf("%w: %d exchanges in a row failed, last: %w", drivers.ErrDisconnected, failures, last)
+			}
+			return fmt.Errorf("%d exchanges in a row failed, last: %w", failures, last)
+		}
+	}
+}
+
+// round is one inventory cycle: clear the buffer, search, drain the buffer.
+func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
+	if _, err := d.exchange(ctx, OpClearTagBuffer, nil, d.opts.Timeout); err != nil {
+		return fmt.Errorf("clear tag buffer: %w", err)
+	}
+	ms := uint16(d.opts.SearchTime / time.Millisecond)
+	r, err := d.exchange(ctx, OpReadTagMultiple, ReadTagMultipleData(ms), d.opts.SearchTime+d.opts.Timeout)
+	var se *StatusError
+	if errors.As(err, &se) && se.Status == StatusNoTagsFound {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read tag multiple: %w", err)
+	}
+	remaining, err := ParseTagCount(r.Data)
+	if err != nil {
+		return err
+	}
+	for remaining > 0 {
+		r, err := d.exchange(ctx, OpGetTagBuffer, GetTagBufferData(d.opts.Metadata), d.opts.Timeout)
+		if errors.As(err, &se) && se.Status == StatusBufferEmpty {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("get tag buffer: %w", err)
+		}
+		tb, err := ParseTagBuffer(r.Data, d.tags)
+		d.tags = tb.Tags[:0]
+		if err != nil {
+			return err
+		}
+		if len(tb.Tags) == 0 {
+			return nil
+		}
+		now := time.Now()
+		for _, t := range tb.Tags {
+			rd := d.read(t, now)
+			select {
+			case out <- rd:
+				d.reads.Add(1)
+			case <-ctx.Done():
+				return errStopped
+			}
+		}
+		remaining -= len(tb.Tags)
+	}
+	return nil
+}
+
+func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
+	id := hexUpper(t.EPC)
+	return drivers.Read{
+		Device:    d.name,
+		Kind:      drivers.KindRFID,
+		Raw:       append([]byte(nil), t.Raw...),
+		Code:      id,
+		Symbology: "EPC",
+		TagUID:    id,
+		Antenna:   t.Antenna,
+		RSSI:      t.RSSI,
+		Time:      now,
+	}
+}
+
+// exchange sends one command and waits for its reply. Stale bytes from
+// earlier exchanges are dropped first; replies to other opcodes, garbage
+// and frames with bad CRCs are skipped while waiting.
+func (d *Dev) exchange(ctx context.Context, op byte, data []byte, timeout time.Duration) (Response, error) {
+	d.sc.reset()
+	var err error
+	d.wbuf, err = AppendCommand(d.wbuf[:0], op, data)
+	if err != nil {
+		return Response{}, err
+	}
+	if err := d.link.write(d.wbuf); err != nil {
+		return Response{}, err
+	}
+	deadline := time.Now().Add(timeout)
+	probe := func(b []byte) int {
+		if b[0] != SOH {
+			return -1
+		}
+		if len(b) < 3 {
+			return 0
+		}
+		if b[2] != op {
+			return -1
+		}
+		return 7 + int(b[1])
+	}
+	verify := func(f []byte) bool { return checkCRC(f) == nil }
+	defer d.mirror()
+	for {
+		if f, ok := d.sc.next(probe, verify); ok {
+			r, _, err := DecodeResponse(f)
+			if err != nil { // cannot happen: verified above
+				return Response{}, err
+			}
+			if r.Status != StatusOK {
+				return r, &StatusError{Opcode: op, Status: r.Status}
+			}
+			return r, nil
+		}
+		if err := d.link.wait(ctx, d.stop, deadline, &d.sc); err != nil {
+			if errors.Is(err, errTimeout) {
+				d.timeouts.Add(1)
+				return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, err)
+			}
+			return Response{}, err
+		}
+	}
+}
+
+func (d *Dev) mirror() {
+	d.frames.Store(d.sc.frames)
+	d.badCRC.Store(d.sc.badCRC)
+	d.garbage.Store(d.sc.garbage)
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+func hexUpper(b []byte) string {
+	s := make([]byte, 2*len(b))
+	for i, c := range b {
+		s[2*i] = hexDigits[c>>4]
+		s[2*i+1] = hexDigits[c&0x0F]
+	}
+	return string(s)
+}

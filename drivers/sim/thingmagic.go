@@ -1,0 +1,431 @@
+package sim
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ThingMagicOpts configures a simulated ThingMagic Mercury reader.
+type ThingMagicOpts struct {
+	Tags     []Tag   // the tags in the field; change them later with SetTags
+	Noise    Noise   // how the link misbehaves
+	Hardware byte    // model byte in the version reply: 0x18 M6e (default), 0x30 M6e Nano
+	MissRate float64 // probability that a search misses a tag in the field
+	// RealTime makes a read tag multiple take the search time it asks for,
+	// as a real module does; off, the simulator answers at once (tests).
+	RealTime bool
+}
+
+// ThingMagicStats counts what the simulated reader did.
+type ThingMagicStats struct {
+	Commands    uint64 // well-formed commands answered
+	BadCommands uint64 // command candidates dropped for a bad CRC
+	Searches    uint64 // read tag multiple commands served
+	TagRecords  uint64 // tag records sent in tag buffer replies
+}
+
+// ThingMagic is a simulated ThingMagic Mercury serial reader (M6e / M6e
+// Nano) answering the Mercury serial protocol byte for byte on an
+// io.ReadWriter, typically a pty master. It implements the commands a host
+// uses to initialise a module and read tags synchronously: version (0x03),
+// set region (0x97), set read TX power (0x92), set tag protocol (0x93),
+// clear tag buffer (0x2A), read tag multiple (0x22) and get tag buffer
+// (0x29) with metadata. Anything else is answered "invalid opcode".
+type ThingMagic struct {
+	rw   io.ReadWriter
+	opts ThingMagicOpts
+
+	mu   sync.Mutex
+	tags []Tag
+
+	rng       *rand.Rand
+	protocol  uint16
+	region    byte
+	buffer    []tmBuffered
+	bufPos    int
+	unplugged atomic.Bool
+	closeOnce sync.Once
+	wbuf      []byte
+	start     time.Time
+
+	commands, badCommands, searches, tagRecords atomic.Uint64
+}
+
+type tmBuffered struct {
+	tag       *Tag
+	count     int
+	rssi      int8
+	antenna   byte
+	timestamp uint32
+}
+
+// NewThingMagic returns a simulated reader serving on rw once Serve runs.
+func NewThingMagic(rw io.ReadWriter, opts ThingMagicOpts) *ThingMagic {
+	if opts.Hardware == 0 {
+		opts.Hardware = 0x18
+	}
+	s := &ThingMagic{rw: rw, opts: opts, rng: opts.Noise.Rand(), start: time.Now()}
+	s.SetTags(opts.Tags)
+	return s
+}
+
+// SetTags replaces the tags in the field (a cart rolled in or out).
+func (s *ThingMagic) SetTags(tags []Tag) {
+	s.mu.Lock()
+	s.tags = append([]Tag(nil), tags...)
+	s.mu.Unlock()
+}
+
+// Stats returns the counters so far.
+func (s *ThingMagic) Stats() ThingMagicStats {
+	return ThingMagicStats{
+		Commands:    s.commands.Load(),
+		BadCommands: s.badCommands.Load(),
+		Searches:    s.searches.Load(),
+		TagRecords:  s.tagRecords.Load(),
+	}
+}
+
+// Unplug makes the reader vanish: it stops answering and closes rw (for a
+// pty master, the driver's port then fails as a pulled USB cable does).
+func (s *ThingMagic) Unplug() {
+	s.unplugged.Store(true)
+	s.closeOnce.Do(func() {
+		if c, ok := s.rw.(io.Closer); ok {
+			c.Close()
+		}
+	})
+}
+
+// ErrUnplugged is returned by Serve after Unplug.
+var ErrUnplugged = errors.New("sim: reader unplugged")
+
+// Serve answers commands until ctx is cancelled (which unplugs the reader),
+// Unplug is called, or rw fails.
+func (s *ThingMagic) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, s.Unplug)
+	defer stop()
+	buf := make([]byte, 0, 1024)
+	chunk := make([]byte, 1024)
+	for {
+		n, err := s.rw.Read(chunk)
+		if s.unplugged.Load() {
+			return ErrUnplugged
+		}
+		buf = append(buf, chunk[:n]...)
+		for {
+			op, data, used, ok := s.nextCommand(buf)
+			buf = buf[:copy(buf, buf[used:])]
+			if !ok {
+				break
+			}
+			if werr := s.handle(op, data); werr != nil {
+				if s.unplugged.Load() {
+					return ErrUnplugged
+				}
+				return werr
+			}
+		}
+		if len(buf) > 4096 { // never a command: drop it
+			buf = buf[:0]
+		}
+		if err != nil {
+			if s.unplugged.Load() {
+				return ErrUnplugged
+			}
+			return err
+		}
+	}
+}
+
+// nextCommand finds the next valid command in b. used is how many bytes
+// may be dropped (garbage, bad frames, the command); the returned data is
+// copied so b can be compacted.
+func (s *ThingMagic) nextCommand(b []byte) (op byte, data []byte, used int, ok bool) {
+	i := 0
+	for i < len(b) {
+		if b[i] != 0xFF {
+			i++
+			continue
+		}
+		if len(b)-i < 2 {
+			return 0, nil, i, false
+		}
+		n := 5 + int(b[i+1])
+		if len(b)-i < n {
+			return 0, nil, i, false
+		}
+		f := b[i : i+n]
+		if binary.BigEndian.Uint16(f[n-2:]) != tmCRC(f[1:n-2]) {
+			s.badCommands.Add(1)
+			i++
+			continue
+		}
+		return f[2], append([]byte(nil), f[3:n-2]...), i + n, true
+	}
+	return 0, nil, i, false
+}
+
+// tmCRC is the ThingMagic message CRC, written bit by bit (the driver uses
+// the vendor's nibble table) so that the two cross-check each other.
+func tmCRC(b []byte) uint16 {
+	crc := uint16(0xFFFF)
+	for _, c := range b {
+		for bit := 7; bit >= 0; bit-- {
+			top := crc & 0x8000
+			crc = crc<<1 | uint16(c>>uint(bit))&1
+			if top != 0 {
+				crc ^= 0x1021
+			}
+		}
+	}
+	return crc
+}
+
+// gen2CRC is the Gen2 StoredCRC over PC+EPC (CRC-16/GENIBUS).
+func gen2CRC(b []byte) uint16 {
+	crc := uint16(0xFFFF)
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return ^crc
+}
+
+func (s *ThingMagic) handle(op byte, d []byte) error {
+	s.commands.Add(1)
+	switch op {
+	case 0x03: // version
+		v := []byte{
+			0x12, 0x08, 0x00, 0x00, // bootloader
+			s.opts.Hardware, 0x00, 0x00, 0x01, // hardware
+			0x20, 0x17, 0x06, 0x30, // firmware date
+			0x01, 0x09, 0x00, 0x02, // firmware version
+			0x00, 0x00, 0x00, 0x10, // protocols: Gen2
+		}
+		return s.reply(op, 0, v)
+	case 0x97: // set region
+		if len(d) != 1 && len(d) != 2 {
+			return s.reply(op, 0x0100, nil)
+		}
+		switch d[0] {
+		case 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0xFF:
+			s.region = d[0]
+			return s.reply(op, 0, nil)
+		}
+		return s.reply(op, 0x010B, nil)
+	case 0x92: // set read TX power
+		if len(d) != 2 && len(d) != 3 && len(d) != 5 {
+			return s.reply(op, 0x0100, nil)
+		}
+		p := int(binary.BigEndian.Uint16(d[len(d)-2:]))
+		if len(d) == 2 {
+			p = int(binary.BigEndian.Uint16(d))
+		}
+		limit := 3150
+		if s.opts.Hardware == 0x30 {
+			limit = 2700
+		}
+		if p > limit {
+			return s.reply(op, 0x0103, nil)
+		}
+		return s.reply(op, 0, nil)
+	case 0x93: // set tag protocol
+		if len(d) != 2 {
+			return s.reply(op, 0x0100, nil)
+		}
+		if p := binary.BigEndian.Uint16(d); p != 0x0005 {
+			return s.reply(op, 0x0402, nil)
+		}
+		s.protocol = 0x0005
+		return s.reply(op, 0, nil)
+	case 0x2A: // clear tag buffer
+		s.buffer, s.bufPos = s.buffer[:0], 0
+		return s.reply(op, 0, nil)
+	case 0x22: // read tag multiple (synchronous)
+		return s.search(d)
+	case 0x29: // get tag buffer
+		return s.drain(d)
+	}
+	return s.reply(op, 0x0101, nil)
+}
+
+func (s *ThingMagic) search(d []byte) error {
+	const op = 0x22
+	if s.protocol == 0 {
+		return s.reply(op, 0x0401, nil)
+	}
+	if len(d) < 5 {
+		return s.reply(op, 0x0100, nil)
+	}
+	flags := binary.BigEndian.Uint16(d[1:3])
+	if flags&0x0008 != 0 { // tag streaming: not simulated
+		return s.reply(op, 0x0109, nil)
+	}
+	timeout := time.Duration(binary.BigEndian.Uint16(d[3:5])) * time.Millisecond
+	s.searches.Add(1)
+	if s.opts.RealTime {
+		time.Sleep(timeout)
+	}
+	s.mu.Lock()
+	ts := uint32(time.Since(s.start) / time.Millisecond)
+	for i := range s.tags {
+		if s.opts.MissRate > 0 && s.rng.Float64() < s.opts.MissRate {
+			continue
+		}
+		seen := false
+		for j := range s.buffer { // the module's buffer holds each tag once
+			if s.buffer[j].tag == &s.tags[i] {
+				s.buffer[j].count++
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			s.buffer = append(s.buffer, tmBuffered{
+				tag: &s.tags[i], count: 1 + s.rng.IntN(4),
+				rssi: int8(-40 - s.rng.IntN(35)), antenna: 0x11, timestamp: ts,
+			})
+		}
+	}
+	s.mu.Unlock()
+	if len(s.buffer) == 0 {
+		return s.reply(op, 0x0400, nil)
+	}
+	out := []byte{d[0], d[1], d[2]}
+	if flags&0x0010 != 0 {
+		out = binary.BigEndian.AppendUint32(out, uint32(len(s.buffer)))
+	} else {
+		out = append(out, byte(min(len(s.buffer), 255)))
+	}
+	return s.reply(op, 0, out)
+}
+
+func (s *ThingMagic) drain(d []byte) error {
+	const op = 0x29
+	if len(d) == 0 { // plain form: read and write index of the buffer
+		out := binary.BigEndian.AppendUint16(nil, uint16(s.bufPos))
+		return s.reply(op, 0, binary.BigEndian.AppendUint16(out, uint16(len(s.buffer))))
+	}
+	if len(d) != 3 {
+		return s.reply(op, 0x0100, nil)
+	}
+	flags := binary.BigEndian.Uint16(d)
+	if s.bufPos >= len(s.buffer) {
+		return s.reply(op, 0x0600, nil)
+	}
+	out := []byte{d[0], d[1], d[2], 0}
+	var rec []byte
+	count := 0
+	for s.bufPos < len(s.buffer) {
+		rec = s.appendRecord(rec[:0], flags, &s.buffer[s.bufPos])
+		if len(out)+len(rec) > 255 {
+			break
+		}
+		out = append(out, rec...)
+		count++
+		s.bufPos++
+	}
+	out[3] = byte(count)
+	s.tagRecords.Add(uint64(count))
+	return s.reply(op, 0, out)
+}
+
+func (s *ThingMagic) appendRecord(b []byte, flags uint16, t *tmBuffered) []byte {
+	if flags&0x0001 != 0 {
+		b = append(b, byte(t.count))
+	}
+	if flags&0x0002 != 0 {
+		b = append(b, byte(t.rssi))
+	}
+	if flags&0x0004 != 0 {
+		b = append(b, t.antenna)
+	}
+	if flags&0x0008 != 0 {
+		b = append(b, 0x0D, 0xF7, 0x32) // 915250 kHz
+	}
+	if flags&0x0010 != 0 {
+		b = binary.BigEndian.AppendUint32(b, t.timestamp)
+	}
+	if flags&0x0020 != 0 {
+		b = append(b, 0x00, 0x5A)
+	}
+	if flags&0x0040 != 0 {
+		b = append(b, 0x05)
+	}
+	if flags&0x0080 != 0 {
+		b = append(b, 0x00, 0x00) // no embedded read data
+	}
+	if flags&0x0100 != 0 {
+		b = append(b, 0x00)
+	}
+	pc := t.tag.PC
+	if pc == 0 {
+		pc = uint16((len(t.tag.EPC)+1)/2) << 11
+	}
+	full := binary.BigEndian.AppendUint16(nil, pc)
+	full = append(full, t.tag.EPC...)
+	crc := gen2CRC(full)
+	id := full
+	if flags&0x0040 == 0 { // without protocol metadata the host cannot find the PC: send the EPC alone
+		id = full[2:]
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16((len(id)+2)*8))
+	b = append(b, id...)
+	return binary.BigEndian.AppendUint16(b, crc)
+}
+
+func (s *ThingMagic) reply(op byte, status uint16, data []byte) error {
+	f := append(s.wbuf[:0], 0xFF, byte(len(data)), op, byte(status>>8), byte(status))
+	f = append(f, data...)
+	f = binary.BigEndian.AppendUint16(f, tmCRC(f[1:]))
+	s.wbuf = f
+	return linkNoiseWrite(s.rw, f, s.opts.Noise, s.rng, 0xFF)
+}
+
+// linkNoiseWrite writes frame f to w the way a flaky link delivers it: maybe
+// garbage first (starting with sof half the time, to fake a frame start),
+// maybe with a corrupted CRC, maybe in pieces.
+func linkNoiseWrite(w io.Writer, f []byte, n Noise, rng *rand.Rand, sof byte) error {
+	if n.GarbageRate > 0 && rng.Float64() < n.GarbageRate {
+		g := make([]byte, 1+rng.IntN(12))
+		for i := range g {
+			g[i] = byte(rng.UintN(256))
+		}
+		if rng.IntN(2) == 0 {
+			g[0] = sof
+		}
+		if _, err := w.Write(g); err != nil {
+			return err
+		}
+	}
+	if n.BadCRCRate > 0 && rng.Float64() < n.BadCRCRate {
+		f = append([]byte(nil), f...)
+		f[len(f)-1-rng.IntN(2)] ^= byte(1 << rng.IntN(8))
+	}
+	if n.SplitRate > 0 && rng.Float64() < n.SplitRate && len(f) > 1 {
+		for len(f) > 0 {
+			k := 1 + rng.IntN(len(f))
+			if _, err := w.Write(f[:k]); err != nil {
+				return err
+			}
+			f = f[k:]
+			time.Sleep(time.Duration(50+rng.IntN(300)) * time.Microsecond)
+		}
+		return nil
+	}
+	_, err := w.Write(f)
+	return err
+}

@@ -4,7 +4,10 @@ import "strings"
 
 // lcClasses holds the Library of Congress classes and subclasses (LC
 // Classification Outline). Only these letters start an auto-detected LC call
-// number, so "DVD 791.43" or "KIT 12" are never mistaken for LC.
+// number, so "DVD 791.43" or "KIT 12" are never mistaken for LC. Class J on
+// its own (official gazettes) is left out: in a school library "J" is the
+// juvenile section, even before a cutter with a point ("J 599.75 .R69"); JA–JZ
+// stay.
 var lcClasses = set(`
 AC AE AG AI AM AN AP AS AY AZ
 B BC BD BF BH BJ BL BM BP BQ BR BS BT BV BX
@@ -13,7 +16,7 @@ D DA DAW DB DC DD DE DF DG DH DJ DJK DK DL DP DQ DR DS DT DU DX
 E F
 G GA GB GC GE GF GN GR GT GV
 H HA HB HC HD HE HF HG HJ HM HN HQ HS HT HV HX
-J JA JC JF JJ JK JL JN JQ JS JV JX JZ
+JA JC JF JJ JK JL JN JQ JS JV JX JZ
 K L LA LB LC LD LE LF LG LH LJ LT
 M ML MT
 N NA NB NC ND NE NK NX

@@ -119,19 +119,16 @@ func parseCSV(r io.Reader, file string) ([]Record, []RowError, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				bad = append(bad, RowError{File: file, Line: pe.StartLine, Offset: -1,
 					Msg: fmt.Sprintf("%v (check the quotes on this line)", pe.Err)})
-				if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
-					continue
-				}
 				continue
 			}
-			return nil, nil, fmt.Errorf("%s:%d: %w", file, line, err)
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue // blank line
 		}

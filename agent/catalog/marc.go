@@ -516,20 +516,23 @@ func (p *marcParser) record(r *marcRecord) {
 		}
 		return v
 	}
-	var title, author, respons string
-	has952 := false
+	var tb strings.Builder
+	var author, respons string
+	seen245, has952 := false, false
 	for i := range r.fields {
 		f := &r.fields[i]
 		switch f.tag {
 		case "245":
-			if title != "" || respons != "" {
+			if seen245 {
 				continue
 			}
+			seen245 = true
 			for j := range f.subs {
 				switch sf := &f.subs[j]; sf.code {
 				case 'a', 'b':
 					if v := text(f, sf); v != "" {
-						title += " " + v
+						tb.WriteString(" ")
+						tb.WriteString(v)
 					}
 				case 'c':
 					respons = text(f, sf)
@@ -549,7 +552,7 @@ func (p *marcParser) record(r *marcRecord) {
 		p.errs = append(p.errs, p.rowError(r, r.line, strings.Join(bad, "; ")))
 		return
 	}
-	title = marcTrimPunct(title)
+	title := marcTrimPunct(tb.String())
 	if author == "" {
 		author = respons
 		if len(author) > 3 && strings.EqualFold(author[:3], "by ") {

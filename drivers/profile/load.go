@@ -54,9 +54,9 @@ type rawProfile struct {
 	Init        []rawCommand `yaml:"init"`
 	Match       []rawMatch   `yaml:"match"`
 
-	Mode        string     `yaml:"mode"`
-	Decode      *rawDecode `yaml:"decode"`
-	SetupFormat string     `yaml:"setup_format"`
+	Mode        string       `yaml:"mode"`
+	Decode      *rawDecode   `yaml:"decode"`
+	SetupFormat string       `yaml:"setup_format"`
 	Setup       []rawSetting `yaml:"setup"`
 
 	Serial      *rawSerial `yaml:"serial"`
@@ -282,8 +282,12 @@ func (l *loader) yamlErr(err error) {
 // walk records the line of every field and reports keys the schema does
 // not have, and values of the wrong shape.
 func (l *loader) walk(n *yaml.Node, t reflect.Type, at string) {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		// Following aliases would let a few bytes expand exponentially
+		// (a "billion laughs" file); profiles are short enough to write out.
+		l.errs = append(l.errs, &FieldError{File: l.file, Line: n.Line, Field: at,
+			Msg: fmt.Sprintf("alias *%s: aliases are not allowed in profiles; write the value out", n.Value)})
+		return
 	}
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()

@@ -79,29 +79,23 @@ func gs1Check(digits string) byte {
 	return byte('0' + (10-sum%10)%10)
 }
 
-// stripPC accepts an EPC with or without the PC word (and StoredCRC) that
-// readers often prepend, and returns the 12-byte EPC and its offset.
-func stripPC(data []byte) ([]byte, int, bool) {
+// decodeGS1Bytes decodes a GS1 EPC when the model was named: the header
+// must agree with it. data is the 12-byte EPC, or an EPC bank (PC ‖ EPC,
+// optionally after the StoredCRC) whose PC fields are then listed too.
+func decodeGS1Bytes(m Model, data []byte) (*Tag, error) {
+	var t *Tag
+	var e []byte
+	off := 0
 	switch len(data) {
 	case 12:
-		return data, 0, true
-	case 14:
-		if data[0]>>3 == 6 {
-			return data[2:], 2, true
+		e = data
+	case 14, 16:
+		off = len(data) - 12
+		if pc := data[off-2]; pc>>3 != 6 || pc&1 != 0 {
+			return nil, errAt(m, off-2, "byte %s is not the start of a GS1 PC word for a 96-bit EPC (0x30); give the 12-byte EPC alone", hex8(pc))
 		}
-	case 16:
-		if data[2]>>3 == 6 {
-			return data[4:], 4, true
-		}
-	}
-	return nil, 0, false
-}
-
-// decodeGS1Bytes decodes a GS1 EPC when the model was named: the header
-// must agree with it.
-func decodeGS1Bytes(m Model, data []byte) (*Tag, error) {
-	e, off, ok := stripPC(data)
-	if !ok {
+		e = data[off:]
+	default:
 		return nil, errAt(m, -1, "a 96-bit EPC is 12 bytes (or 14 with the PC word), got %d; read the whole EPC", len(data))
 	}
 	want := byte(HeaderSGTIN96)
@@ -120,7 +114,10 @@ func decodeGS1Bytes(m Model, data []byte) (*Tag, error) {
 		}
 		return nil, errAt(m, off, "%s", msg)
 	}
-	t := newTag(m, 10)
+	if off > 0 {
+		return decodeEPCBank("", data, nil, false)
+	}
+	t = newTag(m, 10)
 	if err := decodeGS1(t, e, off); err != nil {
 		return nil, err
 	}

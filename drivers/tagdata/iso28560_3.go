@@ -96,8 +96,8 @@ func decode28560_3(data []byte) (*Tag, error) {
 	if !ok {
 		// Some readers return every block byte-reversed; the CRC tells.
 		q := ReverseBlocks(data)
-		if ok2, _, _, n2 := crcOK3(q); ok2 {
-			p, n, reversed = q, n2, true
+		if ok2, stored2, _, n2 := crcOK3(q); ok2 {
+			p, n, stored, reversed = q, n2, stored2, true
 		} else {
 			return nil, errAt(m, offCRC, "crc is %s, computed %s: the tag data is damaged or not ISO 28560-3; try --format", hex16(stored), hex16(computed))
 		}

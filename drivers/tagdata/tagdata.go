@@ -42,18 +42,18 @@ const (
 
 // Models lists every model Decode accepts, in the order Detect tries them.
 func Models() []Model {
-	return []Model{ModelISO28560_3, ModelISO28560_4, ModelSGTIN96, ModelGIAI96, Model3M, ModelISO28560_2, ModelRaw}
+	return []Model{ModelISO28560_3, ModelSGTIN96, ModelGIAI96, ModelISO28560_4, Model3M, ModelISO28560_2, ModelRaw}
 }
 
 // describe is the one-line human name of a model, for Format.
 func (m Model) describe() string {
 	switch m {
 	case ModelISO28560_3:
-		return "ISO 28560-3 (Danish data model)"
+		return "ISO 28560-3, Danish data model"
 	case ModelISO28560_2:
-		return "ISO 28560-2 (object identifiers, compacted)"
+		return "ISO 28560-2, compacted object identifiers"
 	case ModelISO28560_4:
-		return "ISO/TS 28560-4 (UHF library UII)"
+		return "ISO/TS 28560-4, UHF library UII"
 	case ModelSGTIN96:
 		return "GS1 EPC SGTIN-96"
 	case ModelGIAI96:
@@ -171,7 +171,7 @@ func Decode(m Model, data []byte) (*Tag, error) {
 	case ModelISO28560_2:
 		return decode28560_2(data)
 	case ModelISO28560_4:
-		return decodeEPCBank(m, data, nil)
+		return decodeEPCBank(m, data, nil, false)
 	case ModelSGTIN96, ModelGIAI96:
 		return decodeGS1Bytes(m, data)
 	case Model3M:
@@ -182,8 +182,9 @@ func Decode(m Model, data []byte) (*Tag, error) {
 	return nil, &DecodeError{Model: m, Offset: -1, Msg: "unknown tag data model; use one of " + modelList()}
 }
 
-// Detect tries the plausible models, most specific first (a matching CRC or
-// an exact PC length beats a structure that merely parses), and returns the
+// Detect tries the plausible models, most specific first (a matching CRC, a
+// 12-byte GS1 EPC, an exact PC length, then structures that merely parse:
+// 3M, ISO 28560-2), and returns the
 // first that decodes. When none does, the *DetectError lists what each
 // model said. Blank tags are reported as such rather than as five failures.
 func Detect(data []byte) (*Tag, error) {
@@ -197,9 +198,17 @@ func Detect(data []byte) (*Tag, error) {
 		}
 		var t *Tag
 		var err error
-		if m == ModelISO28560_4 {
-			t, err = decodeEPCBank("", data, nil) // follows the PC word's toggle bit to GS1 or ISO
-		} else {
+		switch m {
+		case ModelISO28560_4:
+			t, err = decodeEPCBank("", data, nil, true) // follows the PC word's toggle bit to GS1 or ISO
+		case ModelSGTIN96, ModelGIAI96:
+			if len(data) != 12 {
+				// with a PC word it is the EPC bank path's to judge
+				err = errAt(m, -1, "not a bare 12-byte EPC (%d bytes)", len(data))
+				break
+			}
+			t, err = Decode(m, data)
+		default:
 			t, err = Decode(m, data)
 		}
 		if err == nil {
@@ -292,13 +301,13 @@ func DecodeHex(format, hex string) (*Tag, error) {
 		}
 		switch m {
 		case "", ModelISO28560_4:
-			return decodeEPCBank(m, data, user)
+			return decodeEPCBank(m, data, user, false)
 		}
 		return nil, fmt.Errorf("a '/' (EPC bank / user memory) only makes sense for UHF tags, not --format %s", m)
 	}
 	if m == "" {
 		if strings.EqualFold(strings.TrimSpace(format), "uhf") || strings.EqualFold(strings.TrimSpace(format), "epc") {
-			return decodeEPCBank("", data, nil)
+			return decodeEPCBank("", data, nil, false)
 		}
 		return Detect(data)
 	}

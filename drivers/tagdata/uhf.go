@@ -67,8 +67,9 @@ func DecodeUHF(pc uint16, epc, user []byte) (*Tag, error) {
 
 // decodeEPCBank finds the PC word in data (PC ‖ EPC, or StoredCRC ‖ PC ‖
 // EPC) and decodes. m is "" to follow the toggle bit or ModelISO28560_4 to
-// force ISO.
-func decodeEPCBank(m Model, data, user []byte) (*Tag, error) {
+// force ISO. strict (for Detect) refuses a StoredCRC that does not match:
+// guessing, a wrong CRC says these bytes are something else.
+func decodeEPCBank(m Model, data, user []byte, strict bool) (*Tag, error) {
 	label := ModelISO28560_4
 	if len(data) < 2 {
 		return nil, errAt(label, len(data), "truncated: an EPC bank starts with a 2-byte PC word; give PC and EPC (e.g. 3000 3074257BF7194E4000001A85)")
@@ -85,6 +86,9 @@ func decodeEPCBank(m Model, data, user []byte) (*Tag, error) {
 		pc1 := uint16(data[2])<<8 | uint16(data[3])
 		if fits(pc1, len(data)-4) && pc1>>11 > 0 {
 			stored := uint16(data[0])<<8 | uint16(data[1])
+			if c := CRC16Genibus(data[2:]); strict && stored != 0 && stored != c {
+				return nil, errAt(label, 0, "the first word %s is neither a PC word for these %d bytes nor the StoredCRC (%s) of the PC and EPC after it", hex16(stored), len(data), hex16(c))
+			}
 			t, err := decodeUHF(m, pc1, data[4:], user, 2)
 			if err != nil {
 				return nil, err
@@ -118,6 +122,9 @@ func decodeUHF(m Model, pc uint16, epc, user []byte, pcOff int) (*Tag, error) {
 			}
 			return t, nil
 		}
+		if len(epc) == 0 {
+			return nil, errAt(label, epcOff, "the EPC is empty: the tag has no identifier; program it or scan the barcode")
+		}
 		return rawEPC(t, epc, epcOff, "the reader gave no PC word and the EPC is not SGTIN-96 or GIAI-96"), nil
 	}
 	words := int(pc >> 11)
@@ -147,6 +154,9 @@ func decodeUHF(m Model, pc uint16, epc, user []byte, pcOff int) (*Tag, error) {
 		t.warn("byte %d: %d bytes beyond the %d EPC words the PC word announces are ignored", epcOff+2*words, len(epc)-2*words, words)
 		epc = epc[:2*words]
 	}
+	if len(epc) == 0 {
+		return nil, errAt(label, epcOff, "the EPC is empty: the tag has no identifier; program it or scan the barcode")
+	}
 	if m == ModelISO28560_4 && !iso {
 		t.warn("the PC toggle bit is 0 (a GS1 EPC); decoding the EPC as an ISO UII because iso28560-4 was asked for")
 		iso = true
@@ -163,9 +173,6 @@ func decodeUHF(m Model, pc uint16, epc, user []byte, pcOff int) (*Tag, error) {
 			t.add("user memory", strconv.Itoa(len(user))+" bytes (GS1 user memory is not decoded)", 0)
 		}
 		return t, nil
-	}
-	if len(epc) == 0 {
-		return nil, errAt(label, epcOff, "the EPC is empty: the tag has no UII; program it or scan the barcode")
 	}
 	t.EPC = hexUpper(epc)
 	uii, at, err := decodeUII(epc)

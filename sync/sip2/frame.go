@@ -96,11 +96,17 @@ func FixedLen(code string) (int, bool) {
 // 16-bit sum of its bytes, as four upper-case hex digits. b must run up to
 // and including the "AZ" of the checksum field.
 func Checksum(b []byte) string {
+	return string(appendChecksum(make([]byte, 0, 4), b))
+}
+
+func appendChecksum(dst, b []byte) []byte {
 	var sum uint16
 	for _, c := range b {
 		sum += uint16(c)
 	}
-	return fmt.Sprintf("%04X", -sum)
+	ck := -sum
+	const hex = "0123456789ABCDEF"
+	return append(dst, hex[ck>>12], hex[ck>>8&0xF], hex[ck>>4&0xF], hex[ck&0xF])
 }
 
 // ChecksumError is a message whose AZ checksum does not match its bytes.
@@ -154,10 +160,10 @@ func ParseFrame(b []byte) (*Frame, error) {
 	// Error-detection trailer: [AY<digit>]AZ<4 hex>. Koha sends 96/97 as
 	// "96AZFEF6" with no AY, so AZ is looked for on its own first.
 	if end >= 8 && b[end-6] == 'A' && b[end-5] == 'Z' && isHex4(b[end-4:end]) {
-		got := string(b[end-4 : end])
-		computed := Checksum(b[:end-4])
-		if !equalFoldHex(got, computed) {
-			return nil, &ChecksumError{Offset: end - 4, Got: got, Computed: computed}
+		var ck [4]byte
+		computed := appendChecksum(ck[:0], b[:end-4])
+		if !equalFoldHex(b[end-4:end], computed) {
+			return nil, &ChecksumError{Offset: end - 4, Got: string(b[end-4 : end]), Computed: string(computed)}
 		}
 		f.Checksummed = true
 		end -= 6
@@ -231,7 +237,7 @@ func AppendEncode(dst []byte, f *Frame, errorDetection bool) ([]byte, error) {
 			dst = append(dst, 'A', 'Y', byte('0'+f.Seq))
 		}
 		dst = append(dst, 'A', 'Z')
-		dst = append(dst, Checksum(dst[start:])...)
+		dst = appendChecksum(dst, dst[start:])
 	}
 	if len(dst)-start > MaxMessageLen {
 		return dst[:start], fmt.Errorf("sip2: encode %s: message is %d bytes, over the %d-byte limit", f.Code, len(dst)-start, MaxMessageLen)
@@ -312,7 +318,7 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-func equalFoldHex(a, b string) bool {
+func equalFoldHex(a, b []byte) bool {
 	if len(a) != len(b) {
 		return false
 	}

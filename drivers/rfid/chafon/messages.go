@@ -232,5 +232,6 @@ func ParseInfo(data []byte) (Info, error) {
 // four trailing bytes the 288 family sends).
 func (i Info) Data() []byte {
 	r := i.Region.Data()
-	return []byte{i.Firmware[0], i.Firmware[1], i.Type, i.Protocols, r[0], r[1], byte(i.Power), scanSteps(i.ScanTime), 0x01, 0x00, 0x00, 0x00}
+	st := byte(min(max(i.ScanTime/(100*time.Millisecond), 0), 255))
+	return []byte{i.Firmware[0], i.Firmware[1], i.Type, i.Protocols, r[0], r[1], byte(i.Power), st, 0x01, 0x00, 0x00, 0x00}
 }

@@ -1,0 +1,643 @@
+package hidscanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// op is one exchange with a scripted device: a report the device sends
+// (in), a report the host must write (out), or a read error (err).
+type op struct {
+	in  []byte
+	out []byte
+	err error
+}
+
+// scriptDevice plays a transcript. Reading when a write is due, writing
+// something else than the script says, or leaving exchanges unconsumed
+// fails the test. When the script is used up, Read blocks until Close.
+type scriptDevice struct {
+	t       *testing.T
+	mu      sync.Mutex
+	ops     []op
+	closed  chan struct{}
+	once    sync.Once
+	feature [][]byte
+	readErr error // returned by Read after the script when set
+}
+
+func newScript(t *testing.T, ops ...op) *scriptDevice {
+	return &scriptDevice{t: t, ops: ops, closed: make(chan struct{})}
+}
+
+func (s *scriptDevice) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	if len(s.ops) > 0 {
+		o := s.ops[0]
+		switch {
+		case o.out != nil:
+			s.mu.Unlock()
+			s.t.Errorf("driver read while the script expects it to write % x", o.out)
+			<-s.closed
+			return 0, errClosed
+		case o.err != nil:
+			s.ops = s.ops[1:]
+			s.mu.Unlock()
+			return 0, o.err
+		default:
+			s.ops = s.ops[1:]
+			s.mu.Unlock()
+			return copy(p, o.in), nil
+		}
+	}
+	s.mu.Unlock()
+	<-s.closed
+	return 0, errClosed
+}
+
+func (s *scriptDevice) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ops) == 0 || s.ops[0].out == nil {
+		s.t.Errorf("unexpected write % x", p)
+		return len(p), nil
+	}
+	o := s.ops[0]
+	if o.err != nil {
+		s.ops = s.ops[1:]
+		return 0, o.err
+	}
+	if string(o.out) != string(p) {
+		s.t.Errorf("write % x, want % x", p, o.out)
+	}
+	s.ops = s.ops[1:]
+	return len(p), nil
+}
+
+func (s *scriptDevice) SendFeatureReport(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.feature = append(s.feature, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func (s *scriptDevice) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
+
+func (s *scriptDevice) isClosed() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
+}
+
+// consumed fails the test if exchanges are left.
+func (s *scriptDevice) consumed() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ops) > 0 {
+		s.t.Errorf("%d scripted exchanges not consumed, next %+v", len(s.ops), s.ops[0])
+	}
+}
+
+func ins(reports ...[]byte) []op {
+	ops := make([]op, len(reports))
+	for i, r := range reports {
+		ops[i] = op{in: r}
+	}
+	return ops
+}
+
+func typed(t *testing.T, text, layout string) []op {
+	t.Helper()
+	rs, err := KeyboardReports(text, layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := make([]op, len(rs))
+	for i := range rs {
+		ops[i] = op{in: rs[i][:]}
+	}
+	return ops
+}
+
+func recv(t *testing.T, out <-chan drivers.Read) drivers.Read {
+	t.Helper()
+	select {
+	case r := <-out:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatal("no read delivered")
+	}
+	return drivers.Read{}
+}
+
+func recvErr(t *testing.T, d drivers.Reader) error {
+	t.Helper()
+	select {
+	case err := <-d.Err():
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatal("no error reported")
+	}
+	return nil
+}
+
+var fixedTime = time.Date(2027, 3, 1, 9, 30, 0, 0, time.UTC)
+
+func fixedNow() time.Time { return fixedTime }
+
+func TestDevKeyboard(t *testing.T) {
+	dev := newScript(t, append(typed(t, "30234000517861\r", "us"), typed(t, "A30234000517879B\r", "us")...)...)
+	d, err := New("desk", dev, Opts{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Name() != "desk" {
+		t.Errorf("Name() = %q", d.Name())
+	}
+	out := make(chan drivers.Read)
+	if err := d.Start(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background(), out); err == nil {
+		t.Error("second Start succeeded")
+	}
+	want := []drivers.Read{
+		{Device: "desk", Kind: drivers.KindScanner, Raw: []byte("30234000517861\r"), Code: "30234000517861", Time: fixedTime},
+		{Device: "desk", Kind: drivers.KindScanner, Raw: []byte("A30234000517879B\r"), Code: "A30234000517879B", Time: fixedTime},
+	}
+	for _, w := range want {
+		r := recv(t, out)
+		if r.Device != w.Device || r.Kind != w.Kind || string(r.Raw) != string(w.Raw) || r.Code != w.Code ||
+			r.Symbology != "" || !r.Time.Equal(w.Time) {
+			t.Errorf("read %+v, want %+v", r, w)
+		}
+	}
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := recvErr(t, d); err != nil {
+		t.Errorf("Err after Stop = %v, want nil", err)
+	}
+	if !dev.isClosed() {
+		t.Error("device not closed by Stop")
+	}
+	dev.consumed()
+}
+
+// The scanner waits for an ACK of every SNAPI report: the script fails if
+// the driver reads on before writing it.
+func TestDevSNAPIAck(t *testing.T) {
+	long := strings.Repeat("Q", 58) + "RCODE"
+	rs := SNAPIReports(28, []byte(long))
+	ack := []byte{0x00, 0x01, 0x22, 0x01, 0x00}
+	dev := newScript(t, op{in: rs[0]}, op{out: ack}, op{in: rs[1]}, op{out: ack})
+	d, err := New("cart", dev, Opts{Mode: ModeSNAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan drivers.Read)
+	d.Start(context.Background(), out)
+	r := recv(t, out)
+	if r.Code != long || r.Symbology != "qr" {
+		t.Errorf("read %q %q", r.Code, r.Symbology)
+	}
+	d.Stop()
+	dev.consumed()
+}
+
+func TestDevHIDPOSDropsMenuReplies(t *testing.T) {
+	reply, _ := POSReports("]Z6", []byte("REVINF\x06."), VendorHoneywell)
+	code, _ := POSReports("]E0", []byte("9780306406157"), VendorHoneywell)
+	dev := newScript(t, ins(reply[0], code[0])...)
+	d, err := New("pos", dev, Opts{Mode: ModeHIDPOS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan drivers.Read, 2)
+	d.Start(context.Background(), out)
+	r := recv(t, out)
+	if r.Code != "9780306406157" || r.Symbology != "]E0" {
+		t.Errorf("read %q %q, want the EAN-13 and not the menu reply", r.Code, r.Symbology)
+	}
+	d.Stop()
+	if len(out) != 0 {
+		t.Errorf("%d extra reads", len(out))
+	}
+	dev.consumed()
+}
+
+func TestDevReadErrorIsDisconnect(t *testing.T) {
+	unplugged := errors.New("hidapi: LIBUSB_ERROR_NO_DEVICE")
+	dev := newScript(t, append(typed(t, "1\r", "us"), op{err: unplugged})...)
+	d, _ := New("desk", dev, Opts{})
+	out := make(chan drivers.Read, 1)
+	d.Start(context.Background(), out)
+	err := recvErr(t, d)
+	if !errors.Is(err, drivers.ErrDisconnected) || !errors.Is(err, unplugged) {
+		t.Fatalf("Err = %v, want ErrDisconnected wrapping %v", err, unplugged)
+	}
+	if !strings.Contains(err.Error(), `"desk"`) {
+		t.Errorf("error %q does not name the device", err)
+	}
+	if r := recv(t, out); r.Code != "1" {
+		t.Errorf("read before the error %q", r.Code)
+	}
+	if !dev.isClosed() {
+		t.Error("device not closed after a read error")
+	}
+	if _, ok := <-d.Err(); ok {
+		t.Error("Err yielded twice")
+	}
+	d.Stop()
+	dev.consumed()
+}
+
+func TestDevWriteErrorIsDisconnect(t *testing.T) {
+	rs := SNAPIReports(3, []byte("x"))
+	gone := errors.New("write: no device")
+	dev := newScript(t, op{in: rs[0]}, op{out: []byte{0}, err: gone})
+	d, _ := New("desk", dev, Opts{Mode: ModeSNAPI})
+	d.Start(context.Background(), make(chan drivers.Read, 1))
+	if err := recvErr(t, d); !errors.Is(err, drivers.ErrDisconnected) || !errors.Is(err, gone) {
+		t.Fatalf("Err = %v", err)
+	}
+	d.Stop()
+}
+
+func TestDevSkipsGarbage(t *testing.T) {
+	ops := []op{{in: []byte{1, 2, 3}}}
+	ops = append(ops, typed(t, "12\r", "us")...)
+	dev := newScript(t, ops...)
+	var mu sync.Mutex
+	var skipped []error
+	d, _ := New("desk", dev, Opts{OnSkip: func(err error) { mu.Lock(); skipped = append(skipped, err); mu.Unlock() }})
+	out := make(chan drivers.Read)
+	d.Start(context.Background(), out)
+	if r := recv(t, out); r.Code != "12" {
+		t.Errorf("read %q after garbage", r.Code)
+	}
+	d.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Error(), `hidscanner "desk": keyboard report byte 0: 3 bytes`) {
+		t.Errorf("skipped %v", skipped)
+	}
+}
+
+// Stop waits for a Read already decoded to be delivered, and after Stop
+// returns nothing more is sent.
+func TestDevStopDeliversInFlight(t *testing.T) {
+	dev := newScript(t, typed(t, "7\r", "us")...)
+	d, _ := New("desk", dev, Opts{})
+	out := make(chan drivers.Read)
+	d.Start(context.Background(), out)
+	// Wait until the script is used up: the Read is decoded and its send is pending.
+	for {
+		dev.mu.Lock()
+		n := len(dev.ops)
+		dev.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stopped := make(chan struct{})
+	go func() { d.Stop(); close(stopped) }()
+	if r := recv(t, out); r.Code != "7" {
+		t.Errorf("in-flight read %q", r.Code)
+	}
+	<-stopped
+	select {
+	case r := <-out:
+		t.Errorf("read %q after Stop", r.Code)
+	default:
+	}
+	if err := recvErr(t, d); err != nil {
+		t.Errorf("Err = %v after Stop", err)
+	}
+}
+
+func TestDevContextCancel(t *testing.T) {
+	dev := newScript(t)
+	d, _ := New("desk", dev, Opts{})
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Start(ctx, make(chan drivers.Read))
+	cancel()
+	if err := recvErr(t, d); err != nil {
+		t.Errorf("Err = %v after cancel, want nil", err)
+	}
+	if !dev.isClosed() {
+		t.Error("device not closed on cancel")
+	}
+	d.Stop()
+}
+
+func TestDevStopBeforeStart(t *testing.T) {
+	dev := newScript(t)
+	d, _ := New("desk", dev, Opts{})
+	d.Stop()
+	if !dev.isClosed() {
+		t.Error("device not closed")
+	}
+	if err := d.Start(context.Background(), make(chan drivers.Read)); err == nil {
+		t.Error("Start after Stop succeeded")
+	}
+}
+
+func TestNewRejectsBadOpts(t *testing.T) {
+	for _, tc := range []struct {
+		o    Opts
+		want string
+	}{
+		{Opts{Mode: "serial"}, `mode "serial"`},
+		{Opts{Layout: "uk"}, `layout "uk": want one of de, fr, us`},
+		{Opts{Terminator: "none"}, `terminator "none"`},
+		{Opts{Vendor: "acme"}, `vendor "acme"`},
+		{Opts{ReportID: 300}, "report id 300"},
+		{Opts{ReportSize: 4}, "report size 4"},
+		{Opts{MaxCode: -1}, "max code -1"},
+	} {
+		_, err := New("x", newScript(t), tc.o)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) error %v, want %q", tc.o, err, tc.want)
+		}
+	}
+	if _, err := New("x", nil, Opts{}); err == nil {
+		t.Error("New accepted a nil device")
+	}
+	if _, err := New("x", newScript(t), Opts{Mode: "HIDPOS", Layout: "DE"}); err != nil {
+		t.Errorf("names are case-insensitive: %v", err)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	kbdIf := DeviceInfo{VID: 0x0c2e, PID: 0x0b61, UsagePage: 0x01, Usage: 0x06, Interface: 0, Serial: "A1", Path: "1-1:1.0"}
+	posIf := DeviceInfo{VID: 0x0c2e, PID: 0x0b61, UsagePage: 0x8c, Usage: 0x02, Interface: 1, Serial: "A1", Path: "1-1:1.1"}
+	for _, tc := range []struct {
+		m        Match
+		kbd, pos bool
+	}{
+		{Match{}, true, true},
+		{Match{VID: 0x0c2e}, true, true},
+		{Match{VID: 0x05e0}, false, false},
+		{Match{VID: 0x0c2e, PID: 0x0b62}, false, false},
+		{Match{UsagePage: 0x8c}, false, true},
+		{Match{UsagePage: 0x07}, true, false},
+		{Match{UsagePage: 0x01, Usage: 0x06}, true, false},
+		{Match{MatchInterface: true, Interface: 0}, true, false},
+		{Match{Serial: "A1"}, true, true},
+		{Match{Serial: "B2"}, false, false},
+		{Match{Path: "1-1:1.1"}, false, true},
+	} {
+		if got := tc.m.Matches(kbdIf); got != tc.kbd {
+			t.Errorf("%+v matches keyboard interface = %v", tc.m, got)
+		}
+		if got := tc.m.Matches(posIf); got != tc.pos {
+			t.Errorf("%+v matches HID POS interface = %v", tc.m, got)
+		}
+	}
+}
+
+// fakeBus is an Enumerator whose devices the test plugs and unplugs.
+type fakeBus struct {
+	mu      sync.Mutex
+	plugged map[string]DeviceInfo
+	devs    map[string]Device // what Open returns for a path
+	opened  []string
+}
+
+func newFakeBus() *fakeBus {
+	return &fakeBus{plugged: map[string]DeviceInfo{}, devs: map[string]Device{}}
+}
+
+func (b *fakeBus) plug(info DeviceInfo, dev Device) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.plugged[info.Path] = info
+	b.devs[info.Path] = dev
+}
+
+func (b *fakeBus) unplug(path string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.plugged, path)
+	delete(b.devs, path)
+}
+
+func (b *fakeBus) Enumerate(vid, pid uint16) ([]DeviceInfo, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []DeviceInfo
+	for _, i := range b.plugged {
+		if (vid == 0 || i.VID == vid) && (pid == 0 || i.PID == pid) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+func (b *fakeBus) Open(info DeviceInfo) (Device, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.devs[info.Path]
+	if !ok {
+		return nil, fmt.Errorf("open %s: no such device", info.Path)
+	}
+	b.opened = append(b.opened, info.Path)
+	return d, nil
+}
+
+var honeywellPOS = DeviceInfo{VID: 0x0c2e, PID: 0x0b61, UsagePage: 0x8c, Usage: 0x02, Interface: 1,
+	Serial: "17345B0123", Product: "Voyager 1450g", Path: "1-1.2:1.1"}
+
+func posOps(t *testing.T, codes ...string) []op {
+	var ops []op
+	for _, c := range codes {
+		rs, err := POSReports("]F0", []byte(c), VendorHoneywell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, ins(rs...)...)
+	}
+	return ops
+}
+
+// A scanner unplugged mid-session is reported disconnected, retried while
+// absent, and read again once plugged back in — without a restart.
+func TestHotPlug(t *testing.T) {
+	bus := newFakeBus()
+	match := Match{VID: 0x0c2e, UsagePage: 0x8c}
+	opts := Opts{Mode: ModeHIDPOS}
+
+	states := make(chan drivers.State, 16)
+	var stateErrs []error
+	var mu sync.Mutex
+	tick := make(chan struct{})
+	attempts := make(chan error, 16) // one per factory call, so the test knows it happened
+	sup := drivers.NewSupervisor("desk", func(ctx context.Context) (drivers.Reader, error) {
+		d, err := OpenWith(bus, "desk", match, opts)
+		attempts <- err
+		return d, err
+	}, drivers.SupervisorOpts{
+		OnState: func(name string, s drivers.State, err error) {
+			mu.Lock()
+			stateErrs = append(stateErrs, err)
+			mu.Unlock()
+			states <- s
+		},
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			select {
+			case <-tick:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	})
+	attempt := func(wantErr bool) {
+		t.Helper()
+		select {
+		case err := <-attempts:
+			if (err != nil) != wantErr {
+				t.Fatalf("open attempt error %v, want error %v", err, wantErr)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no open attempt")
+		}
+	}
+	wantState := func(s drivers.State) {
+		t.Helper()
+		select {
+		case got := <-states:
+			if got != s {
+				t.Fatalf("state %s, want %s", got, s)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no state change, want %s", s)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan drivers.Read)
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(ctx, out) }()
+
+	// Not plugged in.
+	attempt(true)
+	wantState(drivers.StateDisconnected)
+	if _, err := sup.State(); err == nil || !strings.Contains(err.Error(), "no HID device matches 0c2e:0000 usage page 008c") {
+		t.Fatalf("absent device error %v", err)
+	}
+
+	// Plugged in: the first code is read, then the cable is pulled.
+	unplugged := errors.New("hidapi: LIBUSB_ERROR_NO_DEVICE")
+	first := newScript(t, append(posOps(t, "30234000517861"), op{err: unplugged})...)
+	bus.plug(honeywellPOS, first)
+	tick <- struct{}{}
+	attempt(false)
+	wantState(drivers.StateConnected)
+	if r := recv(t, out); r.Code != "30234000517861" || r.Device != "desk" || r.Symbology != "]F0" {
+		t.Fatalf("read %+v", r)
+	}
+	bus.unplug(honeywellPOS.Path)
+	wantState(drivers.StateDisconnected)
+	if _, err := sup.State(); !errors.Is(err, drivers.ErrDisconnected) {
+		t.Fatalf("unplug error %v, want ErrDisconnected", err)
+	}
+	first.consumed()
+	if !first.isClosed() {
+		t.Error("unplugged device not closed")
+	}
+	if len(first.feature) != 1 || string(first.feature[0]) != "\xfe\x01" {
+		t.Errorf("Honeywell HID POS feature reports %x, want [fe01]", first.feature)
+	}
+
+	// Still away for one retry.
+	tick <- struct{}{}
+	attempt(true)
+	// Back: a new device handle, read again.
+	second := newScript(t, posOps(t, "30234000517879")...)
+	bus.plug(honeywellPOS, second)
+	tick <- struct{}{}
+	attempt(false)
+	wantState(drivers.StateConnected)
+	if r := recv(t, out); r.Code != "30234000517879" {
+		t.Fatalf("read after re-plug %q", r.Code)
+	}
+
+	cancel()
+	wantState(drivers.StateStopped)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+	if !second.isClosed() {
+		t.Error("device not closed when supervision stopped")
+	}
+	bus.mu.Lock()
+	if len(bus.opened) != 2 {
+		t.Errorf("opened %v, want two opens", bus.opened)
+	}
+	bus.mu.Unlock()
+}
+
+// Two scanners of the same model, told apart by serial number, read at
+// once into one channel, each Read carrying its own device name.
+func TestSeveralScanners(t *testing.T) {
+	bus := newFakeBus()
+	a, b := honeywellPOS, honeywellPOS
+	a.Serial, a.Path = "AAA", "1-1.2:1.1"
+	b.Serial, b.Path = "BBB", "1-1.3:1.1"
+	devA := newScript(t, posOps(t, "30234000000016", "30234000000024")...)
+	devB := newScript(t, posOps(t, "30234000000032")...)
+	bus.plug(a, devA)
+	bus.plug(b, devB)
+
+	out := make(chan drivers.Read)
+	var devs []*Dev
+	for _, n := range []struct{ name, serial string }{{"left", "AAA"}, {"right", "BBB"}} {
+		d, err := OpenWith(bus, n.name, Match{VID: 0x0c2e, UsagePage: 0x8c, Serial: n.serial}, Opts{Mode: ModeHIDPOS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Start(context.Background(), out)
+		devs = append(devs, d)
+	}
+	got := map[string][]string{}
+	for range 3 {
+		r := recv(t, out)
+		got[r.Device] = append(got[r.Device], r.Code)
+	}
+	if fmt.Sprint(got["left"]) != "[30234000000016 30234000000024]" || fmt.Sprint(got["right"]) != "[30234000000032]" {
+		t.Errorf("reads by device %v", got)
+	}
+	for _, d := range devs {
+		d.Stop()
+	}
+	devA.consumed()
+	devB.consumed()
+
+	// Without a serial the lowest path wins, every time.
+	d, err := OpenWith(bus, "any", Match{VID: 0x0c2e}, Opts{Mode: ModeHIDPOS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Stop()
+	bus.mu.Lock()
+	defer bus.mu.Unlock()
+	if last := bus.opened[len(bus.opened)-1]; last != a.Path {
+		t.Errorf("opened %s, want the lowest path %s", last, a.Path)
+	}
+}

@@ -1,0 +1,242 @@
+package chafon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// exchange is one command the driver must send and the bytes the reader
+// answers with.
+type exchange struct {
+	want  []byte
+	reply []byte
+}
+
+// transcript is a port that checks the driver's commands byte for byte
+// and plays back canned answers. After the last exchange it stays silent.
+type transcript struct {
+	t     *testing.T
+	mu    sync.Mutex
+	steps []exchange
+	next  int
+	pr    *io.PipeReader
+	pw    *io.PipeWriter
+}
+
+func newTranscript(t *testing.T, steps ...exchange) *transcript {
+	pr, pw := io.Pipe()
+	tr := &transcript{t: t, steps: steps, pr: pr, pw: pw}
+	t.Cleanup(func() { pw.Close() })
+	return tr
+}
+
+func (tr *transcript) Read(p []byte) (int, error) { return tr.pr.Read(p) }
+
+func (tr *transcript) Write(p []byte) (int, error) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.next >= len(tr.steps) {
+		return len(p), nil // the reader has gone quiet
+	}
+	s := tr.steps[tr.next]
+	tr.next++
+	if !bytes.Equal(p, s.want) {
+		tr.t.Errorf("exchange %d: driver sent % X, want % X", tr.next, p, s.want)
+	}
+	go tr.pw.Write(s.reply)
+	return len(p), nil
+}
+
+func (tr *transcript) done() bool {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.next == len(tr.steps)
+}
+
+func frame(t *testing.T, r Response) []byte {
+	t.Helper()
+	b, err := r.Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func cmdFrame(t *testing.T, c Command) []byte {
+	t.Helper()
+	b, err := c.Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTranscript(t *testing.T) {
+	epc1 := unhex(t, "E28011700000020FAA000001")
+	epc2 := unhex(t, "3074257BF7194E4000001A85")
+	epc3 := unhex(t, "E28011700000020FAA000003")
+	info := Info{Firmware: [2]byte{0, 0x16}, Type: Type288M, Protocols: 3, Region: Region{BandEU, 0, 14}, Power: 30, ScanTime: time.Second}
+	invData := InventoryData(Protocol288, InventoryParams{Q: 4, Antenna: 1, ScanTime: 100 * time.Millisecond})
+	tr := newTranscript(t,
+		exchange{unhex(t, "04 FF 21 19 95"), cat(
+			[]byte{0x42, 0x00}, // line noise before the answer
+			frame(t, Response{Addr: 0, Cmd: CmdReaderInfo, Data: info.Data()}))},
+		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdSetRegion, Data: []byte{0x4E, 0x00}}), frame(t, Response{Cmd: CmdSetRegion})},
+		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdSetPower, Data: []byte{26}}), frame(t, Response{Cmd: CmdSetPower})},
+		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdInventory, Data: invData}), cat(
+			frame(t, Response{Cmd: CmdInventory, Status: StatusMore, Data: AppendInventory(nil, Protocol288, 2, []Tag{{EPC: epc1, RSSI: 0x60}, {EPC: epc2, RSSI: 0x61}})}),
+			frame(t, Response{Cmd: CmdInventory, Status: StatusDone, Data: AppendInventory(nil, Protocol288, 2, []Tag{{EPC: epc3, RSSI: 0x62}})}))},
+		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdInventory, Data: invData}),
+			frame(t, Response{Cmd: CmdInventory, Status: StatusDone, Data: AppendInventory(nil, Protocol288, 1, nil)})},
+	)
+	opts := DefaultOpts
+	opts.Power = 26
+	opts.Region = &Region{BandEU, 0, 14}
+	opts.ScanTime = 100 * time.Millisecond
+	opts.Timeout = 20 * time.Millisecond
+	d, err := New("wand", tr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan drivers.Read, 10)
+	if err := d.Start(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	if d.Protocol() != Protocol288 || d.Info().Power != 26 {
+		t.Fatalf("protocol %v info %+v", d.Protocol(), d.Info())
+	}
+	var reads []drivers.Read
+	for range 3 {
+		reads = append(reads, <-out)
+	}
+	// After the transcript the reader is silent: three unanswered
+	// inventories and the driver reports it gone.
+	err = <-d.Err()
+	if !errors.Is(err, drivers.ErrDisconnected) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Err = %v, want ErrDisconnected and ErrTimeout", err)
+	}
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !tr.done() {
+		t.Fatalf("transcript not consumed: %d of %d exchanges", tr.next, len(tr.steps))
+	}
+	want := []drivers.Read{
+		{Device: "wand", Kind: drivers.KindRFID, Raw: epc1, Code: "E28011700000020FAA000001", TagUID: "E28011700000020FAA000001", Symbology: "EPC", Antenna: 2},
+		{Device: "wand", Kind: drivers.KindRFID, Raw: epc2, Code: "3074257BF7194E4000001A85", TagUID: "3074257BF7194E4000001A85", Symbology: "EPC", Antenna: 2},
+		{Device: "wand", Kind: drivers.KindRFID, Raw: epc3, Code: "E28011700000020FAA000003", TagUID: "E28011700000020FAA000003", Symbology: "EPC", Antenna: 2},
+	}
+	for i, r := range reads {
+		if r.Time.IsZero() {
+			t.Errorf("read %d has no time", i)
+		}
+		r.Time = time.Time{}
+		w := want[i]
+		if r.Device != w.Device || r.Kind != w.Kind || !bytes.Equal(r.Raw, w.Raw) || r.Code != w.Code || r.TagUID != w.TagUID || r.Symbology != w.Symbology || r.Antenna != w.Antenna {
+			t.Errorf("read %d = %+v, want %+v", i, r, w)
+		}
+	}
+	s := d.Stats()
+	if s.Rounds != 2 || s.Tags != 3 || s.Timeouts != 3 || s.Skipped < 2 {
+		t.Errorf("stats %+v: want 2 rounds, 3 tags, 3 timeouts, ≥2 skipped", s)
+	}
+}
+
+// The 18 layout: no inventory data, 0xFB when no tag is in the field.
+func TestTranscript18(t *testing.T) {
+	info := Info{Type: TypeUHFReader18, Region: Region{BandUS, 0, 49}, Power: 30, ScanTime: 100 * time.Millisecond}
+	tr := newTranscript(t,
+		exchange{unhex(t, "04 00 21 D9 6A"), frame(t, Response{Cmd: CmdReaderInfo, Data: info.Data()})},
+		exchange{unhex(t, "04 00 01 DB 4B"), frame(t, Response{Cmd: CmdInventory, Status: StatusNoTag})},
+		exchange{unhex(t, "04 00 01 DB 4B"), unhex(t, "13 00 01 03 01 0C 00 00 00 00 00 00 00 00 00 00 03 13 3F 39")[:7]},
+	)
+	opts := DefaultOpts
+	opts.Address = 0
+	opts.Timeout = 20 * time.Millisecond
+	d, err := New("wand", tr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan drivers.Read, 10)
+	if err := d.Start(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	err = <-d.Err()
+	if !errors.Is(err, drivers.ErrDisconnected) {
+		t.Fatalf("Err = %v", err)
+	}
+	d.Stop()
+	if !tr.done() {
+		t.Fatalf("transcript not consumed: %d of %d", tr.next, len(tr.steps))
+	}
+	if d.Protocol() != Protocol18 {
+		t.Fatalf("protocol %v", d.Protocol())
+	}
+	if len(out) != 0 {
+		t.Fatalf("%d reads from a truncated frame and a no-tag answer", len(out))
+	}
+}
+
+func TestStartFailsWithoutAnswer(t *testing.T) {
+	tr := newTranscript(t) // a reader that never answers
+	opts := DefaultOpts
+	opts.Timeout = 10 * time.Millisecond
+	d, _ := New("wand", tr, opts)
+	err := d.Start(context.Background(), make(chan drivers.Read))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Start = %v, want ErrTimeout", err)
+	}
+	if err, ok := <-d.Err(); ok || err != nil {
+		t.Fatalf("Err after failed Start = %v, %v", err, ok)
+	}
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStatusErrorEndsReading(t *testing.T) {
+	info := Info{Type: TypeUHFReader18, ScanTime: 100 * time.Millisecond}
+	tr := newTranscript(t,
+		exchange{unhex(t, "04 FF 21 19 95"), frame(t, Response{Addr: 7, Cmd: CmdReaderInfo, Data: info.Data()})},
+		exchange{unhex(t, "04 FF 01 1B B4"), frame(t, Response{Addr: 7, Cmd: CmdInventory, Status: StatusIllegalCmd})},
+	)
+	opts := DefaultOpts
+	opts.Timeout = 20 * time.Millisecond
+	d, _ := New("wand", tr, opts)
+	if err := d.Start(context.Background(), make(chan drivers.Read)); err != nil {
+		t.Fatal(err)
+	}
+	err := <-d.Err()
+	if err == nil || errors.Is(err, drivers.ErrDisconnected) {
+		t.Fatalf("Err = %v, want a non-transient status error", err)
+	}
+	d.Stop()
+}
+
+func TestOptsValidation(t *testing.T) {
+	bad := []func(*Opts){
+		func(o *Opts) { o.Power = 31 },
+		func(o *Opts) { o.Q = 16 },
+		func(o *Opts) { o.Antenna = 5 },
+		func(o *Opts) { o.Timeout = 0 },
+		func(o *Opts) { o.Region = &Region{BandEU, 10, 5} },
+		func(o *Opts) { o.ScanTime = time.Minute },
+	}
+	for i, f := range bad {
+		o := DefaultOpts
+		f(&o)
+		if _, err := New("x", newTranscript(t), o); err == nil {
+			t.Errorf("case %d: bad opts accepted", i)
+		}
+	}
+	if _, err := Open("x", "", 57600, DefaultOpts); err == nil {
+		t.Error("empty path accepted")
+	}
+}

@@ -57,23 +57,35 @@ type sessState struct {
 
 // Result is the committed meaning of one read.
 type Result struct {
-	ReadID      int64                 `json:"read_id"`
-	SessionID   int64                 `json:"session_id"`
-	InventoryID int64                 `json:"inventory_id"`
-	At          time.Time             `json:"at"`
-	Device      string                `json:"device,omitempty"`
-	Code        string                `json:"code"`
-	Barcode     string                `json:"barcode,omitempty"`
-	Outcome     reconcile.Outcome     `json:"outcome"`
-	Flags       reconcile.Flags       `json:"flags"`
-	Detail      reconcile.Detail      `json:"detail"`
-	Meaning     string                `json:"meaning"`
-	Title       string                `json:"title,omitempty"`
-	CallNumber  string                `json:"call_number,omitempty"`
-	Retro       []reconcile.Misplaced `json:"retro,omitempty"` // earlier reads this one proved out of order
-	Seen        int                   `json:"seen"`            // expected items seen so far in the inventory
-	Expected    int                   `json:"expected"`
+	ReadID      int64             `json:"read_id"`
+	SessionID   int64             `json:"session_id"`
+	InventoryID int64             `json:"inventory_id"`
+	At          time.Time         `json:"at"`
+	Device      string            `json:"device,omitempty"`
+	Code        string            `json:"code"`
+	Barcode     string            `json:"barcode,omitempty"`
+	Outcome     reconcile.Outcome `json:"outcome"`
+	Flags       reconcile.Flags   `json:"flags"`
+	Detail      reconcile.Detail  `json:"detail"`
+	Meaning     string            `json:"meaning"`
+	Title       string            `json:"title,omitempty"`
+	CallNumber  string            `json:"call_number,omitempty"`
+	Retro       []Retro           `json:"retro,omitempty"` // earlier reads this one proved out of order
+	Seen        int               `json:"seen"`            // expected items seen so far in the inventory
+	Expected    int               `json:"expected"`
 	item        *catalog.Item
+}
+
+// Retro is an earlier read of the session that a later read proved out of
+// shelf order ("1 2 3 10 4 5": 10 is certain only at 5).
+type Retro struct {
+	Barcode    string `json:"barcode"`
+	Title      string `json:"title,omitempty"`
+	CallNumber string `json:"call_number,omitempty"`
+	Prev       string `json:"prev,omitempty"`
+	PrevCall   string `json:"prev_call,omitempty"`
+	Next       string `json:"next,omitempty"`
+	NextCall   string `json:"next_call,omitempty"`
 }
 
 // NewEngine loads the index and the open inventories' state and starts the
@@ -314,10 +326,15 @@ func (j *readJob) Run(tx *sql.Tx) error {
 			if p == last {
 				r.Promote(reconcile.OutOfOrder)
 				r.Detail.Prev, r.Detail.Next = ss.shelf.Neighbours(key)
+				r.Detail.PrevCall, r.Detail.NextCall = e.callNumber(r.Detail.Prev), e.callNumber(r.Detail.Next)
 				continue
 			}
-			prev, next := ss.shelf.Neighbours(e.Index.SortKeyOf(ss.shelf.ID(p)))
-			res.Retro = append(res.Retro, reconcile.Misplaced{Pos: p, ID: ss.shelf.ID(p), Prev: prev, Next: next, Certain: true})
+			bc := ss.shelf.ID(p)
+			it, _ := e.Index.Get(bc)
+			rt := Retro{Barcode: bc, Title: it.Title, CallNumber: it.CallNumber}
+			rt.Prev, rt.Next = ss.shelf.Neighbours(e.Index.SortKeyOf(bc))
+			rt.PrevCall, rt.NextCall = e.callNumber(rt.Prev), e.callNumber(rt.Next)
+			res.Retro = append(res.Retro, rt)
 		}
 	}
 	res.Outcome, res.Flags, res.Detail = r.Outcome, r.Flags, r.Detail
@@ -353,6 +370,14 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	}
 	res.Seen, res.Expected = inv.seenIn, inv.expected
 	return nil
+}
+
+func (e *Engine) callNumber(barcode string) string {
+	if barcode == "" {
+		return ""
+	}
+	it, _ := e.Index.Get(barcode)
+	return it.CallNumber
 }
 
 // effects writes the sighting and the upstream effects of a read.

@@ -98,7 +98,7 @@ func TestEngineShelfInventory(t *testing.T) {
 		{"F8", reconcile.CheckedOutOnShelf, nil},
 		{"F9", reconcile.WithdrawnOnShelf, nil},
 		{"F2", reconcile.Duplicate, nil},
-		{"30234000517862", reconcile.Invalid, nil},  // mod-10 fails
+		{"30234000517862", reconcile.Invalid, nil}, // mod-10 fails
 		{"20234000517868", reconcile.Invalid, []string{"patron_card"}},
 		{"30234000517861", reconcile.Unknown, nil}, // valid but not ours
 		{"9780306406157", reconcile.Unknown, []string{"isbn"}},
@@ -110,7 +110,7 @@ func TestEngineShelfInventory(t *testing.T) {
 			t.Errorf("%s: %s %v, want %s %v", st.code, r.Outcome, r.Flags, st.want, st.flags)
 		}
 		for _, m := range r.Retro {
-			retro = append(retro, m.ID)
+			retro = append(retro, m.Barcode)
 		}
 	}
 	// F10 (FIC JAM) was read between FIC CAR and FIC DAH: after F4, F5 it is

@@ -118,7 +118,7 @@ func TestParse(t *testing.T) {
 		{"599.75ROW", Dewey, "", "599.75", []string{"ROW"}, ""},
 		{"971/P23w/v.1-2/pt.8", Dewey, "", "971", []string{"P23W"}, "V.1-2/PT.8"},
 		{"FIC L'Engle", Dewey, "FIC", "", []string{"LENGLE"}, ""},
-		{"E 590 SMI", Dewey, "E", "590", []string{"SMI"}, ""},      // Easy nonfiction, not LC class E
+		{"E 590 SMI", Dewey, "E", "590", []string{"SMI"}, ""},       // Easy nonfiction, not LC class E
 		{"GN 741.5 SMI", Dewey, "GN", "741.5", []string{"SMI"}, ""}, // graphic novel, not LC class GN
 		{"J 599.75 R69", Dewey, "J", "599.75", []string{"R69"}, ""},
 		{"QA76.73 .P98 2020", LC, "", "QA76.73", []string{"P98"}, "2020"},
@@ -301,6 +301,8 @@ func TestInRange(t *testing.T) {
 		{"Cart 1", "Cart 1", "Cart 1 Slot 3", true},
 		{"Cart 1", "Cart 1", "Cart 10", false},
 		{"FIC C", "FIC A", "FIC B", false}, // backwards: empty
+		{"500", "599", "5", false},         // a bare "5" is a local number, not the 500s
+		{"12", "12", "12", true},
 	}
 	for _, tt := range tests {
 		if got := InRange(Key(tt.cn), tt.lo, tt.hi); got != tt.want {
@@ -362,19 +364,22 @@ func TestOrderProperties(t *testing.T) {
 			}
 		}
 	}
-	for i := range cns {
-		for j := range cns {
-			c := Compare(cns[i], cns[j])
-			if want := strings.Compare(keys[i], keys[j]); c != want {
-				t.Fatalf("Compare(%q, %q) = %d, keys compare %d", cns[i], cns[j], c, want)
+	// Pairwise over a sample (all pairs of the whole corpus are slow under -race).
+	sample := cns[len(cns)-300:]
+	skeys := keys[len(keys)-300:]
+	for i := range sample {
+		for j := range sample {
+			c := Compare(sample[i], sample[j])
+			if want := strings.Compare(skeys[i], skeys[j]); c != want {
+				t.Fatalf("Compare(%q, %q) = %d, keys compare %d", sample[i], sample[j], c, want)
 			}
-			if c != -Compare(cns[j], cns[i]) {
-				t.Fatalf("Compare(%q, %q) not antisymmetric", cns[i], cns[j])
+			if c != -Compare(sample[j], sample[i]) {
+				t.Fatalf("Compare(%q, %q) not antisymmetric", sample[i], sample[j])
 			}
 		}
 	}
 	// Transitivity: after sorting, every earlier item compares <= every later one.
-	sorted := slices.Clone(cns)
+	sorted := slices.Clone(sample)
 	Sort(sorted)
 	for i := range sorted {
 		for j := i + 1; j < len(sorted); j++ {
@@ -397,7 +402,7 @@ func TestOrderProperties(t *testing.T) {
 func TestRangeProperty(t *testing.T) {
 	cns := readLines(t, goldenPath)
 	r := rand.New(rand.NewPCG(5, 6))
-	for range 300 {
+	for range 100 {
 		lo, hi := cns[r.IntN(len(cns))], cns[r.IntN(len(cns))]
 		rg := NewRange(lo, hi)
 		for _, x := range cns {

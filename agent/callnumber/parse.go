@@ -17,8 +17,12 @@ type parsed struct {
 
 func (p *parsed) text(i int) string { return p.s[p.t[i].start:p.t[i].end] }
 
+// reset clears the parts, keeping the tokens. (Field by field: assigning a
+// whole struct through p would make escape analysis move the token buffer to
+// the heap.)
 func (p *parsed) reset() {
-	*p = parsed{s: p.s, t: p.t, class: -1}
+	p.scheme, p.npre, p.class = "", 0, -1
+	p.decFrom, p.decTo, p.cutFrom, p.cutTo, p.elemFrom, p.rest = 0, 0, 0, 0, 0, 0
 }
 
 // parse detects the scheme (or applies force) and finds the parts. A forced
@@ -147,7 +151,7 @@ func (p *parsed) deweyTail(k int) {
 		p.decTo = k
 	}
 	p.cutFrom, p.cutTo = k, k
-	if k < n && t[k].kind == alpha && !(inSet(volumeWords, p.text(k)) && k+1 < n && t[k+1].kind == digits) {
+	if k < n && t[k].kind == alpha && !(isVolumeWord(p.text(k)) && k+1 < n && t[k+1].kind == digits) {
 		k++
 		for k < n && t[k].gap == 0 {
 			k++

@@ -11,6 +11,8 @@ type Range struct {
 }
 
 // NewRange makes the range from lo to hi. An empty (or blank) end is open.
+// Ends are read as call numbers (so a Dewey range is "500"–"599": a bare "5"
+// is a local number, not the 500s), and x is always in the range x–x.
 // lo is inclusive. hi is inclusive as a prefix: "599" includes "599.75 ROW",
 // "FIC C" includes "FIC CARLE", "QA76" includes "QA76.73 .P98 2020", "Q"
 // includes all of Q, QA…QR. A section name matches as a whole word: "B"

@@ -44,13 +44,6 @@ func scan(s string, buf []token) []token {
 	}
 	var g gap
 	cur := token{start: -1}
-	flush := func(end int) {
-		if cur.start >= 0 {
-			cur.end = int32(end)
-			buf = append(buf, cur)
-			cur.start = -1
-		}
-	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		var k kind
@@ -95,20 +88,21 @@ func scan(s string, buf []token) []token {
 				g |= gapOther
 			}
 		}
-		if k != 0 {
-			if cur.start >= 0 && (cur.kind != k || g != 0) {
-				flush(i)
-			}
-			if cur.start < 0 {
-				cur = token{start: int32(i), kind: k, gap: g}
-				g = 0
-			}
-		} else {
-			flush(i)
+		if cur.start >= 0 && (k == 0 || cur.kind != k || g != 0) {
+			cur.end = int32(i)
+			buf = append(buf, cur)
+			cur.start = -1
+		}
+		if k != 0 && cur.start < 0 {
+			cur = token{start: int32(i), kind: k, gap: g}
+			g = 0
 		}
 		i += size
 	}
-	flush(len(s))
+	if cur.start >= 0 {
+		cur.end = int32(len(s))
+		buf = append(buf, cur)
+	}
 	return buf
 }
 

@@ -1,11 +1,11 @@
 package catalog
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -62,31 +62,35 @@ const (
 // I/O error, an empty file, not MARC, the first record unreadable, no
 // holdings in any record); it is then a RowError when it has a location.
 func ParseMARC(r io.Reader, file string) ([]Record, []RowError, error) {
-	data, err := io.ReadAll(r)
+	text, err := marcReadAll(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: read: %w", file, err)
 	}
-	p := &marcParser{file: file, s: string(data)}
+	p := &marcParser{file: file, s: text}
 	start := 0
-	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+	if strings.HasPrefix(text, "\xef\xbb\xbf") {
 		start = 3
-	} else if bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")) {
+	} else if strings.HasPrefix(text, "\xff\xfe") || strings.HasPrefix(text, "\xfe\xff") {
 		return nil, nil, fmt.Errorf("%s: file is UTF-16 (it starts with a UTF-16 byte order mark); save or export it as UTF-8", file)
 	}
 	first := start
-	for first < len(data) && marcIsSpace(data[first]) {
+	for first < len(text) && marcIsSpace(text[first]) {
 		first++
 	}
 	switch {
-	case first == len(data):
+	case first == len(text):
 		return nil, nil, fmt.Errorf("%s: file is empty: export the catalog as MARC 21 (.mrc) or MARCXML (.xml)", file)
-	case data[first] >= '0' && data[first] <= '9':
+	case text[first] >= '0' && text[first] <= '9':
+		// Most records hold one item: size the result once rather than by
+		// doubling a slice of 300-byte Records; a record is at least 26 bytes,
+		// which bounds the guess for a file of stray terminators.
+		p.recs = make([]Record, 0, min(strings.Count(text, "\x1d"), len(text)/marcMinRecord)+1)
 		p.parseBinary(first)
-	case data[first] == '<':
+	case text[first] == '<':
 		p.parseXML(start)
 	default:
 		return nil, nil, RowError{File: file, Offset: int64(first), Msg: fmt.Sprintf(
-			"byte 0x%02X is neither the start of ISO 2709 MARC (a 5-digit record length) nor of MARCXML ('<'); export the catalog as MARC 21 or MARCXML", data[first])}
+			"byte 0x%02X is neither the start of ISO 2709 MARC (a 5-digit record length) nor of MARCXML ('<'); export the catalog as MARC 21 or MARCXML", text[first])}
 	}
 	if p.fatal != nil {
 		return nil, nil, *p.fatal
@@ -95,6 +99,22 @@ func ParseMARC(r io.Reader, file string) ([]Record, []RowError, error) {
 		return nil, nil, fmt.Errorf("%s: %d MARC records but no item holdings (952 or 852) in any of them; export the catalog with its items (Koha: Tools > Export data, leave \"Don't export items\" unchecked)", file, p.nrec)
 	}
 	return p.recs, p.errs, nil
+}
+
+// marcReadAll reads the whole input into one string, sized up front when
+// the reader knows its length, so that Raw values can be slices of it.
+func marcReadAll(r io.Reader) (string, error) {
+	var b strings.Builder
+	switch v := r.(type) {
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		b.Grow(v.Len() + 1)
+	case interface{ Stat() (os.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() < 1<<31 {
+			b.Grow(int(fi.Size()) + 1)
+		}
+	}
+	_, err := io.Copy(&b, r)
+	return b.String(), err
 }
 
 type marcParser struct {
@@ -106,6 +126,11 @@ type marcParser struct {
 	nrec   int // MARC records found
 	nhold  int // holdings found, good or bad
 	framed int // binary records framed so far
+
+	// Scratch reused from one binary record to the next: nothing of a
+	// marcRecord outlives p.record.
+	fieldBuf []marcField
+	subBuf   []marcSubfield
 }
 
 // marcRecord is the part of one MARC record the importer uses.
@@ -281,7 +306,8 @@ func (p *marcParser) binaryRecord(recno, off int, rec string) {
 		fail("the directory (bytes %d-%d) is %d bytes long, not a multiple of 12", off+marcLeaderLen, off+dirEnd-1, dirEnd-marcLeaderLen)
 		return
 	}
-	r := marcRecord{line: recno, off: off, raw: rec, marc8: leader[9] != 'a'}
+	r := marcRecord{line: recno, off: off, raw: rec, marc8: leader[9] != 'a', fields: p.fieldBuf[:0]}
+	p.subBuf = p.subBuf[:0]
 	for e := 0; e < (dirEnd-marcLeaderLen)/12; e++ {
 		ep := marcLeaderLen + 12*e
 		ent := rec[ep : ep+12]
@@ -302,20 +328,22 @@ func (p *marcParser) binaryRecord(recno, off int, rec string) {
 			return
 		}
 		if marcWanted(tag) {
-			r.fields = append(r.fields, marcField{tag: tag, pos: off + fs, subs: marcSubfields(rec[fs:fe-1], off+fs)})
+			n := len(p.subBuf)
+			p.subBuf = marcSubfields(p.subBuf, rec[fs:fe-1], off+fs)
+			r.fields = append(r.fields, marcField{tag: tag, pos: off + fs, subs: p.subBuf[n:len(p.subBuf):len(p.subBuf)]})
 		}
 	}
 	p.record(&r)
+	p.fieldBuf = r.fields[:0]
 }
 
-// marcSubfields splits a data field (indicators, then 0x1F-delimited
-// subfields) whose first byte is at absolute offset pos.
-func marcSubfields(data string, pos int) []marcSubfield {
+// marcSubfields appends the subfields of a data field (indicators, then
+// 0x1F-delimited subfields) whose first byte is at absolute offset pos.
+func marcSubfields(subs []marcSubfield, data string, pos int) []marcSubfield {
 	i := strings.IndexByte(data, marcSF)
 	if i < 0 {
-		return nil
+		return subs
 	}
-	subs := make([]marcSubfield, 0, strings.Count(data[i:], "\x1f"))
 	for i < len(data) {
 		end := len(data)
 		if j := strings.IndexByte(data[i+1:], marcSF); j >= 0 {

@@ -45,12 +45,14 @@ const (
 
 // Detail says where things belong, for the operator and the reports.
 type Detail struct {
-	Home    string `json:"home,omitempty"`    // where the item belongs, in words
-	Cart    string `json:"cart,omitempty"`    // the item's own cart, for foreign reads
-	Prev    string `json:"prev,omitempty"`    // out_of_order: belongs after this barcode
-	Next    string `json:"next,omitempty"`    // out_of_order: belongs before this barcode
-	Problem string `json:"problem,omitempty"` // invalid: what is wrong
-	Status  string `json:"status,omitempty"`  // the item's status when it matters
+	Home     string `json:"home,omitempty"`      // where the item belongs, in words
+	Cart     string `json:"cart,omitempty"`      // the item's own cart, for foreign reads
+	Prev     string `json:"prev,omitempty"`      // out_of_order: belongs after this barcode
+	PrevCall string `json:"prev_call,omitempty"` // … whose call number is this
+	Next     string `json:"next,omitempty"`      // out_of_order: belongs before this barcode
+	NextCall string `json:"next_call,omitempty"`
+	Problem  string `json:"problem,omitempty"` // invalid: what is wrong
+	Status   string `json:"status,omitempty"`  // the item's status when it matters
 }
 
 // Result is the meaning of one read.

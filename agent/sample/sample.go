@@ -157,7 +157,6 @@ func Generate(o Opts) []catalog.Item {
 	return items
 }
 
-
 // cutter makes a school-style three-letter cutter from a surname.
 func cutter(name string) string {
 	b := []rune(name)
@@ -172,4 +171,73 @@ func cutter(name string) string {
 		out[i] = c
 	}
 	return string(out)
+}
+
+// WalkOpts says what mistakes a simulated walk along a section makes.
+type WalkOpts struct {
+	Skip      float64 // share of books not on the shelf (they will be missing)
+	Misshelve int     // books moved somewhere else in the section
+	Strays    int     // books from other sections found here
+	Unknown   int     // barcodes not in the catalog
+	Misreads  int     // barcodes with one digit wrong (fail the check digit)
+	Rescans   int     // the same book scanned twice in a row
+	Seed      uint64
+}
+
+// DefaultWalk is a realistic day at the shelf.
+var DefaultWalk = WalkOpts{Skip: 0.03, Misshelve: 4, Strays: 3, Unknown: 2, Misreads: 2, Rescans: 3, Seed: 7}
+
+// Walk returns the barcodes a student assistant scans walking a section
+// (the items given, in shelf order) with the mistakes of o. others are
+// books from elsewhere to stray in.
+func Walk(section, others []catalog.Item, o WalkOpts) []string {
+	r := rand.New(rand.NewPCG(o.Seed, 17))
+	var seq []string
+	for _, it := range section {
+		if it.Status == catalog.StatusCheckedOut || it.Status == catalog.StatusLost {
+			// Mostly not on the shelf; a few are, which is the point of looking.
+			if r.Float64() < 0.8 {
+				continue
+			}
+		}
+		if r.Float64() < o.Skip {
+			continue
+		}
+		seq = append(seq, it.Barcode)
+	}
+	move := func(v string) {
+		if len(seq) < 10 {
+			seq = append(seq, v)
+			return
+		}
+		to := r.IntN(len(seq))
+		seq = append(seq[:to], append([]string{v}, seq[to:]...)...)
+	}
+	for i := 0; i < o.Misshelve && len(seq) > 10; i++ {
+		from := r.IntN(len(seq))
+		v := seq[from]
+		seq = append(seq[:from], seq[from+1:]...)
+		move(v)
+	}
+	for i := 0; i < o.Strays && len(others) > 0; i++ {
+		move(others[r.IntN(len(others))].Barcode)
+	}
+	for i := 0; i < o.Unknown; i++ {
+		s := fmt.Sprintf("3%04d%08d", 9000+r.IntN(999), r.IntN(1e8))
+		c, _ := barcode.LibraryCheckDigit(s)
+		move(s + string(c))
+	}
+	for i := 0; i < o.Misreads && len(seq) > 0; i++ {
+		bc := []byte(seq[r.IntN(len(seq))])
+		if len(bc) == 14 {
+			p := 5 + r.IntN(8)
+			bc[p] = '0' + (bc[p]-'0'+1+byte(r.IntN(8)))%10
+			move(string(bc))
+		}
+	}
+	for i := 0; i < o.Rescans && len(seq) > 0; i++ {
+		p := r.IntN(len(seq))
+		seq = append(seq[:p+1], append([]string{seq[p]}, seq[p+1:]...)...)
+	}
+	return seq
 }

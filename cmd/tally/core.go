@@ -572,18 +572,18 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 }
 
 type scanLine struct {
-	ReadID     int64                 `json:"read_id"`
-	Code       string                `json:"code"`
-	Barcode    string                `json:"barcode"`
-	Outcome    string                `json:"outcome"`
-	Flags      []string              `json:"flags"`
-	Meaning    string                `json:"meaning"`
-	Title      string                `json:"title,omitempty"`
-	CallNumber string                `json:"call_number,omitempty"`
-	Detail     reconcile.Detail      `json:"detail"`
-	Retro      []reconcile.Misplaced `json:"retro,omitempty"`
-	Seen       int                   `json:"seen"`
-	Expected   int                   `json:"expected"`
+	ReadID     int64            `json:"read_id"`
+	Code       string           `json:"code"`
+	Barcode    string           `json:"barcode"`
+	Outcome    string           `json:"outcome"`
+	Flags      []string         `json:"flags"`
+	Meaning    string           `json:"meaning"`
+	Title      string           `json:"title,omitempty"`
+	CallNumber string           `json:"call_number,omitempty"`
+	Detail     reconcile.Detail `json:"detail"`
+	Retro      []agent.Retro    `json:"retro,omitempty"`
+	Seen       int              `json:"seen"`
+	Expected   int              `json:"expected"`
 }
 
 func scanJSON(r *agent.Result) scanLine {
@@ -612,7 +612,7 @@ func scanText(r *agent.Result) string {
 	d := r.Detail
 	switch {
 	case d.Prev != "" || d.Next != "":
-		fmt.Fprintf(&b, " — belongs between %s and %s", orEnd(d.Prev, "the start"), orEnd(d.Next, "the end"))
+		fmt.Fprintf(&b, " — belongs between %s and %s", place(d.PrevCall, d.Prev, "the start"), place(d.NextCall, d.Next, "the end"))
 	case d.Home != "":
 		fmt.Fprintf(&b, " — belongs in %s", d.Home)
 	case d.Problem != "":
@@ -622,7 +622,8 @@ func scanText(r *agent.Result) string {
 		fmt.Fprintf(&b, " (also: %s)", strings.Join(r.Flags, ", "))
 	}
 	for _, m := range r.Retro {
-		fmt.Fprintf(&b, "\n%-20s %-15s — read earlier; belongs between %s and %s", "OUT_OF_ORDER", m.ID, orEnd(m.Prev, "the start"), orEnd(m.Next, "the end"))
+		fmt.Fprintf(&b, "\n%-20s %-15s %s [%s] — read earlier; belongs between %s and %s", "OUT_OF_ORDER", m.Barcode, m.Title, m.CallNumber,
+			place(m.PrevCall, m.Prev, "the start"), place(m.NextCall, m.Next, "the end"))
 	}
 	if r.Expected > 0 {
 		fmt.Fprintf(&b, "  [%d/%d]", r.Seen, r.Expected)
@@ -630,11 +631,15 @@ func scanText(r *agent.Result) string {
 	return b.String()
 }
 
-func orEnd(s, end string) string {
-	if s == "" {
+// place names a shelf neighbour: its call number and barcode.
+func place(call, bc, end string) string {
+	switch {
+	case bc == "":
 		return end
+	case call == "":
+		return bc
 	}
-	return s
+	return call + " (" + bc + ")"
 }
 
 func cmdReport(ctx context.Context, args []string) error {

@@ -139,3 +139,7 @@ func sub(name string, subs map[string]func(ctx context.Context, args []string) e
 		return f(ctx, args[1:])
 	}
 }
+
+func sortSlice[T any](s []T, less func(a, b T) bool) {
+	sort.Slice(s, func(i, j int) bool { return less(s[i], s[j]) })
+}

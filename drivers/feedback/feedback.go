@@ -113,6 +113,9 @@ type Dev struct {
 	alarm    bool // the sound playing is an alarm
 	stopping bool
 	err      error // first pin error not yet reported
+	// seq counts Signals; seen is seq when the player last looked at the
+	// state. Tests use them to know the player has caught up.
+	seq, seen uint64
 
 	// Pin state, owned by the player goroutine.
 	on             bool
@@ -170,6 +173,7 @@ func (d *Dev) Signal(ctx context.Context, outcome string) error {
 		d.mu.Unlock()
 		return ErrStopped
 	}
+	d.seq++
 	d.next = &request{outcome: outcome, p: p}
 	d.preempt = p.Alarm || !(d.playing && d.alarm)
 	if d.err != nil {
@@ -218,16 +222,17 @@ func (d *Dev) run() {
 }
 
 // take waits for the next request; nil once stopping and nothing is left.
+// The pins are off before the player counts as idle.
 func (d *Dev) take() *request {
 	for {
 		d.mu.Lock()
+		d.seen = d.seq
 		if r := d.next; r != nil {
 			d.next = nil
 			d.playing, d.alarm = true, r.p.Alarm
 			d.mu.Unlock()
 			return r
 		}
-		d.playing, d.alarm = false, false
 		stopping := d.stopping
 		d.mu.Unlock()
 		if stopping {
@@ -235,7 +240,15 @@ func (d *Dev) take() *request {
 		}
 		d.buzz(false, Step{})
 		d.light(Dark)
-		<-d.wake
+		d.mu.Lock()
+		idle := d.next == nil && !d.stopping
+		if idle {
+			d.playing, d.alarm = false, false
+		}
+		d.mu.Unlock()
+		if idle {
+			<-d.wake
+		}
 	}
 }
 
@@ -264,11 +277,10 @@ func (d *Dev) play(p Pattern) {
 // wait sleeps for dur; false if a request arrived that may cut the
 // pattern (any request when anyQueued, else only a preempting one).
 func (d *Dev) wait(dur time.Duration, anyQueued bool) bool {
-	if d.cut(anyQueued) {
+	if d.cut(anyQueued, nil) {
 		return false
 	}
 	t := d.clock.NewTimer(dur)
-	defer t.Stop()
 	for {
 		select {
 		case <-t.C():
@@ -276,17 +288,25 @@ func (d *Dev) wait(dur time.Duration, anyQueued bool) bool {
 		case <-d.wake:
 			// Stop, or a routine signal behind an alarm, does not cut:
 			// keep playing. take() rechecks the state under mu.
-			if d.cut(anyQueued) {
+			if d.cut(anyQueued, t) {
 				return false
 			}
 		}
 	}
 }
 
-func (d *Dev) cut(anyQueued bool) bool {
+// cut reports whether a request waiting may cut the pattern; if so it
+// stops t in the same critical section, so the decision and the timer
+// agree for anyone looking at the state under mu.
+func (d *Dev) cut(anyQueued bool, t Timer) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.next != nil && (d.preempt || anyQueued)
+	d.seen = d.seq
+	c := d.next != nil && (d.preempt || anyQueued)
+	if c && t != nil {
+		t.Stop()
+	}
+	return c
 }
 
 func (d *Dev) buzz(on bool, s Step) {

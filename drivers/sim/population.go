@@ -198,7 +198,9 @@ func Sweep(n, width, step int) []Step {
 		return nil
 	}
 	var steps []Step
+	last := 0
 	for start := 0; start < n; start += step {
+		last = start
 		var s Step
 		// Window before: [start-step, start-step+width); after: [start, start+width).
 		for i := max(start-step, 0); i < min(start, n); i++ {
@@ -213,11 +215,11 @@ func Sweep(n, width, step int) []Step {
 		}
 		steps = append(steps, s)
 	}
-	var last Step
-	for i := max(n-width, 0); i < n; i++ {
-		last.Leave = append(last.Leave, i)
+	var end Step
+	for i := last; i < n; i++ {
+		end.Leave = append(end.Leave, i)
 	}
-	return append(steps, last)
+	return append(steps, end)
 }
 
 // CartTags returns n UHF tags with distinct 96-bit EPCs, GIAI-96 encoded

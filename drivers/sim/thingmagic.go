@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -38,8 +40,9 @@ type ThingMagicStats struct {
 // clear tag buffer (0x2A), read tag multiple (0x22) and get tag buffer
 // (0x29) with metadata. Anything else is answered "invalid opcode".
 type ThingMagic struct {
-	rw   io.ReadWriter
-	opts ThingMagicOpts
+	rw      io.ReadWriter
+	closeRW func()
+	opts    ThingMagicOpts
 
 	mu   sync.Mutex
 	tags []Tag
@@ -70,7 +73,8 @@ func NewThingMagic(rw io.ReadWriter, opts ThingMagicOpts) *ThingMagic {
 	if opts.Hardware == 0 {
 		opts.Hardware = 0x18
 	}
-	s := &ThingMagic{rw: rw, opts: opts, rng: opts.Noise.Rand(), start: time.Now()}
+	s := &ThingMagic{opts: opts, rng: opts.Noise.Rand(), start: time.Now()}
+	s.rw, s.closeRW = pollable(rw)
 	s.SetTags(opts.Tags)
 	return s
 }
@@ -96,11 +100,40 @@ func (s *ThingMagic) Stats() ThingMagicStats {
 // pty master, the driver's port then fails as a pulled USB cable does).
 func (s *ThingMagic) Unplug() {
 	s.unplugged.Store(true)
-	s.closeOnce.Do(func() {
-		if c, ok := s.rw.(io.Closer); ok {
-			c.Close()
+	s.closeOnce.Do(s.closeRW)
+}
+
+// pollable makes a blocking *os.File (creack/pty hands the master out in
+// blocking mode) interruptible: it serves on a non-blocking duplicate that
+// the runtime poller can wake, so that closing it ends a pending Read.
+// close closes both, which is what makes the pty hang up on the driver.
+func pollable(rw io.ReadWriter) (io.ReadWriter, func()) {
+	f, ok := rw.(*os.File)
+	if !ok {
+		return rw, func() {
+			if c, ok := rw.(io.Closer); ok {
+				c.Close()
+			}
 		}
-	})
+	}
+	sc, err := f.SyscallConn()
+	if err != nil {
+		return rw, func() { f.Close() }
+	}
+	var dup int
+	var derr error
+	if cerr := sc.Control(func(fd uintptr) { dup, derr = syscall.Dup(int(fd)) }); cerr != nil || derr != nil {
+		return rw, func() { f.Close() }
+	}
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return rw, func() { f.Close() }
+	}
+	nf := os.NewFile(uintptr(dup), f.Name())
+	return nf, func() {
+		nf.Close()
+		f.Close()
+	}
 }
 
 // ErrUnplugged is returned by Serve after Unplug.

@@ -19,7 +19,7 @@ var (
 	// ErrOutcomeUnknown means a request that is not safe to repeat (09
 	// checkin) reached the ACS but no usable reply came back. The client does
 	// not resend it; look the item up (ItemInformation) before trying again.
-	ErrOutcomeUnknown = errors.New("sip2: request was sent but its outcome is unknown")
+	ErrOutcomeUnknown = errors.New("sip2: request was sent but its outcome is unknown; look the item up before trying again")
 	// ErrUnsupported means the ACS's status (98) says it does not do this.
 	ErrUnsupported = errors.New("sip2: not supported by the ACS")
 	// ErrClosed is returned after Close.
@@ -224,7 +224,7 @@ func (c *Client) roundTrip(ctx context.Context, req Message, want string, idempo
 			c.stats.Retries++
 		}
 		if c.conn != nil && !c.usable() {
-			c.drop() // the ACS closed an idle connection (Koha does so periodically)
+			c.drop() // the ACS closed an idle connection (Koha does so periodically), or it is out of step
 		}
 		if c.conn == nil {
 			if err := c.connect(ctx); err != nil {
@@ -298,13 +298,13 @@ func (c *Client) drop() error {
 }
 
 // usable discards stale buffered bytes (a CRLF's LF) and reports whether
-// the peer is still there. Called with c.mu held.
+// the connection is still fit for a request. Called with c.mu held.
 func (c *Client) usable() bool {
 	if n := c.r.Buffered(); n > 0 {
 		c.r.Discard(n)
 	}
 	_ = c.conn.SetDeadline(time.Time{})
-	return !peerClosed(c.conn)
+	return !connStale(c.conn)
 }
 
 // exchange writes req once and reads until a reply with code want arrives,

@@ -7,12 +7,14 @@ import (
 	"syscall"
 )
 
-// peerClosed reports whether the peer has closed conn, without consuming
-// data: a non-blocking MSG_PEEK that returns 0 bytes means EOF. It lets the
-// client reconnect before sending a checkin on a connection the ACS dropped
-// while idle, instead of sending into the void and having to call the
-// outcome unknown.
-func peerClosed(conn net.Conn) bool {
+// connStale reports, without consuming anything, whether conn is unfit for
+// the next request: the peer closed it (a non-blocking MSG_PEEK returns 0
+// bytes), it failed, or unread bytes other than a stray CR/LF are waiting —
+// a reply nobody asked for would be taken as the answer to the next request.
+// It lets the client reconnect before sending a checkin on a connection the
+// ACS dropped while idle, instead of sending into the void and having to
+// call the outcome unknown.
+func connStale(conn net.Conn) bool {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return false
@@ -21,18 +23,24 @@ func peerClosed(conn net.Conn) bool {
 	if err != nil {
 		return true
 	}
-	closed := false
-	var buf [1]byte
+	stale := false
+	var buf [64]byte
 	err = rc.Read(func(fd uintptr) bool {
 		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
+		case rerr == nil && n == 0:
+			stale = true // EOF
 		case rerr == nil:
-			closed = n == 0
+			for _, c := range buf[:n] {
+				if c != '\r' && c != '\n' {
+					stale = true
+				}
+			}
 		case rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK || rerr == syscall.EINTR:
 		default:
-			closed = true
+			stale = true
 		}
 		return true // never wait for readiness
 	})
-	return closed || err != nil
+	return stale || err != nil
 }

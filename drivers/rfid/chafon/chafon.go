@@ -67,8 +67,8 @@ func (o Opts) validate() error {
 	if o.Power < 0 || o.Power > 30 {
 		return fmt.Errorf("chafon: power %d dBm out of range; use 1..30, or 0 to leave the reader's setting", o.Power)
 	}
-	if o.ScanTime < 0 || o.ScanTime > 25500*time.Millisecond {
-		return fmt.Errorf("chafon: scan time %v out of range; use 100ms..25.5s, or 0 to leave the reader's setting", o.ScanTime)
+	if o.ScanTime != 0 && (o.ScanTime < 300*time.Millisecond || o.ScanTime > 25500*time.Millisecond) {
+		return fmt.Errorf("chafon: scan time %v out of range; use 300ms..25.5s, or 0 to leave the reader's setting", o.ScanTime)
 	}
 	if o.Q > 15 || o.Session > 3 {
 		return fmt.Errorf("chafon: Q %d / session %d out of range; use Q 0..15, session 0..3", o.Q, o.Session)
@@ -246,7 +246,18 @@ func (d *Dev) Stop() error {
 func (d *Dev) init(ctx context.Context, l *link) error {
 	o := d.opts
 	to := o.Timeout
-	r, err := l.transactOne(ctx, Command{Addr: o.Address, Cmd: CmdReaderInfo}, to)
+	// Init commands are idempotent: retry the ones lost on the link.
+	ask := func(c Command) (r Response, err error) {
+		for range o.MaxTimeouts {
+			r, err = l.transactOne(ctx, c, to)
+			if !errors.Is(err, ErrTimeout) {
+				return r, err
+			}
+			d.timeouts.Add(1)
+		}
+		return r, fmt.Errorf("%w: %w", drivers.ErrDisconnected, err)
+	}
+	r, err := ask(Command{Addr: o.Address, Cmd: CmdReaderInfo})
 	if err != nil {
 		return fmt.Errorf("reader info: %w", err)
 	}
@@ -265,7 +276,7 @@ func (d *Dev) init(ctx context.Context, l *link) error {
 		proto = protocolFor(info.Type)
 	}
 	set := func(what string, c Command) error {
-		r, err := l.transactOne(ctx, c, to)
+		r, err := ask(c)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}

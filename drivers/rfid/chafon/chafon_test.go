@@ -83,7 +83,7 @@ func TestTranscript(t *testing.T) {
 	epc2 := unhex(t, "3074257BF7194E4000001A85")
 	epc3 := unhex(t, "E28011700000020FAA000003")
 	info := Info{Firmware: [2]byte{0, 0x16}, Type: Type288M, Protocols: 3, Region: Region{BandEU, 0, 14}, Power: 30, ScanTime: time.Second}
-	invData := InventoryData(Protocol288, InventoryParams{Q: 4, Antenna: 1, ScanTime: 100 * time.Millisecond})
+	invData := InventoryData(Protocol288, InventoryParams{Q: 4, Antenna: 1, ScanTime: 300 * time.Millisecond})
 	tr := newTranscript(t,
 		exchange{unhex(t, "04 FF 21 19 95"), cat(
 			[]byte{0x42, 0x00}, // line noise before the answer
@@ -99,7 +99,7 @@ func TestTranscript(t *testing.T) {
 	opts := DefaultOpts
 	opts.Power = 26
 	opts.Region = &Region{BandEU, 0, 14}
-	opts.ScanTime = 100 * time.Millisecond
+	opts.ScanTime = 300 * time.Millisecond
 	opts.Timeout = 20 * time.Millisecond
 	d, err := New("wand", tr, opts)
 	if err != nil {

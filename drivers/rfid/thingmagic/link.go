@@ -14,6 +14,7 @@ import (
 var (
 	errTimeout = errors.New("no reply in time")
 	errStopped = errors.New("stopped")
+	errCorrupt = errors.New("reply corrupt (bad CRC)")
 )
 
 // link owns the read side of a port. One goroutine reads chunks so that the
@@ -141,6 +142,7 @@ type scanner struct {
 	frames  uint64
 	badCRC  uint64
 	garbage uint64
+	sawBad  bool // a complete candidate failed verification since clearBad
 }
 
 // maxBuffered bounds memory: beyond it the oldest bytes are dropped.
@@ -198,6 +200,7 @@ func (s *scanner) next(probe func(b []byte) int, verify func(f []byte) bool) ([]
 				return b[:n], true
 			}
 			s.badCRC++
+			s.sawBad = true
 			s.off++
 			s.garbage++
 		}

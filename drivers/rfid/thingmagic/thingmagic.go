@@ -28,8 +28,12 @@ type Opts struct {
 	SearchTime time.Duration
 	// Timeout is how long to wait for a reply beyond the search time.
 	Timeout time.Duration
-	// MaxFailures is how many exchanges in a row may fail (no reply, bad
-	// frames, error status) before the reader is reported as gone.
+	// Retries is how often a command is sent again when its reply does
+	// not come in time or comes corrupt.
+	Retries int
+	// MaxFailures is how many commands in a row may fail after their
+	// retries (no reply, corrupt replies, error status) before the reader
+	// is reported as gone.
 	MaxFailures int
 	// Metadata is the get tag buffer metadata to ask for; RSSI, antenna
 	// and protocol are always included (protocol tells where the PC word is).
@@ -42,7 +46,8 @@ var DefaultOpts = Opts{
 	ReadPower:   2500,
 	SearchTime:  200 * time.Millisecond,
 	Timeout:     500 * time.Millisecond,
-	MaxFailures: 5,
+	Retries:     2,
+	MaxFailures: 3,
 	Metadata:    MetaReadCount | MetaRSSI | MetaAntenna | MetaProtocol,
 }
 
@@ -60,6 +65,9 @@ func (o Opts) withDefaults() Opts {
 	if o.Timeout != 0 {
 		d.Timeout = o.Timeout
 	}
+	if o.Retries != 0 {
+		d.Retries = max(o.Retries, 0)
+	}
 	if o.MaxFailures != 0 {
 		d.MaxFailures = o.MaxFailures
 	}
@@ -73,6 +81,7 @@ type Stats struct {
 	BadCRC       uint64 // frame candidates dropped for a bad CRC
 	GarbageBytes uint64 // bytes skipped while hunting for a frame
 	Timeouts     uint64 // commands that got no valid reply in time
+	Retries      uint64 // commands sent again after a timeout or a corrupt reply
 	Rounds       uint64 // inventory rounds completed
 	Reads        uint64 // tag reads delivered
 }
@@ -96,7 +105,7 @@ type Dev struct {
 	wbuf []byte
 	tags []TagRead
 
-	timeouts, rounds, reads atomic.Uint64
+	timeouts, retries, rounds, reads atomic.Uint64
 	frames, badCRC, garbage atomic.Uint64 // mirrored from sc after each exchange
 }
 
@@ -155,6 +164,7 @@ func (d *Dev) Stats() Stats {
 		BadCRC:       d.badCRC.Load(),
 		GarbageBytes: d.garbage.Load(),
 		Timeouts:     d.timeouts.Load(),
+		Retries:      d.retries.Load(),
 		Rounds:       d.rounds.Load(),
 		Reads:        d.reads.Load(),
 	}
@@ -198,16 +208,7 @@ func (d *Dev) Stop() error {
 }
 
 func (d *Dev) init(ctx context.Context) error {
-	// A module just powered up may still be in its bootloader and answer
-	// the first command late; the version command is retried.
-	var r Response
-	var err error
-	for range 3 {
-		r, err = d.exchange(ctx, OpVersion, nil, d.opts.Timeout)
-		if !errors.Is(err, errTimeout) {
-			break
-		}
-	}
+	r, err := d.exchange(ctx, OpVersion, nil, d.opts.Timeout)
 	if err != nil {
 		return fmt.Errorf("get version: %w", err)
 	}
@@ -273,9 +274,9 @@ func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
 		last = err
 		if failures >= d.opts.MaxFailures {
 			if errors.Is(last, errTimeout) {
-				return fmt.Errorf("%w: %d exchanges in a row failed, last: %w", drivers.ErrDisconnected, failures, last)
+				return fmt.Errorf("%w: %d commands in a row failed, last: %w", drivers.ErrDisconnected, failures, last)
 			}
-			return fmt.Errorf("%d exchanges in a row failed, last: %w", failures, last)
+			return fmt.Errorf("%d commands in a row failed, last: %w", failures, last)
 		}
 	}
 }
@@ -344,10 +345,25 @@ func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
 	}
 }
 
-// exchange sends one command and waits for its reply. Stale bytes from
-// earlier exchanges are dropped first; replies to other opcodes, garbage
-// and frames with bad CRCs are skipped while waiting.
+// exchange sends one command and waits for its reply, sending it again
+// (opts.Retries times) when no reply comes in time or the reply is corrupt.
+// Every command this driver sends may safely be repeated: a lost tag
+// buffer reply loses its tags for this round only.
 func (d *Dev) exchange(ctx context.Context, op byte, data []byte, timeout time.Duration) (Response, error) {
+	for try := 0; ; try++ {
+		r, err := d.attempt(ctx, op, data, timeout)
+		if try >= d.opts.Retries || !(errors.Is(err, errTimeout) || errors.Is(err, errCorrupt)) {
+			return r, err
+		}
+		d.retries.Add(1)
+	}
+}
+
+// attempt sends one command and waits for its reply. Stale bytes from
+// earlier exchanges are dropped first; replies to other opcodes and garbage
+// are skipped while waiting. A reply with a bad CRC fails the attempt at
+// once: the reader will not send it again.
+func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Duration) (Response, error) {
 	d.sc.reset()
 	var err error
 	d.wbuf, err = AppendCommand(d.wbuf[:0], op, data)
@@ -372,6 +388,7 @@ func (d *Dev) exchange(ctx context.Context, op byte, data []byte, timeout time.D
 	}
 	verify := func(f []byte) bool { return checkCRC(f) == nil }
 	defer d.mirror()
+	d.sc.sawBad = false
 	for {
 		if f, ok := d.sc.next(probe, verify); ok {
 			r, _, err := DecodeResponse(f)
@@ -382,6 +399,9 @@ func (d *Dev) exchange(ctx context.Context, op byte, data []byte, timeout time.D
 				return r, &StatusError{Opcode: op, Status: r.Status}
 			}
 			return r, nil
+		}
+		if d.sc.sawBad {
+			return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, errCorrupt)
 		}
 		if err := d.link.wait(ctx, d.stop, deadline, &d.sc); err != nil {
 			if errors.Is(err, errTimeout) {

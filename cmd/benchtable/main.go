@@ -1,0 +1,128 @@
+// Command benchtable turns `go test -bench` output (stdin) into the table
+// `make bench` prints: one row per benchmark with its figures, and for every
+// benchmark whose last name element starts with "baseline", how many times
+// faster the benchmark beside it is.
+//
+// It is a developer tool, not part of the tally binary.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+type row struct {
+	pkg, name string
+	metrics   map[string]float64
+	order     []string
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
+
+func main() {
+	var rows []*row
+	pkg := ""
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "pkg: ") {
+			pkg = strings.TrimPrefix(line, "pkg: github.com/tally-inventory/tally/")
+			continue
+		}
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		r := &row{pkg: pkg, name: strings.TrimPrefix(m[1], "Benchmark"), metrics: map[string]float64{}}
+		f := strings.Fields(m[3])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			r.metrics[f[i+1]] = v
+			r.order = append(r.order, f[i+1])
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines on stdin")
+		os.Exit(1)
+	}
+	byName := map[string]*row{}
+	for _, r := range rows {
+		byName[r.pkg+" "+r.name] = r
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PACKAGE\tBENCHMARK\tFIGURES\tAGAINST BASELINE")
+	for _, r := range rows {
+		var figs []string
+		for _, k := range r.order {
+			figs = append(figs, fmt.Sprintf("%s %s", human(r.metrics[k]), k))
+		}
+		vs := ""
+		if i := strings.LastIndex(r.name, "/"); i >= 0 && strings.HasPrefix(r.name[i+1:], "baseline") {
+			if sib := sibling(byName, r); sib != nil {
+				vs = compare(sib, r)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.pkg, r.name, strings.Join(figs, ", "), vs)
+	}
+	tw.Flush()
+}
+
+// sibling finds the non-baseline benchmark in the same group.
+func sibling(byName map[string]*row, base *row) *row {
+	parent := base.name[:strings.LastIndex(base.name, "/")]
+	var names []string
+	for k := range byName {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		r := byName[k]
+		if r.pkg != base.pkg || r == base || !strings.HasPrefix(r.name, parent+"/") {
+			continue
+		}
+		last := r.name[strings.LastIndex(r.name, "/")+1:]
+		if !strings.HasPrefix(last, "baseline") && strings.Count(r.name, "/") == strings.Count(base.name, "/") {
+			return r
+		}
+	}
+	return nil
+}
+
+// compare says how the benchmark does against its baseline, by time per op
+// or, when both report one, by a rate (x/s: higher is better).
+func compare(b, base *row) string {
+	for _, k := range b.order {
+		if strings.HasSuffix(k, "/s") && base.metrics[k] > 0 {
+			return fmt.Sprintf("%.1f× the baseline's %s", b.metrics[k]/base.metrics[k], k)
+		}
+	}
+	if b.metrics["ns/op"] > 0 && base.metrics["ns/op"] > 0 {
+		return fmt.Sprintf("%.1f× faster than %s", base.metrics["ns/op"]/b.metrics["ns/op"], base.name[strings.LastIndex(base.name, "/")+1:])
+	}
+	return ""
+}
+
+func human(v float64) string {
+	switch {
+	case v >= 1e9:
+		return fmt.Sprintf("%.2fG", v/1e9)
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.0f", v)
+	case v == float64(int64(v)):
+		return fmt.Sprintf("%d", int64(v))
+	default:
+		return fmt.Sprintf("%.3g", v)
+	}
+}

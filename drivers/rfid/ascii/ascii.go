@@ -1,0 +1,311 @@
+// Package ascii drives serial RFID readers that print what they read as
+// text: one hex UID or EPC per line (many HF/UHF desktop readers and
+// wands in "serial output" mode), or the RDM6300-style 125 kHz frame
+// STX + 10 hex digits + 2 hex XOR checksum + ETX.
+//
+// These readers take no commands: the driver only listens, resyncs after
+// garbage, drops bad lines and bad checksums (counted), and turns each
+// good code into a drivers.Read.
+package ascii
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"go.bug.st/serial"
+
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// Format is the reader's output format.
+type Format int
+
+const (
+	FormatLines   Format = iota // hex code per line, CR, LF or CRLF
+	FormatRDM6300               // STX, 10 hex, 2 hex XOR checksum, ETX
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatLines:
+		return "lines"
+	case FormatRDM6300:
+		return "rdm6300"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// Opts configures a Dev.
+type Opts struct {
+	Format Format
+	// Line options (FormatLines): prefix and suffix stripped when present,
+	// and the accepted number of hex digits.
+	Prefix, Suffix       string
+	MinDigits, MaxDigits int
+	// MaxLine bounds a line in bytes; longer lines are dropped.
+	MaxLine int
+	// Symbology labels the reads ("EM4100" for RDM6300 readers); "" leaves
+	// it to the pipeline.
+	Symbology string
+}
+
+// DefaultOpts reads hex lines of 8 (a 4-byte UID) to 64 digits.
+var DefaultOpts = Opts{Format: FormatLines, MinDigits: 8, MaxDigits: 64, MaxLine: 256}
+
+// RDM6300Opts reads RDM6300-style 125 kHz readers.
+var RDM6300Opts = Opts{Format: FormatRDM6300, Symbology: "EM4100"}
+
+func (o Opts) validate() error {
+	if o.Format != FormatLines && o.Format != FormatRDM6300 {
+		return fmt.Errorf("ascii: unknown format %d; use FormatLines or FormatRDM6300", o.Format)
+	}
+	if o.MinDigits < 0 || o.MaxDigits < 0 || (o.MaxDigits > 0 && o.MinDigits > o.MaxDigits) {
+		return fmt.Errorf("ascii: digits %d..%d invalid; use 0 <= min <= max", o.MinDigits, o.MaxDigits)
+	}
+	return nil
+}
+
+// Stats are the driver's counters.
+type Stats struct {
+	Codes       uint64 // good codes delivered
+	BadLines    uint64 // lines or frames rejected
+	BadChecksum uint64 // RDM6300 checksum mismatches
+	Skipped     uint64 // garbage bytes skipped
+}
+
+// Dev is a text-output RFID reader. It implements drivers.Reader.
+type Dev struct {
+	name     string
+	opts     Opts
+	port     io.Reader
+	open     func() (io.ReadWriteCloser, error)
+	counters Counters
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	closer io.Closer
+	done   chan struct{}
+	errc   chan error
+}
+
+var _ drivers.Reader = (*Dev)(nil)
+
+// New returns a driver for the reader on port. The caller owns port: Stop
+// does not close it, and a read blocked on it returns only when the
+// caller closes it.
+func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
+	if port == nil {
+		return nil, errors.New("ascii: nil port")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Dev{name: name, opts: opts, port: port, errc: make(chan error, 1)}, nil
+}
+
+// Open returns a driver for the serial port at path (8N1 at baud; RDM6300
+// modules run at 9600). Start opens the port and Stop closes it.
+func Open(name, path string, baud int, opts Opts) (*Dev, error) {
+	if path == "" {
+		return nil, errors.New("ascii: empty serial port path")
+	}
+	if baud <= 0 {
+		return nil, fmt.Errorf("ascii: baud rate %d; use the reader's setting (9600 for RDM6300)", baud)
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	d := &Dev{name: name, opts: opts, errc: make(chan error, 1)}
+	d.open = func() (io.ReadWriteCloser, error) {
+		p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) || isClosed(err) {
+				return nil, fmt.Errorf("ascii %s: open %s: %w: %w", name, path, drivers.ErrDisconnected, err)
+			}
+			return nil, fmt.Errorf("ascii %s: open %s: %w", name, path, err)
+		}
+		return p, nil
+	}
+	return d, nil
+}
+
+// Name is the configured device name.
+func (d *Dev) Name() string { return d.name }
+
+// Err delivers the error that ended reading, once; it is closed (yielding
+// nil) after a clean Stop.
+func (d *Dev) Err() <-chan error { return d.errc }
+
+// Stats returns the counters; safe while running.
+func (d *Dev) Stats() Stats {
+	return Stats{
+		Codes:       d.counters.Codes.Load(),
+		BadLines:    d.counters.BadLines.Load(),
+		BadChecksum: d.counters.BadChecksum.Load(),
+		Skipped:     d.counters.Skipped.Load(),
+	}
+}
+
+// decoder is what both formats offer.
+type decoder interface {
+	Feed([]byte)
+	Next() ([]byte, bool)
+}
+
+// Start opens the port (for a Dev from Open) and starts listening.
+func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
+	d.mu.Lock()
+	if d.done != nil {
+		d.mu.Unlock()
+		return errors.New("ascii: Start called twice")
+	}
+	d.done = make(chan struct{})
+	d.mu.Unlock()
+
+	port := d.port
+	var closer io.Closer
+	if d.open != nil {
+		p, err := d.open()
+		if err != nil {
+			close(d.done)
+			close(d.errc)
+			return err
+		}
+		port, closer = p, p
+	}
+	var dec decoder
+	if d.opts.Format == FormatRDM6300 {
+		dec = &RDM6300Decoder{Stats: &d.counters}
+	} else {
+		dec = &LineDecoder{Opts: LineOpts{Prefix: d.opts.Prefix, Suffix: d.opts.Suffix, MinDigits: d.opts.MinDigits, MaxDigits: d.opts.MaxDigits}, MaxLine: d.opts.MaxLine, Stats: &d.counters}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	d.mu.Lock()
+	d.cancel, d.closer = cancel, closer
+	d.mu.Unlock()
+
+	in := make(chan chunk, 8)
+	quit := make(chan struct{})
+	go pump(port, in, quit)
+	go func() {
+		defer close(d.done)
+		defer close(quit)
+		err := d.run(ctx, in, dec, out)
+		if err != nil && ctx.Err() == nil {
+			d.errc <- fmt.Errorf("ascii %s: %w", d.name, err)
+		}
+		close(d.errc)
+	}()
+	return nil
+}
+
+// Stop stops listening and waits until the driver no longer sends on out.
+func (d *Dev) Stop() error {
+	d.mu.Lock()
+	cancel, closer, done := d.cancel, d.closer, d.done
+	d.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	if cancel != nil {
+		cancel()
+	}
+	<-done
+	if closer != nil {
+		return closer.Close()
+	}
+	return nil
+}
+
+func (d *Dev) run(ctx context.Context, in <-chan chunk, dec decoder, out chan<- drivers.Read) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case c := <-in:
+			if c.err != nil {
+				return fmt.Errorf("read: %w: %w", drivers.ErrDisconnected, c.err)
+			}
+			dec.Feed(c.b)
+			for {
+				code, ok := dec.Next()
+				if !ok {
+					break
+				}
+				uid := upperHex(code)
+				r := drivers.Read{
+					Device:    d.name,
+					Kind:      drivers.KindRFID,
+					Raw:       append([]byte(nil), code...),
+					Code:      uid,
+					Symbology: d.opts.Symbology,
+					TagUID:    uid,
+					Time:      time.Now(),
+				}
+				select {
+				case out <- r:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// chunk is what the pump read: bytes or the error that ended reading.
+type chunk struct {
+	b   []byte
+	err error
+}
+
+// pump reads the port so that Stop never waits on a blocked Read.
+func pump(r io.Reader, in chan<- chunk, quit <-chan struct{}) {
+	for {
+		buf := make([]byte, 1024)
+		n, err := r.Read(buf)
+		if n > 0 {
+			select {
+			case in <- chunk{b: buf[:n]}:
+			case <-quit:
+				return
+			}
+		}
+		if err != nil {
+			select {
+			case in <- chunk{err: err}:
+			case <-quit:
+			}
+			return
+		}
+	}
+}
+
+func upperHex(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	var s strings.Builder
+	s.Grow(2 * len(b))
+	for _, c := range b {
+		s.WriteByte(digits[c>>4])
+		s.WriteByte(digits[c&15])
+	}
+	return s.String()
+}
+
+// isClosed reports whether err says the port is closed or gone.
+func isClosed(err error) bool {
+	var pe *serial.PortError
+	if errors.As(err, &pe) {
+		switch pe.Code() {
+		case serial.PortClosed, serial.PortNotFound:
+			return true
+		}
+	}
+	return errors.Is(err, os.ErrClosed)
+}

@@ -1,0 +1,395 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ChafonOpts configures a simulated Chafon UHFReader18/288 reader.
+type ChafonOpts struct {
+	Field *Population // the tags; nil means an empty field
+	Noise Noise       // how the link misbehaves (reader to host)
+	// Type is the reader type byte in the reader information answer:
+	// 0x09 UHFReader18 (the default, 18 layout) or 0x0C UHFReader288M
+	// (288 layout: antenna byte and per-tag RSSI).
+	Type byte
+	Addr byte // the reader's address (factory 0x00)
+	// TagsPerFrame caps the tags in one inventory frame; 0 packs as many
+	// as fit in a 256-byte frame, as the readers do.
+	TagsPerFrame int
+}
+
+// ChafonStats counts what the simulated reader did.
+type ChafonStats struct {
+	Commands    uint64 // well-formed commands answered
+	BadCommands uint64 // bytes dropped looking for a command (garbage, bad CRC)
+	Inventories uint64 // inventory commands served
+	Frames      uint64 // frames sent
+	TagsSent    uint64 // tag records sent
+}
+
+// ChafonSettings are what the host configured on the simulated reader.
+type ChafonSettings struct {
+	Power    byte
+	MaxFre   byte // band bits 3..2 in the top two bits, max channel below
+	MinFre   byte // band bits 1..0 in the top two bits, min channel below
+	ScanTime byte // 100 ms steps
+}
+
+// Chafon is a simulated Chafon UHFReader18 / UHFReader288 reader answering
+// its serial protocol byte for byte on an io.ReadWriter, typically a pty
+// master: Len Adr Cmd Data CRC-16/MCRF4XX (LSB first) in, Len Adr Cmd
+// Status Data CRC out. It implements inventory (0x01), reader information
+// (0x21), set region (0x22), set scan time (0x25) and set power (0x2F);
+// other commands are answered "illegal command" (0xFE). The encoder here is
+// written independently of drivers/rfid/chafon on purpose, so that the two
+// check each other.
+type Chafon struct {
+	rw   io.ReadWriter
+	fd   int // rw's descriptor when it is an *os.File, else -1
+	opts ChafonOpts
+	rng  *rand.Rand
+
+	mu       sync.Mutex
+	settings ChafonSettings
+
+	unplugged atomic.Bool
+	closeOnce sync.Once
+	wbuf      []byte
+
+	commands, badCommands, inventories, frames, tagsSent atomic.Uint64
+}
+
+// NewChafon returns a simulated reader that serves rw once Serve runs.
+func NewChafon(rw io.ReadWriter, opts ChafonOpts) *Chafon {
+	if opts.Type == 0 {
+		opts.Type = 0x09
+	}
+	if opts.Field == nil {
+		opts.Field = NewPopulation(nil, 0)
+	}
+	return &Chafon{
+		rw: rw, fd: fileFd(rw), opts: opts, rng: opts.Noise.Rand(),
+		// Factory settings: EU band channels 0..14, 30 dBm, 1 s scan.
+		settings: ChafonSettings{Power: 30, MaxFre: 0x4E, MinFre: 0x00, ScanTime: 10},
+	}
+}
+
+// Settings returns what the host has configured.
+func (s *Chafon) Settings() ChafonSettings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings
+}
+
+// Stats returns the counters so far.
+func (s *Chafon) Stats() ChafonStats {
+	return ChafonStats{
+		Commands:    s.commands.Load(),
+		BadCommands: s.badCommands.Load(),
+		Inventories: s.inventories.Load(),
+		Frames:      s.frames.Load(),
+		TagsSent:    s.tagsSent.Load(),
+	}
+}
+
+// Unplug makes the reader vanish: it stops answering and closes rw (for a
+// pty master, the driver's port then fails as a pulled USB cable does).
+func (s *Chafon) Unplug() {
+	s.unplugged.Store(true)
+	s.closeOnce.Do(func() {
+		if c, ok := s.rw.(io.Closer); ok {
+			c.Close()
+		}
+	})
+}
+
+// errChafonUnplugged is returned by Serve after Unplug.
+var errChafonUnplugged = errors.New("sim: chafon reader unplugged")
+
+// Serve answers commands until ctx is cancelled (which unplugs the
+// reader), Unplug is called, or rw fails.
+func (s *Chafon) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, s.Unplug)
+	defer stop()
+	buf := make([]byte, 0, 1024)
+	chunk := make([]byte, 512)
+	for {
+		n, err := pollRead(s.rw, s.fd, chunk, &s.unplugged)
+		if s.unplugged.Load() {
+			return errChafonUnplugged
+		}
+		buf = append(buf, chunk[:n]...)
+		for {
+			cmd, used, ok := s.nextCommand(buf)
+			if ok {
+				if werr := s.handle(cmd); werr != nil {
+					if s.unplugged.Load() {
+						return errChafonUnplugged
+					}
+					return werr
+				}
+			}
+			buf = buf[:copy(buf, buf[used:])]
+			if !ok {
+				break
+			}
+		}
+		if err != nil {
+			if s.unplugged.Load() {
+				return errChafonUnplugged
+			}
+			return err
+		}
+	}
+}
+
+// fileFd returns the descriptor of an *os.File, read once up front so
+// that polling it never races with a Close, or -1.
+func fileFd(rw any) int {
+	if f, ok := rw.(*os.File); ok {
+		return int(f.Fd())
+	}
+	return -1
+}
+
+// pollRead reads from r. When r has a descriptor (a pty master, whose
+// blocking read a Close cannot interrupt) it first polls in short slices
+// so that Unplug takes effect at once; it returns 0, nil when stop is set.
+func pollRead(r io.Reader, fd int, p []byte, stop *atomic.Bool) (int, error) {
+	if fd < 0 {
+		return r.Read(p)
+	}
+	for !stop.Load() {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 20)
+		if err == unix.EINTR || n == 0 {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return r.Read(p)
+	}
+	return 0, nil
+}
+
+type chafonCmd struct {
+	addr, cmd byte
+	data      []byte
+}
+
+// nextCommand finds a well-formed command at the start of b, dropping
+// garbage one byte at a time. used is how many bytes may be discarded.
+func (s *Chafon) nextCommand(b []byte) (c chafonCmd, used int, ok bool) {
+	for used < len(b) {
+		l := int(b[used])
+		if l < 4 {
+			used++
+			s.badCommands.Add(1)
+			continue
+		}
+		if len(b)-used < l+1 {
+			return c, used, false
+		}
+		f := b[used : used+l+1]
+		if chafonSimCRC(f[:l-1]) != uint16(f[l-1])|uint16(f[l])<<8 {
+			used++
+			s.badCommands.Add(1)
+			continue
+		}
+		c = chafonCmd{addr: f[1], cmd: f[2], data: append([]byte(nil), f[3:l-1]...)}
+		return c, used + l + 1, true
+	}
+	return c, used, false
+}
+
+// chafonSimCRC is CRC-16/MCRF4XX computed bit by bit.
+func chafonSimCRC(b []byte) uint16 {
+	crc := uint16(0xFFFF)
+	for _, x := range b {
+		crc ^= uint16(x)
+		for range 8 {
+			if crc&1 == 1 {
+				crc = crc>>1 ^ 0x8408
+			} else {
+				crc >>= 1
+			}
+		}
+	}
+	return crc
+}
+
+func (s *Chafon) is288() bool {
+	switch s.opts.Type {
+	case 0x0C, 0x20, 0x8B:
+		return true
+	}
+	return false
+}
+
+func (s *Chafon) handle(c chafonCmd) error {
+	if c.addr != s.opts.Addr && c.addr != 0xFF {
+		return nil // for another reader on the bus
+	}
+	s.commands.Add(1)
+	s.mu.Lock()
+	st := s.settings
+	s.mu.Unlock()
+	switch c.cmd {
+	case 0x21: // reader information
+		return s.reply(c.cmd, 0x00, []byte{0x00, 0x16, s.opts.Type, 0x03, st.MaxFre, st.MinFre, st.Power, st.ScanTime, 0x01, 0x00, 0x00, 0x00})
+	case 0x22: // set region: MaxFre, MinFre
+		if len(c.data) != 2 || c.data[0]&0x3F < c.data[1]&0x3F {
+			return s.reply(c.cmd, 0xFF, nil)
+		}
+		s.mu.Lock()
+		s.settings.MaxFre, s.settings.MinFre = c.data[0], c.data[1]
+		s.mu.Unlock()
+		return s.reply(c.cmd, 0x00, nil)
+	case 0x25: // set scan time
+		if len(c.data) != 1 || c.data[0] < 3 {
+			return s.reply(c.cmd, 0xFF, nil)
+		}
+		s.mu.Lock()
+		s.settings.ScanTime = c.data[0]
+		s.mu.Unlock()
+		return s.reply(c.cmd, 0x00, nil)
+	case 0x2F: // set power
+		if len(c.data) != 1 || c.data[0] > 30 {
+			return s.reply(c.cmd, 0xFF, nil)
+		}
+		s.mu.Lock()
+		s.settings.Power = c.data[0]
+		s.mu.Unlock()
+		return s.reply(c.cmd, 0x00, nil)
+	case 0x01:
+		return s.inventory(c)
+	}
+	return s.reply(c.cmd, 0xFE, nil)
+}
+
+// inventory answers one inventory round: the tags in the field packed into
+// frames, status 0x03 on all but the last, 0x01 on the last; with no tag,
+// 0xFB (18 layout) or 0x01 with a count of 0 (288 layout).
+func (s *Chafon) inventory(c chafonCmd) error {
+	var ant byte = 0x01
+	if s.is288() {
+		if len(c.data) < 9 {
+			return s.reply(c.cmd, 0xFD, nil)
+		}
+		ant = 1 << (c.data[len(c.data)-2] & 3) // 0x80 → 1, 0x81 → 2, …
+	} else if len(c.data) != 0 && len(c.data) != 2 {
+		return s.reply(c.cmd, 0xFD, nil)
+	}
+	s.inventories.Add(1)
+	tags := s.opts.Field.Round()
+	if len(tags) == 0 {
+		if s.is288() {
+			return s.reply(c.cmd, 0x01, []byte{ant, 0})
+		}
+		return s.reply(c.cmd, 0xFB, nil)
+	}
+	const maxData = 256 - 6 // Len Adr Cmd Status … CRC CRC
+	var data []byte
+	count := 0
+	flush := func(status byte) error {
+		if count == 0 {
+			return nil
+		}
+		if s.is288() {
+			data[1] = byte(count)
+		} else {
+			data[0] = byte(count)
+		}
+		err := s.reply(c.cmd, status, data)
+		s.tagsSent.Add(uint64(count))
+		data, count = data[:0], 0
+		return err
+	}
+	start := func() {
+		if s.is288() {
+			data = append(data[:0], ant, 0)
+		} else {
+			data = append(data[:0], 0)
+		}
+	}
+	start()
+	for i, t := range tags {
+		rec := 1 + len(t.EPC)
+		if s.is288() {
+			rec++
+		}
+		full := len(data)+rec > maxData || (s.opts.TagsPerFrame > 0 && count == s.opts.TagsPerFrame)
+		if full {
+			if err := flush(0x03); err != nil {
+				return err
+			}
+			start()
+		}
+		data = append(data, byte(len(t.EPC)))
+		data = append(data, t.EPC...)
+		if s.is288() {
+			data = append(data, byte(0x40+s.rng.IntN(0x30))) // RSSI
+		}
+		count++
+		if i == len(tags)-1 {
+			return flush(0x01)
+		}
+	}
+	return nil
+}
+
+// reply writes one answer frame through the noisy link.
+func (s *Chafon) reply(cmd, status byte, data []byte) error {
+	f := append(s.wbuf[:0], byte(5+len(data)), s.opts.Addr, cmd, status)
+	f = append(f, data...)
+	crc := chafonSimCRC(f)
+	f = append(f, byte(crc), byte(crc>>8))
+	s.wbuf = f
+	s.frames.Add(1)
+	return chafonNoisyWrite(s.rw, f, s.opts.Noise, s.rng, s.opts.Addr)
+}
+
+// chafonNoisyWrite writes frame f the way a flaky link delivers it: maybe
+// garbage first (sometimes shaped like a frame header, to test resync),
+// maybe with a corrupted CRC, maybe in pieces. f is not modified.
+func chafonNoisyWrite(w io.Writer, f []byte, n Noise, rng *rand.Rand, addr byte) error {
+	if n.GarbageRate > 0 && rng.Float64() < n.GarbageRate {
+		g := make([]byte, 1+rng.IntN(12))
+		for i := range g {
+			g[i] = byte(rng.UintN(256))
+		}
+		if len(g) >= 3 && rng.IntN(2) == 0 {
+			g[0], g[1], g[2] = byte(5+rng.IntN(250)), addr, f[2] // a plausible header
+		}
+		if _, err := w.Write(g); err != nil {
+			return err
+		}
+	}
+	if n.BadCRCRate > 0 && rng.Float64() < n.BadCRCRate {
+		f = append([]byte(nil), f...)
+		f[len(f)-1-rng.IntN(2)] ^= byte(1 << rng.IntN(8))
+	}
+	if n.SplitRate > 0 && rng.Float64() < n.SplitRate && len(f) > 1 {
+		for len(f) > 0 {
+			k := 1 + rng.IntN(len(f))
+			if _, err := w.Write(f[:k]); err != nil {
+				return err
+			}
+			f = f[k:]
+			time.Sleep(time.Duration(20+rng.IntN(200)) * time.Microsecond)
+		}
+		return nil
+	}
+	_, err := w.Write(f)
+	return err
+}

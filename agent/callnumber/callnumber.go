@@ -74,9 +74,13 @@ type CallNumber struct {
 // Key returns the sort key of c, as KeyScheme(c.Raw, c.Scheme).
 func (c CallNumber) Key() string { return KeyScheme(c.Raw, c.Scheme) }
 
-// keyBuf sizes the stack buffers: keys of real call numbers fit without a
-// heap allocation beyond the returned string.
-const keyBuf = 64
+// Stack buffer sizes: real call numbers have fewer than 16 tokens and keys
+// under 40 bytes, so Key allocates only the returned string. Longer input
+// still works; the buffers then grow on the heap.
+const (
+	tokBuf = 32
+	keyBuf = 64
+)
 
 // Parse splits s into its parts. It never fails: what is not recognisably
 // Dewey or LC is Scheme Other.
@@ -84,7 +88,7 @@ func Parse(s string) CallNumber { return ParseScheme(s, "") }
 
 // ParseScheme is Parse with the scheme forced, as for KeyScheme.
 func ParseScheme(s string, sch Scheme) CallNumber {
-	var tb [keyBuf]token
+	var tb [tokBuf]token
 	p := parse(s, sch, tb[:0])
 	return p.callNumber(s)
 }
@@ -98,7 +102,7 @@ func Key(s string) string { return KeyScheme(s, "") }
 // reads leading words as a prefix and any number as the class; a forced LC
 // that does not start with one to three letters falls back to Other.
 func KeyScheme(s string, sch Scheme) string {
-	var tb [keyBuf]token
+	var tb [tokBuf]token
 	var kb [keyBuf]byte
 	p := parse(s, sch, tb[:0])
 	return string(p.appendKey(kb[:0]))
@@ -107,7 +111,7 @@ func KeyScheme(s string, sch Scheme) string {
 // Compare returns -1, 0 or +1 as a shelves before, with or after b. It agrees
 // with comparing Key(a) and Key(b).
 func Compare(a, b string) int {
-	var ta, tb [keyBuf]token
+	var ta, tb [tokBuf]token
 	var ka, kb [keyBuf]byte
 	pa := parse(a, "", ta[:0])
 	pb := parse(b, "", tb[:0])

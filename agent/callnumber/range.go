@@ -20,7 +20,7 @@ type Range struct {
 // empty.
 func NewRange(lo, hi string) Range {
 	var r Range
-	var tb [keyBuf]token
+	var tb [tokBuf]token
 	if strings.TrimSpace(lo) != "" {
 		r.lo, r.hasLo = Key(lo), true
 	}

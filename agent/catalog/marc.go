@@ -82,9 +82,9 @@ func ParseMARC(r io.Reader, file string) ([]Record, []RowError, error) {
 		return nil, nil, fmt.Errorf("%s: file is empty: export the catalog as MARC 21 (.mrc) or MARCXML (.xml)", file)
 	case text[first] >= '0' && text[first] <= '9':
 		// Most records hold one item: size the result once rather than by
-		// doubling a slice of 300-byte Records; a record is at least 26 bytes,
-		// which bounds the guess for a file of stray terminators.
-		p.recs = make([]Record, 0, min(strings.Count(text, "\x1d"), len(text)/marcMinRecord)+1)
+		// doubling a slice of 300-byte Records. Real records are longer than
+		// 128 bytes, which bounds the guess for a file of stray terminators.
+		p.recs = make([]Record, 0, min(strings.Count(text, "\x1d"), len(text)/128)+1)
 		p.parseBinary(first)
 	case text[first] == '<':
 		p.parseXML(start)
@@ -511,19 +511,30 @@ func marcXMLEncoding(s string) (enc string, i, j int) {
 
 func marcIsLatin1(enc string) bool {
 	switch strings.ToLower(enc) {
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii":
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252":
 		return true
 	}
 	return false
 }
 
+// marcLatin1ToUTF8 converts Latin-1, reading 0x80-0x9F as Windows-1252
+// (those are C1 controls in Latin-1 and never meant as such in a catalog).
 func marcLatin1ToUTF8(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	for i := 0; i < len(s); i++ {
-		b.WriteRune(rune(s[i]))
+		r := rune(s[i])
+		if r >= 0x80 && r <= 0x9F && marcCP1252[r-0x80] != 0 {
+			r = marcCP1252[r-0x80]
+		}
+		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+var marcCP1252 = [32]rune{
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
 }
 
 // marcCharsetReader refuses the encodings not converted up front, with
@@ -536,6 +547,24 @@ func marcCharsetReader(charset string, in io.Reader) (io.Reader, error) {
 
 // record turns one parsed MARC record into a Record per holding.
 func (p *marcParser) record(r *marcRecord) {
+	n952, n852 := 0, 0
+	for i := range r.fields {
+		switch r.fields[i].tag {
+		case "952":
+			n952++
+		case "852":
+			n852++
+		}
+	}
+	holdTag, n := "952", n952
+	if n952 == 0 {
+		holdTag, n = "852", n852
+	}
+	if n == 0 {
+		return // a bibliographic record without items: nothing to import
+	}
+	p.nhold += n
+
 	var bad []string
 	text := func(f *marcField, sf *marcSubfield) string {
 		v, problem := p.decode(r, f, sf)
@@ -546,7 +575,7 @@ func (p *marcParser) record(r *marcRecord) {
 	}
 	var tb strings.Builder
 	var author, respons string
-	seen245, has952 := false, false
+	seen245 := false
 	for i := range r.fields {
 		f := &r.fields[i]
 		switch f.tag {
@@ -572,8 +601,6 @@ func (p *marcParser) record(r *marcRecord) {
 					author = text(f, sf)
 				}
 			}
-		case "952":
-			has952 = true
 		}
 	}
 	if len(bad) > 0 {
@@ -591,16 +618,6 @@ func (p *marcParser) record(r *marcRecord) {
 	if r.off >= 0 { // binary: do not let the catalog pin the whole file
 		title, author = strings.Clone(title), strings.Clone(author)
 	}
-	holdTag := "852"
-	if has952 {
-		holdTag = "952"
-	}
-	n := 0
-	for i := range r.fields {
-		if r.fields[i].tag == holdTag {
-			n++
-		}
-	}
 	k := 0
 	for i := range r.fields {
 		f := &r.fields[i]
@@ -608,15 +625,15 @@ func (p *marcParser) record(r *marcRecord) {
 			continue
 		}
 		k++
-		p.nhold++
 		it := Item{Title: title, Author: author, Kind: KindBook}
-		var problems []string
+		h := &holdingText{p: p, r: r, f: f}
 		if holdTag == "952" {
-			problems = p.koha(r, f, &it)
+			h.koha(&it)
 		} else {
-			problems = p.holding852(r, f, &it)
+			h.holding852(&it)
 		}
-		if len(problems) > 0 {
+		problems := h.problems
+		if h.fixable {
 			problems[len(problems)-1] += "; correct the item in the library system and export again"
 		}
 		if it.Barcode == "" {
@@ -661,6 +678,7 @@ type holdingText struct {
 	r        *marcRecord
 	f        *marcField
 	problems []string
+	fixable  bool // a value is wrong (rather than the encoding)
 }
 
 // get returns the first subfield with this code, decoded and trimmed.
@@ -687,6 +705,7 @@ func (h *holdingText) text(sf *marcSubfield) string {
 
 func (h *holdingText) fail(code byte, format string, args ...any) {
 	h.problems = append(h.problems, fmt.Sprintf("$%c: ", code)+fmt.Sprintf(format, args...))
+	h.fixable = true
 }
 
 func (h *holdingText) flag(code byte, name string) int {
@@ -698,8 +717,7 @@ func (h *holdingText) flag(code byte, name string) int {
 }
 
 // koha maps a Koha 952 item field.
-func (p *marcParser) koha(r *marcRecord, f *marcField, it *Item) []string {
-	h := &holdingText{p: p, r: r, f: f}
+func (h *holdingText) koha(it *Item) {
 	it.Barcode = NormalizeID(h.get('p'))
 	it.Library = h.get('a')
 	it.Location = h.get('c')
@@ -746,7 +764,6 @@ func (p *marcParser) koha(r *marcRecord, f *marcField, it *Item) []string {
 	if it.Status != StatusCheckedOut {
 		it.DueDate = time.Time{}
 	}
-	return h.problems
 }
 
 // holding852 maps an 852 location field as standard MARC 21, Follett
@@ -754,8 +771,8 @@ func (p *marcParser) koha(r *marcRecord, f *marcField, it *Item) []string {
 // $c) location, $k $h $i $m call number (prefix, classification, item
 // part, suffix), Destiny $9 price and $x "FSC@a…" circulation type /
 // "FSC@b…" category, Polaris $r status and $u due date.
-func (p *marcParser) holding852(r *marcRecord, f *marcField, it *Item) []string {
-	h := &holdingText{p: p, r: r, f: f}
+func (h *holdingText) holding852(it *Item) {
+	f := h.f
 	it.Barcode = NormalizeID(h.get('p'))
 	it.Library = h.get('a')
 	if it.Location = h.get('b'); it.Location == "" {
@@ -813,7 +830,6 @@ func (p *marcParser) holding852(r *marcRecord, f *marcField, it *Item) []string 
 	if it.Status != StatusCheckedOut {
 		it.DueDate = time.Time{}
 	}
-	return h.problems
 }
 
 // marcDestinyPrice reads 852 $9. Destiny documents that a price without a

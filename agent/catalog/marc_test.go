@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -102,9 +103,9 @@ func encodeXML(prefix string, records ...[]mfield) []byte {
 	return b.Bytes()
 }
 
-func xmlText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func xmlText(s string) string { return xmlEscaper.Replace(s) }
 
 func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
@@ -569,6 +570,40 @@ func TestParseMARCRawAndOffsets(t *testing.T) {
 	}{{1, a}, {1, a}, {1, a}, {3, c}} {
 		if recs[i].Line != want.line || recs[i].Raw != string(want.raw) {
 			t.Errorf("record %d: line %d, raw %q; want line %d, raw of that record", i, recs[i].Line, recs[i].Raw[:24], want.line)
+		}
+	}
+}
+
+// TestParseMARCResync damages the middle of three records at random,
+// leaving its length and terminator alone: whatever becomes of it, the
+// records on either side are read in full.
+func TestParseMARCResync(t *testing.T) {
+	a, b, c := threeRecords()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		bad := corrupt(b, func(r []byte) []byte {
+			for range 1 + rng.IntN(4) {
+				r[5+rng.IntN(len(r)-6)] = byte(rng.IntN(256))
+			}
+			return r
+		})
+		data := concat(a, bad, c)
+		recs, errs, err := ParseMARC(bytes.NewReader(data), "r.mrc")
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		checkMARCResult(t, data, recs, errs, err)
+		lines := map[int]int{}
+		for _, r := range recs {
+			lines[r.Line]++
+		}
+		for _, e := range errs {
+			if e.Line != 2 {
+				t.Fatalf("case %d: error outside record 2: %v", i, e)
+			}
+		}
+		if lines[1] != 3 || lines[3] != 1 {
+			t.Fatalf("case %d: items per record %v; want 3 from record 1 and 1 from record 3", i, lines)
 		}
 	}
 }

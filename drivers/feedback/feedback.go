@@ -107,8 +107,9 @@ type Dev struct {
 	done chan struct{} // closed when the player has exited
 
 	mu       sync.Mutex
-	next     *request // to play next
-	preempt  bool     // next cuts the current pattern short
+	next     request // to play next, when hasNext
+	hasNext  bool
+	preempt  bool // next cuts the current pattern short
 	playing  bool
 	alarm    bool // the sound playing is an alarm
 	stopping bool
@@ -174,7 +175,7 @@ func (d *Dev) Signal(ctx context.Context, outcome string) error {
 		return ErrStopped
 	}
 	d.seq++
-	d.next = &request{outcome: outcome, p: p}
+	d.next, d.hasNext = request{outcome: outcome, p: p}, true
 	d.preempt = p.Alarm || !(d.playing && d.alarm)
 	if d.err != nil {
 		errs = append(errs, d.err)
@@ -227,11 +228,12 @@ func (d *Dev) take() *request {
 	for {
 		d.mu.Lock()
 		d.seen = d.seq
-		if r := d.next; r != nil {
-			d.next = nil
+		if d.hasNext {
+			r := d.next
+			d.next, d.hasNext = request{}, false
 			d.playing, d.alarm = true, r.p.Alarm
 			d.mu.Unlock()
-			return r
+			return &r
 		}
 		stopping := d.stopping
 		d.mu.Unlock()
@@ -241,7 +243,7 @@ func (d *Dev) take() *request {
 		d.buzz(false, Step{})
 		d.light(Dark)
 		d.mu.Lock()
-		idle := d.next == nil && !d.stopping
+		idle := !d.hasNext && !d.stopping
 		if idle {
 			d.playing, d.alarm = false, false
 		}
@@ -302,7 +304,7 @@ func (d *Dev) cut(anyQueued bool, t Timer) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.seen = d.seq
-	c := d.next != nil && (d.preempt || anyQueued)
+	c := d.hasNext && (d.preempt || anyQueued)
 	if c && t != nil {
 		t.Stop()
 	}

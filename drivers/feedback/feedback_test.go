@@ -162,7 +162,7 @@ func newRig(t *testing.T, opts Opts) *rig {
 func (r *rig) idle() bool {
 	r.dev.mu.Lock()
 	defer r.dev.mu.Unlock()
-	return !r.dev.playing && r.dev.next == nil && r.dev.seen == r.dev.seq
+	return !r.dev.playing && !r.dev.hasNext && r.dev.seen == r.dev.seq
 }
 
 // fireIfBlocked fires the player's timer, but only once the player has seen

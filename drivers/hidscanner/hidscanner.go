@@ -224,7 +224,7 @@ func (o Opts) withDefaults() (Opts, error) {
 type Decoded struct {
 	Done      bool   // a code is complete
 	Raw       []byte // the code's bytes as sent, with terminator/suffix
-	Code      []byte // Raw without the terminator or trailing CR/LF
+	Code      []byte // a prefix of Raw: without the terminator, trailing CR/LF or add-on
 	Symbology string // AIM id ("]E0") for hidpos, a name for snapi, "" for keyboard
 	Reply     []byte // an output report to write to the device now (SNAPI ACK), or nil
 }

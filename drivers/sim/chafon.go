@@ -77,7 +77,7 @@ func NewChafon(rw io.ReadWriter, opts ChafonOpts) *Chafon {
 		opts.Field = NewPopulation(nil, 0)
 	}
 	return &Chafon{
-		rw: rw, fd: fileFd(rw), opts: opts, rng: opts.Noise.Rand(),
+		rw: rw, fd: simFd(rw), opts: opts, rng: opts.Noise.Rand(),
 		// Factory settings: EU band channels 0..14, 30 dBm, 1 s scan.
 		settings: ChafonSettings{Power: 30, MaxFre: 0x4E, MinFre: 0x00, ScanTime: 10},
 	}
@@ -123,7 +123,7 @@ func (s *Chafon) Serve(ctx context.Context) error {
 	buf := make([]byte, 0, 1024)
 	chunk := make([]byte, 512)
 	for {
-		n, err := pollRead(s.rw, s.fd, chunk, &s.unplugged)
+		n, err := simPollRead(s.rw, s.fd, chunk, &s.unplugged)
 		if s.unplugged.Load() {
 			return errChafonUnplugged
 		}
@@ -152,19 +152,19 @@ func (s *Chafon) Serve(ctx context.Context) error {
 	}
 }
 
-// fileFd returns the descriptor of an *os.File, read once up front so
+// simFd returns the descriptor of an *os.File, read once up front so
 // that polling it never races with a Close, or -1.
-func fileFd(rw any) int {
+func simFd(rw any) int {
 	if f, ok := rw.(*os.File); ok {
 		return int(f.Fd())
 	}
 	return -1
 }
 
-// pollRead reads from r. When r has a descriptor (a pty master, whose
+// simPollRead reads from r. When r has a descriptor (a pty master, whose
 // blocking read a Close cannot interrupt) it first polls in short slices
 // so that Unplug takes effect at once; it returns 0, nil when stop is set.
-func pollRead(r io.Reader, fd int, p []byte, stop *atomic.Bool) (int, error) {
+func simPollRead(r io.Reader, fd int, p []byte, stop *atomic.Bool) (int, error) {
 	if fd < 0 {
 		return r.Read(p)
 	}
@@ -187,12 +187,18 @@ type chafonCmd struct {
 	data      []byte
 }
 
+// chafonMaxCmdLen bounds the length byte of a command the simulator will
+// wait for, so a garbage byte cannot stall it for 255 bytes.
+const chafonMaxCmdLen = 0x60
+
 // nextCommand finds a well-formed command at the start of b, dropping
 // garbage one byte at a time. used is how many bytes may be discarded.
 func (s *Chafon) nextCommand(b []byte) (c chafonCmd, used int, ok bool) {
 	for used < len(b) {
+		// A plausible start: a command length (commands are short) and,
+		// once it has arrived, this reader's address or broadcast.
 		l := int(b[used])
-		if l < 4 {
+		if l < 4 || l > chafonMaxCmdLen || (len(b)-used > 1 && b[used+1] != s.opts.Addr && b[used+1] != 0xFF) {
 			used++
 			s.badCommands.Add(1)
 			continue

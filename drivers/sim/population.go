@@ -191,32 +191,29 @@ func (p *Population) WaitScript(ctx context.Context) error {
 
 // Sweep scripts a wand passing along n tags in order, as over the spines
 // of a shelf or the slots of a cart: the field is a window of width tags
-// that moves on by step tags each round, so every tag is in the field for
-// about width/step rounds. The last step empties the field.
+// that slides in from before the first tag and moves on by step tags each
+// round, so every tag is in the field for about width/step rounds (none
+// if width < step leaves it in a gap). The last step empties the field.
 func Sweep(n, width, step int) []Step {
 	if n <= 0 || width <= 0 || step <= 0 {
 		return nil
 	}
 	var steps []Step
-	last := 0
-	for start := 0; start < n; start += step {
-		last = start
+	lo, hi := 0, 0 // the window in the field now, [lo, hi)
+	for start := step - width; start < n; start += step {
+		nlo, nhi := max(start, 0), min(start+width, n)
 		var s Step
-		// Window before: [start-step, start-step+width); after: [start, start+width).
-		for i := max(start-step, 0); i < min(start, n); i++ {
+		for i := lo; i < min(hi, nlo); i++ {
 			s.Leave = append(s.Leave, i)
 		}
-		lo := start
-		if start > 0 {
-			lo = max(start-step+width, start)
-		}
-		for i := lo; i < min(start+width, n); i++ {
+		for i := max(hi, nlo); i < nhi; i++ {
 			s.Enter = append(s.Enter, i)
 		}
 		steps = append(steps, s)
+		lo, hi = nlo, nhi
 	}
 	var end Step
-	for i := last; i < n; i++ {
+	for i := lo; i < hi; i++ {
 		end.Leave = append(end.Leave, i)
 	}
 	return append(steps, end)

@@ -15,8 +15,10 @@ func TestSweep(t *testing.T) {
 		seen := make([]int, c.n) // rounds each tag was in the field
 		for k := 0; !p.ScriptDone(); k++ {
 			got := p.Round()
-			// Expected field: [k*step, k*step+width) ∩ [0, n); empty after the last step.
-			lo, hi := k*c.step, min(k*c.step+c.width, c.n)
+			// Expected field: [start, start+width) ∩ [0, n) with start = step-width+k·step;
+			// empty after the last step.
+			start := c.step - c.width + k*c.step
+			lo, hi := max(start, 0), min(start+c.width, c.n)
 			if k == len(steps)-1 {
 				lo, hi = 0, 0
 			}
@@ -29,6 +31,13 @@ func TestSweep(t *testing.T) {
 					t.Fatalf("%+v round %d: tag %d in field, window [%d,%d)", c, k, i, lo, hi)
 				}
 				seen[i]++
+			}
+		}
+		if c.width%c.step == 0 {
+			for i, n := range seen {
+				if n != c.width/c.step {
+					t.Fatalf("%+v: tag %d in the field %d rounds, want %d", c, i, n, c.width/c.step)
+				}
 			}
 		}
 		for i, n := range seen {

@@ -197,6 +197,18 @@ func TestWarningsNotErrors(t *testing.T) {
 	}
 }
 
+func TestUnwrittenMemoryEndsElements(t *testing.T) {
+	data := append(mustHex(t, vecAnnex), 0xFF, 0xFF, 0xFF, 0xFF)
+	tag, err := Decode(ModelISO28560_2, data)
+	if err != nil || tag.ID != "123456789012" || len(tag.Warnings) != 0 {
+		t.Errorf("%+v %v", tag, err)
+	}
+	// …but 0xFF before any element is not a tag.
+	if _, err := Decode(ModelISO28560_2, []byte{0xFF, 0x01}); err == nil {
+		t.Error("decoded 0xFF 0x01")
+	}
+}
+
 func TestHexErrors(t *testing.T) {
 	tests := []struct{ in, msg string }{
 		{"12 3", "odd number of hex digits"},

@@ -106,6 +106,9 @@ func parseElements(t *Tag, data []byte) (first int, err error) {
 		if pre == 0 {
 			break // terminator; what follows is unused memory
 		}
+		if pre == 0xFF && first != 0 && allFF(data[pos:]) {
+			break // never-written memory after the last element
+		}
 		if pre == 0x80 {
 			pos++ // filler byte
 			continue
@@ -217,6 +220,15 @@ func parseElements(t *Tag, data []byte) (first int, err error) {
 		}
 	}
 	return first, nil
+}
+
+func allFF(p []byte) bool {
+	for _, b := range p {
+		if b != 0xFF {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeValue turns compacted bytes into text.

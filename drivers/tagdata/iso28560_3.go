@@ -135,11 +135,11 @@ func decode28560_3(data []byte) (*Tag, error) {
 	if t.PartsInSet == 0 || t.PartNumber == 0 || t.PartNumber > t.PartsInSet {
 		t.warn("part %d of %d is inconsistent; the item may be counted wrongly", t.PartNumber, t.PartsInSet)
 	}
-	t.ID = textOf(pii)
+	t.ID = textOf(trimSpaces(pii)) // some encoders pad with spaces instead of NULs
 	t.add("primary item identifier", t.ID, offPII)
 	t.add("crc", hex16(stored)+" (ok)", offCRC)
 
-	owner := cstring(p[offOwner:n])
+	owner := trimSpaces(cstring(p[offOwner:n]))
 	if len(owner) > 0 {
 		ownerS := textOf(owner)
 		t.add("owner library", ownerS, offOwner)
@@ -162,6 +162,13 @@ func decode28560_3(data []byte) (*Tag, error) {
 		extensions3(t, p, n)
 	}
 	return t, nil
+}
+
+func trimSpaces(p []byte) []byte {
+	for len(p) > 0 && p[len(p)-1] == ' ' {
+		p = p[:len(p)-1]
+	}
+	return p
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

@@ -367,8 +367,11 @@ func hexUpper(p []byte) string {
 	return string(b)
 }
 
-func hex8(v byte) string    { return "0x" + string([]byte{hexDigits[v>>4], hexDigits[v&15]}) }
-func hex16(v uint16) string { return hex8(byte(v>>8)) + hexUpper([]byte{byte(v)}) }
+func hex8(v byte) string { return string([]byte{'0', 'x', hexDigits[v>>4], hexDigits[v&15]}) }
+
+func hex16(v uint16) string {
+	return string([]byte{'0', 'x', hexDigits[v>>12], hexDigits[v>>8&15], hexDigits[v>>4&15], hexDigits[v&15]})
+}
 
 func decodeRaw(data []byte) *Tag {
 	t := newTag(ModelRaw, 1)
@@ -413,7 +416,7 @@ func (t *Tag) Format(w io.Writer) error {
 	return err
 }
 
-// printable reports whether s is non-empty printable ASCII.
+// printableASCII reports whether p is non-empty printable ASCII.
 func printableASCII(p []byte) bool {
 	if len(p) == 0 {
 		return false
@@ -436,7 +439,7 @@ func cstring(p []byte) []byte {
 	return p
 }
 
-// quoteIfOdd renders bytes as text, quoting with Go escapes when they are
+// textOf renders bytes as text, quoting with Go escapes when they are
 // not printable ASCII so that a control byte never reaches a terminal.
 func textOf(p []byte) string {
 	if printableASCII(p) {

@@ -297,10 +297,16 @@ func (c *Client) drop() error {
 	return err
 }
 
-// usable discards stale buffered bytes (a CRLF's LF) and reports whether
-// the connection is still fit for a request. Called with c.mu held.
+// usable discards a CRLF's leftover LF and reports whether the connection
+// is still fit for a request. Called with c.mu held.
 func (c *Client) usable() bool {
 	if n := c.r.Buffered(); n > 0 {
+		left, _ := c.r.Peek(n)
+		for _, b := range left {
+			if b != '\r' && b != '\n' {
+				return false // an unread reply: the connection is out of step
+			}
+		}
 		c.r.Discard(n)
 	}
 	_ = c.conn.SetDeadline(time.Time{})

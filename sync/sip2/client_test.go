@@ -433,6 +433,28 @@ func TestIdleDisconnect(t *testing.T) {
 	}
 }
 
+// TestStaleReply: an extra reply left on the connection must not be taken
+// as the answer to the next request; the client reconnects instead.
+func TestStaleReply(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" && runtime.GOOS != "freebsd" {
+		t.Skip("stale-connection probe is unix-only")
+	}
+	s := start(t, account())
+	c := dial(t, clientOpts(s))
+	s.Inject("17", sip2test.Duplicate, 1)
+	if _, err := c.ItemInformation(context.Background(), available); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // let the duplicate arrive (ordering, not timing)
+	res, err := c.Checkin(context.Background(), onLoan, exampleTime)
+	if err != nil || !res.OK || res.ItemID != onLoan {
+		t.Fatalf("checkin after a stray reply: %+v, %v", res, err)
+	}
+	if st := c.Stats(); st.Connects != 2 || st.Retries != 0 {
+		t.Errorf("stats %+v: want a reconnect before sending, no retry", st)
+	}
+}
+
 func TestCRLF(t *testing.T) {
 	a := account()
 	a.Terminator = "\r\n"

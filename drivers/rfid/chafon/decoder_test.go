@@ -111,4 +111,3 @@ func TestDecoderAddress(t *testing.T) {
 }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
-

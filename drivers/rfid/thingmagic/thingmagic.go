@@ -106,7 +106,7 @@ type Dev struct {
 	tags []TagRead
 
 	timeouts, retries, rounds, reads atomic.Uint64
-	frames, badCRC, garbage atomic.Uint64 // mirrored from sc after each exchange
+	frames, badCRC, garbage          atomic.Uint64 // mirrored from sc after each exchange
 }
 
 var _ drivers.Reader = (*Dev)(nil)

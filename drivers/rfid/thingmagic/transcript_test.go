@@ -199,6 +199,9 @@ func TestTranscriptInitAndRound(t *testing.T) {
 	if v := d.Version(); v != testVersion {
 		t.Errorf("version = %+v", v)
 	}
+	if st := d.Stats(); st.Retries != 0 || st.Timeouts != 0 || st.BadCRC != 0 || st.GarbageBytes != 0 {
+		t.Errorf("clean transcript: %+v", st)
+	}
 	want := []drivers.Read{
 		{Device: "wand", Kind: drivers.KindRFID, Code: "3074257BF7194E4000001A85", TagUID: "3074257BF7194E4000001A85", Symbology: "EPC", Antenna: 1, RSSI: -52},
 		{Device: "wand", Kind: drivers.KindRFID, Code: "E2801160600002089B1A3F4C", TagUID: "E2801160600002089B1A3F4C", Symbology: "EPC", Antenna: 1, RSSI: -67},
@@ -229,8 +232,11 @@ func TestTranscriptResync(t *testing.T) {
 	badVer[len(badVer)-1] ^= 0x40
 	region := resp(t, OpSetRegion, 0, nil)
 	steps := initSteps(t, o)
-	steps[0].resp = one([]byte{0x13, 0x37}, badVer, []byte{0xFF, 0xC8, 0x03, 0x00}, ver[:3], ver[3:9], ver[9:])
-	steps[1].resp = one(append([]byte{0xFF, 0x00}, region...)) // FF 00 97… is not a frame: 00 is no opcode we wait for
+	// A corrupt reply is not resent by the reader: the driver asks again.
+	steps[0].resp = one([]byte{0x13, 0x37}, badVer)
+	steps = append([]step{steps[0]}, steps...)
+	steps[1].resp = one([]byte{0xFF, 0xC8, 0x03, 0x00}, ver[:3], ver[3:9], ver[9:])
+	steps[2].resp = one(append([]byte{0xFF, 0x00}, region...)) // FF 00 97… is not a frame: 00 is no opcode we wait for
 	r := roundSteps(t, o, a)
 	stale := resp(t, OpSetRegion, 0, nil) // a reply to another opcode
 	r[0].resp = one(stale, resp(t, OpClearTagBuffer, 0, nil))
@@ -250,7 +256,7 @@ func TestTranscriptResync(t *testing.T) {
 		t.Errorf("read %+v", got[0])
 	}
 	st := d.Stats()
-	if st.BadCRC == 0 || st.GarbageBytes == 0 {
+	if st.BadCRC == 0 || st.GarbageBytes == 0 || st.Retries != 1 {
 		t.Errorf("stats %+v: want bad CRCs and garbage counted", st)
 	}
 }

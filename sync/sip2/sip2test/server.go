@@ -121,6 +121,9 @@ const (
 	RefuseLogin
 	// Silent applies the request and never replies.
 	Silent
+	// Duplicate applies the request and sends the reply twice, leaving an
+	// unread reply on the connection.
+	Duplicate
 )
 
 func (f Fault) String() string {
@@ -137,6 +140,8 @@ func (f Fault) String() string {
 		return "refuse login"
 	case Silent:
 		return "silent"
+	case Duplicate:
+		return "duplicate reply"
 	}
 	return "fault " + strconv.Itoa(int(f))
 }
@@ -456,6 +461,8 @@ func (ss *session) write(f *sip2.Frame, ed bool, fault Fault) bool {
 		return false
 	case Silent:
 		return true
+	case Duplicate:
+		b = append(append(b, term...), b...)
 	}
 	_, err = ss.conn.Write(append(b, term...))
 	return err == nil

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/sample"
+)
+
+var benchDBs sync.Map // size → path
+
+// benchDB returns a database holding n generated items, made once per run.
+func benchDB(b *testing.B, n int) string {
+	if p, ok := benchDBs.Load(n); ok {
+		return p.(string)
+	}
+	dir, err := os.MkdirTemp("", "tally-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "bench.db")
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := sample.DefaultOpts
+	o.Books, o.Carts = n, 0
+	if _, err := db.Import(ctx, nil, "bench", "csv", sample.Generate(o), false, 0); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	benchDBs.Store(n, path)
+	return path
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkIndexBuild loads the index from the store, beside a baseline
+// that loads the same rows into a plain map of Items. bytes/item is the
+// heap the index holds beyond the strings' own bytes.
+func BenchmarkIndexBuild(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		path := benchDB(b, n)
+		ctx := context.Background()
+		db, err := Open(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("items=%d/index", n), func(b *testing.B) {
+			var x *catalog.Index
+			var extra float64
+			for i := 0; i < b.N; i++ {
+				x = nil
+				before := heapInUse()
+				x, err = db.LoadIndex(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				after := heapInUse()
+				extra = (float64(after) - float64(before) - float64(stringBytes(x))) / float64(x.Len())
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/build")
+			b.ReportMetric(extra, "bytes/item")
+			runtime.KeepAlive(x)
+		})
+		b.Run(fmt.Sprintf("items=%d/baseline-map", n), func(b *testing.B) {
+			var m map[string]catalog.Item
+			var extra float64
+			for i := 0; i < b.N; i++ {
+				m = nil
+				before := heapInUse()
+				m, err = loadMap(ctx, db)
+				if err != nil {
+					b.Fatal(err)
+				}
+				after := heapInUse()
+				var sb int
+				for _, it := range m {
+					sb += len(it.Barcode) + len(it.Title) + len(it.Author) + len(it.CallNumber)
+				}
+				extra = (float64(after) - float64(before) - float64(sb)) / float64(len(m))
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/build")
+			b.ReportMetric(extra, "bytes/item")
+			runtime.KeepAlive(m)
+		})
+		db.Close()
+	}
+}
+
+// stringBytes is the size of the per-item strings the index keeps.
+func stringBytes(x *catalog.Index) int {
+	n := 0
+	x.Each(func(ref catalog.Ref, it *catalog.Item) bool {
+		n += len(it.Barcode) + len(it.Title) + len(it.Author) + len(it.CallNumber) + len(x.SortKey(ref))
+		return true
+	})
+	return n
+}
+
+func loadMap(ctx context.Context, db *DB) (map[string]catalog.Item, error) {
+	rows, err := db.SQL.QueryContext(ctx, "SELECT "+itemCols+" FROM items")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]catalog.Item{}
+	for rows.Next() {
+		var it catalog.Item
+		var st, kind string
+		var due, seen int64
+		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
+			return nil, err
+		}
+		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
+		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
+		m[it.Barcode] = it
+	}
+	return m, rows.Err()
+}
+
+// BenchmarkJournal measures durable reads per second: many concurrent
+// callers sharing group commits, beside a baseline of one transaction per
+// read.
+func BenchmarkJournal(b *testing.B) {
+	run := func(b *testing.B, group bool) {
+		ctx := context.Background()
+		db, err := Open(ctx, filepath.Join(b.TempDir(), "j.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.CreateInventory(ctx, "bench", catalog.Scope{}, defaultPolicy()); err != nil {
+			b.Fatal(err)
+		}
+		s, _ := db.StartSession(ctx, 1, "shelf", "", "", "")
+		w := db.NewWriter(1024)
+		defer w.Close()
+		job := func(i int) Job {
+			return Func(func(tx *sql.Tx) error {
+				_, err := InsertRead(tx, &ReadRow{SessionID: s.ID, InventoryID: 1, At: time.Now(), Code: fmt.Sprint("C", i), Outcome: "ok"})
+				return err
+			})
+		}
+		b.ResetTimer()
+		if group {
+			// 64 devices in flight, like a busy pipeline.
+			var wg sync.WaitGroup
+			per := (b.N + 63) / 64
+			for g := 0; g < 64; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					for i := 0; i < per; i++ {
+						if err := w.Do(ctx, job(g*per+i)); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}(g)
+			}
+			wg.Wait()
+			b.ReportMetric(float64(per*64)/b.Elapsed().Seconds(), "reads/s")
+		} else {
+			for i := 0; i < b.N; i++ {
+				if err := w.Do(ctx, job(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
+		}
+	}
+	b.Run("group-commit", func(b *testing.B) { run(b, true) })
+	b.Run("baseline-commit-per-read", func(b *testing.B) { run(b, false) })
+}
+
+func defaultPolicy() reconcile.Policy { return reconcile.DefaultPolicy }

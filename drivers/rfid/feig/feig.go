@@ -1,0 +1,511 @@
+package feig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.bug.st/serial"
+
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// Opts configures a Dev. Zero numeric fields take their value from
+// DefaultOpts; Addr, Advanced and ReverseBlocks are used as given.
+type Opts struct {
+	// Addr is the reader's COM-ADR; BroadcastAddr reaches any reader
+	// (FEIG readers ship with address 0).
+	Addr byte
+	// Advanced uses the advanced protocol frame (STX, 2-byte length), which
+	// lets one inventory reply carry every tag instead of pages of 24.
+	Advanced bool
+	// Blocks is how many blocks to read from each tag: 28 covers the user
+	// memory of an NXP ICODE SLIX, the usual library tag, and so a whole
+	// ISO 28560-2 or -3 record.
+	Blocks int
+	// FallbackBlocks is read instead when a tag has fewer than Blocks
+	// blocks: 8 blocks of 4 bytes hold the ISO 28560-3 basic block.
+	FallbackBlocks int
+	// ReverseBlocks undoes readers that send each block byte-reversed.
+	ReverseBlocks bool
+	// Timeout is how long to wait for a reply; an inventory of a full
+	// shelf takes the reader a while.
+	Timeout time.Duration
+	// Retries is how often a command is sent again when its reply does not
+	// come in time or comes corrupt.
+	Retries int
+	// MaxFailures is how many commands in a row may fail after their
+	// retries before the reader is reported as gone.
+	MaxFailures int
+	// CacheSize is how many tags' block data is remembered so a tag that
+	// stays in the field is read from once, not every round.
+	CacheSize int
+	// Decode turns a tag's block data into the item identifier and the
+	// name of its data model (drivers.Read.Code and TagModel). Nil, or an
+	// error, leaves Code as the UID in hex and TagModel empty.
+	Decode func(data []byte) (code, model string, err error)
+}
+
+// DefaultOpts suits an ID ISC.MR101/CPR reader and ICODE SLIX library tags.
+var DefaultOpts = Opts{
+	Addr:           BroadcastAddr,
+	Blocks:         28,
+	FallbackBlocks: 8,
+	Timeout:        time.Second,
+	Retries:        2,
+	MaxFailures:    3,
+	CacheSize:      4096,
+	Decode:         defaultDecode,
+}
+
+func (o Opts) withDefaults() Opts {
+	d := o
+	if d.Blocks == 0 {
+		d.Blocks = DefaultOpts.Blocks
+	}
+	if d.FallbackBlocks == 0 {
+		d.FallbackBlocks = DefaultOpts.FallbackBlocks
+	}
+	if d.Timeout == 0 {
+		d.Timeout = DefaultOpts.Timeout
+	}
+	if d.Retries == 0 {
+		d.Retries = DefaultOpts.Retries
+	}
+	if d.Retries < 0 {
+		d.Retries = 0
+	}
+	if d.MaxFailures == 0 {
+		d.MaxFailures = DefaultOpts.MaxFailures
+	}
+	if d.CacheSize == 0 {
+		d.CacheSize = DefaultOpts.CacheSize
+	}
+	if d.Decode == nil {
+		d.Decode = DefaultOpts.Decode
+	}
+	return d
+}
+
+// Stats counts what the driver saw on the wire.
+type Stats struct {
+	Frames       uint64 // valid frames received
+	BadCRC       uint64 // frame candidates dropped for a bad CRC
+	GarbageBytes uint64 // bytes skipped while hunting for a frame
+	Timeouts     uint64 // commands that got no valid reply in time
+	Retries      uint64 // commands sent again
+	RFWarnings   uint64 // replies with status 0x83 or 0x84
+	BlockReads   uint64 // tags whose blocks were read
+	BlockFails   uint64 // tags delivered by UID only: their blocks could not be read
+	Rounds       uint64 // inventory rounds completed
+	Reads        uint64 // reads delivered
+}
+
+// Dev is a FEIG ISO-host HF reader on a serial port.
+type Dev struct {
+	name string
+	port io.ReadWriter
+	opts Opts
+
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	errc    chan error
+	version []byte
+
+	link  *link
+	sc    scanner
+	wbuf  []byte
+	items []InventoryItem
+	cache map[[8]byte]*tagEntry
+	order [][8]byte // cache keys, oldest first, for eviction
+
+	timeouts, retries, rfWarnings, blockReads, blockFails, rounds, reads atomic.Uint64
+	frames, badCRC, garbage                                              atomic.Uint64
+}
+
+type tagEntry struct {
+	uid   string
+	data  []byte
+	code  string
+	model string
+}
+
+var _ drivers.Reader = (*Dev)(nil)
+
+// New returns a Dev speaking to a reader on port. The Dev owns port: it
+// closes it (if it is an io.Closer) when reading ends.
+func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
+	if port == nil {
+		return nil, errors.New("feig: nil port")
+	}
+	o := opts.withDefaults()
+	if o.Blocks < 1 || o.Blocks > 256 || o.FallbackBlocks < 1 || o.FallbackBlocks > o.Blocks {
+		return nil, fmt.Errorf("feig: blocks %d / fallback %d: want 1 ≤ fallback ≤ blocks ≤ 256", o.Blocks, o.FallbackBlocks)
+	}
+	return &Dev{
+		name: name, port: port, opts: o,
+		stop: make(chan struct{}), errc: make(chan error, 1),
+		cache: make(map[[8]byte]*tagEntry),
+	}, nil
+}
+
+// Open opens the serial port at path (8 data bits, even parity, 1 stop
+// bit: FEIG's default framing, 38400 baud out of the box) and returns a Dev.
+func Open(name, path string, baud int, opts Opts) (*Dev, error) {
+	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.EvenParity, StopBits: serial.OneStopBit})
+	if err != nil {
+		return nil, fmt.Errorf("feig: open %s: %w", path, err)
+	}
+	_ = p.ResetInputBuffer()
+	d, err := New(name, p, opts)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Name is the configured device name.
+func (d *Dev) Name() string { return d.name }
+
+// Err reports the error that ended reading, once; it is closed without a
+// value after a clean Stop or when ctx is cancelled.
+func (d *Dev) Err() <-chan error { return d.errc }
+
+// Version is the reader's Get Software Version reply data from Start.
+func (d *Dev) Version() []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]byte(nil), d.version...)
+}
+
+// Stats returns the wire counters so far.
+func (d *Dev) Stats() Stats {
+	return Stats{
+		Frames: d.frames.Load(), BadCRC: d.badCRC.Load(), GarbageBytes: d.garbage.Load(),
+		Timeouts: d.timeouts.Load(), Retries: d.retries.Load(), RFWarnings: d.rfWarnings.Load(),
+		BlockReads: d.blockReads.Load(), BlockFails: d.blockFails.Load(),
+		Rounds: d.rounds.Load(), Reads: d.reads.Load(),
+	}
+}
+
+// Start asks the reader for its software version (proving it answers at
+// this address and framing) and then inventories continuously, delivering
+// one Read per tag per round on out.
+func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
+	d.mu.Lock()
+	if d.started {
+		d.mu.Unlock()
+		return errors.New("feig: Start called twice")
+	}
+	d.started = true
+	d.mu.Unlock()
+
+	d.link = newLink(d.port)
+	r, err := d.exchange(ctx, CmdSoftwareVersion, nil)
+	if err == nil && r.Status != StatusOK {
+		err = &StatusError{Cmd: CmdSoftwareVersion, Status: r.Status}
+	}
+	if err != nil {
+		d.link.shutdown()
+		close(d.errc)
+		return fmt.Errorf("feig %s: get software version: %w", d.name, err)
+	}
+	d.mu.Lock()
+	d.version = append([]byte(nil), r.Data...)
+	d.mu.Unlock()
+	d.wg.Add(1)
+	go d.loop(ctx, out)
+	return nil
+}
+
+// Stop stops reading and waits until reads already decoded are delivered
+// (cancel ctx to abandon them). It is safe to call more than once.
+func (d *Dev) Stop() error {
+	d.mu.Lock()
+	if !d.started || d.stopped {
+		d.mu.Unlock()
+		return nil
+	}
+	d.stopped = true
+	close(d.stop)
+	d.mu.Unlock()
+	d.wg.Wait()
+	return nil
+}
+
+func (d *Dev) loop(ctx context.Context, out chan<- drivers.Read) {
+	defer d.wg.Done()
+	err := d.run(ctx, out)
+	d.link.shutdown()
+	if err != nil {
+		d.errc <- fmt.Errorf("feig %s: %w", d.name, err)
+	}
+	close(d.errc)
+}
+
+func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
+	failures := 0
+	for {
+		select {
+		case <-d.stop:
+			return nil
+		case <-ctx.Done():
+			return nil
+		default:
+		}
+		err := d.round(ctx, out)
+		switch {
+		case err == nil:
+			failures = 0
+			d.rounds.Add(1)
+			continue
+		case errors.Is(err, errStopped):
+			return nil
+		case errors.Is(err, drivers.ErrDisconnected):
+			return err
+		}
+		failures++
+		if failures >= d.opts.MaxFailures {
+			if errors.Is(err, errTimeout) {
+				return fmt.Errorf("%w: %d commands in a row failed, last: %w", drivers.ErrDisconnected, failures, err)
+			}
+			return fmt.Errorf("%d commands in a row failed, last: %w", failures, err)
+		}
+	}
+}
+
+// round inventories the field (following "more data" pages), reads the
+// blocks of every tag not in the cache, and delivers a Read per tag.
+func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
+	items := d.items[:0]
+	mode := byte(0)
+	for page := 0; ; page++ {
+		r, err := d.exchange(ctx, CmdISO, InventoryRequest(mode))
+		if err != nil {
+			return fmt.Errorf("inventory: %w", err)
+		}
+		switch r.Status {
+		case StatusNoTransponder:
+			d.items = items
+			return d.deliver(ctx, out, items)
+		case StatusRFCommError, StatusRFWarning:
+			d.rfWarnings.Add(1)
+			if len(r.Data) == 0 {
+				d.items = items
+				return d.deliver(ctx, out, items)
+			}
+		case StatusOK, StatusMoreData:
+		default:
+			return fmt.Errorf("inventory: %w", &StatusError{Cmd: CmdISO, Sub: ISOInventory, Status: r.Status})
+		}
+		got, err := ParseInventory(r.Data, nil)
+		if err != nil {
+			return fmt.Errorf("inventory: %w", err)
+		}
+		items = append(items, got...)
+		if r.Status != StatusMoreData {
+			break
+		}
+		if page > 255 {
+			return errors.New("inventory: reader keeps reporting more data")
+		}
+		mode = ModeMore
+	}
+	d.items = items
+	return d.deliver(ctx, out, items)
+}
+
+func (d *Dev) deliver(ctx context.Context, out chan<- drivers.Read, items []InventoryItem) error {
+	for _, it := range items {
+		e, err := d.tag(ctx, it.UID)
+		if err != nil {
+			return err
+		}
+		r := drivers.Read{
+			Device: d.name, Kind: drivers.KindRFID, Raw: append([]byte(nil), e.data...),
+			Code: e.code, Symbology: "ISO15693", TagModel: e.model, TagUID: e.uid, Time: time.Now(),
+		}
+		select {
+		case out <- r:
+			d.reads.Add(1)
+		case <-ctx.Done():
+			return errStopped
+		}
+	}
+	return nil
+}
+
+// tag returns the cached entry for uid, reading its blocks if need be. A
+// tag whose blocks cannot be read (it left the field, it is read-protected)
+// is still delivered, by UID, and tried again next round.
+func (d *Dev) tag(ctx context.Context, uid [8]byte) (*tagEntry, error) {
+	if e, ok := d.cache[uid]; ok {
+		return e, nil
+	}
+	id := hexUpper(uid[:])
+	data, err := d.readBlocks(ctx, uid, d.opts.Blocks)
+	var se *StatusError
+	if errors.As(err, &se) && (se.Status == StatusISOError || se.Status == StatusAddressError) && d.opts.FallbackBlocks < d.opts.Blocks {
+		data, err = d.readBlocks(ctx, uid, d.opts.FallbackBlocks)
+	}
+	if errors.Is(err, errStopped) || errors.Is(err, drivers.ErrDisconnected) {
+		return nil, err
+	}
+	if err != nil {
+		d.blockFails.Add(1)
+		return &tagEntry{uid: id, code: id}, nil
+	}
+	d.blockReads.Add(1)
+	e := &tagEntry{uid: id, data: data, code: id}
+	if code, model, err := d.opts.Decode(data); err == nil && code != "" {
+		e.code, e.model = code, model
+	}
+	if len(d.order) >= d.opts.CacheSize {
+		delete(d.cache, d.order[0])
+		d.order = d.order[1:]
+	}
+	d.cache[uid] = e
+	d.order = append(d.order, uid)
+	return e, nil
+}
+
+// readBlocks reads n blocks from block 0, in requests of at most 128 bytes.
+func (d *Dev) readBlocks(ctx context.Context, uid [8]byte, n int) ([]byte, error) {
+	var data []byte
+	per, size := min(n, 32), 0
+	for first := 0; first < n; {
+		cnt := min(per, n-first)
+		r, err := d.exchange(ctx, CmdISO, ReadBlocksRequest(uid, byte(first), byte(cnt)))
+		if err != nil {
+			return nil, err
+		}
+		switch r.Status {
+		case StatusOK:
+		case StatusRFCommError, StatusRFWarning:
+			d.rfWarnings.Add(1)
+			return nil, &StatusError{Cmd: CmdISO, Sub: ISOReadMultipleBlocks, Status: r.Status}
+		default:
+			se := &StatusError{Cmd: CmdISO, Sub: ISOReadMultipleBlocks, Status: r.Status}
+			if r.Status == StatusISOError && len(r.Data) > 0 {
+				se.ISOError = r.Data[0]
+			}
+			return nil, se
+		}
+		b, err := ParseBlocks(r.Data)
+		if err != nil {
+			return nil, err
+		}
+		if b.Count != cnt || (size != 0 && b.Size != size) {
+			return nil, &FrameError{0, fmt.Sprintf("asked for %d blocks, got %d of %d bytes", cnt, b.Count, b.Size)}
+		}
+		if d.opts.ReverseBlocks {
+			ReverseBlocks(b.Data, b.Size)
+		}
+		data = append(data, b.Data...)
+		first += cnt
+		size = b.Size
+		per = max(1, 128/size)
+	}
+	return data, nil
+}
+
+// exchange sends one command and waits for its reply, sending it again
+// (opts.Retries times) when no reply comes in time or the reply is corrupt.
+// Inventory and block reads may safely be repeated: a lost "more data"
+// page loses its tags for this round only.
+func (d *Dev) exchange(ctx context.Context, cmd byte, data []byte) (Frame, error) {
+	for try := 0; ; try++ {
+		r, err := d.attempt(ctx, cmd, data)
+		if try >= d.opts.Retries || !(errors.Is(err, errTimeout) || errors.Is(err, errCorrupt)) {
+			return r, err
+		}
+		d.retries.Add(1)
+	}
+}
+
+func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error) {
+	d.sc.reset()
+	var err error
+	d.wbuf, err = AppendRequest(d.wbuf[:0], Frame{Advanced: d.opts.Advanced, Addr: d.opts.Addr, Cmd: cmd, Data: data})
+	if err != nil {
+		return Frame{}, err
+	}
+	if err := d.link.write(d.wbuf); err != nil {
+		return Frame{}, err
+	}
+	deadline := time.Now().Add(d.opts.Timeout)
+	addr := d.opts.Addr
+	var probe func(b []byte) int
+	if d.opts.Advanced {
+		probe = func(b []byte) int {
+			if b[0] != STX {
+				return -1
+			}
+			if len(b) < 5 {
+				return 0
+			}
+			n := int(b[1])<<8 | int(b[2])
+			if n < 8 || b[4] != cmd || (addr != BroadcastAddr && b[3] != addr) {
+				return -1
+			}
+			return n
+		}
+	} else {
+		probe = func(b []byte) int {
+			if b[0] < 6 {
+				return -1
+			}
+			if len(b) < 3 {
+				return 0
+			}
+			if b[2] != cmd || (addr != BroadcastAddr && b[1] != addr) {
+				return -1
+			}
+			return int(b[0])
+		}
+	}
+	verify := func(f []byte) bool { return checkCRC(f) == nil }
+	defer d.mirror()
+	d.sc.sawBad = false
+	for {
+		if f, ok := d.sc.next(probe, verify); ok {
+			r, _, err := DecodeReply(f)
+			return r, err
+		}
+		if d.sc.sawBad {
+			return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, errCorrupt)
+		}
+		if err := d.link.wait(ctx, d.stop, deadline, &d.sc); err != nil {
+			if errors.Is(err, errTimeout) {
+				d.timeouts.Add(1)
+				return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, err)
+			}
+			return Frame{}, err
+		}
+	}
+}
+
+func (d *Dev) mirror() {
+	d.frames.Store(d.sc.frames)
+	d.badCRC.Store(d.sc.badCRC)
+	d.garbage.Store(d.sc.garbage)
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+func hexUpper(b []byte) string {
+	s := make([]byte, 2*len(b))
+	for i, c := range b {
+		s[2*i] = hexDigits[c>>4]
+		s[2*i+1] = hexDigits[c&0x0F]
+	}
+	return string(s)
+}

@@ -1,0 +1,54 @@
+// Package relay drains the outbox (kept in agent/store) to the configured
+// upstream sinks: batches, capped exponential backoff with full jitter,
+// Retry-After, a rate limit per sink, and dead letters a person can see and
+// retry. A row is marked done only after its sink confirms it.
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event is one outbox row as a sink sees it.
+type Event struct {
+	ID          int64           // outbox row id
+	Key         string          // idempotency key: inventory/item/kind — the same key never makes a second upstream change
+	Kind        string          // seen, found, missing, misplaced, checked_out_on_shelf, unknown, cart_missing, cart_foreign
+	InventoryID int64
+	Barcode     string
+	Payload     json.RawMessage // kind-specific fields (date, policy flags, home, cart…)
+	CreatedAt   time.Time
+	Attempts    int
+}
+
+// Verdict is a sink's answer for one event (Telegraf/Fluent Bit style).
+type Verdict int
+
+const (
+	Accept Verdict = iota // delivered (or already true upstream): mark done
+	Retry                 // transient: try again later (network, 5xx, 429, timeout)
+	Reject                // permanent: dead letter with the upstream's message
+	Skip                  // this sink does not handle this kind: done for this sink
+)
+
+// Outcome is the verdict for one event of a batch.
+type Outcome struct {
+	Verdict    Verdict
+	Err        error         // the upstream's message for Retry and Reject
+	RetryAfter time.Duration // from a Retry-After header; 0 lets the relay back off
+}
+
+// Sink delivers events upstream.
+//
+// Lifecycle: the relay calls Deliver from one goroutine at a time per sink;
+// Deliver returns one Outcome per event, in order, and must return when ctx
+// ends. A sink that cannot reach its upstream at all returns Retry for every
+// event. Sinks make resends harmless: they use the event's Key as an
+// idempotency key or check the upstream's state before changing it.
+type Sink interface {
+	// Name is the configured sink name (metrics label, status pages).
+	Name() string
+	// Deliver sends a batch.
+	Deliver(ctx context.Context, events []Event) []Outcome
+}

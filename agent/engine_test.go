@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -360,4 +361,42 @@ func outboxKinds(t *testing.T, e *Engine) map[string]int {
 		m[k] = n
 	}
 	return m
+}
+
+func TestUndo(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, slices.Clone(fixture))
+	inv, _ := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
+	s, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	if _, err := e.Undo(ctx, s.ID); !errors.Is(err, ErrNothingToUndo) {
+		t.Fatalf("undo on an empty session: %v", err)
+	}
+	scan(t, e, s.ID, "F1")
+	r := scan(t, e, s.ID, "F7") // lost → found, status cleared
+	before := r.Seen
+	row, err := e.Undo(ctx, s.ID)
+	if err != nil || row.Barcode != "F7" {
+		t.Fatalf("undo: %v %v", row, err)
+	}
+	if it, _ := e.Index.Get("F7"); it.Status != catalog.StatusLost {
+		t.Errorf("status after undo: %s, want lost again", it.Status)
+	}
+	if k := outboxKinds(t, e); k["found"] != 1 {
+		t.Errorf("outbox after undo %v", k)
+	}
+	var cancelled int
+	e.DB.SQL.QueryRow("SELECT count(*) FROM outbox WHERE state='cancelled'").Scan(&cancelled)
+	if cancelled != 2 { // seen + found of F7
+		t.Errorf("%d outbox rows cancelled, want 2", cancelled)
+	}
+	// Rescanning counts it again, as a first sighting.
+	r2 := scan(t, e, s.ID, "F7")
+	if r2.Outcome != reconcile.Found || r2.Seen != before {
+		t.Errorf("rescan after undo: %s seen %d (before %d)", r2.Outcome, r2.Seen, before)
+	}
+	var pending int
+	e.DB.SQL.QueryRow("SELECT count(*) FROM outbox WHERE state='pending' AND barcode='F7'").Scan(&pending)
+	if pending != 2 {
+		t.Errorf("after the rescan %d F7 rows are pending, want 2 (seen, found)", pending)
+	}
 }

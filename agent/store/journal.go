@@ -82,14 +82,16 @@ func SetItemStatus(tx *sql.Tx, barcode string, st catalog.Status) error {
 }
 
 // InsertOutbox adds an upstream effect inside tx. A row with the same key
-// is left as it is: the effect is already queued or done.
+// is left as it is — the effect is already queued or done — unless it was
+// cancelled (an undone read), in which case it is queued again.
 func InsertOutbox(tx *sql.Tx, key, kind string, invID int64, barcode string, payload any) error {
 	pj, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("outbox %s: %w", key, err)
 	}
 	if _, err := tx.Exec(`INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
-		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO NOTHING`, key, kind, invID, barcode, string(pj), now()); err != nil {
+		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
+		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`, key, kind, invID, barcode, string(pj), now()); err != nil {
 		return fmt.Errorf("outbox %s: %w", key, err)
 	}
 	return nil

@@ -61,8 +61,8 @@ func TestThingMagicSession(t *testing.T) {
 	in = append(in, tmCmd(t, 0x92, 0x0B, 0xB8)...) // 30 dBm: too high for a Nano
 	in = append(in, tmCmd(t, 0x22, 0x00, 0x00, 0x10, 0x00, 0x32)...)
 	in = append(in, tmCmd(t, 0x93, 0x00, 0x05)...)
-	in = append(in, 0x42, 0xFF, 0x00)               // line noise from the host: a false start
-	in = append(in, 0xFF, 0x00, 0x2A, 0x00, 0x00)   // clear buffer with a bad CRC: ignored
+	in = append(in, 0x42, 0xFF, 0x00)             // line noise from the host: a false start
+	in = append(in, 0xFF, 0x00, 0x2A, 0x00, 0x00) // clear buffer with a bad CRC: ignored
 	in = append(in, tmCmd(t, 0x2A)...)
 	in = append(in, tmCmd(t, 0x22, 0x00, 0x00, 0x10, 0x00, 0x32)...)
 	for range 30 {

@@ -1,9 +1,13 @@
 package feig
 
-import "errors"
+import "github.com/tally-inventory/tally/drivers/tagdata"
 
-// defaultDecode is used when Opts.Decode is nil: without a tag data
-// decoder the identifier is the UID.
-func defaultDecode([]byte) (string, string, error) {
-	return "", "", errors.New("feig: no tag data decoder configured")
+// defaultDecode detects the tag's data model (ISO 28560-3, -2, 3M…) and
+// returns its item identifier; the pipeline keys on Code.
+func defaultDecode(data []byte) (string, string, error) {
+	t, err := tagdata.Detect(data)
+	if err != nil {
+		return "", "", err
+	}
+	return t.ID, string(t.Model), nil
 }

@@ -103,6 +103,9 @@ func TestCartOverPty(t *testing.T) {
 			r := startSim(t, sim.FEIGOpts{Tags: tags, Noise: tc.noise, MissRate: tc.miss, ReverseBlocks: tc.reverse, RFWarnRate: 0.05})
 			o := ptyOpts
 			o.Advanced, o.ReverseBlocks = tc.advanced, tc.reverse
+			if tc.advanced {
+				o.Decode = nil // the default: drivers/tagdata detects the model
+			}
 			d, err := Open("desk-pad", r.pty.Path, 38400, o)
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,122 @@
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/store"
+)
+
+// ErrNothingToUndo is returned when a session has no read left to undo.
+var ErrNothingToUndo = errors.New("nothing to undo in this session")
+
+// Undo takes back the last read of a session that is not undone yet: the
+// journal row is marked undone (never deleted), a first sighting is
+// forgotten so the item counts again when it is rescanned, upstream effects
+// not yet delivered are cancelled, and a status the read changed locally is
+// restored. It returns the read that was undone.
+func (e *Engine) Undo(ctx context.Context, sessionID int64) (*store.ReadRow, error) {
+	ss, err := e.session(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	j := &undoJob{e: e, ss: ss}
+	if err := e.w.Do(ctx, j); err != nil {
+		return nil, err
+	}
+	return j.row, nil
+}
+
+type undoJob struct {
+	e         *Engine
+	ss        *sessState
+	row       *store.ReadRow
+	firstSeen bool
+	restore   catalog.Status
+}
+
+func (j *undoJob) Run(tx *sql.Tx) error {
+	var r store.ReadRow
+	err := tx.QueryRow(`SELECT id, code, barcode, outcome, flags, detail FROM reads
+		WHERE session_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1`, j.ss.s.ID).
+		Scan(&r.ID, &r.Code, &r.Barcode, &r.Outcome, &r.Flags, &r.Detail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNothingToUndo
+	}
+	if err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	r.SessionID, r.InventoryID = j.ss.s.ID, j.ss.inv.inv.ID
+	if _, err := tx.Exec("UPDATE reads SET undone = 1 WHERE id = ?", r.ID); err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	inv := r.InventoryID
+	if r.Barcode != "" {
+		res, err := tx.Exec("DELETE FROM seen WHERE inventory_id = ? AND barcode = ? AND read_id = ?", inv, r.Barcode, r.ID)
+		if err != nil {
+			return fmt.Errorf("undo: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		j.firstSeen = n > 0
+	}
+	if j.firstSeen || r.Outcome == string(reconcile.Unknown) {
+		id := r.Barcode
+		if id == "" {
+			id = r.Code
+		}
+		if _, err := tx.Exec("UPDATE outbox SET state = 'cancelled' WHERE inventory_id = ? AND barcode = ? AND state = 'pending' AND kind NOT IN ('missing','cart_missing')", inv, id); err != nil {
+			return fmt.Errorf("undo: %w", err)
+		}
+	}
+	if j.firstSeen {
+		var d reconcile.Detail
+		_ = json.Unmarshal([]byte(r.Detail), &d)
+		fl := reconcile.ParseFlags(r.Flags)
+		changed := (r.Outcome == string(reconcile.Found) || fl.Has(string(reconcile.Found))) && j.ss.inv.inv.Policy.ClearLost ||
+			(r.Outcome == string(reconcile.CheckedOutOnShelf) || fl.Has(string(reconcile.CheckedOutOnShelf))) && j.ss.inv.inv.Policy.CheckIn
+		if changed && d.Status != "" {
+			j.restore = catalog.Status(d.Status)
+			if err := store.SetItemStatus(tx, r.Barcode, j.restore); err != nil {
+				return fmt.Errorf("undo: %w", err)
+			}
+		}
+	}
+	j.row = &r
+	return nil
+}
+
+func (j *undoJob) Committed() {
+	inv := j.ss.inv
+	if j.firstSeen {
+		delete(inv.seen, j.row.Barcode)
+		if it, ok := j.e.Index.Get(j.row.Barcode); ok {
+			if j.restore != "" {
+				it.Status = j.restore
+				j.e.Index.Put(it)
+			}
+			if inv.inv.Scope.Expects(&it) || inv.inv.Scope.Home(&it) {
+				inv.seenIn--
+			} else {
+				inv.outside--
+			}
+		}
+	}
+	// Rebuild the shelf sequence from the journal: undo is rare, exactness matters.
+	if j.ss.shelf != nil {
+		sh := reconcile.NewShelf()
+		_ = j.e.DB.Reads(context.Background(), inv.inv.ID, j.ss.s.ID, func(r *store.ReadRow) error {
+			if !r.Undone && r.Barcode != "" && inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
+				sh.Add(r.Barcode, j.e.Index.SortKeyOf(r.Barcode))
+			}
+			return nil
+		})
+		j.ss.shelf = sh
+	}
+}
+
+func (j *undoJob) Aborted(error) {}

@@ -228,7 +228,11 @@ func TestCartCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for code, want := range map[string]reconcile.Outcome{"C1": reconcile.Present, "SER-C1": reconcile.Duplicate, "D1": reconcile.Foreign} {
+	for _, st := range []struct {
+		code string
+		want reconcile.Outcome
+	}{{"C1", reconcile.Present}, {"SER-C1", reconcile.Duplicate}, {"D1", reconcile.Foreign}} {
+		code, want := st.code, st.want
 		r := scan(t, e, s.ID, code)
 		if r.Outcome != want {
 			t.Errorf("%s: %s, want %s", code, r.Outcome, want)

@@ -472,7 +472,7 @@ func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error)
 			return int(b[0])
 		}
 	}
-	verify := func(f []byte) bool { return checkCRC(f) == nil }
+	verify := crcOK
 	defer d.mirror()
 	d.sc.sawBad = false
 	for {

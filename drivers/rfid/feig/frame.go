@@ -15,6 +15,15 @@
 // with ALENGTH counting every byte as well. The CRC is CRC-16/MCRF4XX
 // (poly 0x8408 reflected, init 0xFFFF) over every byte before it, sent LSB
 // first. A reader answers in the frame type it was asked in.
+//
+// Reading. Each round is an inventory (0xB0 0x01), following status 0x94
+// "more data" pages (24 tags a standard frame, 255 an advanced one), then
+// Read Multiple Blocks (0xB0 0x23, addressed) for every tag not yet in the
+// cache. UIDs are taken as the reader sends them (0xE0 first) and reported
+// as hex. Block data is passed on as read; Opts.ReverseBlocks undoes
+// readers that send each block byte-reversed (drivers/tagdata copes with
+// that too). Status 0x83/0x84 (RF error/warning) replies are used for the
+// data they carry and counted.
 package feig
 
 import (
@@ -34,20 +43,34 @@ const (
 // BroadcastAddr addresses whichever reader is on the line.
 const BroadcastAddr = 0xFF
 
+var crcTable = func() (t [256]uint16) {
+	for i := range t {
+		c := uint16(i)
+		for range 8 {
+			if c&1 != 0 {
+				c = c>>1 ^ 0x8408
+			} else {
+				c >>= 1
+			}
+		}
+		t[i] = c
+	}
+	return t
+}()
+
 // CRC is CRC-16/MCRF4XX; its check value over "123456789" is 0x6F91.
 func CRC(b []byte) uint16 {
 	crc := uint16(0xFFFF)
 	for _, c := range b {
-		crc ^= uint16(c)
-		for range 8 {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0x8408
-			} else {
-				crc >>= 1
-			}
-		}
+		crc = crc>>8 ^ crcTable[byte(crc)^c]
 	}
 	return crc
+}
+
+// crcOK reports whether a complete frame's CRC matches, without allocating.
+func crcOK(f []byte) bool {
+	n := len(f)
+	return uint16(f[n-2])|uint16(f[n-1])<<8 == CRC(f[:n-2])
 }
 
 // ErrShort says the bytes end before the frame does: read more and retry.

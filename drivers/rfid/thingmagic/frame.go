@@ -34,19 +34,32 @@ const SOH = 0xFF
 // MaxData is the most data bytes a frame can carry (LEN is one byte).
 const MaxData = 255
 
-var crcTable = [16]uint16{
-	0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50a5, 0x60c6, 0x70e7,
-	0x8108, 0x9129, 0xa14a, 0xb16b, 0xc18c, 0xd1ad, 0xe1ce, 0xf1ef,
-}
+// crcTable extends the vendor's 16-entry nibble table {0000, 1021, …,
+// f1ef} to whole bytes: entry i is what the top byte i feeds back after
+// eight shifts through polynomial 0x1021.
+var crcTable = func() (t [256]uint16) {
+	for i := range t {
+		c := uint16(i) << 8
+		for range 8 {
+			if c&0x8000 != 0 {
+				c = c<<1 ^ 0x1021
+			} else {
+				c <<= 1
+			}
+		}
+		t[i] = c
+	}
+	return t
+}()
 
-// CRC is the ThingMagic message CRC: init 0xFFFF, the message fed a nibble
-// at a time through an augmented CCITT table. It is not CRC-16/CCITT-FALSE
-// although it looks close; its check value over "123456789" is 0xA69D.
+// CRC is the ThingMagic message CRC: init 0xFFFF, the message shifted in
+// at the low end of an augmented CCITT register (the vendor feeds it a
+// nibble at a time). It is not CRC-16/CCITT-FALSE although it looks close;
+// its check value over "123456789" is 0xA69D.
 func CRC(b []byte) uint16 {
 	crc := uint16(0xFFFF)
 	for _, c := range b {
-		crc = ((crc << 4) | uint16(c>>4)) ^ crcTable[crc>>12]
-		crc = ((crc << 4) | uint16(c&0x0F)) ^ crcTable[crc>>12]
+		crc = (crc<<8 | uint16(c)) ^ crcTable[crc>>8]
 	}
 	return crc
 }
@@ -112,6 +125,12 @@ func frameLen(b []byte, hdr int) (int, error) {
 		return 0, ErrShort
 	}
 	return 5 + hdr + int(b[1]), nil
+}
+
+// crcOK reports whether a complete frame's CRC matches, without allocating.
+func crcOK(frame []byte) bool {
+	n := len(frame)
+	return binary.BigEndian.Uint16(frame[n-2:]) == CRC(frame[1:n-2])
 }
 
 func checkCRC(frame []byte) error {

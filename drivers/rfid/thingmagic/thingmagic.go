@@ -330,6 +330,10 @@ func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
 	return nil
 }
 
+// read turns a tag record into a Read. Raw is the tag's record as sent
+// (metadata, EPC length, PC, EPC, tag CRC) rather than the whole frame,
+// which carries up to a dozen tags. Code is the EPC: deciding between
+// GS1 and ISO 28560-4 is the pipeline's job (it needs the PC word, in Raw).
 func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
 	id := hexUpper(t.EPC)
 	return drivers.Read{
@@ -386,7 +390,7 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 		}
 		return 7 + int(b[1])
 	}
-	verify := func(f []byte) bool { return checkCRC(f) == nil }
+	verify := crcOK
 	defer d.mirror()
 	d.sc.sawBad = false
 	for {

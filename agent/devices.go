@@ -1,0 +1,233 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/dedupe"
+)
+
+// DeviceSpec is one configured device: how to open it and the session it
+// starts bound to (0: unbound until someone binds it).
+type DeviceSpec struct {
+	Name    string
+	Kind    drivers.Kind
+	Profile string
+	Open    drivers.Factory
+	Session int64
+	// Normalize turns what the device read into the code to look up (RFID
+	// tag data → item identifier); nil leaves reads as they are.
+	Normalize func(drivers.Read) drivers.Read
+}
+
+// DeviceStatus is what the UI, the API and metrics show of a device.
+type DeviceStatus struct {
+	Name      string       `json:"name"`
+	Kind      drivers.Kind `json:"kind"`
+	Profile   string       `json:"profile,omitempty"`
+	State     string       `json:"state"` // starting, connected, disconnected, failing, stopped
+	Error     string       `json:"error,omitempty"`
+	Session   int64        `json:"session,omitempty"`
+	LastRead  time.Time    `json:"last_read,omitempty"`
+	LastCode  string       `json:"last_code,omitempty"`
+	Reads     int64        `json:"reads"`
+	Dropped   int64        `json:"dropped"` // reads refused: unbound device or a store error
+	connected bool
+}
+
+// Feedback is told the fate of every read of a device: after commit for an
+// accepted read (res set), or the error that kept it from being accepted.
+type Feedback interface {
+	Feedback(device string, rd drivers.Read, res *Result, err error)
+}
+
+// Devices runs the configured devices: each under a Supervisor (reconnect
+// with backoff), RFID reads through dedupe, then into the engine for the
+// session the device is bound to. Reads of one device are decided in the
+// order the device produced them; several are in flight at once so a fast
+// RFID wand shares commits.
+type Devices struct {
+	e        *Engine
+	dedupe   time.Duration
+	feedback Feedback
+	supOpts  drivers.SupervisorOpts
+
+	mu    sync.Mutex
+	specs []DeviceSpec
+	stat  map[string]*DeviceStatus
+	wg    sync.WaitGroup
+}
+
+// NewDevices prepares devices; Run starts them. window is the RFID dedupe
+// window.
+func NewDevices(e *Engine, specs []DeviceSpec, window time.Duration, fb Feedback) (*Devices, error) {
+	d := &Devices{e: e, dedupe: window, feedback: fb, stat: map[string]*DeviceStatus{}, supOpts: drivers.DefaultSupervisorOpts}
+	for _, s := range specs {
+		if s.Name == "" || s.Open == nil {
+			return nil, fmt.Errorf("device %q: needs a name and a way to open it", s.Name)
+		}
+		if _, dup := d.stat[s.Name]; dup {
+			return nil, fmt.Errorf("device %q is configured twice", s.Name)
+		}
+		d.specs = append(d.specs, s)
+		d.stat[s.Name] = &DeviceStatus{Name: s.Name, Kind: s.Kind, Profile: s.Profile, State: string(drivers.StateStarting), Session: s.Session}
+	}
+	return d, nil
+}
+
+// Run starts every device and returns when ctx ends and every device has
+// drained: reads already decoded are committed (or refused) before Run
+// returns.
+func (d *Devices) Run(ctx context.Context) {
+	for _, s := range d.specs {
+		d.wg.Add(1)
+		go func(s DeviceSpec) {
+			defer d.wg.Done()
+			d.runOne(ctx, s)
+		}(s)
+	}
+	d.wg.Wait()
+}
+
+func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
+	opts := d.supOpts
+	opts.OnState = func(name string, st drivers.State, err error) {
+		d.mu.Lock()
+		ds := d.stat[name]
+		ds.State = string(st)
+		ds.connected = st == drivers.StateConnected
+		ds.Error = ""
+		if err != nil {
+			ds.Error = err.Error()
+		}
+		d.mu.Unlock()
+	}
+	sup := drivers.NewSupervisor(s.Name, s.Open, opts)
+	reads := make(chan drivers.Read, 256)
+	// The pipeline drains reads even after ctx ends, until the supervisor
+	// has stopped its reader and closed nothing more can arrive.
+	type pending struct {
+		rd   drivers.Read
+		wait func() (*Result, error)
+	}
+	waits := make(chan pending, 512)
+	var pipe sync.WaitGroup
+	pipe.Add(2)
+	go func() { // submit, in device order
+		defer pipe.Done()
+		defer close(waits)
+		var f *dedupe.Filter
+		if s.Kind == drivers.KindRFID {
+			f = dedupe.New(d.dedupe)
+		}
+		for rd := range reads {
+			if f != nil && !f.Pass(rd) {
+				continue
+			}
+			if rd.Device == "" {
+				rd.Device = s.Name
+			}
+			if s.Normalize != nil {
+				rd = s.Normalize(rd)
+			}
+			sid := d.Binding(s.Name)
+			if sid == 0 {
+				d.refuse(s.Name, rd, fmt.Errorf("device %s is not bound to a session: bind it in the UI or with `session` in the config", s.Name))
+				continue
+			}
+			// Submitting outlives ctx: a read the device produced is decided.
+			w, err := d.e.SubmitAsync(context.WithoutCancel(ctx), sid, rd)
+			if err != nil {
+				d.refuse(s.Name, rd, err)
+				continue
+			}
+			waits <- pending{rd, w}
+		}
+	}()
+	go func() { // feedback, in device order, after commit
+		defer pipe.Done()
+		for p := range waits {
+			res, err := p.wait()
+			d.mu.Lock()
+			ds := d.stat[s.Name]
+			ds.LastRead, ds.LastCode = p.rd.Time, p.rd.Code
+			if err != nil {
+				ds.Dropped++
+			} else {
+				ds.Reads++
+			}
+			d.mu.Unlock()
+			if d.feedback != nil {
+				d.feedback.Feedback(s.Name, p.rd, res, err)
+			}
+		}
+	}()
+	_ = sup.Run(ctx, reads)
+	close(reads)
+	pipe.Wait()
+	d.mu.Lock()
+	d.stat[s.Name].State = string(drivers.StateStopped)
+	d.stat[s.Name].connected = false
+	d.mu.Unlock()
+}
+
+func (d *Devices) refuse(name string, rd drivers.Read, err error) {
+	d.mu.Lock()
+	d.stat[name].Dropped++
+	d.mu.Unlock()
+	if d.feedback != nil {
+		d.feedback.Feedback(name, rd, nil, err)
+	}
+}
+
+// ErrNoDevice is returned for a device name that is not configured.
+var ErrNoDevice = errors.New("no such device")
+
+// Bind points a device at a session (0 unbinds it). A device is bound to
+// one session at a time; the session must be open.
+func (d *Devices) Bind(ctx context.Context, device string, sessionID int64) error {
+	if sessionID != 0 {
+		s, err := d.e.DB.Session(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if s.State != "open" {
+			return fmt.Errorf("session %d is %s: resume it first", sessionID, s.State)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ds, ok := d.stat[device]
+	if !ok {
+		return fmt.Errorf("device %q: %w", device, ErrNoDevice)
+	}
+	ds.Session = sessionID
+	return nil
+}
+
+// Binding returns the session a device is bound to.
+func (d *Devices) Binding(device string) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ds, ok := d.stat[device]; ok {
+		return ds.Session
+	}
+	return 0
+}
+
+// Status lists the devices, by name.
+func (d *Devices) Status() []DeviceStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]DeviceStatus, 0, len(d.stat))
+	for _, s := range d.stat {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -1,0 +1,151 @@
+package agent
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/hidscanner"
+	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/rfid/ascii"
+	"github.com/tally-inventory/tally/drivers/rfid/chafon"
+	"github.com/tally-inventory/tally/drivers/rfid/feig"
+	"github.com/tally-inventory/tally/drivers/rfid/thingmagic"
+	"github.com/tally-inventory/tally/drivers/tagdata"
+)
+
+// DeviceSpecs turns the configured devices into specs the Devices runner
+// opens, each through its profile.
+func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]DeviceSpec, error) {
+	var specs []DeviceSpec
+	for _, d := range cfg.Devices {
+		p, err := profile.Find(profiles, d.Profile)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: %w", d.Name, err)
+		}
+		s := DeviceSpec{Name: d.Name, Profile: p.Name, Session: d.Session}
+		switch p.Kind {
+		case profile.KindScanner:
+			s.Kind = drivers.KindScanner
+			s.Open = scannerFactory(d, p)
+		case profile.KindRFID:
+			s.Kind = drivers.KindRFID
+			s.Open, err = readerFactory(d, p)
+			s.Normalize = tagDecoder(p.TagData)
+			if err != nil {
+				return nil, fmt.Errorf("device %s: %w", d.Name, err)
+			}
+		default:
+			return nil, fmt.Errorf("device %s: profile %s has kind %q", d.Name, p.Name, p.Kind)
+		}
+		specs = append(specs, s)
+	}
+	return specs, nil
+}
+
+func scannerFactory(d DeviceConfig, p *profile.Profile) drivers.Factory {
+	o := hidscanner.DefaultOpts
+	o.Mode = string(p.Mode)
+	if p.Decode.Layout != "" {
+		o.Layout = string(p.Decode.Layout)
+	}
+	if p.Decode.Terminator != "" {
+		o.Terminator = string(p.Decode.Terminator)
+	}
+	if p.Mode == profile.Mode("hidpos") && strings.Contains(strings.ToLower(p.Vendor), "zebra") {
+		o.Vendor = "zebra"
+	}
+	var m hidscanner.Match
+	if len(p.Match) > 0 {
+		m.VID, m.PID, m.UsagePage = p.Match[0].VID, p.Match[0].PID, p.Match[0].UsagePage
+		if p.Match[0].Interface >= 0 {
+			m.Interface, m.MatchInterface = p.Match[0].Interface, true
+		}
+	}
+	m.Serial, m.Path = d.Serial, d.Path
+	return func(ctx context.Context) (drivers.Reader, error) {
+		return hidscanner.Open(d.Name, m, o)
+	}
+}
+
+func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) {
+	port := d.Port
+	if port == "" {
+		port = p.Serial.Port
+	}
+	if port == "" || strings.ContainsAny(port, "*?[") {
+		return nil, fmt.Errorf("name the serial port (port: /dev/ttyUSB0); the profile only says %q", p.Serial.Port)
+	}
+	baud := d.Baud
+	if baud == 0 {
+		baud = p.Serial.Baud
+	}
+	wrap := func(r drivers.Reader, err error) (drivers.Reader, error) { return r, err }
+	switch p.Protocol {
+	case profile.ProtoChafon:
+		o := chafon.DefaultOpts
+		if p.Address != nil {
+			o.Address = byte(*p.Address)
+		}
+		if p.PowerDBm != nil {
+			o.Power = int(*p.PowerDBm)
+		}
+		return func(ctx context.Context) (drivers.Reader, error) { return wrap(chafon.Open(d.Name, port, baud, o)) }, nil
+	case profile.ProtoThingMagic:
+		o := thingmagic.DefaultOpts
+		if p.PowerDBm != nil {
+			o.ReadPower = int(*p.PowerDBm * 100) // centi-dBm
+		}
+		return func(ctx context.Context) (drivers.Reader, error) { return wrap(thingmagic.Open(d.Name, port, baud, o)) }, nil
+	case profile.ProtoFEIG:
+		o := feig.DefaultOpts
+		if p.Address != nil {
+			o.Addr = byte(*p.Address)
+		}
+		return func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) }, nil
+	case profile.ProtoASCII:
+		o := ascii.DefaultOpts
+		if p.ASCIIFormat == profile.ASCIIRDM6300 {
+			o = ascii.RDM6300Opts
+		}
+		return func(ctx context.Context) (drivers.Reader, error) { return wrap(ascii.Open(d.Name, port, baud, o)) }, nil
+	}
+	return nil, fmt.Errorf("profile %s: protocol %q is not supported", p.Name, p.Protocol)
+}
+
+// tagDecoder returns the normalize stage for RFID reads: the tag's data
+// (the EPC, or the HF blocks) turned into the item identifier by the data
+// models the profile expects, tried in order. nil when the profile keeps
+// raw UIDs/EPCs (looked up through the catalog's rfid column).
+func tagDecoder(models []profile.TagModel) func(drivers.Read) drivers.Read {
+	var ms []tagdata.Model
+	for _, m := range models {
+		if m == profile.TagUID {
+			continue
+		}
+		if tm, err := tagdata.ParseModel(string(m)); err == nil {
+			ms = append(ms, tm)
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	return func(rd drivers.Read) drivers.Read {
+		if rd.TagModel != "" {
+			return rd // the driver decoded it already
+		}
+		data := rd.Raw
+		if len(data) == 0 {
+			data, _ = hex.DecodeString(rd.Code)
+		}
+		for _, m := range ms {
+			if t, err := tagdata.Decode(m, data); err == nil && t.ID != "" {
+				rd.Code, rd.TagModel = t.ID, string(t.Model)
+				return rd
+			}
+		}
+		return rd
+	}
+}

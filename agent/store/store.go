@@ -169,6 +169,30 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox(state, id);
 `,
+	// 2: per-sink delivery of outbox rows (see delivery.go): with several
+	// sinks each row is delivered to each, and each keeps its own attempts,
+	// back-off and dead letter. Times are unix milliseconds (0 = none).
+	`
+CREATE TABLE outbox_delivery (
+	sink       TEXT NOT NULL,
+	outbox_id  INTEGER NOT NULL REFERENCES outbox(id),
+	state      TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','done','skipped','dead','cancelled')),
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	next_at    INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	done_at    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (sink, outbox_id)
+) WITHOUT ROWID;
+CREATE INDEX outbox_delivery_due ON outbox_delivery(sink, state, outbox_id);
+CREATE INDEX outbox_delivery_next ON outbox_delivery(sink, state, next_at);
+
+CREATE TABLE outbox_sink (
+	sink          TEXT PRIMARY KEY,
+	last_ok       INTEGER NOT NULL DEFAULT 0,
+	last_error    TEXT NOT NULL DEFAULT '',
+	last_error_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

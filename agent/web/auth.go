@@ -1,0 +1,297 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	sidCookie  = "tally_sid"
+	csrfField  = "csrf"
+	csrfHeader = "X-CSRF-Token"
+	maxLogins  = 1000 // live logins kept; the oldest go first
+	maxFails   = 5    // failed logins per client address per failWindow
+	failWindow = time.Minute
+)
+
+// authState holds logins and the key that derives CSRF tokens. Every
+// browser gets a random session id in a cookie; its CSRF token is an HMAC
+// of that id, so anonymous (loopback) sessions need no server state.
+type authState struct {
+	key    []byte
+	token  []byte
+	ttl    time.Duration
+	now    func() time.Time
+	secure bool
+
+	mu     sync.Mutex
+	logins map[string]time.Time // session id → expiry
+	fails  map[string][]time.Time
+}
+
+func newAuth(o Opts) (*authState, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	return &authState{key: key, token: []byte(o.Token), ttl: o.LoginTTL, now: o.Now, secure: o.SecureCookies,
+		logins: map[string]time.Time{}, fails: map[string][]time.Time{}}, nil
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported systems
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (a *authState) csrf(sid string) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte("csrf\x00" + sid))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (a *authState) checkToken(got string) bool {
+	if len(a.token) == 0 {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), a.token) == 1
+}
+
+func (a *authState) loggedIn(sid string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	exp, ok := a.logins[sid]
+	if ok && a.now().After(exp) {
+		delete(a.logins, sid)
+		return false
+	}
+	return ok
+}
+
+func (a *authState) addLogin(sid string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	if len(a.logins) >= maxLogins {
+		var oldest string
+		var ot time.Time
+		for id, exp := range a.logins {
+			if now.After(exp) {
+				delete(a.logins, id)
+				continue
+			}
+			if oldest == "" || exp.Before(ot) {
+				oldest, ot = id, exp
+			}
+		}
+		if len(a.logins) >= maxLogins {
+			delete(a.logins, oldest)
+		}
+	}
+	a.logins[sid] = now.Add(a.ttl)
+}
+
+func (a *authState) logout(sid string) {
+	a.mu.Lock()
+	delete(a.logins, sid)
+	a.mu.Unlock()
+}
+
+// throttled reports whether a client address has failed too often lately.
+func (a *authState) throttled(client string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cut := a.now().Add(-failWindow)
+	f := a.fails[client]
+	for len(f) > 0 && f[0].Before(cut) {
+		f = f[1:]
+	}
+	if len(f) == 0 {
+		delete(a.fails, client)
+	} else {
+		a.fails[client] = f
+	}
+	return len(f) >= maxFails
+}
+
+func (a *authState) fail(client string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.fails) > 10000 { // bounded: forget everyone rather than grow
+		a.fails = map[string][]time.Time{}
+	}
+	a.fails[client] = append(a.fails[client], a.now())
+}
+
+type ctxKey int
+
+const (
+	keySID ctxKey = iota
+	keyBearer
+)
+
+func sidOf(r *http.Request) string {
+	s, _ := r.Context().Value(keySID).(string)
+	return s
+}
+
+func clientHost(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+// secure wraps every request: security headers, the loopback guard, the
+// session cookie, login and CSRF checks.
+func (s *Server) secure(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		if !s.login {
+			// No login: only this machine may talk to us, and only under a
+			// local name (a rebound DNS name would let a web page in).
+			if !IsLoopback(r.RemoteAddr) || !IsLoopback(hostOnly(r.Host)) {
+				http.Error(w, "tally answers only on this machine (loopback); set a login token to serve others", http.StatusForbidden)
+				return
+			}
+		}
+		if err := cop.Check(r); err != nil {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
+		}
+		bearer := false
+		if v := r.Header.Get("Authorization"); strings.HasPrefix(v, "Bearer ") {
+			if !s.auth.checkToken(strings.TrimPrefix(v, "Bearer ")) {
+				writeJSONError(w, http.StatusUnauthorized, "bad token")
+				return
+			}
+			bearer = true
+		}
+		sid := ""
+		if c, err := r.Cookie(sidCookie); err == nil && len(c.Value) == 43 {
+			sid = c.Value
+		}
+		if sid == "" && !bearer {
+			sid = newID()
+			s.setSID(w, sid)
+		}
+		ctx := context.WithValue(r.Context(), keySID, sid)
+		ctx = context.WithValue(ctx, keyBearer, bearer)
+		r = r.WithContext(ctx)
+
+		public := r.URL.Path == "/login" || strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/favicon.ico"
+		if s.login && !bearer && !public && !s.auth.loggedIn(sid) {
+			if strings.HasPrefix(r.URL.Path, "/api/") || r.Method != http.MethodGet {
+				writeJSONError(w, http.StatusUnauthorized, "log in first (POST /login) or send Authorization: Bearer <token>")
+				return
+			}
+			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			if !bearer && !s.validCSRF(r, sid) {
+				if strings.HasPrefix(r.URL.Path, "/api/") {
+					writeJSONError(w, http.StatusForbidden, "missing or wrong CSRF token: send the X-CSRF-Token header from GET /api/csrf")
+				} else {
+					http.Error(w, "This form has expired or did not come from tally. Go back, reload the page and try again.", http.StatusForbidden)
+				}
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) setSID(w http.ResponseWriter, sid string) {
+	http.SetCookie(w, &http.Cookie{Name: sidCookie, Value: sid, Path: "/", HttpOnly: true, Secure: s.opts.SecureCookies,
+		SameSite: http.SameSiteStrictMode})
+}
+
+func (s *Server) validCSRF(r *http.Request, sid string) bool {
+	if sid == "" {
+		return false
+	}
+	got := r.Header.Get(csrfHeader)
+	if got == "" {
+		if err := r.ParseForm(); err == nil {
+			got = r.PostForm.Get(csrfField)
+		}
+	}
+	return got != "" && hmac.Equal([]byte(got), []byte(s.auth.csrf(sid)))
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "login", "Log in", map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "Error": ""})
+}
+
+func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.PostForm.Get("next"))
+	if !s.login {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	client := clientHost(r)
+	if s.auth.throttled(client) {
+		w.WriteHeader(http.StatusTooManyRequests)
+		s.render(w, r, "login", "Log in", map[string]any{"Next": next, "Error": "Too many tries. Wait a minute, then try again."})
+		return
+	}
+	if !s.auth.checkToken(r.PostForm.Get("token")) {
+		s.auth.fail(client)
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, "login", "Log in", map[string]any{"Next": next, "Error": "That token or PIN is not right."})
+		return
+	}
+	// A fresh session id at login: a planted cookie is worth nothing.
+	sid := newID()
+	s.setSID(w, sid)
+	s.auth.addLogin(sid)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logoutPost(w http.ResponseWriter, r *http.Request) {
+	s.auth.logout(sidOf(r))
+	s.setSID(w, newID())
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

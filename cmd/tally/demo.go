@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/sample"
+	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/hidscanner"
+	"github.com/tally-inventory/tally/drivers/rfid/chafon"
+	"github.com/tally-inventory/tally/drivers/sim"
+)
+
+func init() {
+	register("demo", "run the agent on a generated library with simulated devices (no hardware)", cmdDemo)
+}
+
+// demoOpts shape a demo run; tests shrink it.
+type demoOpts struct {
+	dir       string
+	books     int
+	scanEvery time.Duration
+	cartDwell time.Duration
+	listen    string
+	metrics   string
+	quiet     bool
+	once      bool // stop when the scripted walk and sweep are done
+	onStart   func(rt *runtime, ui, metrics string)
+}
+
+func cmdDemo(ctx context.Context, args []string) error {
+	fs := newFlags("demo", "[flags]", `
+Runs tally on an embedded default: a generated school library (40,000 books
+over several sections, with lost, checked-out and withdrawn items, and a dozen
+Chromebook carts), two open inventories, a simulated USB barcode scanner
+walking the fiction shelves with realistic mistakes, and a simulated UHF RFID
+wand on a pseudo-terminal sweeping the carts. It prints where the live UI and
+the metrics are and runs until Ctrl-C. No hardware, no configuration.`)
+	o := demoOpts{}
+	fs.StringVar(&o.dir, "dir", "", "keep the demo's database and exports in this `folder` (default: a new temporary folder)")
+	fs.IntVar(&o.books, "books", sample.DefaultOpts.Books, "books in the generated library")
+	fs.DurationVar(&o.scanEvery, "scan-every", 600*time.Millisecond, "pace of the simulated scanner")
+	fs.DurationVar(&o.cartDwell, "cart-dwell", 6*time.Second, "how long the wand sweeps each cart")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "UI address")
+	fs.StringVar(&o.metrics, "metrics", "127.0.0.1:9464", "metrics address")
+	fs.BoolVar(&o.quiet, "quiet", false, "do not print every read")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return runDemo(ctx, o)
+}
+
+func runDemo(ctx context.Context, o demoOpts) error {
+	if o.dir == "" {
+		d, err := os.MkdirTemp("", "tally-demo-")
+		if err != nil {
+			return err
+		}
+		o.dir = d
+	} else if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return err
+	}
+	cfg := agent.DefaultConfig()
+	cfg.Database = filepath.Join(o.dir, "tally.db")
+	cfg.Listen, cfg.Metrics.Listen = o.listen, o.metrics
+	cfg.Sync.Export = &agent.ExportConfig{Dir: filepath.Join(o.dir, "export")}
+	log := os.Stdout
+	fmt.Fprintf(log, "tally demo: generating a library of %d books and %d carts…\n", o.books, sample.DefaultOpts.Carts)
+	so := sample.DefaultOpts
+	so.Books = o.books
+	items := sample.Generate(so)
+	rt, err := newRuntime(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	rt.verbose = !o.quiet
+	if rt.e.Index.Len() == 0 {
+		if _, err := rt.db.Import(ctx, rt.e.Index, "demo", "generated", items, false, 0); err != nil {
+			return err
+		}
+	}
+	// Two inventories: the fiction shelves and the carts.
+	shelfInv, err := demoInventory(ctx, rt, "Demo — Fiction", catalog.Scope{Locations: []string{"Fiction"},
+		SkipStatuses: []catalog.Status{catalog.StatusCheckedOut, catalog.StatusWithdrawn}})
+	if err != nil {
+		return err
+	}
+	cartInv, err := demoInventory(ctx, rt, "Demo — Chromebook carts", catalog.Scope{Kinds: []catalog.Kind{catalog.KindEquipment}})
+	if err != nil {
+		return err
+	}
+	shelfSess, err := rt.db.StartSession(ctx, shelfInv.ID, "shelf", "", "student assistant", "demo-scanner")
+	if err != nil {
+		return err
+	}
+
+	// The simulated barcode scanner: a USB-HID keyboard-wedge device typing
+	// boot reports, read through the real hidscanner decoder.
+	scanner := sim.NewScanner("us")
+	// The simulated RFID wand: a Chafon UHF reader on a pseudo-terminal,
+	// read through the real chafon driver and go.bug.st/serial.
+	pty, err := sim.OpenPty()
+	if err != nil {
+		return fmt.Errorf("demo: RFID wand: %w", err)
+	}
+	defer pty.Close()
+	var tags []sim.Tag
+	var tagCart []string
+	for _, it := range items {
+		if it.RFID == "" {
+			continue
+		}
+		epc, err := hex.DecodeString(it.RFID)
+		if err != nil {
+			continue
+		}
+		tags = append(tags, sim.Tag{EPC: epc})
+		tagCart = append(tagCart, it.Container)
+	}
+	field := sim.NewPopulation(tags, 3)
+	field.MissRate = 0.1
+	wand := sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x0C,
+		Noise: sim.Noise{GarbageRate: 0.01, BadCRCRate: 0.01, SplitRate: 0.2, Seed: 5}})
+	specs := []agent.DeviceSpec{
+		{Name: "demo-scanner", Kind: drivers.KindScanner, Profile: "generic-keyboard-wedge", Session: shelfSess.ID,
+			Open: func(ctx context.Context) (drivers.Reader, error) {
+				return hidscanner.New("demo-scanner", scanner, hidscanner.DefaultOpts)
+			}},
+		{Name: "demo-wand", Kind: drivers.KindRFID, Profile: "chafon-uhfreader288",
+			Open: func(ctx context.Context) (drivers.Reader, error) {
+				return chafon.Open("demo-wand", pty.Path, 57600, chafon.DefaultOpts)
+			}},
+	}
+	if err := rt.setDevices(specs); err != nil {
+		return err
+	}
+	ui, met, err := rt.listeners(ctx, 20)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "\ntally demo is running.\n  live UI:   %s\n  metrics:   %s\n  database:  %s\n  exports:   %s\nPress Ctrl-C to stop.\n\n",
+		orNone(ui), orNone(met), cfg.Database, cfg.Sync.Export.Dir)
+	if o.onStart != nil {
+		o.onStart(rt, ui, met)
+	}
+	// The scripts: the walk along the fiction shelves, the sweep of the carts.
+	scripts, cancelScripts := context.WithCancel(ctx)
+	defer cancelScripts()
+	done := make(chan struct{}, 2)
+	rt.loops = append(rt.loops, func(ctx context.Context) error { return wand.Serve(ctx) })
+	go func() {
+		demoWalk(scripts, rt, scanner, o.scanEvery)
+		done <- struct{}{}
+	}()
+	go func() {
+		demoCarts(scripts, rt, cartInv.ID, field, tagCart, o.cartDwell)
+		done <- struct{}{}
+	}()
+	runCtx := ctx
+	if o.once {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithCancel(ctx)
+		go func() { <-done; <-done; time.Sleep(500 * time.Millisecond); cancel() }()
+	}
+	err = rt.serve(runCtx, 5*time.Second)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	fmt.Fprintf(log, "\ntally demo stopped. The database is kept in %s — try:\n  tally report --db %s --inventory %d --format html --out report.html\n",
+		o.dir, cfg.Database, shelfInv.ID)
+	return err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(not started)"
+	}
+	return s
+}
+
+func demoInventory(ctx context.Context, rt *runtime, name string, sc catalog.Scope) (*store.Inventory, error) {
+	invs, err := rt.db.Inventories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range invs {
+		if inv.Name == name && inv.Open() {
+			return inv, nil
+		}
+	}
+	return rt.db.CreateInventory(ctx, name, sc, reconcile.DefaultPolicy)
+}
+
+// demoWalk has the simulated scanner walk the fiction shelves, with the
+// mistakes a student assistant makes, at a human pace.
+func demoWalk(ctx context.Context, rt *runtime, sc *sim.Scanner, every time.Duration) {
+	var section, others []catalog.Item
+	rt.e.Index.Each(func(_ catalog.Ref, it *catalog.Item) bool {
+		if it.Kind != catalog.KindBook {
+			return true
+		}
+		if it.Location == "Fiction" {
+			section = append(section, *it)
+		} else if len(others) < 2000 {
+			others = append(others, *it)
+		}
+		return true
+	})
+	sortItems(section)
+	walk := sample.Walk(section, others, sample.DefaultWalk)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, code := range walk {
+		if err := sc.Scan(ctx, code); err != nil {
+			return
+		}
+		// A person is not a metronome.
+		d := every/2 + time.Duration(r.Int64N(int64(every)+1))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(d):
+		}
+	}
+}
+
+// demoCarts has the RFID wand sweep each cart in turn: one cart session
+// per cart, with a device missing from some carts and a stray from another
+// cart in others.
+func demoCarts(ctx context.Context, rt *runtime, invID int64, field *sim.Population, tagCart []string, dwell time.Duration) {
+	r := rand.New(rand.NewPCG(21, 22))
+	carts := rt.e.Index.Containers()
+	for _, cart := range carts {
+		s, err := rt.db.StartSession(ctx, invID, "cart", cart, "technical assistant", "demo-wand")
+		if err != nil {
+			return
+		}
+		if err := rt.devs.Bind(ctx, "demo-wand", s.ID); err != nil {
+			return
+		}
+		var in []int
+		for i, c := range tagCart {
+			if strings.EqualFold(c, cart) {
+				in = append(in, i)
+			}
+		}
+		// One device missing (left in a classroom) in most carts.
+		if len(in) > 0 && r.Float64() < 0.7 {
+			in = append(in[:0:0], in[1:]...)
+		}
+		// A stray from another cart now and then.
+		if r.Float64() < 0.4 {
+			in = append(in, r.IntN(len(tagCart)))
+		}
+		field.Enter(in...)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(dwell):
+		}
+		field.LeaveAll()
+		time.Sleep(300 * time.Millisecond) // let reads in flight land in this cart's session
+		rt.devs.Bind(ctx, "demo-wand", 0)
+		rt.db.SetSessionState(ctx, s.ID, "ended")
+		rt.e.Forget(s.ID, 0)
+	}
+}

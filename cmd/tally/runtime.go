@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/host/v3"
+
+	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/feedback"
+)
+
+// runtime is one running agent: the engine, its devices, the live event
+// hub, feedback, and the listeners. `tally run` builds it from a config
+// file, `tally demo` from the embedded default.
+type runtime struct {
+	cfg     *agent.Config
+	db      *store.DB
+	e       *agent.Engine
+	hub     *agent.Hub
+	devs    *agent.Devices
+	signals feedback.Sink
+	log     io.Writer
+	// extra listeners and loops (web UI, metrics, relay) started by serve.
+	loops []func(ctx context.Context) error
+	// onResult hooks beyond the hub (metrics).
+	onResult []func(*agent.Result)
+	// onFeedback hooks (metrics: read-to-feedback latency).
+	onFeedback []func(rd drivers.Read, res *agent.Result, err error)
+	verbose    bool
+}
+
+// newRuntime opens the store and the engine.
+func newRuntime(ctx context.Context, cfg *agent.Config, log io.Writer) (*runtime, error) {
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	e, err := agent.NewEngine(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	bo, err := cfg.Barcodes.Opts()
+	if err != nil {
+		e.Close()
+		db.Close()
+		return nil, err
+	}
+	e.Barcode = bo
+	rt := &runtime{cfg: cfg, db: db, e: e, hub: agent.NewHub(), log: log}
+	e.OnResult = func(r *agent.Result) {
+		rt.hub.Publish(r)
+		for _, f := range rt.onResult {
+			f(r)
+		}
+	}
+	return rt, nil
+}
+
+// setDevices prepares the devices (not started yet).
+func (rt *runtime) setDevices(specs []agent.DeviceSpec) error {
+	d, err := agent.NewDevices(rt.e, specs, time.Duration(rt.cfg.DedupeWindow), rt)
+	if err != nil {
+		return err
+	}
+	rt.devs = d
+	return nil
+}
+
+// Feedback implements agent.Feedback: the buzzer and LEDs (and anything
+// else hung on signals) hear every read's fate, after commit.
+func (rt *runtime) Feedback(device string, rd drivers.Read, res *agent.Result, err error) {
+	outcome := feedback.Error
+	if err == nil && res != nil {
+		outcome = string(res.Outcome)
+		if res.Flags.Has("patron_card") {
+			outcome = feedback.PatronCard
+		}
+	}
+	if rt.signals != nil {
+		_ = rt.signals.Signal(context.Background(), outcome)
+	}
+	for _, f := range rt.onFeedback {
+		f(rd, res, err)
+	}
+	if rt.verbose {
+		switch {
+		case err != nil:
+			fmt.Fprintf(rt.log, "%-12s %-20s %s — not stored: %v\n", device, "ERROR", rd.Code, err)
+		default:
+			fmt.Fprintf(rt.log, "%-12s %s\n", device, scanText(res))
+		}
+	}
+}
+
+// gpioFeedback opens the configured pins through periph.io; nil when no
+// pin is configured.
+func gpioFeedback(fc agent.FeedbackConfig) (*feedback.Dev, error) {
+	if fc.Buzzer == "" && fc.Green == "" && fc.Red == "" {
+		return nil, nil
+	}
+	if _, err := host.Init(); err != nil {
+		return nil, fmt.Errorf("feedback: open GPIO: %w", err)
+	}
+	pin := func(name string) (gpio.PinOut, error) {
+		if name == "" {
+			return nil, nil
+		}
+		p := gpioreg.ByName(name)
+		if p == nil {
+			return nil, fmt.Errorf("feedback: no GPIO pin named %q on this machine (e.g. GPIO18)", name)
+		}
+		return p, nil
+	}
+	b, err := pin(fc.Buzzer)
+	if err != nil {
+		return nil, err
+	}
+	g, err := pin(fc.Green)
+	if err != nil {
+		return nil, err
+	}
+	r, err := pin(fc.Red)
+	if err != nil {
+		return nil, err
+	}
+	o := feedback.DefaultOpts
+	o.PWM = fc.PWM
+	return feedback.New(b, g, r, o)
+}
+
+// serve runs everything until ctx ends, then drains: devices stop and their
+// decoded reads are committed, listeners shut down, the writer flushes —
+// within drainTimeout.
+func (rt *runtime) serve(ctx context.Context, drainTimeout time.Duration) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, len(rt.loops)+1)
+	loopCtx, cancelLoops := context.WithCancel(context.WithoutCancel(ctx))
+	for _, l := range rt.loops {
+		wg.Add(1)
+		go func(l func(context.Context) error) {
+			defer wg.Done()
+			if err := l(loopCtx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}(l)
+	}
+	devDone := make(chan struct{})
+	devCtx, cancelDevs := context.WithCancel(ctx)
+	go func() {
+		if rt.devs != nil {
+			rt.devs.Run(devCtx)
+		}
+		close(devDone)
+	}()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	// Drain: devices first (their reads are committed before they stop),
+	// then the loops, then the writer.
+	cancelDevs()
+	timeout := time.After(drainTimeout)
+	select {
+	case <-devDone:
+	case <-timeout:
+		fmt.Fprintln(rt.log, "tally: devices did not stop in time")
+	}
+	cancelLoops()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-timeout:
+	}
+	if fd, ok := rt.signals.(*feedback.Dev); ok && fd != nil {
+		fd.Stop()
+	}
+	return runErr
+}
+
+// close flushes the writer and closes the store.
+func (rt *runtime) close() error {
+	return errors.Join(rt.e.Close(), rt.db.Close())
+}
+
+// listen opens a TCP listener, trying the next ports when addr's is taken
+// and fallback is set (the demo must start on a busy laptop).
+func listen(addr string, fallback int) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err == nil || fallback == 0 {
+		return l, err
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscan(port, &p)
+	for i := 1; i <= fallback; i++ {
+		if l, err2 := net.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(p+i))); err2 == nil {
+			return l, nil
+		}
+	}
+	return nil, err
+}
+
+// listeners starts the UI and metrics listeners (trying up to fallback
+// further ports) and returns their URLs; "" for one that is not built in.
+func (rt *runtime) listeners(ctx context.Context, fallback int) (ui, metrics string, err error) {
+	return "", "", nil
+}

@@ -45,6 +45,10 @@ import (
 	"strings"
 )
 
+// KeyVersion changes whenever Key's output changes for any input. Stores
+// that persist keys compare it and recompute their keys when it differs.
+const KeyVersion = "1"
+
 // Scheme names a classification scheme.
 type Scheme string
 

@@ -115,13 +115,17 @@ func (x *Index) Put(it Item) (Ref, Change) {
 }
 
 func (x *Index) put(it Item) (Ref, Change) {
+	return x.putKeyed(it, callnumber.Key(it.CallNumber))
+}
+
+func (x *Index) putKeyed(it Item, key string) (Ref, Change) {
 	it.Barcode = NormalizeID(it.Barcode)
 	if (x.n+1)*2 > len(x.slots) {
 		x.grow()
 	}
 	i, ref := x.find(it.Barcode)
 	if ref != NoRef {
-		nr := x.pack(it)
+		nr := x.pack(it, key)
 		if recEqual(&x.recs[ref], &nr) {
 			return ref, Unchanged
 		}
@@ -130,7 +134,7 @@ func (x *Index) put(it Item) (Ref, Change) {
 		x.linkSide(ref)
 		return ref, Updated
 	}
-	r := x.pack(it)
+	r := x.pack(it, key)
 	if n := len(x.free); n > 0 {
 		ref = x.free[n-1]
 		x.free = x.free[:n-1]
@@ -158,6 +162,22 @@ func (x *Index) grow() {
 			i = (i + 1) & mask
 		}
 		x.slots[i] = s
+	}
+}
+
+// Keyed is an item with its call-number sort key already computed (as the
+// store keeps it), for bulk loading.
+type Keyed struct {
+	Item    Item
+	SortKey string
+}
+
+// PutBatch adds or updates items whose sort keys are known, under one lock.
+func (x *Index) PutBatch(items []Keyed) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range items {
+		x.putKeyed(items[i].Item, items[i].SortKey)
 	}
 }
 
@@ -359,10 +379,10 @@ func (x *Index) Containers() []string {
 	return out
 }
 
-func (x *Index) pack(it Item) rec {
+func (x *Index) pack(it Item, key string) rec {
 	r := rec{
 		barcode: it.Barcode, title: it.Title, author: it.Author, callNumber: it.CallNumber,
-		sortKey:  callnumber.Key(it.CallNumber),
+		sortKey:  key,
 		library:  x.pool.intern(it.Library),
 		location: x.pool.intern(it.Location), collection: x.pool.intern(it.Collection),
 		itemType: x.pool.intern(it.ItemType), container: x.pool.intern(NormalizeID(it.Container)),

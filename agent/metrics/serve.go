@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -68,6 +69,7 @@ func (m *Metrics) ServeListener(ctx context.Context, l net.Listener, webConfigFi
 	srv := &http.Server{
 		Handler:           m.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
 	}
 	done := make(chan struct{})
 	stopped := make(chan struct{})

@@ -4,45 +4,95 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/tally-inventory/tally/agent/callnumber"
 	"github.com/tally-inventory/tally/agent/catalog"
 )
 
 const itemCols = `barcode, title, author, call_number, library, location, collection, item_type,
 	status, due_date, last_seen, price, kind, container, asset_tag, serial, rfid, hold`
 
-// LoadIndex builds the in-memory index from the items table.
+// LoadIndex builds the in-memory index from the items table. Two
+// connections read the two halves of the table at once (most of the cost
+// is SQLite and cgo), feeding one builder in batches; call-number sort keys
+// come precomputed from the table.
 func (db *DB) LoadIndex(ctx context.Context) (*catalog.Index, error) {
 	var n int
 	if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil {
 		return nil, fmt.Errorf("count items: %w", err)
 	}
 	x := catalog.NewIndex(n)
-	rows, err := db.SQL.QueryContext(ctx, "SELECT "+itemCols+" FROM items")
-	if err != nil {
+	if n == 0 {
+		return x, nil
+	}
+	var mid string
+	if err := db.SQL.QueryRowContext(ctx, "SELECT barcode FROM items ORDER BY barcode LIMIT 1 OFFSET ?", n/2).Scan(&mid); err != nil {
 		return nil, fmt.Errorf("load items: %w", err)
 	}
+	batches := make(chan []catalog.Keyed, 8)
+	errc := make(chan error, 2)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, where := range []string{"barcode < ?", "barcode >= ?"} {
+		wg.Add(1)
+		go func(where string) {
+			defer wg.Done()
+			errc <- db.scanItems(ctx, "SELECT "+itemCols+", sort_key FROM items WHERE "+where, mid, batches)
+		}(where)
+	}
+	go func() { wg.Wait(); close(batches) }()
+	for b := range batches {
+		x.PutBatch(b)
+	}
+	for range 2 {
+		if err := <-errc; err != nil {
+			return nil, fmt.Errorf("load items: %w", err)
+		}
+	}
+	return x, nil
+}
+
+func (db *DB) scanItems(ctx context.Context, q, arg string, out chan<- []catalog.Keyed) error {
+	rows, err := db.SQL.QueryContext(ctx, q, arg)
+	if err != nil {
+		return err
+	}
 	defer rows.Close()
-	var (
-		it        catalog.Item
-		st, kind  string
-		due, seen int64
-	)
+	const size = 512
+	batch := make([]catalog.Keyed, 0, size)
+	var st, kind string
+	var due, seen int64
 	for rows.Next() {
+		var k catalog.Keyed
+		it := &k.Item
 		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
 			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
-			return nil, fmt.Errorf("load items: %w", err)
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &k.SortKey); err != nil {
+			return err
 		}
 		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
 		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
-		x.Put(it)
+		batch = append(batch, k)
+		if len(batch) == size {
+			select {
+			case out <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]catalog.Keyed, 0, size)
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load items: %w", err)
+	if len(batch) > 0 {
+		select {
+		case out <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return x, nil
+	return rows.Err()
 }
 
 // ImportResult counts what an import did.
@@ -92,14 +142,14 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("import: read items: %w", err)
 	}
-	up, err := tx.PrepareContext(ctx, `INSERT INTO items (`+itemCols+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	up, err := tx.PrepareContext(ctx, `INSERT INTO items (`+itemCols+`, sort_key)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author,
 		call_number=excluded.call_number, library=excluded.library, location=excluded.location,
 		collection=excluded.collection, item_type=excluded.item_type, status=excluded.status,
 		due_date=excluded.due_date, last_seen=excluded.last_seen, price=excluded.price,
 		kind=excluded.kind, container=excluded.container, asset_tag=excluded.asset_tag,
-		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold`)
+		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, sort_key=excluded.sort_key`)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
@@ -121,7 +171,7 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		if _, err := up.ExecContext(ctx, it.Barcode, it.Title, it.Author, it.CallNumber, it.Library,
 			it.Location, it.Collection, it.ItemType, string(it.Status), toDays(it.DueDate),
 			toDays(it.LastSeen), it.Price, string(it.Kind), it.Container, it.AssetTag, it.Serial,
-			it.RFID, it.HoldWaiting); err != nil {
+			it.RFID, it.HoldWaiting, callnumber.Key(it.CallNumber)); err != nil {
 			return res, fmt.Errorf("import: item %s: %w", it.Barcode, err)
 		}
 	}

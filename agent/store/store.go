@@ -13,6 +13,8 @@ import (
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"github.com/tally-inventory/tally/agent/callnumber"
 )
 
 // DB is an open tally database.
@@ -54,6 +56,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.refreshSortKeys(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -88,7 +94,13 @@ CREATE TABLE items (
 	asset_tag   TEXT NOT NULL DEFAULT '',
 	serial      TEXT NOT NULL DEFAULT '',
 	rfid        TEXT NOT NULL DEFAULT '',
-	hold        INTEGER NOT NULL DEFAULT 0
+	hold        INTEGER NOT NULL DEFAULT 0,
+	sort_key    TEXT NOT NULL DEFAULT '' -- callnumber.Key(call_number), kept so start-up need not parse a million call numbers
+) WITHOUT ROWID;
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE imports (
@@ -221,6 +233,48 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// refreshSortKeys recomputes the stored call-number sort keys when the
+// key algorithm changed since they were written (callnumber.KeyVersion).
+func (db *DB) refreshSortKeys(ctx context.Context) error {
+	var v string
+	err := db.w.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'sort_key_version'").Scan(&v)
+	if err == nil && v == callnumber.KeyVersion {
+		return nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read meta: %w", err)
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("refresh sort keys: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT barcode, call_number FROM items")
+	if err != nil {
+		return fmt.Errorf("refresh sort keys: %w", err)
+	}
+	type kv struct{ bc, key string }
+	var all []kv
+	for rows.Next() {
+		var bc, cn string
+		if err := rows.Scan(&bc, &cn); err != nil {
+			rows.Close()
+			return fmt.Errorf("refresh sort keys: %w", err)
+		}
+		all = append(all, kv{bc, callnumber.Key(cn)})
+	}
+	rows.Close()
+	for _, x := range all {
+		if _, err := tx.ExecContext(ctx, "UPDATE items SET sort_key = ? WHERE barcode = ?", x.key, x.bc); err != nil {
+			return fmt.Errorf("refresh sort keys: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('sort_key_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", callnumber.KeyVersion); err != nil {
+		return fmt.Errorf("refresh sort keys: %w", err)
+	}
+	return tx.Commit()
 }
 
 // ErrNotFound is returned when an inventory, session or row does not exist.

@@ -12,9 +12,9 @@ import (
 
 // Event is one outbox row as a sink sees it.
 type Event struct {
-	ID          int64           // outbox row id
-	Key         string          // idempotency key: inventory/item/kind — the same key never makes a second upstream change
-	Kind        string          // seen, found, missing, misplaced, checked_out_on_shelf, unknown, cart_missing, cart_foreign
+	ID          int64  // outbox row id
+	Key         string // idempotency key: inventory/item/kind — the same key never makes a second upstream change
+	Kind        string // seen, found, missing, misplaced, checked_out_on_shelf, unknown, cart_missing, cart_foreign
 	InventoryID int64
 	Barcode     string
 	Payload     json.RawMessage // kind-specific fields (date, policy flags, home, cart…)

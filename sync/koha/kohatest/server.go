@@ -126,6 +126,7 @@ type Fault struct {
 	Status     int
 	RetryAfter time.Duration
 	Delay      time.Duration
+	Msg        string // the error body's message for Status; "" is Koha's generic one
 }
 
 type biblio struct {
@@ -463,7 +464,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter/time.Second)))
 			}
-			writeErr(w, st, "Something went wrong, check Koha logs for details.")
+			msg := f.Msg
+			if msg == "" {
+				msg = "Something went wrong, check Koha logs for details."
+			}
+			writeErr(w, st, msg)
 			return
 		case RateLimit:
 			w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))

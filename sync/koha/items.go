@@ -1,0 +1,364 @@
+package koha
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+)
+
+// Item is the part of Koha's item object (api/v1 definitions/item.yaml)
+// tally reads. Numbers and strings are decoded leniently: Koha versions
+// differ in whether they write prices and statuses as numbers or strings.
+type Item struct {
+	ItemID           int64   `json:"item_id"`
+	BiblioID         int64   `json:"biblio_id"`
+	ExternalID       flexStr `json:"external_id"` // the barcode
+	Callnumber       flexStr `json:"callnumber"`
+	HomeLibraryID    flexStr `json:"home_library_id"`
+	Location         flexStr `json:"location"`
+	CollectionCode   flexStr `json:"collection_code"`
+	ItemTypeID       flexStr `json:"item_type_id"`
+	EffectiveItype   flexStr `json:"effective_item_type_id"`
+	LostStatus       flexInt `json:"lost_status"`
+	Withdrawn        flexInt `json:"withdrawn"`
+	DamagedStatus    flexInt `json:"damaged_status"`
+	NotForLoanStatus flexInt `json:"not_for_loan_status"`
+	// CheckedOutDate is items.onloan: NULL when not on loan; Koha stores the
+	// due date there.
+	CheckedOutDate   flexStr `json:"checked_out_date"`
+	LastSeenDate     flexStr `json:"last_seen_date"` // RFC 3339 date-time
+	ReplacementPrice flexNum `json:"replacement_price"`
+	Biblio           *struct {
+		Title    flexStr `json:"title"`
+		Subtitle flexStr `json:"subtitle"`
+		Author   flexStr `json:"author"`
+	} `json:"biblio"`
+}
+
+// flexStr is a JSON string, number or null ("").
+type flexStr string
+
+func (s *flexStr) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*s = ""
+	case b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexStr(v)
+	case b[0] == '-' || b[0] >= '0' && b[0] <= '9':
+		*s = flexStr(b)
+	default:
+		return fmt.Errorf("want a string, got %s", snippet(b))
+	}
+	return nil
+}
+
+// flexInt is a JSON integer, an integral number, a numeric string or null (0).
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	var s flexStr
+	if err := s.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("want an integer: %v", err)
+	}
+	t := strings.TrimSpace(string(s))
+	if t == "" {
+		*n = 0
+		return nil
+	}
+	if v, err := strconv.ParseInt(t, 10, 32); err == nil {
+		*n = flexInt(v)
+		return nil
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+		return fmt.Errorf("want an integer, got %q", t)
+	}
+	*n = flexInt(f)
+	return nil
+}
+
+// flexNum is a JSON number, a numeric string or null, kept as text.
+type flexNum string
+
+func (n *flexNum) UnmarshalJSON(b []byte) error {
+	var s flexStr
+	if err := s.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("want a number: %v", err)
+	}
+	*n = flexNum(strings.TrimSpace(string(s)))
+	return nil
+}
+
+// cents is the price as "12.34" for catalog.ParsePrice, or "" when it is
+// missing, negative or not a number.
+func (n flexNum) price() string {
+	t := strings.TrimLeft(string(n), "$€£ ")
+	if t == "" {
+		return ""
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) || f > 1e9 {
+		return ""
+	}
+	return strconv.FormatFloat(f, 'f', 2, 64)
+}
+
+// barcode is the item's barcode as tally keys it.
+func (it *Item) barcode() string { return catalog.NormalizeID(string(it.ExternalID)) }
+
+// lastSeen parses last_seen_date; zero when NULL.
+func (it *Item) lastSeen() (time.Time, error) {
+	return parseKohaTime(string(it.LastSeenDate))
+}
+
+// parseKohaTime reads the date-times Koha writes: RFC 3339 from the API,
+// "2006-01-02 15:04:05" from SQL, or a bare date.
+func parseKohaTime(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.HasPrefix(v, "0000-00-00") {
+		return time.Time{}, nil
+	}
+	for _, l := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(l, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("date %q is not an RFC 3339 date-time", v)
+}
+
+// DecodeItems decodes a JSON array of Koha item objects (a GET /items page).
+func DecodeItems(b []byte) ([]Item, error) {
+	var items []Item
+	d := json.NewDecoder(bytes.NewReader(b))
+	if err := d.Decode(&items); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("koha items: byte %d: %v: the response is not a JSON array of items", se.Offset, se)
+		case errors.As(err, &te):
+			return nil, fmt.Errorf("koha items: byte %d: field %q: %v", te.Offset, te.Field, te)
+		}
+		return nil, fmt.Errorf("koha items: %w", err)
+	}
+	if d.More() {
+		return nil, fmt.Errorf("koha items: byte %d: data after the array", d.InputOffset())
+	}
+	if items == nil && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
+		return nil, errors.New("koha items: got null, want a JSON array")
+	}
+	return items, nil
+}
+
+// itemColumns are the CSV columns items are turned into, with Koha's
+// column names, so the catalog importer applies its own aliases and status
+// precedence (withdrawn > lost (4 = missing) > checked out > damaged > not
+// for loan) to Koha data however it arrives.
+var itemColumns = []string{"barcode", "title", "author", "itemcallnumber", "homebranch", "location",
+	"ccode", "itype", "itemlost", "withdrawn", "damaged", "notforloan", "onloan", "datelastseen", "replacementprice"}
+
+func (it *Item) row() []string {
+	var title, author string
+	if it.Biblio != nil {
+		title = trimISBD(string(it.Biblio.Title))
+		if st := trimISBD(string(it.Biblio.Subtitle)); st != "" {
+			title += ": " + st
+		}
+		author = trimISBD(string(it.Biblio.Author))
+	}
+	itype := string(it.ItemTypeID)
+	if itype == "" {
+		itype = string(it.EffectiveItype)
+	}
+	return []string{string(it.ExternalID), title, author, string(it.Callnumber), string(it.HomeLibraryID),
+		string(it.Location), string(it.CollectionCode), itype, strconv.Itoa(int(it.LostStatus)),
+		strconv.Itoa(int(it.Withdrawn)), strconv.Itoa(int(it.DamagedStatus)), strconv.Itoa(int(it.NotForLoanStatus)),
+		string(it.CheckedOutDate), string(it.LastSeenDate), it.ReplacementPrice.price()}
+}
+
+// trimISBD drops the ISBD punctuation MARC titles end in ("Title /").
+func trimISBD(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), " /:;,=")
+}
+
+// ImportError lists the records a Koha import could not use; every other
+// record was returned.
+type ImportError struct {
+	Rows []catalog.RowError
+}
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d record(s) not imported", len(e.Rows))
+	for i, r := range e.Rows {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Rows)-5)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(r.Error())
+	}
+	return b.String()
+}
+
+// rowsToRecords runs rows through the catalog CSV importer, so Koha data
+// gets the same aliases, checks and status precedence however it arrives.
+// label maps a 0-based row index to the line to report and a prefix for
+// its messages.
+func rowsToRecords(file string, header []string, rows [][]string, label func(i int) (int, string)) ([]catalog.Record, []catalog.RowError, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(header); err != nil {
+		return nil, nil, err
+	}
+	nl := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+	row := make([]string, 0, len(header))
+	for _, r := range rows {
+		row = row[:0]
+		for _, v := range r {
+			// One record per line keeps CSV line n+2 at row n.
+			row = append(row, nl.Replace(v))
+		}
+		if err := w.Write(row); err != nil {
+			return nil, nil, err
+		}
+	}
+	w.Flush()
+	recs, bad, err := catalog.Parse(&buf, file, catalog.FormatCSV)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range recs {
+		recs[i].Line, _ = label(recs[i].Line - 2)
+	}
+	for i := range bad {
+		line, prefix := label(bad[i].Line - 2)
+		bad[i].Line = line
+		if prefix != "" {
+			bad[i].Msg = prefix + ": " + bad[i].Msg
+		}
+	}
+	return recs, bad, nil
+}
+
+// FetchItems reads Koha's whole item list, page by page (GET /api/v1/items
+// with x-koha-embed: biblio, ordered by item_id), as catalog items. Items
+// without a barcode are skipped: nothing can scan them. progress, when not
+// nil, is called after each page with the number of items read so far.
+//
+// When some items cannot be used (a duplicate barcode, a bad date), the
+// others are returned with an *ImportError listing them.
+func FetchItems(ctx context.Context, o Opts, progress func(n int)) ([]catalog.Item, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	c, err := newClient(o)
+	if err != nil {
+		return nil, err
+	}
+	per := o.PerPage
+	var rows [][]string
+	var ids []int64
+	seen := 0
+	for page := 1; page <= maxPages; page++ {
+		q := url.Values{"_page": {strconv.Itoa(page)}, "_per_page": {strconv.Itoa(per)}, "_order_by": {"+item_id"}}
+		res, err := c.do(ctx, request{op: fmt.Sprintf("list items (page %d)", page), method: http.MethodGet,
+			path: "/items", query: q, header: map[string]string{"x-koha-embed": "biblio"}})
+		if err != nil {
+			return nil, err
+		}
+		items, err := DecodeItems(res.body)
+		if err != nil {
+			return nil, fmt.Errorf("koha: list items (page %d): %w", page, err)
+		}
+		seen += len(items)
+		for i := range items {
+			if strings.TrimSpace(string(items[i].ExternalID)) == "" {
+				continue
+			}
+			rows = append(rows, items[i].row())
+			ids = append(ids, items[i].ItemID)
+		}
+		if progress != nil {
+			progress(seen)
+		}
+		total, haveTotal := -1, false
+		if v := res.header.Get("X-Total-Count"); v != "" {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				total, haveTotal = n, true
+			}
+		}
+		next, haveLink := linkRel(res.header.Values("Link"), "next")
+		switch {
+		case len(items) == 0:
+		case haveLink:
+			if next {
+				continue
+			}
+		case haveTotal:
+			if seen < total {
+				continue
+			}
+		case len(items) >= per:
+			continue
+		}
+		break
+	}
+	recs, bad, err := rowsToRecords("koha items", itemColumns, rows, func(i int) (int, string) {
+		if i < 0 || i >= len(ids) {
+			return i + 1, ""
+		}
+		return i + 1, fmt.Sprintf("item_id %d", ids[i])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("koha: import items: %w", err)
+	}
+	out := make([]catalog.Item, len(recs))
+	for i, r := range recs {
+		out[i] = r.Item
+	}
+	if len(bad) > 0 {
+		return out, &ImportError{Rows: bad}
+	}
+	return out, nil
+}
+
+// maxPages stops a server that always answers "next".
+const maxPages = 1 << 20
+
+// linkRel reports whether an RFC 5988 Link header has the relation, and
+// whether there was a Link header at all.
+func linkRel(values []string, rel string) (has, present bool) {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			present = true
+			for _, p := range strings.Split(part, ";")[1:] {
+				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "rel") {
+					for _, r := range strings.Fields(strings.Trim(strings.TrimSpace(val), `"`)) {
+						if strings.EqualFold(r, rel) {
+							has = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return has, present
+}

@@ -1,0 +1,580 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/store"
+)
+
+// Opts tune a Relay. Zero fields take DefaultOpts' values.
+type Opts struct {
+	BatchSize     int           // events per Deliver call
+	BaseBackoff   time.Duration // first retry waits up to this
+	MaxBackoff    time.Duration // the cap: waits are rand(0, min(MaxBackoff, BaseBackoff·2ⁿ)) (AWS "full jitter")
+	MaxRetryAfter time.Duration // an upstream's Retry-After is honoured up to this
+	// RatePerMinute limits events per minute for sinks that do not declare
+	// their own limit (see RateLimited). 0 means no limit.
+	RatePerMinute int
+	PollInterval  time.Duration // how often Run looks for new rows
+	StopGrace     time.Duration // how long a stopping Run lets the batch in flight finish
+	Clock         Clock         // nil: the real clock
+	Rand          func() float64
+	Observer      Observer                      // nil: none
+	Logf          func(format string, a ...any) // errors Run keeps going after; nil: dropped
+}
+
+// DefaultOpts: batches of 100, back-off from 1 s capped at 5 min, no rate
+// limit unless the sink declares one, a look for new rows every second.
+var DefaultOpts = Opts{
+	BatchSize:     100,
+	BaseBackoff:   time.Second,
+	MaxBackoff:    5 * time.Minute,
+	MaxRetryAfter: time.Hour,
+	PollInterval:  time.Second,
+	StopGrace:     10 * time.Second,
+}
+
+// Clock is time as the relay sees it; tests drive it by hand.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// RateLimited is implemented by sinks whose upstream throttles requests
+// (Snipe-IT: 120 a minute by default). The relay sends at most that many
+// events a minute to the sink, in bursts of up to ten seconds' worth.
+type RateLimited interface {
+	RatePerMinute() int
+}
+
+// Observer receives the relay's figures; the metrics package implements it.
+// Calls come from the relay's goroutines, one sink at a time per sink.
+type Observer interface {
+	Delivered(sink string, n int) // accepted upstream
+	Retried(sink string, n int)   // transient failures, to be sent again
+	Rejected(sink string, n int)  // dead letters
+	// Backlog is called after each pass: rows waiting for the sink, dead
+	// letters, and the age of the oldest waiting row (0 when none).
+	Backlog(sink string, pending, dead int, oldest time.Duration)
+}
+
+// Relay drains the outbox to its sinks. Every sink gets every row; each
+// sink has its own batches, back-off and rate limit, so a slow or broken
+// upstream does not hold up the others.
+type Relay struct {
+	db    *store.DB
+	w     *store.Writer
+	opts  Opts
+	sinks []*sinkRun
+	names []string
+
+	mu     sync.Mutex
+	paused bool
+	kick   chan struct{}
+}
+
+type sinkRun struct {
+	sink   Sink
+	name   string
+	rate   int
+	pass   sync.Mutex // one pass at a time: Deliver is never called concurrently
+	mu     sync.Mutex // guards the fields below, read by Status
+	tokens float64
+	filled time.Time // when tokens were last topped up
+	fails  int       // consecutive batches with a transient failure
+	until  time.Time // back-off: no batch before this
+}
+
+// New makes a relay over db's outbox, writing through w (the one writer).
+// It queues pending rows for every sink — including sinks new to the
+// configuration — and settles rows that no longer wait for any sink.
+func New(ctx context.Context, db *store.DB, w *store.Writer, sinks []Sink, opts Opts) (*Relay, error) {
+	if len(sinks) == 0 {
+		return nil, errors.New("relay: no sinks configured")
+	}
+	opts = withDefaults(opts)
+	r := &Relay{db: db, w: w, opts: opts, kick: make(chan struct{}, 1)}
+	seen := map[string]bool{}
+	for _, s := range sinks {
+		name := s.Name()
+		if name == "" {
+			return nil, errors.New("relay: a sink has no name")
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("relay: two sinks are named %q: give each its own name", name)
+		}
+		seen[name] = true
+		rate := opts.RatePerMinute
+		if rl, ok := s.(RateLimited); ok && rl.RatePerMinute() > 0 {
+			rate = rl.RatePerMinute()
+		}
+		r.sinks = append(r.sinks, &sinkRun{sink: s, name: name, rate: rate, tokens: burst(rate)})
+		r.names = append(r.names, name)
+	}
+	if _, err := db.QueueDeliveries(ctx, w, r.names, true); err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	if _, err := db.SettleOutbox(ctx, w, r.names, opts.Clock.Now()); err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	return r, nil
+}
+
+func withDefaults(o Opts) Opts {
+	d := DefaultOpts
+	if o.BatchSize <= 0 {
+		o.BatchSize = d.BatchSize
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = d.BaseBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = d.MaxBackoff
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = d.MaxRetryAfter
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = d.PollInterval
+	}
+	if o.StopGrace < 0 {
+		o.StopGrace = 0
+	} else if o.StopGrace == 0 {
+		o.StopGrace = d.StopGrace
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	return o
+}
+
+// Sinks returns the configured sink names, in order.
+func (r *Relay) Sinks() []string { return append([]string(nil), r.names...) }
+
+// Pause stops new batches (the one in flight finishes); Resume starts them
+// again. A paused relay keeps queueing: nothing written meanwhile is lost.
+func (r *Relay) Pause() { r.mu.Lock(); r.paused = true; r.mu.Unlock() }
+
+// Resume undoes Pause.
+func (r *Relay) Resume() {
+	r.mu.Lock()
+	r.paused = false
+	r.mu.Unlock()
+	r.Kick()
+}
+
+// Paused reports whether the relay is paused.
+func (r *Relay) Paused() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.paused }
+
+// Kick wakes Run now rather than at the next poll: the engine calls it after
+// committing outbox rows.
+func (r *Relay) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Summary is what one pass did.
+type Summary struct {
+	Delivered int // accepted upstream
+	Skipped   int // kinds a sink does not handle
+	Retried   int // transient failures, sent again later
+	Rejected  int // now dead letters
+	Cancelled int // undone before delivery
+	Pending   int // rows still waiting, summed over sinks
+	Dead      int // dead letters, summed over sinks
+	// Next is when more can be done (a back-off or rate limit ends, a retry
+	// falls due); zero when nothing is pending. Run sleeps until then.
+	Next   time.Time
+	Paused bool
+}
+
+func (s *Summary) add(o Summary) {
+	s.Delivered += o.Delivered
+	s.Skipped += o.Skipped
+	s.Retried += o.Retried
+	s.Rejected += o.Rejected
+	s.Cancelled += o.Cancelled
+	s.Pending += o.Pending
+	s.Dead += o.Dead
+	if !o.Next.IsZero() && (s.Next.IsZero() || o.Next.Before(s.Next)) {
+		s.Next = o.Next
+	}
+}
+
+func (s Summary) active() bool {
+	return s.Delivered+s.Skipped+s.Retried+s.Rejected+s.Cancelled > 0
+}
+
+// Once drains what is due now, to every sink at once, without sleeping: it
+// returns when each sink has nothing due, is backing off, or has used its
+// rate. For cron-style use (`tally sync --once`) and for tests, which drive
+// the clock by hand and call Once again at Summary.Next.
+func (r *Relay) Once(ctx context.Context) (Summary, error) {
+	var sum Summary
+	if r.Paused() {
+		sum.Paused = true
+		return sum, nil
+	}
+	if _, err := r.db.QueueDeliveries(ctx, r.w, r.names, false); err != nil {
+		return sum, fmt.Errorf("relay: %w", err)
+	}
+	// The batch in flight gets StopGrace to finish after ctx ends, and its
+	// outcome is recorded even then: what upstream accepted is marked done.
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(r.opts.StopGrace, cancel) })
+	defer stop()
+
+	sums := make([]Summary, len(r.sinks))
+	errs := make([]error, len(r.sinks))
+	var wg sync.WaitGroup
+	for i, sr := range r.sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sums[i], errs[i] = r.drain(ctx, dctx, sr)
+		}()
+	}
+	wg.Wait()
+	for _, s := range sums {
+		sum.add(s)
+	}
+	return sum, errors.Join(errs...)
+}
+
+// drain runs batches for one sink until nothing is due for it.
+func (r *Relay) drain(ctx, dctx context.Context, sr *sinkRun) (Summary, error) {
+	sr.pass.Lock()
+	defer sr.pass.Unlock()
+	var sum Summary
+	for ctx.Err() == nil && !r.Paused() {
+		now := r.opts.Clock.Now()
+		n := sr.admit(now, r.opts.BatchSize)
+		if n == 0 {
+			break
+		}
+		rows, err := r.db.DueDeliveries(ctx, sr.name, n, now)
+		if err != nil {
+			sr.refund(n)
+			return sum, fmt.Errorf("relay %s: %w", sr.name, err)
+		}
+		sr.refund(n - len(rows))
+		if len(rows) == 0 {
+			break
+		}
+		bs, retry, err := r.batch(dctx, sr, rows)
+		sum.add(bs)
+		if err != nil {
+			return sum, err
+		}
+		if retry || len(rows) < n {
+			break
+		}
+	}
+	// Backlog: for Summary.Next and the metrics.
+	bl, err := r.db.SinkBacklog(context.WithoutCancel(ctx), sr.name)
+	if err != nil {
+		return sum, fmt.Errorf("relay %s: %w", sr.name, err)
+	}
+	now := r.opts.Clock.Now()
+	sum.Pending, sum.Dead = bl.Pending, bl.Dead
+	var age time.Duration
+	if !bl.OldestPending.IsZero() {
+		age = max(0, now.Sub(bl.OldestPending))
+	}
+	if r.opts.Observer != nil {
+		r.opts.Observer.Backlog(sr.name, bl.Pending, bl.Dead, age)
+	}
+	if bl.Pending > 0 {
+		next := now
+		if bl.NextDue.After(next) {
+			next = bl.NextDue
+		}
+		sr.mu.Lock()
+		if sr.until.After(next) {
+			next = sr.until
+		}
+		if w := sr.tokenWait(); w > 0 && now.Add(w).After(next) {
+			next = now.Add(w)
+		}
+		sr.mu.Unlock()
+		sum.Next = next
+	}
+	return sum, nil
+}
+
+// batch delivers rows to one sink and records the outcome. retry reports a
+// transient failure, after which the sink backs off.
+func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (sum Summary, retry bool, err error) {
+	results := make([]store.DeliveryResult, len(rows))
+	events := make([]Event, 0, len(rows))
+	idx := make([]int, 0, len(rows))
+	for i, d := range rows {
+		results[i].OutboxID = d.ID
+		if d.State == "cancelled" {
+			results[i].State = "cancelled"
+			sum.Cancelled++
+			continue
+		}
+		events = append(events, Event{ID: d.ID, Key: d.Key, Kind: d.Kind, InventoryID: d.InventoryID, Barcode: d.Barcode,
+			Payload: d.Payload, CreatedAt: d.CreatedAt, Attempts: d.SinkAttempts})
+		idx = append(idx, i)
+	}
+	var outs []Outcome
+	if len(events) > 0 {
+		outs = sr.sink.Deliver(ctx, events)
+	}
+	now := r.opts.Clock.Now()
+
+	// A batch with any transient failure backs the whole sink off: it is
+	// down, overloaded, or asked us to wait (Retry-After).
+	var ra time.Duration
+	for i := range events {
+		if o := outcomeAt(outs, i, len(events)); o.Verdict == Retry || o.Verdict > Skip {
+			retry = true
+			ra = max(ra, min(o.RetryAfter, r.opts.MaxRetryAfter))
+		}
+	}
+	sr.mu.Lock()
+	fails := sr.fails
+	if retry {
+		d := ra
+		if d <= 0 {
+			d = r.jitter(fails)
+		}
+		sr.until = now.Add(d)
+		sr.fails++
+	} else {
+		sr.fails, sr.until = 0, time.Time{}
+	}
+	sr.mu.Unlock()
+
+	for i, ev := range events {
+		o := outcomeAt(outs, i, len(events))
+		res := &results[idx[i]]
+		switch o.Verdict {
+		case Accept:
+			res.State = "done"
+			sum.Delivered++
+		case Skip:
+			res.State = "skipped"
+			sum.Skipped++
+		case Reject:
+			res.State, res.Error = "dead", errText(o.Err, "rejected")
+			sum.Rejected++
+		default: // Retry, and verdicts this relay does not know
+			// A row backs off on its own schedule too, so one event that
+			// keeps failing does not drag the sink's back-off along with it.
+			d := min(o.RetryAfter, r.opts.MaxRetryAfter)
+			if d <= 0 {
+				d = r.jitter(max(fails, ev.Attempts))
+			}
+			res.State, res.Next, res.Error = "pending", now.Add(d), errText(o.Err, "failed, will retry")
+			sum.Retried++
+		}
+	}
+	// Record even when ctx has ended: what upstream accepted must be marked.
+	if err := r.db.MarkDeliveries(context.WithoutCancel(ctx), r.w, sr.name, r.names, now, results); err != nil {
+		return sum, retry, fmt.Errorf("relay %s: %w", sr.name, err)
+	}
+	if ob := r.opts.Observer; ob != nil {
+		if sum.Delivered > 0 {
+			ob.Delivered(sr.name, sum.Delivered)
+		}
+		if sum.Retried > 0 {
+			ob.Retried(sr.name, sum.Retried)
+		}
+		if sum.Rejected > 0 {
+			ob.Rejected(sr.name, sum.Rejected)
+		}
+	}
+	return sum, retry, nil
+}
+
+// outcomeAt is the i-th outcome; a sink that answered fewer than it was
+// given has the rest retried.
+func outcomeAt(outs []Outcome, i, n int) Outcome {
+	if i < len(outs) {
+		return outs[i]
+	}
+	return Outcome{Verdict: Retry, Err: fmt.Errorf("sink answered %d outcomes for %d events", len(outs), n)}
+}
+
+func errText(err error, def string) string {
+	if err == nil {
+		return def
+	}
+	return err.Error()
+}
+
+// jitter is AWS "full jitter": rand(0, min(cap, base·2ⁿ)).
+func (r *Relay) jitter(n int) time.Duration {
+	d := r.opts.BaseBackoff
+	for i := 0; i < n && d < r.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, r.opts.MaxBackoff)
+	return time.Duration(r.opts.Rand() * float64(d))
+}
+
+// burst is the token bucket's size: ten seconds' worth, at least one.
+func burst(perMinute int) float64 {
+	if perMinute <= 0 {
+		return 0
+	}
+	return max(1, float64(perMinute)/6)
+}
+
+// admit returns how many events may go now: 0 while backing off or out of
+// tokens.
+func (sr *sinkRun) admit(now time.Time, want int) int {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	if now.Before(sr.until) {
+		return 0
+	}
+	if sr.rate <= 0 {
+		return want
+	}
+	if !sr.filled.IsZero() && now.After(sr.filled) {
+		sr.tokens = min(burst(sr.rate), sr.tokens+now.Sub(sr.filled).Minutes()*float64(sr.rate))
+	}
+	if sr.filled.IsZero() || now.After(sr.filled) {
+		sr.filled = now
+	}
+	n := min(want, int(sr.tokens))
+	sr.tokens -= float64(n)
+	return n
+}
+
+// refund returns tokens taken for events that were not there to send.
+func (sr *sinkRun) refund(n int) {
+	if n <= 0 || sr.rate <= 0 {
+		return
+	}
+	sr.mu.Lock()
+	sr.tokens = min(burst(sr.rate), sr.tokens+float64(n))
+	sr.mu.Unlock()
+}
+
+// tokenWait is how long until one token is available; sr.mu held.
+func (sr *sinkRun) tokenWait() time.Duration {
+	if sr.rate <= 0 || sr.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - sr.tokens) / float64(sr.rate) * float64(time.Minute))
+}
+
+// Run drains the outbox until ctx ends: a pass (see Once), then a sleep until
+// the next thing falls due, the poll interval, or Kick. When ctx ends Run
+// lets the batch in flight finish (up to StopGrace), records it, and
+// returns nil. Store errors are logged and retried at the next poll, except
+// a closed writer, which ends Run with that error.
+func (r *Relay) Run(ctx context.Context) error {
+	for {
+		s, err := r.Once(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, store.ErrClosed) {
+			return err
+		}
+		if err != nil && r.opts.Logf != nil {
+			r.opts.Logf("relay: %v", err)
+		}
+		wait := r.opts.PollInterval
+		if !s.Next.IsZero() {
+			if d := s.Next.Sub(r.opts.Clock.Now()); d < wait {
+				wait = d
+			}
+		}
+		if wait <= 0 && (err != nil || !s.active()) {
+			wait = r.opts.PollInterval // something is due yet nothing moved: don't spin
+		}
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-r.opts.Clock.After(wait):
+			case <-r.kick:
+			}
+		}
+	}
+}
+
+// SinkStatus is one sink's state, for `tally sync status` and the API.
+type SinkStatus struct {
+	store.SinkStats
+	OldestAge     time.Duration `json:"oldest_age"`
+	BackoffUntil  time.Time     `json:"backoff_until,omitempty"` // no batch before this
+	Failures      int           `json:"failures"`                // consecutive failed batches
+	RatePerMinute int           `json:"rate_per_minute,omitempty"`
+}
+
+// Status is the relay's state.
+type Status struct {
+	Paused bool         `json:"paused"`
+	Sinks  []SinkStatus `json:"sinks"`
+}
+
+// Status reports each sink's backlog and health.
+func (r *Relay) Status(ctx context.Context) (Status, error) {
+	st := Status{Paused: r.Paused()}
+	stats, err := r.db.SinkStatus(ctx, r.names)
+	if err != nil {
+		return st, fmt.Errorf("relay status: %w", err)
+	}
+	now := r.opts.Clock.Now()
+	for i, s := range stats {
+		sr := r.sinks[i]
+		ss := SinkStatus{SinkStats: s, RatePerMinute: sr.rate}
+		if !s.OldestPending.IsZero() {
+			ss.OldestAge = max(0, now.Sub(s.OldestPending))
+		}
+		sr.mu.Lock()
+		if sr.until.After(now) {
+			ss.BackoffUntil = sr.until
+		}
+		ss.Failures = sr.fails
+		sr.mu.Unlock()
+		st.Sinks = append(st.Sinks, ss)
+	}
+	return st, nil
+}
+
+// DeadLetters lists up to limit dead letters per sink, newest first.
+func (r *Relay) DeadLetters(ctx context.Context, limit int) ([]store.Delivery, error) {
+	return r.db.DeadDeliveries(ctx, r.names, limit)
+}
+
+// RetryDead puts dead letters (all when no ids are given; ids are outbox
+// row ids) back in the queue, clears the sinks' back-off, wakes Run, and
+// returns how many rows were revived.
+func (r *Relay) RetryDead(ctx context.Context, ids ...int64) (int, error) {
+	n, err := r.db.RetryDeadDeliveries(ctx, r.w, ids...)
+	if err != nil {
+		return 0, fmt.Errorf("relay: %w", err)
+	}
+	for _, sr := range r.sinks {
+		sr.mu.Lock()
+		sr.fails, sr.until = 0, time.Time{}
+		sr.mu.Unlock()
+	}
+	r.Kick()
+	return n, nil
+}

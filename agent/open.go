@@ -59,7 +59,11 @@ func scannerFactory(d DeviceConfig, p *profile.Profile) drivers.Factory {
 	}
 	var m hidscanner.Match
 	if len(p.Match) > 0 {
-		m.VID, m.PID, m.UsagePage = p.Match[0].VID, p.Match[0].PID, p.Match[0].UsagePage
+		// The usage page is not matched: on Linux the hidapi that
+		// karalabe/hid bundles does not read report descriptors and reports
+		// page 0 for every device. The profile chosen in the config says the
+		// scanner's mode; VID/PID (and serial or path) pick the device.
+		m.VID, m.PID = p.Match[0].VID, p.Match[0].PID
 		if p.Match[0].Interface >= 0 {
 			m.Interface, m.MatchInterface = p.Match[0].Interface, true
 		}

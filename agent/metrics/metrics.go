@@ -13,25 +13,25 @@
 //
 // # Metrics
 //
-//	name                                     type       labels                    meaning
-//	tally_reads_total                        counter    outcome, kind             reads reconciled, by primary outcome and device kind
-//	tally_reconcile_duration_seconds         histogram  -                         time to reconcile one read (index lookup + rules); µs–ms buckets
-//	tally_feedback_latency_seconds           histogram  -                         device bytes received → feedback given (includes the commit)
-//	tally_commit_duration_seconds            histogram  -                         time of one group commit to the journal
-//	tally_commit_batch_size                  histogram  -                         reads per group commit
-//	tally_deliveries_total                   counter    sink, result              outbox rows sent upstream, by sink and result (accepted, retried, rejected)
-//	tally_devices                            gauge      state                     configured devices per state (connected, disconnected, failing)
-//	tally_device_state                       gauge      device, kind, state       1 for a device's current state, 0 for the others
-//	tally_sessions_open                      gauge      -                         scanning sessions open now
-//	tally_items_indexed                      gauge      -                         catalog items in the in-memory index
-//	tally_inventory_items_seen               gauge      inventory                 in-scope items seen so far, per open inventory
-//	tally_inventory_items_expected           gauge      inventory                 in-scope items expected, per open inventory
-//	tally_inventory_info                     gauge      inventory, name           1 per open inventory; joins the name for dashboards
-//	tally_outbox_rows                        gauge      sink, state               outbox rows not delivered, by state (pending, dead)
-//	tally_outbox_oldest_pending_age_seconds  gauge      sink                      age of the oldest pending row; 0 when none is pending
-//	tally_scrape_source_success              gauge      -                         1 if the runtime's state was read for this scrape, else 0
+//	name                                     type       labels                        meaning
+//	tally_reads_total                        counter    outcome, kind                 reads reconciled, by primary outcome and device kind
+//	tally_reconcile_duration_seconds         histogram  -                             time to reconcile one read (index lookup + rules); 1 µs–10 ms buckets
+//	tally_feedback_latency_seconds           histogram  -                             device bytes received → feedback given (commit included)
+//	tally_commit_duration_seconds            histogram  -                             time of one group commit to the journal
+//	tally_commit_batch_size                  histogram  -                             reads per group commit
+//	tally_deliveries_total                   counter    sink, result                  outbox rows sent upstream: accepted, retried, rejected
+//	tally_devices                            gauge      state                         configured devices per state: connected, disconnected, failing
+//	tally_device_state                       gauge      device, kind, state           1 for a device's current state, 0 for the other two
+//	tally_sessions_open                      gauge      -                             scanning sessions open now
+//	tally_items_indexed                      gauge      -                             catalog items in the in-memory index
+//	tally_inventory_items_seen               gauge      inventory                     in-scope items seen so far, per open inventory
+//	tally_inventory_items_expected           gauge      inventory                     in-scope items expected, per open inventory
+//	tally_inventory_info                     gauge      inventory, name               1 per open inventory; joins its name for dashboards
+//	tally_outbox_rows                        gauge      sink, state                   outbox rows not delivered: pending, dead
+//	tally_outbox_oldest_pending_age_seconds  gauge      sink                          age of the oldest pending row; 0 when none is pending
+//	tally_scrape_source_success              gauge      -                             1 if the runtime's state was read for this scrape, else 0
 //	tally_build_info                         gauge      version, revision, goversion  always 1
-//	tally_start_time_seconds                 gauge      -                         Unix time the agent started
+//	tally_start_time_seconds                 gauge      -                             Unix time the agent started
 //
 // The registry also carries the standard go_* and process_* collectors and
 // promhttp_metric_handler_* for the listener itself.
@@ -44,6 +44,18 @@
 // configuration file. inventory is the store's id of an open inventory: a
 // school has a handful open at once and a finalized inventory drops out of
 // the Source, so its series go stale and disappear.
+//
+// # Wiring
+//
+//	m := metrics.New(metrics.Opts{Version: version, Sinks: sinkNames})
+//	// … build the runtime, handing it m for ObserveRead and friends …
+//	m.SetSource(rt) // rt implements Source
+//	go m.Serve(ctx, cfg.Metrics.Listen, cfg.Metrics.WebConfigFile)
+//
+// tally-alerts.yml (alert rules, as AlertRules) and grafana-dashboard.json
+// (as Dashboard) sit beside this file and are embedded; the tests check that
+// every metric they use exists, run promtool on the rules, and query the
+// dashboard's PromQL against a real Prometheus.
 package metrics
 
 import (

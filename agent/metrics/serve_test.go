@@ -46,6 +46,20 @@ func TestHandlerServesMetrics(t *testing.T) {
 	}
 }
 
+// Serve on two listeners (or a Handler in a test beside Serve) must not
+// trip over the handler's own metrics being registered twice.
+func TestHandlerTwice(t *testing.T) {
+	m := newFixed()
+	a, b := httptest.NewServer(m.Handler()), httptest.NewServer(m.Handler())
+	defer a.Close()
+	defer b.Close()
+	get(t, a.Client(), a.URL+"/metrics", http.StatusOK)
+	body := get(t, b.Client(), b.URL+"/metrics", http.StatusOK)
+	if !strings.Contains(body, `promhttp_metric_handler_requests_total{code="200"} 1`) {
+		t.Error("second handler does not share the scrape counter")
+	}
+}
+
 func get(t *testing.T, c *http.Client, url string, wantCode int) string {
 	t.Helper()
 	resp, err := c.Get(url)

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -199,3 +202,115 @@ func BenchmarkJournal(b *testing.B) {
 }
 
 func defaultPolicy() reconcile.Policy { return reconcile.DefaultPolicy }
+
+// BenchmarkReconcile is the per-read decision against a 1M-item index:
+// lookup by barcode plus the outcome rules, beside a baseline that looks
+// each read up in SQLite, as per-item tools do.
+func BenchmarkReconcile(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, benchDB(b, 1_000_000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	x, err := db.LoadIndex(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	codes := x.Barcodes()
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] })
+	scope := &catalog.Scope{Locations: []string{"Fiction"}, SkipStatuses: []catalog.Status{catalog.StatusCheckedOut}}
+	ok := reconcile.Check{Valid: true}
+	b.Run("index", func(b *testing.B) {
+		b.ReportAllocs()
+		var n int
+		for i := 0; i < b.N; i++ {
+			ref, found := x.Lookup(codes[i%len(codes)])
+			var it catalog.Item
+			if found {
+				it = x.Item(ref)
+			}
+			res := reconcile.Evaluate(ok, &it, false, scope, reconcile.ShelfMode, "")
+			if res.Outcome == reconcile.OK {
+				n++
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/read")
+	})
+	b.Run("baseline-sql-lookup", func(b *testing.B) {
+		st, err := db.SQL.PrepareContext(ctx, "SELECT "+itemCols+" FROM items WHERE barcode = ?")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			var it catalog.Item
+			var st2, kind string
+			var due, seen int64
+			err := st.QueryRowContext(ctx, codes[i%len(codes)]).Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+				&it.Location, &it.Collection, &it.ItemType, &st2, &due, &seen, &it.Price, &kind,
+				&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting)
+			if err != nil {
+				b.Fatal(err)
+			}
+			it.Status = catalog.Status(st2)
+			reconcile.Evaluate(ok, &it, false, scope, reconcile.ShelfMode, "")
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/read")
+	})
+}
+
+// BenchmarkImportCSV imports a 100k-row tally CSV: parse, validate, one
+// transaction. The baseline only reads the CSV records.
+func BenchmarkImportCSV(b *testing.B) {
+	o := sample.DefaultOpts
+	o.Books, o.Carts = 100_000, 0
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(catalog.Columns)
+	for _, it := range sample.Generate(o) {
+		w.Write([]string{it.Barcode, it.Title, it.Author, it.CallNumber, it.Library, it.Location, it.Collection,
+			it.ItemType, string(it.Status), "", it.LastSeen.Format("2006-01-02"), fmt.Sprintf("%d.%02d", it.Price/100, it.Price%100),
+			string(it.Kind), "", "", "", "", ""})
+	}
+	w.Flush()
+	data := buf.Bytes()
+	b.Run("rows=100000/import", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			db, err := Open(context.Background(), filepath.Join(b.TempDir(), fmt.Sprint("i", i, ".db")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			recs, bad, err := catalog.Parse(bytes.NewReader(data), "bench.csv", catalog.FormatAuto)
+			if err != nil || len(bad) > 0 {
+				b.Fatal(err, bad)
+			}
+			items := make([]catalog.Item, len(recs))
+			for j, r := range recs {
+				items[j] = r.Item
+			}
+			if _, err := db.Import(context.Background(), nil, "bench.csv", "csv", items, false, 0); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			db.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/import")
+	})
+	b.Run("rows=100000/baseline-csv-read", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			r := csv.NewReader(bytes.NewReader(data))
+			for {
+				if _, err := r.Read(); err != nil {
+					break
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/import")
+	})
+}

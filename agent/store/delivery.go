@@ -37,6 +37,7 @@ type DeliveryResult struct {
 	State    string    // done, skipped (the sink does not handle the kind), pending (retry at Next), dead, cancelled (the row was undone before delivery)
 	Next     time.Time // for pending
 	Error    string    // the upstream's message, for pending and dead
+	NotTried bool      // pending without an attempt: the sink did not send it
 }
 
 func ms(t time.Time) int64 {
@@ -222,7 +223,9 @@ func (db *DB) MarkDeliveries(ctx context.Context, w *Writer, sink string, sinks 
 			case "done":
 				tried, ok = 1, true
 			case "pending", "dead":
-				tried = 1
+				if !r.NotTried {
+					tried = 1
+				}
 				if r.Error != "" {
 					lastErr = r.Error
 				}
@@ -278,32 +281,63 @@ func settleArgs(sinks []string) []any {
 	return append(args, len(sinks))
 }
 
-// settle recomputes the overall state of the given outbox rows. Cancelled
-// and done rows are left alone.
+// settle recomputes the overall state of the given outbox rows from their
+// deliveries to the configured sinks (see settleExpr): one read for the
+// batch, then one update per row. Cancelled and done rows are left alone.
 func settle(tx *sql.Tx, sinks []string, at time.Time, ids []int64) error {
 	if len(sinks) == 0 {
 		return errors.New("settle outbox rows: no sinks configured")
 	}
-	st, err := tx.Prepare(`UPDATE outbox SET state = ` + settleExpr(len(sinks)) + ` WHERE id = ? AND state IN ('pending','dead')`)
+	if len(ids) == 0 {
+		return nil
+	}
+	type tally struct{ finished, dead int }
+	by := make(map[int64]*tally, len(ids))
+	args := strArgs(sinks)
+	for _, id := range ids {
+		by[id] = &tally{}
+		args = append(args, id)
+	}
+	rows, err := tx.Query(`SELECT outbox_id, state FROM outbox_delivery WHERE sink IN `+inList(len(sinks))+
+		` AND outbox_id IN `+inList(len(ids)), args...)
+	if err != nil {
+		return fmt.Errorf("settle outbox rows: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var state string
+		if err := rows.Scan(&id, &state); err != nil {
+			rows.Close()
+			return fmt.Errorf("settle outbox rows: %w", err)
+		}
+		switch state {
+		case "done", "skipped":
+			by[id].finished++
+		case "dead":
+			by[id].dead++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("settle outbox rows: %w", err)
+	}
+	st, err := tx.Prepare(`UPDATE outbox SET state = ?, done_at = CASE WHEN ? = 'done' THEN ? ELSE done_at END
+		WHERE id = ? AND state IN ('pending','dead') AND state != ?`)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	done, err := tx.Prepare("UPDATE outbox SET done_at = ? WHERE id = ? AND state = 'done'")
-	if err != nil {
-		return err
-	}
-	defer done.Close()
 	doneAt := at.UTC().Format(time.RFC3339Nano)
-	for _, id := range ids {
-		res, err := st.Exec(append(settleArgs(sinks), id)...)
-		if err != nil {
-			return fmt.Errorf("settle outbox row %d: %w", id, err)
+	for id, n := range by {
+		state := "pending"
+		switch {
+		case n.dead > 0:
+			state = "dead"
+		case n.finished == len(sinks):
+			state = "done"
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			if _, err := done.Exec(doneAt, id); err != nil {
-				return fmt.Errorf("settle outbox row %d: %w", id, err)
-			}
+		if _, err := st.Exec(state, state, doneAt, id, state); err != nil {
+			return fmt.Errorf("settle outbox row %d: %w", id, err)
 		}
 	}
 	return nil

@@ -202,7 +202,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		ctx = context.WithValue(ctx, keyBearer, bearer)
 		r = r.WithContext(ctx)
 
-		public := r.URL.Path == "/login" || strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/favicon.ico"
+		public := r.URL.Path == "/login" || r.URL.Path == "/api/csrf" || strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/favicon.ico"
 		if s.login && !bearer && !public && !s.auth.loggedIn(sid) {
 			if strings.HasPrefix(r.URL.Path, "/api/") || r.Method != http.MethodGet {
 				writeJSONError(w, http.StatusUnauthorized, "log in first (POST /login) or send Authorization: Bearer <token>")

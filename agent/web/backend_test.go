@@ -12,6 +12,7 @@ import (
 
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/store"
 )
 
@@ -64,7 +65,7 @@ func (b *testBackend) Undo(ctx context.Context, sessionID int64) (*agent.Result,
 		if err != nil {
 			return err
 		}
-		res.SessionID, res.Outcome = sessionID, agentOutcome(outcome)
+		res.SessionID, res.Outcome = sessionID, reconcile.Outcome(outcome)
 		if _, err := tx.Exec("UPDATE reads SET undone = 1 WHERE id = ?", res.ReadID); err != nil {
 			return err
 		}

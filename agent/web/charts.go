@@ -121,7 +121,7 @@ func (s *Server) charts(ctx context.Context, inv *store.Inventory) (*Charts, err
 	c := &Charts{}
 	lc := &c.Progress
 	lc.W, lc.H = 640, 260
-	lc.Plot = Box{X: 56, Y: 16, W: 560, H: 196}
+	lc.Plot = Box{X: 56, Y: 16, W: 536, H: 196}
 	lc.Expected = p.Expected
 	if len(pts) == 0 {
 		lc.Empty = true
@@ -152,6 +152,9 @@ func (s *Server) charts(ctx context.Context, inv *store.Inventory) (*Charts, err
 			lc.YTicks = append(lc.YTicks, Tick{X: lc.Plot.X - 6, Y: py(n), Text: thousands(n)})
 		}
 		layout := "15:04"
+		if span < 10*time.Minute {
+			layout = "15:04:05"
+		}
 		if span > 20*time.Hour {
 			layout = "Jan 2 15:04"
 		}

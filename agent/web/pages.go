@@ -38,11 +38,11 @@ var funcs = template.FuncMap{
 		}
 		return t.Local().Format("2006-01-02 15:04")
 	},
-	"words":  func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-	"join":   strings.Join,
-	"has":    func(v url.Values, k, x string) bool { return v != nil && contains(v[k], x) },
-	"get":    func(v url.Values, k string) string { return v.Get(k) },
-	"pctw":   func(p float64) string { return fmt.Sprintf("%.1f", p) },
+	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"join":  strings.Join,
+	"has":   func(v url.Values, k, x string) bool { return v != nil && contains(v[k], x) },
+	"get":   func(v url.Values, k string) string { return v.Get(k) },
+	"pctw":  func(p float64) string { return fmt.Sprintf("%.1f", p) },
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, errors.New("dict: odd arguments")
@@ -815,4 +815,3 @@ func (s *Server) retryPost(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, fmt.Sprintf("/sync?retried=%d", n), http.StatusSeeOther)
 }
-

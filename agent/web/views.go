@@ -262,6 +262,7 @@ type MissingView struct {
 	Total   int          `json:"total"` // in the list, before capping
 	More    int          `json:"more"`  // not shown
 	Whole   int          `json:"whole"` // not seen in the whole inventory
+	Text    string       `json:"text"`
 }
 
 // CartCell is one expected device of a cart.
@@ -595,6 +596,11 @@ func (t *tracker) missingWindow(ms []agent.MissingItem, maxRows int) MissingView
 		v.Items = append(v.Items, MissingRow{Barcode: m.Barcode, Title: m.Title, CallNumber: m.CallNumber, Location: m.Location})
 	}
 	v.More = v.Total - len(v.Items)
+	noun := "items"
+	if v.Total == 1 {
+		noun = "item"
+	}
+	v.Text = fmt.Sprintf("%s %s · %s not seen in the whole inventory", thousands(v.Total), noun, thousands(v.Whole))
 	return v
 }
 

@@ -116,12 +116,36 @@ func decodeOne(format, hex string) (*tagdata.Tag, error) {
 	if err == nil {
 		return tag, nil
 	}
+	if strings.Contains(err.Error(), "odd number of hex digits") {
+		epc, user, _ := strings.Cut(hex, "/")
+		part, where := epc, ""
+		if strings.HasPrefix(err.Error(), "user memory") {
+			part, where = user, " of user memory"
+		}
+		if g, off := oddGroup(part); g != "" {
+			return nil, fmt.Errorf("%w: the group %q at byte %d%s has an odd number of digits", err, g, off, where)
+		}
+	}
 	m, _ := tagdata.ParseModel(format)
 	var de *tagdata.DecodeError
 	if m != "" && errors.As(err, &de) {
 		return nil, fmt.Errorf("%w\n(if this tag is not %s, try --format auto or another of: %s)", err, m, modelNames())
 	}
 	return nil, err
+}
+
+// oddGroup finds the first separator-delimited group of hex digits with an
+// odd count, and the byte it starts at, to point at a mistyped byte.
+func oddGroup(hex string) (string, int) {
+	digits := 0
+	for _, g := range strings.FieldsFunc(hex, func(r rune) bool { return strings.ContainsRune(" \t\r\n:-,_", r) }) {
+		g = strings.TrimPrefix(strings.TrimPrefix(g, "0x"), "0X")
+		if len(g)%2 == 1 {
+			return g, digits / 2
+		}
+		digits += len(g)
+	}
+	return "", 0
 }
 
 func modelNames() string {
@@ -215,7 +239,8 @@ type hidEntry struct {
 	Path         string   `json:"path"`
 	Node         string   `json:"node,omitempty"`         // the /dev/bus/usb node behind Path (Linux)
 	AccessError  string   `json:"access_error,omitempty"` // why this user cannot open Node
-	Profiles     []string `json:"profiles"`               // matching profiles, most specific first
+	Profiles     []string `json:"profiles"`               // matching profiles, best first
+	Modes        []string `json:"modes,omitempty"`        // the distinct modes of Profiles
 }
 
 // portEntry is one serial port in the `tally devices` listing.
@@ -238,7 +263,7 @@ type devicesReport struct {
 }
 
 func cmdDevices(ctx context.Context, args []string) error {
-	fs := newFlags("devices", "[--json]", `
+	fs := newFlags("devices", "[--all] [--json]", `
 Lists the USB-HID devices (scanners, keyboards…) and serial ports connected
 to this machine, and for each the built-in profiles that match it. Use it to
 check that a scanner or reader is seen and that tally may open it, and to find
@@ -294,6 +319,9 @@ func listDevices(bus hidscanner.Enumerator, ports func() ([]*enumerator.PortDeta
 		}
 		for _, p := range hidProfiles(ps, in) {
 			e.Profiles = append(e.Profiles, p.Name)
+			if m := string(p.Mode); !containsString(e.Modes, m) {
+				e.Modes = append(e.Modes, m)
+			}
 		}
 		if node, ok := libusbNode(in.Path); ok {
 			e.Node = node
@@ -339,7 +367,7 @@ func listDevices(bus hidscanner.Enumerator, ports func() ([]*enumerator.PortDeta
 // one vendor may both be listed.
 func hidProfiles(ps []*profile.Profile, in hidscanner.DeviceInfo) []*profile.Profile {
 	if in.UsagePage != 0 {
-		return profile.MatchAll(ps, in.VID, in.PID, in.UsagePage)
+		return byProductName(profile.MatchAll(ps, in.VID, in.PID, in.UsagePage), in)
 	}
 	pages := []uint16{0}
 	for _, p := range ps {
@@ -365,7 +393,18 @@ func hidProfiles(ps []*profile.Profile, in hidscanner.DeviceInfo) []*profile.Pro
 		}
 		return out[i].Name < out[j].Name
 	})
-	return out
+	return byProductName(out, in)
+}
+
+// byProductName moves the profiles whose model the device names in its
+// USB strings ("Voyager 1250g") to the front, keeping the order otherwise.
+func byProductName(ps []*profile.Profile, in hidscanner.DeviceInfo) []*profile.Profile {
+	name := strings.ToLower(in.Manufacturer + " " + in.Product)
+	named := func(p *profile.Profile) bool {
+		return p.Model != "" && strings.Contains(name, strings.ToLower(p.Model))
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return named(ps[i]) && !named(ps[j]) })
+	return ps
 }
 
 // serialProfiles returns the RFID profiles whose match rules name the
@@ -389,6 +428,15 @@ func serialProfiles(ps []*profile.Profile, vid, pid uint16) []*profile.Profile {
 func namesPID(p *profile.Profile, pid uint16) bool {
 	for _, m := range p.Match {
 		if m.PID != 0 && m.PID == pid {
+			return true
+		}
+	}
+	return false
+}
+
+func containsString(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
 			return true
 		}
 	}
@@ -470,10 +518,19 @@ func deviceHints(rep devicesReport) []string {
 	if rep.HIDError != "" && strings.Contains(rep.HIDError, "not supported") {
 		h = append(h, "This tally was built without USB-HID support (cgo off): rebuild with CGO_ENABLED=1 (make build).")
 	}
-	if len(rep.HID) == 0 && len(rep.Serial) == 0 {
-		h = append(h, "Nothing is connected that tally can see. Check that the scanner or reader is plugged in and powered (`lsusb` should list it), then run `tally devices` again.")
-	} else if !matched {
-		h = append(h, "No connected device matches a built-in profile (`tally profiles` lists them). For a keyboard-wedge scanner without a profile, use generic-keyboard-wedge with its VID and PID from this list, and add a udev rule for that VID/PID.")
+	usbSerial := 0
+	for _, e := range rep.Serial {
+		if e.USB {
+			usbSerial++
+		}
+	}
+	switch {
+	case len(rep.HID) == 0 && usbSerial == 0:
+		h = append(h, "No USB scanner or reader is connected that tally can see. Check that it is plugged in and powered (`lsusb` should list it), then run `tally devices` again.")
+	case !matched && len(rep.HID) > 0:
+		h = append(h, "No connected device matches a built-in profile (`tally profiles` lists them). A keyboard-wedge scanner without a profile works with generic-keyboard-wedge: name that profile with the scanner's serial (or path) from `tally devices --all` in the config, and add a udev rule for its VID and PID.")
+	case !matched:
+		h = append(h, "No connected device matches a built-in profile (`tally profiles` lists them). RFID readers are usually known by their model, not their USB-serial bridge: name the reader's profile and its port in the config.")
 	}
 	if goruntime.GOOS == "linux" && (len(rep.HID) == 0 || !matched || len(rep.Hints) > 0) {
 		h = append(h, "On Linux tally runs unprivileged: install the udev rules (sudo cp firmware-configs/udev/70-tally.rules /etc/udev/rules.d/ && sudo udevadm control --reload && sudo udevadm trigger), re-plug the device, and make sure the user running tally is in group tally (`id` shows it; log in again after usermod -aG tally USER).")
@@ -529,8 +586,11 @@ func writeDevices(w io.Writer, rep devicesReport, all bool) error {
 			fmt.Fprintf(&b, "      profile: %s\n", e.Profiles[0])
 		case len(e.Profiles) > 1:
 			fmt.Fprintf(&b, "      profiles: %s\n", strings.Join(e.Profiles, ", "))
-			if e.UsagePage == "" {
-				fmt.Fprintf(&b, "      (the usage page is not reported here, so keyboard and HID POS profiles both match: pick the one for the mode the scanner is set to)\n")
+			if len(e.Modes) > 1 {
+				fmt.Fprintf(&b, "      (this system does not say which interface mode the scanner is in, so %s profiles all match: pick the one for the mode it is set to)\n",
+					strings.Join(e.Modes, " and "))
+			} else {
+				fmt.Fprintf(&b, "      (these models decode alike: any of them works; the first is the best guess)\n")
 			}
 		default:
 			fmt.Fprintf(&b, "      no profile\n")
@@ -723,10 +783,16 @@ which ones match the scanner plugged in.`)
 	if len(names) != 1 {
 		fs.Usage()
 		var known []string
+		example := ""
 		for _, p := range ps {
-			known = append(known, p.Name)
+			if p.Kind == profile.KindScanner {
+				known = append(known, p.Name)
+				if example == "" && len(p.Setup) > 0 {
+					example = p.Name
+				}
+			}
 		}
-		return fmt.Errorf("name one profile, e.g. `tally sheet %s`; known profiles: %s", known[0], strings.Join(known, ", "))
+		return fmt.Errorf("name one profile, e.g. `tally sheet %s`; scanner profiles: %s", example, strings.Join(known, ", "))
 	}
 	p, err := profile.Find(ps, names[0])
 	if err != nil {

@@ -144,6 +144,16 @@ func parseKohaTime(v string) (time.Time, error) {
 
 // DecodeItems decodes a JSON array of Koha item objects (a GET /items page).
 func DecodeItems(b []byte) ([]Item, error) {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 || t[0] != '[' {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if len(t) > 0 && t[0] == '{' && json.Unmarshal(t, &e) == nil && e.Error != "" {
+			return nil, fmt.Errorf("koha items: byte 0: not a JSON array of items but an error: %s", e.Error)
+		}
+		return nil, fmt.Errorf("koha items: byte 0: not a JSON array of items: %s", snippet(b))
+	}
 	var items []Item
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(&items); err != nil {
@@ -159,9 +169,6 @@ func DecodeItems(b []byte) ([]Item, error) {
 	}
 	if d.More() {
 		return nil, fmt.Errorf("koha items: byte %d: data after the array", d.InputOffset())
-	}
-	if items == nil && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("[")) {
-		return nil, errors.New("koha items: got null, want a JSON array")
 	}
 	return items, nil
 }

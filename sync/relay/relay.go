@@ -342,15 +342,23 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 	now := r.opts.Clock.Now()
 
 	// A batch with any transient failure backs the whole sink off: it is
-	// down, overloaded, or asked us to wait (Retry-After).
+	// down, overloaded, or asked us to wait (Retry-After). The wait grows
+	// only while batches make no progress at all; a batch that got some
+	// events through starts again from the base window.
 	var ra time.Duration
+	progress := false
 	for i := range events {
 		if o := outcomeAt(outs, i, len(events)); o.Verdict == Retry || o.Verdict > Skip {
 			retry = true
 			ra = max(ra, min(o.RetryAfter, r.opts.MaxRetryAfter))
+		} else {
+			progress = true
 		}
 	}
 	sr.mu.Lock()
+	if progress {
+		sr.fails = 0
+	}
 	fails := sr.fails
 	if retry {
 		d := ra
@@ -362,6 +370,7 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 	} else {
 		sr.fails, sr.until = 0, time.Time{}
 	}
+	until := sr.until
 	sr.mu.Unlock()
 
 	for i, ev := range events {
@@ -378,11 +387,15 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 			res.State, res.Error = "dead", errText(o.Err, "rejected")
 			sum.Rejected++
 		default: // Retry, and verdicts this relay does not know
-			// A row backs off on its own schedule too, so one event that
-			// keeps failing does not drag the sink's back-off along with it.
+			// An event that failed backs off on its own schedule too, so one
+			// that keeps failing lets the rest of the queue pass it; one
+			// that was not sent just waits for the sink.
 			d := min(o.RetryAfter, r.opts.MaxRetryAfter)
-			if d <= 0 {
-				d = r.jitter(max(fails, ev.Attempts))
+			if errors.Is(o.Err, ErrNotSent) {
+				res.NotTried = true
+				d = max(d, until.Sub(now))
+			} else if d <= 0 {
+				d = max(r.jitter(max(fails, ev.Attempts)), until.Sub(now))
 			}
 			res.State, res.Next, res.Error = "pending", now.Add(d), errText(o.Err, "failed, will retry")
 			sum.Retried++

@@ -72,16 +72,28 @@ func TestFailureModes(t *testing.T) {
 			return webhooktest.OK
 		}
 	}
+	// firstAttempt faults every request of the relay's first attempt at the
+	// batch's fourth key: net/http itself resends a request that carries
+	// an Idempotency-Key once when a reused connection is reset, and that
+	// resend must fail too for the relay to see the failure.
+	firstAttempt := func(f webhooktest.Fault) func(m webhook.Message, n int) webhooktest.Fault {
+		return func(m webhook.Message, n int) webhooktest.Fault {
+			if strings.HasSuffix(m.Key, "/30000003/misplaced") && m.Attempt == 1 {
+				return f
+			}
+			return webhooktest.OK
+		}
+	}
 	for _, tc := range []struct {
 		name    string
 		fault   func(m webhook.Message, n int) webhooktest.Fault
 		timeout time.Duration
-		dupes   int // requests for keys already applied
+		dupes   int // requests for keys already applied; -1: some
 	}{
 		{"5xx twice per key", perKey(2, webhooktest.Fail), 5 * time.Second, 0},
 		{"503 with Retry-After", perKey(1, webhooktest.Busy), 5 * time.Second, 0},
-		{"reset before applying, mid-batch", onRequest(4, webhooktest.ResetBefore), 5 * time.Second, 0},
-		{"reset after applying, mid-batch", onRequest(4, webhooktest.ResetAfter), 5 * time.Second, 1},
+		{"reset before applying, mid-batch", firstAttempt(webhooktest.ResetBefore), 5 * time.Second, 0},
+		{"reset after applying, mid-batch", firstAttempt(webhooktest.ResetAfter), 5 * time.Second, -1},
 		{"timeout", onRequest(3, webhooktest.Hang), 200 * time.Millisecond, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +111,7 @@ func TestFailureModes(t *testing.T) {
 				t.Errorf("totals %+v: want 12 delivered, no dead letters", tot)
 			}
 			checkOnce(t, rc, keys)
-			if d := rc.Stats().Duplicates; d != tc.dupes {
+			if d := rc.Stats().Duplicates; d != tc.dupes && !(tc.dupes < 0 && d > 0) {
 				t.Errorf("%d duplicate requests, want %d", d, tc.dupes)
 			}
 			if got := e.states(t); got["done"] != 12 {
@@ -525,16 +537,18 @@ func TestCrashMidBatch(t *testing.T) {
 		if n == 15 {
 			once.Do(func() { close(reached) })
 			<-release
-			return webhooktest.ResetBefore
+			return webhooktest.Hang
 		}
 		return webhooktest.OK
 	})
 	keys := e.insert(t, 30)
-	r := e.relay(t, []relay.Sink{hook(t, rc, 10*time.Second)}, relay.Opts{BatchSize: 100})
+	r := e.relay(t, []relay.Sink{hook(t, rc, 10*time.Second)}, relay.Opts{BatchSize: 100, StopGrace: -1})
+	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error)
-	go func() { _, err := r.Once(context.Background()); errc <- err }()
+	go func() { _, err := r.Once(ctx); errc <- err }()
 	<-reached
 	e.w.Close() // the crash: nothing after this reaches the database
+	cancel()
 	close(release)
 	if err := <-errc; !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("Once after the crash: %v, want store.ErrClosed", err)

@@ -7,6 +7,7 @@ package relay
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -31,6 +32,13 @@ const (
 	Reject                // permanent: dead letter with the upstream's message
 	Skip                  // this sink does not handle this kind: done for this sink
 )
+
+// ErrNotSent marks a Retry outcome for an event the sink did not try to
+// send (it stopped the batch after an earlier event failed). Wrap it in
+// Outcome.Err: the row then waits with the sink's back-off and is not
+// charged an attempt, while an event that failed on its own backs off on
+// its own schedule, so it cannot hold up the rest of the queue.
+var ErrNotSent = errors.New("not sent")
 
 // Outcome is the verdict for one event of a batch.
 type Outcome struct {

@@ -151,7 +151,7 @@ func jsonError(body []byte, err error) error {
 	case errors.As(err, &se):
 		return fmt.Errorf("reply is not JSON (byte %d: %v; starts %q); is the URL Snipe-IT's API, and is no proxy or login page in the way?", se.Offset, se, head(body))
 	case errors.As(err, &te):
-		return fmt.Errorf("reply has %s where %s was expected for %q (byte %d); is this a Snipe-IT version tally knows?", te.Value, te.Type, te.Field, te.Offset)
+		return fmt.Errorf("reply has %s where %s was expected for %q (byte %d); is this a Snipe-IT version tally knows?", te.Value, te.Type, strings.TrimPrefix(te.Field, "wireAsset."), te.Offset)
 	}
 	return fmt.Errorf("reply is not Snipe-IT JSON: %w", err)
 }

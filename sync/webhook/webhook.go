@@ -128,7 +128,7 @@ func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcom
 		if out[i].Verdict == relay.Retry {
 			for j := i + 1; j < len(events); j++ {
 				out[j] = relay.Outcome{Verdict: relay.Retry, RetryAfter: out[i].RetryAfter,
-					Err: fmt.Errorf("not sent: an earlier event of the batch failed: %w", out[i].Err)}
+					Err: fmt.Errorf("%w: an earlier event of the batch failed: %w", relay.ErrNotSent, out[i].Err)}
 			}
 			break
 		}

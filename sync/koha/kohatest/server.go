@@ -397,7 +397,7 @@ func matchRoute(method, p string) (route, bool) {
 		if id, ok := num(seg[1]); ok {
 			return route{name: method + " /checkouts/{checkout_id}", params: []int{id}}, true
 		}
-	case len(seg) == 4 && seg[0] == "authorised_value_categories" && seg[2] == "authorised_values":
+	case len(seg) == 3 && seg[0] == "authorised_value_categories" && seg[2] == "authorised_values":
 		return route{name: method + " /authorised_value_categories/{name}/authorised_values"}, true
 	}
 	return route{}, false
@@ -711,36 +711,32 @@ var apiNames = map[string]bool{"item_id": true, "biblio_id": true, "external_id"
 	"home_library_id": true, "location": true, "collection_code": true, "item_type_id": true,
 	"lost_status": true, "withdrawn": true}
 
-func fieldValue(a apiItem, name string) (string, bool) {
+// fieldValue is an item field by API name; false for NULL.
+func fieldValue(it *Item, name string) (string, bool) {
+	var v string
 	switch name {
 	case "item_id":
-		return strconv.Itoa(a.ItemID), true
+		return strconv.Itoa(it.ItemID), true
 	case "biblio_id":
-		return strconv.Itoa(a.BiblioID), true
+		return strconv.Itoa(it.BiblioID), true
 	case "lost_status":
-		return strconv.Itoa(a.LostStatus), true
+		return strconv.Itoa(it.LostStatus), true
 	case "withdrawn":
-		return strconv.Itoa(a.Withdrawn), true
-	}
-	var p *string
-	switch name {
+		return strconv.Itoa(it.Withdrawn), true
 	case "external_id":
-		p = a.ExternalID
+		v = it.Barcode
 	case "callnumber":
-		p = a.Callnumber
+		v = it.CallNumber
 	case "home_library_id":
-		p = a.HomeLibraryID
+		v = it.HomeLibrary
 	case "location":
-		p = a.Location
+		v = it.Location
 	case "collection_code":
-		p = a.CollectionCode
+		v = it.CollectionCode
 	case "item_type_id":
-		p = a.ItemTypeID
+		v = it.ItemType
 	}
-	if p == nil {
-		return "", false
-	}
-	return *p, true
+	return v, v != ""
 }
 
 // cond is one condition of a q filter.
@@ -803,8 +799,8 @@ func like(s, pat string) bool {
 	return s != "" && s[0] == pat[0] && like(s[1:], pat[1:])
 }
 
-func (c cond) match(a apiItem) bool {
-	v, ok := fieldValue(a, c.field)
+func (c cond) match(it *Item) bool {
+	v, ok := fieldValue(it, c.field)
 	if !ok {
 		return false
 	}
@@ -879,31 +875,31 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) {
 		}
 		perPage = n
 	}
+	if ob := qv.Get("_order_by"); ob != "" && ob != "+item_id" && ob != "item_id" && ob != "+me.item_id" && ob != "me.item_id" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported _order_by " + ob, "error_code": "invalid_query"})
+		return
+	}
 	s.mu.Lock()
-	var all []apiItem
+	var all []*Item
 	for _, id := range s.order {
-		a := s.api(s.items[id], embed)
+		it := s.items[id]
 		ok := true
 		for _, c := range conds {
-			if !c.match(a) {
+			if !c.match(it) {
 				ok = false
 				break
 			}
 		}
 		if bc := qv.Get("external_id"); ok && qv.Has("external_id") {
-			ok = a.ExternalID != nil && matchParam(*a.ExternalID, bc, how)
+			ok = it.Barcode != "" && matchParam(it.Barcode, bc, how)
 		}
 		if ok {
-			all = append(all, a)
+			all = append(all, it)
 		}
 	}
-	s.mu.Unlock()
-	if ob := qv.Get("_order_by"); ob != "" && ob != "+item_id" && ob != "item_id" && ob != "+me.item_id" && ob != "me.item_id" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported _order_by " + ob, "error_code": "invalid_query"})
-		return
-	}
+	base := len(s.order)
 	total := len(all)
-	out := all
+	sel := all
 	last := 1
 	if perPage > 0 {
 		lo, hi := (page-1)*perPage, page*perPage
@@ -913,26 +909,22 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) {
 		if hi > total {
 			hi = total
 		}
-		out = all[lo:hi]
+		sel = all[lo:hi]
 		if total > 0 {
 			last = (total + perPage - 1) / perPage
 		}
 	}
-	if out == nil {
-		out = []apiItem{}
+	out := make([]apiItem, len(sel))
+	for i, it := range sel {
+		out[i] = s.api(it, embed)
 	}
+	s.mu.Unlock()
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	w.Header().Set("X-Base-Total-Count", strconv.Itoa(len(s.snapshotIDs())))
+	w.Header().Set("X-Base-Total-Count", strconv.Itoa(base))
 	if perPage > 0 {
 		w.Header().Set("Link", s.links(r, page, perPage, last))
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) snapshotIDs() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int(nil), s.order...)
 }
 
 // links writes RFC 5988 Link entries as Koha's Pagination plugin does.

@@ -114,7 +114,7 @@
     var list = $('missing');
     if (!m || !list) return;
     $('missing-heading').textContent = m.heading;
-    $('missing-count').textContent = fmt(m.total) + ' items · ' + fmt(m.whole) + ' not seen in the whole inventory';
+    $('missing-count').textContent = m.text;
     list.replaceChildren();
     (m.items || []).forEach(function (it) {
       var li = el('li');
@@ -195,6 +195,12 @@
     lastID = ev.read.id;
     setLast(ev.read);
     addFeed(ev.read);
+    // Seen now: off the missing list at once (the server sends the
+    // recounted list a moment later).
+    if (ev.read.barcode) {
+      var gone = document.querySelector('#missing li[data-barcode="' + CSS.escape(ev.read.barcode) + '"]');
+      if (gone) gone.remove();
+    }
     (ev.retro || []).forEach(markRetro);
     setCounts(ev.counts);
     setProgress(ev.progress);

@@ -1,0 +1,310 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/sample"
+	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/drivers"
+)
+
+var benchOnce sync.Map
+
+// benchStore is a database with n generated books, made once per run and
+// copied per use.
+func benchStore(b *testing.B, n int) string {
+	if p, ok := benchOnce.Load(n); ok {
+		return p.(string)
+	}
+	dir, _ := os.MkdirTemp("", "tally-agent-bench")
+	path := filepath.Join(dir, "bench.db")
+	ctx := context.Background()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := sample.DefaultOpts
+	o.Books = n
+	if _, err := db.Import(ctx, nil, "bench", "generated", sample.Generate(o), false, 0); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	benchOnce.Store(n, path)
+	return path
+}
+
+func copyDB(b *testing.B, src string) string {
+	dst := filepath.Join(b.TempDir(), "db")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return dst
+}
+
+// BenchmarkFinalize computes the missing list of a 100k-item scope (the
+// whole collection) and queues it, beside a baseline that only walks the
+// index.
+func BenchmarkFinalize(b *testing.B) {
+	src := benchStore(b, 100_000)
+	ctx := context.Background()
+	for _, dry := range []bool{true, false} {
+		name := "items=100000/finalize"
+		if dry {
+			name = "items=100000/dry-run"
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				db, err := store.Open(ctx, copyDB(b, src))
+				if err != nil {
+					b.Fatal(err)
+				}
+				e, err := NewEngine(ctx, db)
+				if err != nil {
+					b.Fatal(err)
+				}
+				inv, _ := db.CreateInventory(ctx, "bench", catalog.Scope{}, reconcile.DefaultPolicy)
+				s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
+				// 95% of the collection seen.
+				n := 0
+				var waits []func() (*Result, error)
+				for _, bc := range e.Index.Barcodes() {
+					if n++; n%20 == 0 {
+						continue
+					}
+					w, _ := e.SubmitAsync(ctx, s.ID, drivers.Read{Code: bc})
+					waits = append(waits, w)
+				}
+				for _, w := range waits {
+					w()
+				}
+				b.StartTimer()
+				res, err := e.Finalize(ctx, inv.ID, dry)
+				b.StopTimer()
+				if err != nil || len(res.Missing) < 4000 {
+					b.Fatalf("finalize: %d missing, %v", len(res.Missing), err)
+				}
+				e.Close()
+				db.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/finalize")
+		})
+	}
+}
+
+// BenchmarkPipeline feeds the whole pipeline — driver Read, device runner,
+// engine, group commit, feedback after commit — from simulated devices and
+// reports durable reads per second, beside a baseline with one commit per
+// read.
+func BenchmarkPipeline(b *testing.B) {
+	src := benchStore(b, 100_000)
+	for _, batch := range []int{1024, 1} {
+		name := "devices=8/group-commit"
+		if batch == 1 {
+			name = "devices=8/baseline-commit-per-read"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, copyDB(b, src))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			e, err := NewEngine(ctx, db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if batch == 1 {
+				e.w.Close()
+				e.w = db.NewWriter(1)
+			}
+			defer e.Close()
+			codes := e.Index.Barcodes()
+			inv, _ := db.CreateInventory(ctx, "bench", catalog.Scope{}, reconcile.Policy{})
+			const devices = 8
+			per := (b.N + devices - 1) / devices
+			var specs []DeviceSpec
+			for d := 0; d < devices; d++ {
+				s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
+				d := d
+				specs = append(specs, DeviceSpec{Name: fmt.Sprint("sim", d), Kind: drivers.KindScanner, Session: s.ID,
+					Open: func(ctx context.Context) (drivers.Reader, error) {
+						return &scriptReader{name: fmt.Sprint("sim", d), codes: codes, from: d * per, n: per}, nil
+					}})
+			}
+			var got sync.WaitGroup
+			got.Add(devices * per)
+			fb := feedbackFunc(func(string, drivers.Read, *Result, error) { got.Done() })
+			devs, err := NewDevices(e, specs, 0, fb)
+			if err != nil {
+				b.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			b.ResetTimer()
+			go devs.Run(runCtx)
+			got.Wait()
+			b.StopTimer()
+			cancel()
+			b.ReportMetric(float64(devices*per)/b.Elapsed().Seconds(), "reads/s")
+		})
+	}
+}
+
+// BenchmarkLatency paces reads at 1,000/s through the pipeline and reports
+// the time from a Read's decode to its feedback (after commit): p50 and p99.
+func BenchmarkLatency(b *testing.B) {
+	src := benchStore(b, 100_000)
+	ctx := context.Background()
+	db, err := store.Open(ctx, copyDB(b, src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	e, err := NewEngine(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	codes := e.Index.Barcodes()
+	inv, _ := db.CreateInventory(ctx, "bench", catalog.Scope{}, reconcile.Policy{})
+	s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	n := max(b.N, 2000)
+	var mu sync.Mutex
+	var lat []time.Duration
+	var got sync.WaitGroup
+	got.Add(n)
+	fb := feedbackFunc(func(_ string, rd drivers.Read, _ *Result, _ error) {
+		mu.Lock()
+		lat = append(lat, time.Since(rd.Time))
+		mu.Unlock()
+		got.Done()
+	})
+	devs, _ := NewDevices(e, []DeviceSpec{{Name: "paced", Kind: drivers.KindScanner, Session: s.ID,
+		Open: func(ctx context.Context) (drivers.Reader, error) {
+			return &scriptReader{name: "paced", codes: codes, n: n, every: time.Millisecond}, nil
+		}}}, 0, fb)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.ResetTimer()
+	go devs.Run(runCtx)
+	got.Wait()
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkStartup opens a 100k-item store and builds the engine (index,
+// writer): time to ready and the resident set size after it.
+func BenchmarkStartup(b *testing.B) {
+	src := benchStore(b, 100_000)
+	ctx := context.Background()
+	var e *Engine
+	var took time.Duration
+	for i := 0; i < b.N; i++ {
+		db, err := store.Open(ctx, src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		e, err = NewEngine(ctx, db)
+		took += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i < b.N-1 {
+			e.Close()
+			db.Close()
+		}
+	}
+	runtime.GC()
+	b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "ms/start")
+	b.ReportMetric(float64(rssBytes())/(1<<20), "MB-rss")
+	runtime.KeepAlive(e)
+}
+
+// rssBytes reads this process's resident set size from /proc.
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+type feedbackFunc func(device string, rd drivers.Read, res *Result, err error)
+
+func (f feedbackFunc) Feedback(device string, rd drivers.Read, res *Result, err error) {
+	f(device, rd, res, err)
+}
+
+// scriptReader is a device that reads codes[from:from+n] (cycling), paced
+// by every (0: as fast as the pipeline takes them).
+type scriptReader struct {
+	name    string
+	codes   []string
+	from, n int
+	every   time.Duration
+	stop    chan struct{}
+	done    chan struct{}
+	errc    chan error
+}
+
+func (r *scriptReader) Name() string { return r.name }
+
+func (r *scriptReader) Start(ctx context.Context, out chan<- drivers.Read) error {
+	r.stop, r.done, r.errc = make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		defer close(r.done)
+		t := time.Now()
+		for i := 0; i < r.n; i++ {
+			if r.every > 0 {
+				t = t.Add(r.every)
+				time.Sleep(time.Until(t))
+			}
+			code := r.codes[(r.from+i)%len(r.codes)]
+			select {
+			case out <- drivers.Read{Device: r.name, Kind: drivers.KindScanner, Code: code, Raw: []byte(code), Time: time.Now()}:
+			case <-ctx.Done():
+				return
+			case <-r.stop:
+				return
+			}
+		}
+		<-ctx.Done()
+	}()
+	return nil
+}
+
+func (r *scriptReader) Stop() error {
+	close(r.stop)
+	<-r.done
+	close(r.errc)
+	return nil
+}
+
+func (r *scriptReader) Err() <-chan error { return r.errc }

@@ -73,7 +73,11 @@ type Result struct {
 	Retro       []Retro           `json:"retro,omitempty"` // earlier reads this one proved out of order
 	Seen        int               `json:"seen"`            // expected items seen so far in the inventory
 	Expected    int               `json:"expected"`
-	item        *catalog.Item
+	Kind        drivers.Kind      `json:"device_kind,omitempty"`
+	// Decide is how long the decision took (lookup, rules, shelf order),
+	// without the store: the reconcile latency metric.
+	Decide time.Duration `json:"-"`
+	item   *catalog.Item
 }
 
 // Retro is an earlier read of the session that a later read proved out of
@@ -203,6 +207,36 @@ func inShelfSequence(o reconcile.Outcome, f reconcile.Flags) bool {
 	return !f.Has(string(reconcile.WrongLocation))
 }
 
+// Progress is how far an open inventory is.
+type Progress struct {
+	ID             int64
+	Name           string
+	Seen, Expected int
+}
+
+// Progress reports every open inventory's progress, loading any not yet
+// loaded.
+func (e *Engine) Progress(ctx context.Context) ([]Progress, error) {
+	invs, err := e.DB.Inventories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Progress
+	for _, inv := range invs {
+		if !inv.Open() {
+			continue
+		}
+		st, err := e.inventory(ctx, inv.ID)
+		if err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+		out = append(out, Progress{ID: inv.ID, Name: inv.Name, Seen: st.seenIn, Expected: st.expected})
+		e.mu.Unlock()
+	}
+	return out, nil
+}
+
 // Forget drops cached state of a session or inventory after it changed
 // outside the engine (paused, ended, finalized).
 func (e *Engine) Forget(sessionID, invID int64) {
@@ -287,7 +321,8 @@ func (j *readJob) Run(tx *sql.Tx) error {
 		code = barcode.Normalize(code)
 	}
 	code = catalog.NormalizeID(code)
-	res := &Result{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device, Code: code}
+	start := time.Now()
+	res := &Result{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device, Code: code, Kind: rd.Kind}
 	j.res = res
 
 	var item *catalog.Item
@@ -342,6 +377,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	if item != nil {
 		res.Barcode, res.Title, res.CallNumber, res.item = item.Barcode, item.Title, item.CallNumber, item
 	}
+	res.Decide = time.Since(start)
 	detail, _ := json.Marshal(r.Detail)
 	row := &store.ReadRow{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device,
 		DeviceKind: string(rd.Kind), Raw: rd.Raw, Code: code, Barcode: res.Barcode, Outcome: string(r.Outcome),

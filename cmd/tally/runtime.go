@@ -15,6 +15,7 @@ import (
 	"periph.io/x/host/v3"
 
 	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/metrics"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/feedback"
@@ -215,7 +216,99 @@ func listen(addr string, fallback int) (net.Listener, error) {
 }
 
 // listeners starts the UI and metrics listeners (trying up to fallback
-// further ports) and returns their URLs; "" for one that is not built in.
-func (rt *runtime) listeners(ctx context.Context, fallback int) (ui, metrics string, err error) {
-	return "", "", nil
+// further ports when one is taken) and returns their URLs; "" for one that
+// is turned off.
+func (rt *runtime) listeners(ctx context.Context, fallback int) (ui, metricsURL string, err error) {
+	if rt.cfg.Metrics.Listen != "" {
+		l, err := listen(rt.cfg.Metrics.Listen, fallback)
+		if err != nil {
+			return "", "", fmt.Errorf("metrics listener: %w", err)
+		}
+		m := rt.newMetrics()
+		web := rt.cfg.Metrics.WebConfig
+		rt.loops = append(rt.loops, func(ctx context.Context) error { return m.ServeListener(ctx, l, web) })
+		scheme := "http"
+		if web != "" {
+			scheme = "https" // the web config usually turns TLS on
+		}
+		metricsURL = scheme + "://" + l.Addr().String() + "/metrics"
+	}
+	ui, err = rt.startUI(ctx, fallback)
+	return ui, metricsURL, err
 }
+
+// newMetrics builds the metrics and hangs them on the pipeline.
+func (rt *runtime) newMetrics() *metrics.Metrics {
+	var sinks []string
+	m := metrics.New(metrics.Opts{Version: version, Revision: revision, StartTime: time.Now(), Sinks: sinks})
+	rt.e.Writer().OnBatch = func(n int, d time.Duration, err error) { m.ObserveCommit(n, d) }
+	rt.onResult = append(rt.onResult, func(r *agent.Result) {
+		kind := string(r.Kind)
+		if kind == "" {
+			kind = string(drivers.KindManual)
+		}
+		m.ObserveRead(string(r.Outcome), kind, r.Decide)
+	})
+	rt.onFeedback = append(rt.onFeedback, func(rd drivers.Read, res *agent.Result, err error) {
+		if !rd.Time.IsZero() {
+			m.ObserveFeedback(time.Since(rd.Time))
+		}
+	})
+	m.SetSource(metrics.SourceFunc(rt.snapshot))
+	return m
+}
+
+// snapshot is the state the metrics report at each scrape.
+func (rt *runtime) snapshot(ctx context.Context) (metrics.Snapshot, error) {
+	var s metrics.Snapshot
+	if rt.devs != nil {
+		for _, d := range rt.devs.Status() {
+			st := metrics.Disconnected
+			switch drivers.State(d.State) {
+			case drivers.StateConnected:
+				st = metrics.Connected
+			case drivers.StateFailing:
+				st = metrics.Failing
+			}
+			s.Devices = append(s.Devices, metrics.Device{Name: d.Name, Kind: d.Kind, State: st})
+		}
+	}
+	s.ItemsIndexed = rt.e.Index.Len()
+	sess, err := rt.db.Sessions(ctx, 0)
+	if err != nil {
+		return s, err
+	}
+	for _, x := range sess {
+		if x.State == "open" {
+			s.SessionsOpen++
+		}
+	}
+	prog, err := rt.e.Progress(ctx)
+	if err != nil {
+		return s, err
+	}
+	for _, p := range prog {
+		s.Inventories = append(s.Inventories, metrics.Inventory{ID: p.ID, Name: p.Name, Seen: p.Seen, Expected: p.Expected})
+	}
+	st, err := rt.db.OutboxStatus(ctx)
+	if err != nil {
+		return s, err
+	}
+	var age time.Duration
+	if !st.OldestPending.IsZero() {
+		age = time.Since(st.OldestPending)
+	}
+	s.Sinks = append(s.Sinks, metrics.Sink{Name: "outbox", Pending: st.Pending, Dead: st.Dead, OldestPending: age})
+	return s, nil
+}
+
+// startUI starts the web UI when it is built in; see web.go.
+func (rt *runtime) startUI(ctx context.Context, fallback int) (string, error) {
+	if rt.cfg.Listen == "" || startWeb == nil {
+		return "", nil
+	}
+	return startWeb(ctx, rt, fallback)
+}
+
+// startWeb is set by web.go once the UI is wired in.
+var startWeb func(ctx context.Context, rt *runtime, fallback int) (string, error)

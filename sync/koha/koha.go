@@ -69,12 +69,26 @@ var DefaultOpts = Opts{
 	UserAgent:   "tally-koha/1",
 }
 
-// Init checks the options without any I/O.
+// Init checks the options without any I/O. Zero values of Name, Timeout,
+// Concurrency, PerPage and UserAgent take DefaultOpts' (so a config file
+// may leave them out).
 func (o *Opts) Init() error { return o.validate() }
 
 func (o *Opts) validate() error {
 	if o.Name == "" {
 		o.Name = DefaultOpts.Name
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultOpts.Timeout
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultOpts.Concurrency
+	}
+	if o.PerPage == 0 {
+		o.PerPage = DefaultOpts.PerPage
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultOpts.UserAgent
 	}
 	if _, err := apiBase(o.BaseURL); err != nil {
 		return err
@@ -390,7 +404,9 @@ func eventTime(p payload) (time.Time, error) {
 	return time.Time{}, reject("event has neither at nor date")
 }
 
-// found clears the lost status of an item seen on the shelf.
+// found clears the lost status of an item seen on the shelf. Koha runs its
+// "found" rules on that change (a lost-item fee may be refunded), which is
+// why the inventory's policy decides whether this event asks for it.
 func (s *Sink) found(ctx context.Context, bc string) error {
 	it, err := s.lookup(ctx, bc)
 	if err != nil {

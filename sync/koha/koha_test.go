@@ -126,8 +126,10 @@ func TestOptsInit(t *testing.T) {
 		{"no secret", func(o *Opts) { o.ClientSecret = "" }, "both client_id and client_secret"},
 		{"none", func(o *Opts) { o.ClientID, o.ClientSecret = "", "" }, "no credentials"},
 		{"password only", func(o *Opts) { o.ClientID, o.ClientSecret, o.Password = "", "", "p" }, "needs a user"},
-		{"timeout", func(o *Opts) { o.Timeout = 0 }, "timeout"},
-		{"concurrency", func(o *Opts) { o.Concurrency = 0 }, "concurrency"},
+		{"zero means default", func(o *Opts) { o.Timeout, o.Concurrency, o.PerPage, o.Name = 0, 0, 0, "" }, ""},
+		{"timeout", func(o *Opts) { o.Timeout = -time.Second }, "timeout"},
+		{"concurrency", func(o *Opts) { o.Concurrency = 100 }, "concurrency"},
+		{"per page", func(o *Opts) { o.PerPage = -1 }, "per_page"},
 		{"lost value", func(o *Opts) { o.LostValues = []int{4, 0} }, "lost value 0"},
 	}
 	for _, tt := range tests {
@@ -600,4 +602,37 @@ func TestResendAfterCrash(t *testing.T) {
 		}
 	}
 	f.changes(want)
+}
+
+func TestDeliverHonoursContext(t *testing.T) {
+	f := newFixture(t, kohatest.Opts{}, func(o *Opts) { o.Timeout = 5 * time.Second })
+	f.srv.AddItem(kohatest.Item{Barcode: "X1"})
+	f.srv.AddItem(kohatest.Item{Barcode: "X2"})
+	evs := []relay.Event{seenEv("X1", "2024-05-14T09:30:00Z"), seenEv("X2", "2024-05-14T09:30:00Z")}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, o := range f.sink.Deliver(ctx, evs) {
+		if o.Verdict != relay.Retry || !errors.Is(o.Err, context.Canceled) {
+			t.Errorf("cancelled: %s %v", verdictName[o.Verdict], o.Err)
+		}
+	}
+	if len(f.srv.Requests()) != 0 {
+		t.Errorf("cancelled Deliver made requests: %v", f.srv.Requests())
+	}
+
+	// A request in flight when the context ends is abandoned, not waited for.
+	f.srv.Inject(kohatest.Fault{Kind: kohatest.Delay, Delay: time.Second, Path: "/items"})
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() {
+		for f.srv.Requests()["GET /items"] == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	for _, o := range f.sink.Deliver(ctx, evs) {
+		if o.Verdict != relay.Retry {
+			t.Errorf("cancelled in flight: %s %v", verdictName[o.Verdict], o.Err)
+		}
+	}
 }

@@ -296,7 +296,7 @@ func (s *Sink) audit(ctx context.Context, events []relay.Event, j *job) (done []
 		lastDay = a.LastAudit.Format(time.DateOnly)
 	}
 	for k, i := range j.idx {
-		if false && lastDay >= s.eventDay(events[i], j.p[k]) {
+		if lastDay != "" && lastDay >= s.eventDay(events[i], j.p[k]) {
 			done[k] = true
 			continue
 		}

@@ -209,13 +209,14 @@ func (db *DB) MarkDeliveries(ctx context.Context, w *Writer, sink string, sinks 
 			return err
 		}
 		defer upd.Close()
-		row, err := tx.Prepare("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+		row, err := tx.Prepare("UPDATE outbox SET attempts = attempts + ?, last_error = ? WHERE id = ?")
 		if err != nil {
 			return err
 		}
 		defer row.Close()
 		var ok bool
-		var lastErr string
+		var lastErr string // a tried row's error says more than "not sent"
+		lastTried := false
 		ids := make([]int64, 0, len(results))
 		for _, r := range results {
 			tried := 0
@@ -226,10 +227,10 @@ func (db *DB) MarkDeliveries(ctx context.Context, w *Writer, sink string, sinks 
 				if !r.NotTried {
 					tried = 1
 				}
-				if r.Error != "" {
-					lastErr = r.Error
+				if r.Error != "" && (!lastTried || !r.NotTried) {
+					lastErr, lastTried = r.Error, !r.NotTried
 				}
-				if _, err := row.Exec(sink+": "+r.Error, r.OutboxID); err != nil {
+				if _, err := row.Exec(tried, sink+": "+r.Error, r.OutboxID); err != nil {
 					return fmt.Errorf("outbox row %d: %w", r.OutboxID, err)
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
@@ -485,6 +486,8 @@ func cleanCode(code string) (string, error) {
 		return "", badRequest("scan or type a barcode first")
 	case len(code) > 128:
 		return "", badRequest("that is %d characters: a barcode or tag id is at most 128", len(code))
+	case !utf8.ValidString(code):
+		return "", badRequest("the code is not valid text (UTF-8): rescan it")
 	}
 	for i, c := range code {
 		if !unicode.IsPrint(c) {

@@ -157,7 +157,7 @@ func TestLinkRel(t *testing.T) {
 }
 
 func TestDecodeItems(t *testing.T) {
-	items, err := DecodeItems([]byte(`[{"item_id":1,"biblio_id":2,"external_id":123,"lost_status":"4","withdrawn":null,
+	items, err := decodeItems([]byte(`[{"item_id":1,"biblio_id":2,"external_id":123,"lost_status":"4","withdrawn":null,
 		"damaged_status":1.0,"replacement_price":"12.50","last_seen_date":null,"biblio":{"title":"A /","subtitle":"B","author":null}}]`))
 	if err != nil {
 		t.Fatal(err)
@@ -182,8 +182,8 @@ func TestDecodeItems(t *testing.T) {
 		{`{"error":"Under maintenance"}`, "an error: Under maintenance"},
 		{`[{"item_id":1}`, "unexpected EOF"},
 	} {
-		if _, err := DecodeItems([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("DecodeItems(%s): %v, want an error containing %q", tt.in, err, tt.want)
+		if _, err := decodeItems([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("decodeItems(%s): %v, want an error containing %q", tt.in, err, tt.want)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func FuzzDecodeItems(f *testing.F) {
 	f.Add([]byte(`[{"lost_status":99999999999}]`))
 	f.Add([]byte(`[{"biblio":null,"external_id":null}] x`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		items, err := DecodeItems(data)
+		items, err := decodeItems(data)
 		if err != nil {
 			if items != nil {
 				t.Fatalf("error %v with %d items", err, len(items))

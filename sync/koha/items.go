@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -17,10 +18,10 @@ import (
 	"github.com/tally-inventory/tally/agent/catalog"
 )
 
-// Item is the part of Koha's item object (api/v1 definitions/item.yaml)
+// apiItem is the part of Koha's item object (api/v1 definitions/item.yaml)
 // tally reads. Numbers and strings are decoded leniently: Koha versions
 // differ in whether they write prices and statuses as numbers or strings.
-type Item struct {
+type apiItem struct {
 	ItemID           int64   `json:"item_id"`
 	BiblioID         int64   `json:"biblio_id"`
 	ExternalID       flexStr `json:"external_id"` // the barcode
@@ -105,7 +106,7 @@ func (n *flexNum) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// cents is the price as "12.34" for catalog.ParsePrice, or "" when it is
+// price is the price as "12.34" for catalog.ParsePrice, or "" when it is
 // missing, negative or not a number.
 func (n flexNum) price() string {
 	t := strings.TrimLeft(string(n), "$€£ ")
@@ -120,10 +121,10 @@ func (n flexNum) price() string {
 }
 
 // barcode is the item's barcode as tally keys it.
-func (it *Item) barcode() string { return catalog.NormalizeID(string(it.ExternalID)) }
+func (it *apiItem) barcode() string { return catalog.NormalizeID(string(it.ExternalID)) }
 
 // lastSeen parses last_seen_date; zero when NULL.
-func (it *Item) lastSeen() (time.Time, error) {
+func (it *apiItem) lastSeen() (time.Time, error) {
 	return parseKohaTime(string(it.LastSeenDate))
 }
 
@@ -142,8 +143,8 @@ func parseKohaTime(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("date %q is not an RFC 3339 date-time", v)
 }
 
-// DecodeItems decodes a JSON array of Koha item objects (a GET /items page).
-func DecodeItems(b []byte) ([]Item, error) {
+// decodeItems decodes a JSON array of Koha item objects (a GET /items page).
+func decodeItems(b []byte) ([]apiItem, error) {
 	t := bytes.TrimSpace(b)
 	if len(t) == 0 || t[0] != '[' {
 		var e struct {
@@ -154,7 +155,7 @@ func DecodeItems(b []byte) ([]Item, error) {
 		}
 		return nil, fmt.Errorf("koha items: byte 0: not a JSON array of items: %s", snippet(b))
 	}
-	var items []Item
+	var items []apiItem
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(&items); err != nil {
 		var se *json.SyntaxError
@@ -180,7 +181,7 @@ func DecodeItems(b []byte) ([]Item, error) {
 var itemColumns = []string{"barcode", "title", "author", "itemcallnumber", "homebranch", "location",
 	"ccode", "itype", "itemlost", "withdrawn", "damaged", "notforloan", "onloan", "datelastseen", "replacementprice"}
 
-func (it *Item) row() []string {
+func (it *apiItem) row() []string {
 	var title, author string
 	if it.Biblio != nil {
 		title = trimISBD(string(it.Biblio.Title))
@@ -224,6 +225,8 @@ func (e *ImportError) Error() string {
 	return b.String()
 }
 
+var dupLine = regexp.MustCompile(`already on line [0-9]+`)
+
 // rowsToRecords runs rows through the catalog CSV importer, so Koha data
 // gets the same aliases, checks and status precedence however it arrives.
 // label maps a 0-based row index to the line to report and a prefix for
@@ -257,6 +260,12 @@ func rowsToRecords(file string, header []string, rows [][]string, label func(i i
 	for i := range bad {
 		line, prefix := label(bad[i].Line - 2)
 		bad[i].Line = line
+		// The importer names the first copy of a duplicate by its CSV line.
+		bad[i].Msg = dupLine.ReplaceAllStringFunc(bad[i].Msg, func(m string) string {
+			n, _ := strconv.Atoi(strings.TrimPrefix(m, "already on line "))
+			l, _ := label(n - 2)
+			return "already on line " + strconv.Itoa(l)
+		})
 		if prefix != "" {
 			bad[i].Msg = prefix + ": " + bad[i].Msg
 		}
@@ -290,7 +299,7 @@ func FetchItems(ctx context.Context, o Opts, progress func(n int)) ([]catalog.It
 		if err != nil {
 			return nil, err
 		}
-		items, err := DecodeItems(res.body)
+		items, err := decodeItems(res.body)
 		if err != nil {
 			return nil, fmt.Errorf("koha: list items (page %d): %w", page, err)
 		}

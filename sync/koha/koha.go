@@ -304,7 +304,7 @@ func classify(err error) (relay.Outcome, bool) {
 }
 
 // lookup finds the one item with exactly this barcode.
-func (s *Sink) lookup(ctx context.Context, bc string) (*Item, error) {
+func (s *Sink) lookup(ctx context.Context, bc string) (*apiItem, error) {
 	if bc == "" {
 		return nil, reject("event has no barcode")
 	}
@@ -315,13 +315,13 @@ func (s *Sink) lookup(ctx context.Context, bc string) (*Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	items, err := DecodeItems(res.body)
+	items, err := decodeItems(res.body)
 	if err != nil {
 		return nil, &BodyError{Op: op, Status: res.status, Msg: err.Error()}
 	}
 	// Koha's match is MySQL's (case-insensitive); keep only what tally
 	// would call the same barcode.
-	var hits []*Item
+	var hits []*apiItem
 	for i := range items {
 		if items[i].barcode() == catalog.NormalizeID(bc) {
 			hits = append(hits, &items[i])
@@ -347,7 +347,7 @@ func (s *Sink) lookup(ctx context.Context, bc string) (*Item, error) {
 
 // update sets fields of an item (PUT /biblios/{biblio_id}/items/{item_id}:
 // Koha changes only the fields sent, so repeating it is harmless).
-func (s *Sink) update(ctx context.Context, it *Item, fields map[string]any) error {
+func (s *Sink) update(ctx context.Context, it *apiItem, fields map[string]any) error {
 	cp, err := s.capabilities(ctx)
 	if err != nil {
 		return err

@@ -52,8 +52,8 @@ func TestParseReportJSONHeader(t *testing.T) {
 }
 
 func TestParseReportColumnsAndObjects(t *testing.T) {
-	recs, bad, err := ParseReport(strings.NewReader(`[["a1","T1","1"],["a2","T2","0"]]`), []string{"barcode", "title", "itemlost"})
-	if err != nil || len(bad) != 0 {
+	recs, bad, err := ParseReport(strings.NewReader(`[["a1","T1","1"],["a2","T2","0"],["A1","T3","0"]]`), []string{"barcode", "title", "itemlost"})
+	if err != nil || len(bad) != 1 || bad[0].Line != 3 || !strings.Contains(bad[0].Msg, "already on line 1") {
 		t.Fatal(err, bad)
 	}
 	if len(recs) != 2 || recs[0].Item.Barcode != "A1" || recs[0].Item.Status != catalog.StatusLost || recs[1].Line != 2 {

@@ -88,7 +88,9 @@ func BenchmarkDrain100k(b *testing.B) {
 		name string
 		sink func(b *testing.B) relay.Sink
 	}{
-		{"nop", func(*testing.B) relay.Sink { return &memSink{name: "nop", verdict: func(relay.Event) relay.Outcome { return relay.Outcome{} }} }},
+		{"nop", func(*testing.B) relay.Sink {
+			return &memSink{name: "nop", verdict: func(relay.Event) relay.Outcome { return relay.Outcome{} }}
+		}},
 		{"webhook", func(b *testing.B) relay.Sink { return hook(b, receiver(b), 10*time.Second) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -21,7 +21,7 @@ type Opts struct {
 	// their own limit (see RateLimited). 0 means no limit.
 	RatePerMinute int
 	PollInterval  time.Duration // how often Run looks for new rows
-	StopGrace     time.Duration // how long a stopping Run lets the batch in flight finish
+	StopGrace     time.Duration // how long a stopping Run lets the batch in flight finish; negative: not at all
 	Clock         Clock         // nil: the real clock
 	Rand          func() float64
 	Observer      Observer                      // nil: none

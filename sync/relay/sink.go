@@ -2,6 +2,16 @@
 // upstream sinks: batches, capped exponential backoff with full jitter,
 // Retry-After, a rate limit per sink, and dead letters a person can see and
 // retry. A row is marked done only after its sink confirms it.
+//
+// Every row goes to every sink, each with its own delivery state
+// (store.outbox_delivery): a slow or broken upstream does not hold up the
+// others, and the row's own state is done once all sinks are done with it.
+//
+// Lifecycle: New queues what is pending for each sink; Run(ctx) delivers
+// until ctx ends, then lets the batch in flight finish (Opts.StopGrace) and
+// records it; Once(ctx) is one pass for cron and for tests that drive the
+// clock by hand. Delivery is at least once: after a crash the unrecorded
+// batch is sent again, and sinks make that harmless (see Sink).
 package relay
 
 import (

@@ -21,6 +21,11 @@
 // 401 and 403 are retried too: a wrong secret or token is fixed in the
 // configuration, not by dead-lettering the whole backlog. Other 4xx and 3xx
 // are permanent: the event becomes a dead letter with the receiver's message.
+//
+// Resends come from the relay (after a failure or a crash) and also from
+// net/http itself, which retries a request carrying an Idempotency-Key once
+// when a reused keep-alive connection turns out to be closed. Both are why
+// the receiver must deduplicate on the key.
 package webhook
 
 import (

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/tally-inventory/tally/sync/webhook"
+	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
+)
+
+// syncFixture is a small inventory scanned in part and finalized: seen,
+// misplaced, missing… rows in the outbox, as the engine writes them.
+func syncFixture(t *testing.T) (dir string, outbox map[string]int) {
+	t.Helper()
+	dir = t.TempDir()
+	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	csv := tally(t, "", "sample", "collection", "--books", "300")
+	os.WriteFile(filepath.Join(dir, "collection.csv"), []byte(csv), 0o644)
+	tally(t, "", "import", filepath.Join(dir, "collection.csv"))
+	tally(t, "", "inventory", "create", "--name", "Spring 2027 — Fiction", "--location", "Fiction")
+	tally(t, "", "session", "start", "--inventory", "1", "--operator", "ana")
+	walk := strings.Split(strings.TrimSpace(tally(t, "", "sample", "walk", "--location", "Fiction")), "\n")
+	tally(t, strings.Join(walk[:len(walk)*2/3], "\n"), "scan", "--session", "1")
+	tally(t, "", "inventory", "finalize", "1")
+
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "tally.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT kind, count(*) FROM outbox GROUP BY kind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	outbox = map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		rows.Scan(&k, &n)
+		outbox[k] = n
+	}
+	if outbox["seen"] == 0 || outbox["missing"] == 0 {
+		t.Fatalf("fixture outbox %v: want seen and missing rows", outbox)
+	}
+	return dir, outbox
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func TestSyncOnceExportAndWebhook(t *testing.T) {
+	dir, outbox := syncFixture(t)
+	n := total(outbox)
+	if out := tally(t, "", "sync", "status"); !strings.Contains(out, "no sink has run yet") {
+		t.Errorf("status before any sync:\n%s", out)
+	}
+	secret := []byte("district-secret")
+	os.WriteFile(filepath.Join(dir, "secret"), append(secret, '\n'), 0o600)
+	rc := webhooktest.New(secret)
+	defer rc.Close()
+	exp := filepath.Join(dir, "export")
+	args := []string{"--export-dir", exp, "--webhook-url", rc.URL(), "--webhook-secret-file", filepath.Join(dir, "secret")}
+
+	out := tally(t, "", append([]string{"sync", "--once"}, args...)...)
+	// Every row to each of the two sinks.
+	if want := "delivered " + itoa(2*n) + ", retried 0, rejected 0; 0 pending, 0 dead letters"; !strings.Contains(out, want) {
+		t.Errorf("sync --once:\n%s\nwant %q", out, want)
+	}
+	if got := len(rc.Applied()); got != n {
+		t.Errorf("webhook received %d changes, want %d", got, n)
+	}
+	folder := filepath.Join(exp, "inventory-1-spring-2027-fiction")
+	seen, err := os.ReadFile(filepath.Join(folder, "seen-barcodes.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(seen), "\n"); got != outbox["seen"] {
+		t.Errorf("seen-barcodes.txt has %d lines, want %d", got, outbox["seen"])
+	}
+	missing, _ := os.ReadFile(filepath.Join(folder, "missing-barcodes.txt"))
+	if got := strings.Count(string(missing), "\n"); got != outbox["missing"] {
+		t.Errorf("missing-barcodes.txt has %d lines, want %d", got, outbox["missing"])
+	}
+	csv, _ := os.ReadFile(filepath.Join(folder, "koha-inventory.csv"))
+	if !strings.HasPrefix(string(csv), "title,author,barcode,itemnumber,homebranch,") || !strings.Contains(string(csv), ",missing\n") {
+		t.Errorf("koha-inventory.csv:\n%.400s", csv)
+	}
+
+	// Again: nothing is due, nothing is sent.
+	if out := tally(t, "", append([]string{"sync", "once"}, args...)...); !strings.Contains(out, "delivered 0,") {
+		t.Errorf("second run:\n%s", out)
+	}
+	if st := rc.Stats(); st.Requests != n || st.BadSignatures != 0 {
+		t.Errorf("receiver %+v: want %d requests, all signed right", st, n)
+	}
+
+	var st syncStatus
+	if err := json.Unmarshal([]byte(tally(t, "", "sync", "status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Sinks) != 2 || st.Outbox.Done != n || st.Outbox.Pending != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	for _, s := range st.Sinks {
+		if s.Done != n || s.Pending != 0 || s.LastOK.IsZero() {
+			t.Errorf("sink %+v: want %d done", s, n)
+		}
+	}
+}
+
+func TestSyncDeadLetterAndRetry(t *testing.T) {
+	dir, outbox := syncFixture(t)
+	n := total(outbox)
+	secret := []byte("s")
+	os.WriteFile(filepath.Join(dir, "secret"), secret, 0o600)
+	rc := webhooktest.New(secret)
+	defer rc.Close()
+	var badKey string
+	rc.SetFault(func(m webhook.Message, _ int) webhooktest.Fault {
+		if m.Kind == "missing" && (badKey == "" || badKey == m.Key) {
+			badKey = m.Key
+			return webhooktest.Reject
+		}
+		return webhooktest.OK
+	})
+	args := []string{"--webhook-url", rc.URL(), "--webhook-secret-file", filepath.Join(dir, "secret")}
+	out := tally(t, "", append([]string{"sync", "once"}, args...)...)
+	if !strings.Contains(out, "rejected 1;") || !strings.Contains(out, "1 dead letters") || !strings.Contains(out, "tally sync retry") {
+		t.Errorf("once:\n%s", out)
+	}
+	status := tally(t, "", "sync", "status")
+	if !strings.Contains(status, "outbox: 0 pending, "+itoa(n-1)+" done, 1 dead") ||
+		!strings.Contains(status, "422 Unprocessable Entity: no item with barcode") {
+		t.Errorf("status:\n%s", status)
+	}
+	// The dead letter's id, from the table under "dead letters".
+	var id string
+	lines := strings.Split(status, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "ID ") && i+1 < len(lines) {
+			id = strings.Fields(lines[i+1])[0]
+		}
+	}
+	if id == "" {
+		t.Fatalf("no dead letter listed:\n%s", status)
+	}
+	if _, errOut := tallyFail(t, "", "sync", "retry", "nope"); !strings.Contains(errOut, "not an outbox row id") {
+		t.Errorf("retry nope: %s", errOut)
+	}
+	rc.SetFault(nil)
+	if out := tally(t, "", "sync", "retry", id); !strings.Contains(out, "1 dead letters back in the queue") {
+		t.Errorf("retry:\n%s", out)
+	}
+	if out := tally(t, "", append([]string{"sync", "once"}, args...)...); !strings.Contains(out, "delivered 1,") || !strings.Contains(out, "0 dead letters") {
+		t.Errorf("once after retry:\n%s", out)
+	}
+	if got := len(rc.Applied()); got != n {
+		t.Errorf("receiver holds %d, want %d", got, n)
+	}
+}
+
+func TestSyncConfigFile(t *testing.T) {
+	dir, outbox := syncFixture(t)
+	exp := filepath.Join(dir, "out")
+	cfg := "database: " + filepath.Join(dir, "tally.db") + "\nsync:\n  interval: 5s\n  export:\n    dir: " + exp + "\n"
+	os.WriteFile(filepath.Join(dir, "tally.yaml"), []byte(cfg), 0o644)
+	t.Setenv("TALLY_DB", "") // the config names the database
+	out := tally(t, "", "sync", "once", "--config", filepath.Join(dir, "tally.yaml"), "--json")
+	var s struct{ Delivered, Pending int }
+	if err := json.Unmarshal([]byte(out), &s); err != nil || s.Delivered != total(outbox) || s.Pending != 0 {
+		t.Errorf("once --config: %s (%v)", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(exp, "inventory-1-spring-2027-fiction", "koha-inventory.csv")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSyncErrors(t *testing.T) {
+	t.Setenv("TALLY_DB", filepath.Join(t.TempDir(), "tally.db"))
+	if _, errOut := tallyFail(t, "", "sync", "once"); !strings.Contains(errOut, "--export-dir") {
+		t.Errorf("once without sinks: %s", errOut)
+	}
+	if _, errOut := tallyFail(t, "", "sync", "once", "--webhook-url", "http://127.0.0.1:1/h"); !strings.Contains(errOut, "secret") {
+		t.Errorf("webhook without a secret: %s", errOut)
+	}
+	if _, errOut := tallyFail(t, "", "sync", "frobnicate"); !strings.Contains(errOut, "unknown subcommand") {
+		t.Errorf("unknown: %s", errOut)
+	}
+	if out := tally(t, "", "sync", "once", "--help"); !strings.Contains(out, "--wait") {
+		t.Errorf("help:\n%s", out)
+	}
+	_ = context.Background
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

@@ -75,6 +75,7 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	cfg.Database = filepath.Join(o.dir, "tally.db")
 	cfg.Listen, cfg.Metrics.Listen = o.listen, o.metrics
 	cfg.Sync.Export = &agent.ExportConfig{Dir: filepath.Join(o.dir, "export")}
+	cfg.Sync.Interval = agent.Duration(2 * time.Second)
 	log := os.Stdout
 	fmt.Fprintf(log, "tally demo: generating a library of %d books and %d carts…\n", o.books, sample.DefaultOpts.Carts)
 	so := sample.DefaultOpts
@@ -148,6 +149,9 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	}
 	ui, met, err := rt.listeners(ctx, 20)
 	if err != nil {
+		return err
+	}
+	if _, err := rt.startRelay(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "\ntally demo is running.\n  live UI:   %s\n  metrics:   %s\n  database:  %s\n  exports:   %s\nPress Ctrl-C to stop.\n\n",

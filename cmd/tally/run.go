@@ -64,6 +64,9 @@ flight and exits within 5 seconds. See tally.example.yaml for every key.`)
 	if err != nil {
 		return err
 	}
+	if _, err := rt.startRelay(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(os.Stderr, "tally %s: %d items indexed, %d devices; UI %s, metrics %s\n", version, rt.e.Index.Len(), len(specs), orNone(ui), orNone(met))
 	err = rt.serve(ctx, 5*time.Second)
 	if errors.Is(err, context.Canceled) {

@@ -19,6 +19,7 @@ import (
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/feedback"
+	"github.com/tally-inventory/tally/sync/relay"
 )
 
 // runtime is one running agent: the engine, its devices, the live event
@@ -39,6 +40,8 @@ type runtime struct {
 	// onFeedback hooks (metrics: read-to-feedback latency).
 	onFeedback []func(rd drivers.Read, res *agent.Result, err error)
 	verbose    bool
+	metrics    *metrics.Metrics
+	relay      *relay.Relay
 }
 
 // newRuntime opens the store and the engine.
@@ -225,6 +228,7 @@ func (rt *runtime) listeners(ctx context.Context, fallback int) (ui, metricsURL 
 			return "", "", fmt.Errorf("metrics listener: %w", err)
 		}
 		m := rt.newMetrics()
+		rt.metrics = m
 		web := rt.cfg.Metrics.WebConfig
 		rt.loops = append(rt.loops, func(ctx context.Context) error { return m.ServeListener(ctx, l, web) })
 		scheme := "http"
@@ -290,17 +294,47 @@ func (rt *runtime) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 	for _, p := range prog {
 		s.Inventories = append(s.Inventories, metrics.Inventory{ID: p.ID, Name: p.Name, Seen: p.Seen, Expected: p.Expected})
 	}
-	st, err := rt.db.OutboxStatus(ctx)
-	if err != nil {
-		return s, err
+	if rt.relay != nil {
+		st, err := rt.relay.Status(ctx)
+		if err != nil {
+			return s, err
+		}
+		for _, k := range st.Sinks {
+			s.Sinks = append(s.Sinks, metrics.Sink{Name: k.Sink, Pending: k.Pending, Dead: k.Dead, OldestPending: k.OldestAge})
+		}
 	}
-	var age time.Duration
-	if !st.OldestPending.IsZero() {
-		age = time.Since(st.OldestPending)
-	}
-	s.Sinks = append(s.Sinks, metrics.Sink{Name: "outbox", Pending: st.Pending, Dead: st.Dead, OldestPending: age})
 	return s, nil
 }
+
+// startRelay drains the outbox to the configured sinks in the background.
+func (rt *runtime) startRelay(ctx context.Context) (*relay.Relay, error) {
+	sinks, err := buildSinks(rt.cfg.Sync, rt.e.Index.Get, rt.log)
+	if err != nil || len(sinks) == 0 {
+		return nil, err
+	}
+	o := relay.DefaultOpts
+	if iv := time.Duration(rt.cfg.Sync.Interval); iv > 0 {
+		o.PollInterval = iv
+	}
+	if rt.metrics != nil {
+		o.Observer = relayObserver{rt.metrics}
+	}
+	r, err := relay.New(ctx, rt.db, rt.e.Writer(), sinks, o)
+	if err != nil {
+		return nil, err
+	}
+	rt.relay = r
+	rt.loops = append(rt.loops, r.Run)
+	return r, nil
+}
+
+// relayObserver counts deliveries in the metrics.
+type relayObserver struct{ m *metrics.Metrics }
+
+func (o relayObserver) Delivered(sink string, n int)            { o.m.ObserveDelivery(sink, metrics.Accepted, n) }
+func (o relayObserver) Retried(sink string, n int)              { o.m.ObserveDelivery(sink, metrics.Retried, n) }
+func (o relayObserver) Rejected(sink string, n int)             { o.m.ObserveDelivery(sink, metrics.Rejected, n) }
+func (o relayObserver) Backlog(string, int, int, time.Duration) {}
 
 // startUI starts the web UI when it is built in; see web.go.
 func (rt *runtime) startUI(ctx context.Context, fallback int) (string, error) {

@@ -17,7 +17,10 @@ import (
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/sync/export"
+	"github.com/tally-inventory/tally/sync/koha"
 	"github.com/tally-inventory/tally/sync/relay"
+	"github.com/tally-inventory/tally/sync/sip2"
+	"github.com/tally-inventory/tally/sync/snipeit"
 	"github.com/tally-inventory/tally/sync/webhook"
 )
 
@@ -153,14 +156,52 @@ func buildSinks(sc agent.SyncConfig, lookup func(string) (catalog.Item, bool), w
 		}
 		sinks = append(sinks, s)
 	}
-	for _, x := range []struct {
-		name string
-		set  bool
-	}{{"koha", sc.Koha != nil}, {"sip2", sc.SIP2 != nil}, {"snipeit", sc.SnipeIT != nil}} {
-		if name, set := x.name, x.set; set && warn != nil {
-			fmt.Fprintf(warn, "tally sync: sync.%s is configured but `tally sync` does not drive it yet; it is left for `tally run`\n", name)
+	if k := sc.Koha; k != nil {
+		o := koha.DefaultOpts
+		o.BaseURL, o.ClientID, o.User = k.URL, k.ClientID, k.User
+		var err error
+		if o.ClientSecret, err = agent.ReadSecret(k.ClientSecretFile); err != nil {
+			return nil, fmt.Errorf("sync.koha.client_secret_file: %w", err)
 		}
+		if o.Password, err = agent.ReadSecret(k.PasswordFile); err != nil {
+			return nil, fmt.Errorf("sync.koha.password_file: %w", err)
+		}
+		s, err := koha.New(o)
+		if err != nil {
+			return nil, fmt.Errorf("sync.koha: %w", err)
+		}
+		sinks = append(sinks, s)
 	}
+	if c := sc.SIP2; c != nil {
+		o := sip2.DefaultOpts
+		o.Addr, o.User, o.Location, o.Institution = c.Addr, c.User, c.Location, c.Institution
+		var err error
+		if o.Password, err = agent.ReadSecret(c.PasswordFile); err != nil {
+			return nil, fmt.Errorf("sync.sip2.password_file: %w", err)
+		}
+		s, err := sip2.NewSink("sip2", o)
+		if err != nil {
+			return nil, fmt.Errorf("sync.sip2: %w", err)
+		}
+		sinks = append(sinks, s)
+	}
+	if c := sc.SnipeIT; c != nil {
+		o := snipeit.DefaultOpts
+		o.BaseURL, o.TokenFile, o.UpdateLocation, o.LocationID = c.URL, c.TokenFile, c.UpdateLocation, c.LocationID
+		if c.RatePerMinute > 0 {
+			o.RatePerMinute = c.RatePerMinute
+		}
+		if lookup != nil {
+			// Only equipment goes to Snipe-IT; a book's sighting is not an asset audit.
+			o.Equipment = func(bc string) bool { it, ok := lookup(bc); return ok && it.Kind == catalog.KindEquipment }
+		}
+		s, err := snipeit.New(o)
+		if err != nil {
+			return nil, fmt.Errorf("sync.snipeit: %w", err)
+		}
+		sinks = append(sinks, s)
+	}
+	_ = warn
 	return sinks, nil
 }
 

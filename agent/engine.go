@@ -382,7 +382,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	row := &store.ReadRow{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device,
 		DeviceKind: string(rd.Kind), Raw: rd.Raw, Code: code, Barcode: res.Barcode, Outcome: string(r.Outcome),
 		Flags: r.Flags.String(), Detail: string(detail)}
-	id, err := store.InsertRead(tx, row)
+	id, err := e.DB.Tx(tx).InsertRead(row)
 	if err != nil {
 		j.undoShelf()
 		return err
@@ -435,7 +435,7 @@ func (j *readJob) effects(tx *sql.Tx, item *catalog.Item, seenBefore bool, r rec
 	if item == nil {
 		if r.Outcome == reconcile.Unknown {
 			code := j.res.Code
-			return store.InsertOutbox(tx, store.OutboxKey(inv.ID, code, "unknown"), "unknown", inv.ID, code, with("code", code))
+			return j.e.DB.Tx(tx).InsertOutbox(store.OutboxKey(inv.ID, code, "unknown"), "unknown", inv.ID, code, with("code", code))
 		}
 		return nil
 	}
@@ -443,7 +443,8 @@ func (j *readJob) effects(tx *sql.Tx, item *catalog.Item, seenBefore bool, r rec
 		return nil
 	}
 	bc := item.Barcode
-	if err := store.InsertSeen(tx, inv.ID, bc, j.res.ReadID, ss.s.ID, day); err != nil {
+	tw := j.e.DB.Tx(tx)
+	if err := tw.InsertSeen(inv.ID, bc, j.res.ReadID, ss.s.ID, day); err != nil {
 		return err
 	}
 	type eff struct {
@@ -472,12 +473,12 @@ func (j *readJob) effects(tx *sql.Tx, item *catalog.Item, seenBefore bool, r rec
 			"asset_tag", item.AssetTag, "serial", item.Serial}})
 	}
 	for _, f := range effs {
-		if err := store.InsertOutbox(tx, store.OutboxKey(inv.ID, bc, f.kind), f.kind, inv.ID, bc, with(f.kv...)); err != nil {
+		if err := tw.InsertOutbox(store.OutboxKey(inv.ID, bc, f.kind), f.kind, inv.ID, bc, with(f.kv...)); err != nil {
 			return err
 		}
 	}
 	if j.statusChange != "" {
-		if err := store.SetItemStatus(tx, bc, j.statusChange); err != nil {
+		if err := tw.SetItemStatus(bc, j.statusChange); err != nil {
 			return fmt.Errorf("update status of %s: %w", bc, err)
 		}
 	}

@@ -22,6 +22,7 @@ type MissingItem struct {
 	Price      int64  `json:"price_cents"`
 	Kind       string `json:"kind"` // missing | cart_missing
 	sortKey    string
+	ref        catalog.Ref
 }
 
 // Missing lists the items the inventory expects that no session of it has
@@ -42,8 +43,8 @@ func (e *Engine) Missing(ctx context.Context, invID int64) ([]MissingItem, error
 
 func (e *Engine) missing(inv *store.Inventory, seen map[string]int64) []MissingItem {
 	var out []MissingItem
-	e.Index.Each(func(ref catalog.Ref, it *catalog.Item) bool {
-		if _, ok := seen[it.Barcode]; ok || !inv.Scope.Expects(it) {
+	e.Index.EachUnless(func(bc string) bool { _, ok := seen[bc]; return ok }, func(ref catalog.Ref, it *catalog.Item) bool {
+		if !inv.Scope.Expects(it) {
 			return true
 		}
 		kind := "missing"
@@ -52,9 +53,14 @@ func (e *Engine) missing(inv *store.Inventory, seen map[string]int64) []MissingI
 		}
 		out = append(out, MissingItem{Barcode: it.Barcode, Title: it.Title, CallNumber: it.CallNumber,
 			Library: it.Library, Location: it.Location, Container: it.Container, Price: it.Price, Kind: kind,
-			sortKey: e.Index.SortKey(ref)})
+			ref: ref})
 		return true
 	})
+	// Sort keys are read after the pass: calling back into the index while
+	// it holds its read lock could deadlock against a waiting writer.
+	for i := range out {
+		out[i].sortKey = e.Index.SortKey(out[i].ref)
+	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].sortKey != out[b].sortKey {
 			return out[a].sortKey < out[b].sortKey
@@ -87,23 +93,13 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 	}
 	res := &FinalizeResult{Inventory: inv, DryRun: dryRun, Outbox: map[string]int{}}
 	job := store.Func(func(tx *sql.Tx) error {
-		// Sightings are read inside the transaction: the writer is the only
-		// writer, so no read can slip in between this and the commit.
-		seen := map[string]int64{}
-		rows, err := tx.Query("SELECT barcode, session_id FROM seen WHERE inventory_id = ?", invID)
+		// The sightings in memory are exactly those committed or pending in
+		// this transaction: every read is decided on this goroutine.
+		st, err := e.inventory(ctx, invID)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var bc string
-			var s int64
-			if err := rows.Scan(&bc, &s); err != nil {
-				rows.Close()
-				return err
-			}
-			seen[bc] = s
-		}
-		rows.Close()
+		seen := st.seen
 		res.Missing = e.missing(inv, seen)
 		for _, m := range res.Missing {
 			res.Value += m.Price
@@ -133,15 +129,17 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 		if _, err := tx.Exec("UPDATE sessions SET state = 'ended', ended_at = ? WHERE inventory_id = ? AND state != 'ended'", at.Format(time.RFC3339Nano), invID); err != nil {
 			return err
 		}
+		tw := e.DB.Tx(tx)
 		for _, m := range res.Missing {
 			payload := map[string]any{"inventory_id": inv.ID, "inventory": inv.Name, "barcode": m.Barcode,
 				"date": at.Format("2006-01-02"), "lost_value": inv.Policy.MissingLostValue,
+				"since": inv.CreatedAt.UTC().Format(time.RFC3339),
 				"title": m.Title, "call_number": m.CallNumber, "container": m.Container, "price_cents": m.Price}
-			if err := store.InsertOutbox(tx, store.OutboxKey(inv.ID, m.Barcode, m.Kind), m.Kind, inv.ID, m.Barcode, payload); err != nil {
+			if err := tw.InsertOutbox(store.OutboxKey(inv.ID, m.Barcode, m.Kind), m.Kind, inv.ID, m.Barcode, payload); err != nil {
 				return err
 			}
 			if inv.Policy.MissingLostValue != 0 {
-				if err := store.SetItemStatus(tx, m.Barcode, catalog.StatusMissing); err != nil {
+				if err := tw.SetItemStatus(m.Barcode, catalog.StatusMissing); err != nil {
 					return err
 				}
 			}

@@ -13,7 +13,8 @@ import (
 )
 
 // ErrNothingToUndo is returned when a session has no read left to undo.
-var ErrNothingToUndo = errors.New("nothing to undo in this session")
+// It wraps store.ErrNotFound.
+var ErrNothingToUndo = fmt.Errorf("nothing to undo in this session: %w", store.ErrNotFound)
 
 // Undo takes back the last read of a session that is not undone yet: the
 // journal row is marked undone (never deleted), a first sighting is

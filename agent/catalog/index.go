@@ -335,6 +335,24 @@ func (x *Index) Each(fn func(Ref, *Item) bool) {
 	}
 }
 
+// EachUnless is Each over the items for which skip(barcode) is false; it
+// builds an Item only for those, so a pass that skips most items (the
+// seen ones, at finalize) stays cheap.
+func (x *Index) EachUnless(skip func(barcode string) bool, fn func(Ref, *Item) bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var it Item
+	for i := range x.recs {
+		if !x.recs[i].live || skip(x.recs[i].barcode) {
+			continue
+		}
+		it = x.item(Ref(i))
+		if !fn(Ref(i), &it) {
+			return
+		}
+	}
+}
+
 // Barcodes returns every barcode, sorted.
 func (x *Index) Barcodes() []string {
 	x.mu.RLock()

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 	"time"
@@ -217,12 +216,6 @@ func sameItem(a, b catalog.Item) bool {
 	a.DueDate, b.DueDate = fromDays(toDays(a.DueDate)), fromDays(toDays(b.DueDate))
 	a.LastSeen, b.LastSeen = fromDays(toDays(a.LastSeen)), fromDays(toDays(b.LastSeen))
 	return a == b
-}
-
-// MarkSeen records the last-seen date of items in the catalog table.
-func markSeen(tx *sql.Tx, barcode string, day time.Time) error {
-	_, err := tx.Exec("UPDATE items SET last_seen = ? WHERE barcode = ? AND last_seen < ?", toDays(day), barcode, toDays(day))
-	return err
 }
 
 func toDays(t time.Time) int64 {

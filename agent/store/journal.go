@@ -49,10 +49,62 @@ func OutboxKey(invID int64, barcode, kind string) string {
 	return fmt.Sprintf("inv%d/%s/%s", invID, barcode, kind)
 }
 
+// Tx runs the journal's writes inside tx with statements prepared once on
+// the writer connection: the read pipeline executes a handful per read, and
+// preparing them again each time was most of its cost.
+func (db *DB) Tx(tx *sql.Tx) TxWriter { return TxWriter{tx: tx, db: db} }
+
+// TxWriter writes journal, sighting and outbox rows inside one transaction.
+type TxWriter struct {
+	tx *sql.Tx
+	db *DB // nil: statements are not cached
+}
+
+func (t TxWriter) exec(q string, args ...any) (sql.Result, error) {
+	if t.db != nil {
+		if st, ok := t.db.stmts[q]; ok {
+			return t.tx.Stmt(st).Exec(args...)
+		}
+	}
+	return t.tx.Exec(q, args...)
+}
+
+// Statements the pipeline runs for every read, prepared once at Open. They
+// cannot be prepared lazily: a transaction holds the one writer connection
+// while they run, and preparing on the pool would wait for it forever.
+const (
+	qInsertRead = `INSERT INTO reads (session_id, inventory_id, at, device, device_kind, raw, code, barcode, outcome, flags, detail)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertSeen   = "INSERT INTO seen (inventory_id, barcode, read_id, session_id) VALUES (?,?,?,?)"
+	qMarkSeen     = "UPDATE items SET last_seen = ? WHERE barcode = ? AND last_seen < ?"
+	qSetStatus    = "UPDATE items SET status = ?, due_date = CASE WHEN ? = 'checked_out' THEN due_date ELSE 0 END WHERE barcode = ?"
+	qInsertOutbox = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
+		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
+		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`
+	qSavepoint = "SAVEPOINT job"
+	qRollback  = "ROLLBACK TO job"
+	qRelease   = "RELEASE job"
+)
+
+// prepare prepares the per-read statements on the writer connection.
+func (db *DB) prepare(ctx context.Context) error {
+	db.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{qInsertRead, qInsertSeen, qMarkSeen, qSetStatus, qInsertOutbox, qSavepoint, qRollback, qRelease} {
+		st, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		db.stmts[q] = st
+	}
+	return nil
+}
+
 // InsertRead appends a journal row inside tx and returns its id.
-func InsertRead(tx *sql.Tx, r *ReadRow) (int64, error) {
-	res, err := tx.Exec(`INSERT INTO reads (session_id, inventory_id, at, device, device_kind, raw, code, barcode, outcome, flags, detail)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, r.SessionID, r.InventoryID, r.At.UTC().Format(time.RFC3339Nano),
+func InsertRead(tx *sql.Tx, r *ReadRow) (int64, error) { return TxWriter{tx: tx}.InsertRead(r) }
+
+// InsertRead appends a journal row and returns its id.
+func (t TxWriter) InsertRead(r *ReadRow) (int64, error) {
+	res, err := t.exec(qInsertRead, r.SessionID, r.InventoryID, r.At.UTC().Format(time.RFC3339Nano),
 		r.Device, r.DeviceKind, r.Raw, r.Code, r.Barcode, r.Outcome, r.Flags, r.Detail)
 	if err != nil {
 		return 0, fmt.Errorf("journal read: %w", err)
@@ -64,11 +116,16 @@ func InsertRead(tx *sql.Tx, r *ReadRow) (int64, error) {
 // second sighting violates the primary key: the caller decided "duplicate"
 // from memory, and this keeps the store honest if memory was wrong.
 func InsertSeen(tx *sql.Tx, invID int64, barcode string, readID, sessionID int64, day time.Time) error {
-	if _, err := tx.Exec("INSERT INTO seen (inventory_id, barcode, read_id, session_id) VALUES (?,?,?,?)",
+	return TxWriter{tx: tx}.InsertSeen(invID, barcode, readID, sessionID, day)
+}
+
+// InsertSeen records the first sighting of an item in an inventory.
+func (t TxWriter) InsertSeen(invID int64, barcode string, readID, sessionID int64, day time.Time) error {
+	if _, err := t.exec(qInsertSeen,
 		invID, barcode, readID, sessionID); err != nil {
 		return fmt.Errorf("record sighting of %s: %w", barcode, err)
 	}
-	if err := markSeen(tx, barcode, day); err != nil {
+	if _, err := t.exec(qMarkSeen, toDays(day), barcode, toDays(day)); err != nil {
 		return fmt.Errorf("update last seen of %s: %w", barcode, err)
 	}
 	return nil
@@ -77,7 +134,12 @@ func InsertSeen(tx *sql.Tx, invID int64, barcode string, readID, sessionID int64
 // SetItemStatus changes an item's status in the catalog table (a lost item
 // found, with the policy to clear it).
 func SetItemStatus(tx *sql.Tx, barcode string, st catalog.Status) error {
-	_, err := tx.Exec("UPDATE items SET status = ?, due_date = CASE WHEN ? = 'checked_out' THEN due_date ELSE 0 END WHERE barcode = ?", string(st), string(st), barcode)
+	return TxWriter{tx: tx}.SetItemStatus(barcode, st)
+}
+
+// SetItemStatus changes an item's status in the catalog table.
+func (t TxWriter) SetItemStatus(barcode string, st catalog.Status) error {
+	_, err := t.exec(qSetStatus, string(st), string(st), barcode)
 	return err
 }
 
@@ -85,13 +147,16 @@ func SetItemStatus(tx *sql.Tx, barcode string, st catalog.Status) error {
 // is left as it is — the effect is already queued or done — unless it was
 // cancelled (an undone read), in which case it is queued again.
 func InsertOutbox(tx *sql.Tx, key, kind string, invID int64, barcode string, payload any) error {
+	return TxWriter{tx: tx}.InsertOutbox(key, kind, invID, barcode, payload)
+}
+
+// InsertOutbox adds an upstream effect (see the package function).
+func (t TxWriter) InsertOutbox(key, kind string, invID int64, barcode string, payload any) error {
 	pj, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("outbox %s: %w", key, err)
 	}
-	if _, err := tx.Exec(`INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
-		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
-		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`, key, kind, invID, barcode, string(pj), now()); err != nil {
+	if _, err := t.exec(qInsertOutbox, key, kind, invID, barcode, string(pj), now()); err != nil {
 		return fmt.Errorf("outbox %s: %w", key, err)
 	}
 	return nil

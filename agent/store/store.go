@@ -19,9 +19,10 @@ import (
 
 // DB is an open tally database.
 type DB struct {
-	SQL  *sql.DB // reads, from a small pool
-	w    *sql.DB // the one writer connection
-	path string
+	SQL   *sql.DB // reads, from a small pool
+	w     *sql.DB // the one writer connection
+	path  string
+	stmts map[string]*sql.Stmt // per-read statements prepared on w at Open (read-only after)
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -60,6 +61,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -68,6 +73,9 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	for _, st := range db.stmts {
+		st.Close()
+	}
 	return errors.Join(db.w.Close(), db.SQL.Close())
 }
 

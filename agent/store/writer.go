@@ -180,21 +180,21 @@ func (w *Writer) runBatch(batch []*pending, results []error, ran []bool) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	for i, p := range batch {
-		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
+		if _, err := w.exec(tx, qSavepoint); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("savepoint: %w", err)
 		}
 		if err := p.job.Run(tx); err != nil {
 			// Run leaves in-memory state as it found it when it fails.
 			results[i] = err
-			if _, err := tx.Exec("ROLLBACK TO job"); err != nil {
+			if _, err := w.exec(tx, qRollback); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("rollback to savepoint: %w", err)
 			}
 		} else {
 			ran[i] = true
 		}
-		if _, err := tx.Exec("RELEASE job"); err != nil {
+		if _, err := w.exec(tx, qRelease); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("release savepoint: %w", err)
 		}
@@ -203,6 +203,10 @@ func (w *Writer) runBatch(batch []*pending, results []error, ran []bool) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+func (w *Writer) exec(tx *sql.Tx, q string) (sql.Result, error) {
+	return w.db.Tx(tx).exec(q)
 }
 
 // Func is a Job made of a function, for writes with no in-memory state.

@@ -304,7 +304,9 @@ func TestBrowserScanAndCart(t *testing.T) {
 	waitJS(t, ctx, "retro mark", fmt.Sprintf(`document.querySelector('#feed li[data-barcode=%s]').classList.contains('o-out_of_order')`, js(a[9].Barcode)))
 	waitJS(t, ctx, "counters", `document.querySelector('#counts li[data-outcome="out_of_order"] b').textContent === '2' &&
 		document.querySelector('#counts li[data-outcome="wrong_location"] b').textContent === '1'`)
-	// The live missing list shows the book not on the shelf, in shelf order.
+	// The live missing list shows the book not on the shelf, in shelf order,
+	// once recounted for the stretch walked.
+	waitJS(t, ctx, "missing recount", `document.getElementById('missing-heading').textContent.startsWith('Not seen in the stretch you walked')`)
 	waitJS(t, ctx, "missing list", fmt.Sprintf(`!!document.querySelector('#missing li[data-barcode=%s]') && !document.querySelector('#missing li[data-barcode=%s]')`,
 		js(a[6].Barcode), js(a[4].Barcode)))
 	shot(t, ctx, dir, "scan.png", false)

@@ -67,12 +67,6 @@ var funcs = template.FuncMap{
 		}
 		return 0
 	},
-	"reportLabel": func(n string) string {
-		if l, ok := reportLabels[n]; ok {
-			return l
-		}
-		return n
-	},
 }
 
 var reportLabels = map[string]string{"summary": "Summary", "missing": "Missing", "misplaced": "Misplaced",

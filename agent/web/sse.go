@@ -8,9 +8,9 @@ import (
 )
 
 const (
-	subBuffer     = 1024                   // results a slow page may fall behind by
-	missingDelay  = 250 * time.Millisecond // coalesces missing-list refreshes
-	fullStateEach = 30 * time.Second       // a full state now and then heals lost events
+	subBuffer     = 1024             // results a slow page may fall behind by
+	missingDelay  = time.Second      // coalesces missing-list recounts (the page drops a read item at once)
+	fullStateEach = 30 * time.Second // a full state now and then heals lost events
 	keepAlive     = 15 * time.Second
 )
 

@@ -309,6 +309,7 @@ type readJob struct {
 	addedSeen    bool
 	addedShelf   bool
 	inScope      bool
+	grewExpected bool
 	outside      bool
 	statusChange catalog.Status
 }
@@ -396,10 +397,17 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	if item != nil && !seenBefore {
 		inv.seen[item.Barcode] = ss.s.ID
 		j.addedSeen = true
-		if inv.inv.Scope.Expects(item) {
+		// As countProgress counts: an item at home in the scope that is seen
+		// counts as expected and seen even when its status skipped it (a
+		// checked-out book found on the shelf).
+		if sc := &inv.inv.Scope; sc.Expects(item) {
 			inv.seenIn++
 			j.inScope = true
-		} else if !inv.inv.Scope.Home(item) {
+		} else if sc.Home(item) {
+			inv.seenIn++
+			inv.expected++
+			j.inScope, j.grewExpected = true, true
+		} else {
 			inv.outside++
 			j.outside = true
 		}
@@ -517,6 +525,9 @@ func (j *readJob) Aborted(error) {
 		delete(inv.seen, j.res.item.Barcode)
 		if j.inScope {
 			inv.seenIn--
+		}
+		if j.grewExpected {
+			inv.expected--
 		}
 		if j.outside {
 			inv.outside--

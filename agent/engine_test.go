@@ -404,3 +404,29 @@ func TestUndo(t *testing.T) {
 		t.Errorf("after the rescan %d F7 rows are pending, want 2 (seen, found)", pending)
 	}
 }
+
+// Progress counted live equals progress recounted from the store after a
+// restart, including a checked-out book (skipped by status) found on the shelf.
+func TestProgressLiveEqualsRecount(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, slices.Clone(fixture))
+	inv, _ := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"},
+		SkipStatuses: []catalog.Status{catalog.StatusCheckedOut}}, reconcile.DefaultPolicy)
+	s, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	var last *Result
+	for _, bc := range []string{"F1", "F8", "N1", "F2"} {
+		last = scan(t, e, s.ID, bc)
+	}
+	e2, err := NewEngine(ctx, e.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	p, _ := e2.Progress(ctx)
+	if len(p) != 1 || p[0].Seen != last.Seen || p[0].Expected != last.Expected {
+		t.Fatalf("live %d/%d, recount %+v", last.Seen, last.Expected, p)
+	}
+	if last.Seen != 3 || last.Expected != 11 {
+		t.Errorf("progress %d/%d, want 3/11 (F8 checked out but found counts)", last.Seen, last.Expected)
+	}
+}

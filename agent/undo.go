@@ -100,8 +100,11 @@ func (j *undoJob) Committed() {
 				it.Status = j.restore
 				j.e.Index.Put(it)
 			}
-			if inv.inv.Scope.Expects(&it) || inv.inv.Scope.Home(&it) {
+			if sc := &inv.inv.Scope; sc.Expects(&it) {
 				inv.seenIn--
+			} else if sc.Home(&it) {
+				inv.seenIn--
+				inv.expected--
 			} else {
 				inv.outside--
 			}

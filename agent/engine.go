@@ -178,7 +178,7 @@ func (e *Engine) session(ctx context.Context, id int64) (*sessState, error) {
 	if s.Kind == "shelf" && inv.inv.Policy.ShelfOrder {
 		ss.shelf = reconcile.NewShelf()
 		err := e.DB.Reads(ctx, s.InventoryID, s.ID, func(r *store.ReadRow) error {
-			if r.Undone || !inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
+			if r.Undone || r.DeviceKind == string(drivers.KindRFID) || !inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
 				return nil
 			}
 			ss.shelf.Add(r.Barcode, e.Index.SortKeyOf(r.Barcode))
@@ -353,7 +353,10 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	r := reconcile.Evaluate(check, item, seenBefore, &inv.inv.Scope, mode, ss.s.Cart)
 
 	// Shelf order: first sightings of items at home in the scope, in order.
-	if ss.shelf != nil && item != nil && !seenBefore && r.Outcome != reconcile.WrongLocation && !r.Flags.Has(string(reconcile.WrongLocation)) {
+	// An RFID wand reads a shelf in no particular order, so only scanned
+	// and typed reads take part.
+	if ss.shelf != nil && item != nil && !seenBefore && rd.Kind != drivers.KindRFID &&
+		r.Outcome != reconcile.WrongLocation && !r.Flags.Has(string(reconcile.WrongLocation)) {
 		key := e.Index.SortKeyOf(item.Barcode)
 		flagged := ss.shelf.Add(item.Barcode, key)
 		j.addedShelf = true

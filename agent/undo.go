@@ -10,6 +10,7 @@ import (
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/drivers"
 )
 
 // ErrNothingToUndo is returned when a session has no read left to undo.
@@ -114,7 +115,7 @@ func (j *undoJob) Committed() {
 	if j.ss.shelf != nil {
 		sh := reconcile.NewShelf()
 		_ = j.e.DB.Reads(context.Background(), inv.inv.ID, j.ss.s.ID, func(r *store.ReadRow) error {
-			if !r.Undone && r.Barcode != "" && inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
+			if !r.Undone && r.Barcode != "" && r.DeviceKind != string(drivers.KindRFID) && inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
 				sh.Add(r.Barcode, j.e.Index.SortKeyOf(r.Barcode))
 			}
 			return nil

@@ -25,6 +25,9 @@ type Shelf struct {
 	tails []int32 // tails[k]: index of the smallest tail of a run of length k+1
 	// undo holds one entry per Add not yet settled (see Settle).
 	undo []undoEntry
+	// run caches the chosen longest run for Neighbours until the next Add.
+	run      []int
+	runValid bool
 	// flagged positions already announced live.
 	flagged map[int]bool
 	// Window bounds the look-back of live decisions.
@@ -48,6 +51,7 @@ func (s *Shelf) ID(i int) string { return s.ids[i] }
 // possibly including its own, len-1 — in ascending order.
 func (s *Shelf) Add(id, key string) []int {
 	i := int32(len(s.keys))
+	s.runValid = false
 	s.keys = append(s.keys, key)
 	s.ids = append(s.ids, id)
 	// Non-decreasing: find the first pile whose tail is greater than key.
@@ -115,6 +119,7 @@ func (s *Shelf) Undo() {
 	}
 	m := len(s.keys) - 1
 	s.keys, s.ids, s.f, s.prev = s.keys[:m], s.ids[:m], s.f[:m], s.prev[:m]
+	s.runValid = false
 }
 
 // Settle forgets the undo log: every Add so far is committed.
@@ -182,19 +187,23 @@ func (s *Shelf) Analyze() []Misplaced {
 }
 
 // Neighbours returns the ids of the in-order items that key belongs
-// between, according to the current longest run.
+// between, according to the current longest run. The run is rebuilt at
+// most once per Add, however many reads it proved out of order.
 func (s *Shelf) Neighbours(key string) (prev, next string) {
 	if len(s.tails) == 0 {
 		return "", ""
 	}
-	var run []int
-	for j := s.tails[len(s.tails)-1]; j >= 0; j = s.prev[j] {
-		run = append(run, int(j))
+	if !s.runValid {
+		s.run = s.run[:0]
+		for j := s.tails[len(s.tails)-1]; j >= 0; j = s.prev[j] {
+			s.run = append(s.run, int(j))
+		}
+		for a, b := 0, len(s.run)-1; a < b; a, b = a+1, b-1 {
+			s.run[a], s.run[b] = s.run[b], s.run[a]
+		}
+		s.runValid = true
 	}
-	for a, b := 0, len(run)-1; a < b; a, b = a+1, b-1 {
-		run[a], run[b] = run[b], run[a]
-	}
-	return s.neighbours(run, key)
+	return s.neighbours(s.run, key)
 }
 
 func (s *Shelf) neighbours(run []int, key string) (prev, next string) {

@@ -21,6 +21,8 @@ import (
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/sync/koha"
+	"github.com/tally-inventory/tally/sync/snipeit"
 )
 
 func init() {
@@ -72,14 +74,22 @@ Loads items into the catalog. The format is detected from the content:
   Snipe-IT     the asset CSV export (Asset Tag, Serial, Model, Location, Status,
                Checked Out To — the cart).
   MARC 21      ISO 2709 (.mrc) or MARCXML, Koha 952 or standard/Destiny 852 holdings.
+With --from koha or --from snipeit (and --config naming the sync.koha or
+sync.snipeit settings) it fetches the catalog from Koha's REST API, or the
+carts and their devices from Snipe-IT, instead of reading files.
 An import is one transaction: if any row is bad nothing is imported and every
 error is listed as FILE:LINE: what is wrong. Importing again updates items in place.`)
 	db := dbFlag(fs)
 	format := fs.String("format", "auto", "auto, csv, snipeit or marc")
 	skip := fs.String("skip-invalid", "", "import the good rows and write the rejected ones to this `file`")
 	replace := fs.Bool("replace", false, "the file is the whole catalog: remove items that are not in it")
+	from := fs.String("from", "", "fetch from an upstream instead of files: koha or snipeit")
+	cfgPath := fs.String("config", "tally.yaml", "config `file` with the sync.koha / sync.snipeit settings (for --from)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *from != "" {
+		return importFrom(ctx, *db, *from, *cfgPath, *replace)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
@@ -131,6 +141,57 @@ error is listed as FILE:LINE: what is wrong. Importing again updates items in pl
 		return err
 	}
 	fmt.Fprintf(stdout, "imported %s: %s\n", strings.Join(fs.Args(), ", "), res)
+	return nil
+}
+
+// importFrom fetches the catalog from Koha, or the carts from Snipe-IT, and
+// imports it in one transaction.
+func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool) error {
+	cfg, err := agent.LoadConfig(cfgPath)
+	if err != nil {
+		return err
+	}
+	var items []catalog.Item
+	switch from {
+	case "koha":
+		k := cfg.Sync.Koha
+		if k == nil {
+			return fmt.Errorf("%s has no sync.koha section: add url and credentials (see tally.example.yaml)", cfgPath)
+		}
+		o := koha.DefaultOpts
+		o.BaseURL, o.ClientID, o.User = k.URL, k.ClientID, k.User
+		if o.ClientSecret, err = agent.ReadSecret(k.ClientSecretFile); err != nil {
+			return err
+		}
+		if o.Password, err = agent.ReadSecret(k.PasswordFile); err != nil {
+			return err
+		}
+		items, err = koha.FetchItems(ctx, o, func(n int) { fmt.Fprintf(os.Stderr, "\rfetched %d items", n) })
+		fmt.Fprintln(os.Stderr)
+	case "snipeit":
+		c := cfg.Sync.SnipeIT
+		if c == nil {
+			return fmt.Errorf("%s has no sync.snipeit section: add url and token_file (see tally.example.yaml)", cfgPath)
+		}
+		o := snipeit.DefaultOpts
+		o.BaseURL, o.TokenFile = c.URL, c.TokenFile
+		items, err = snipeit.FetchCarts(ctx, o)
+	default:
+		return fmt.Errorf("--from %q: want koha or snipeit", from)
+	}
+	if err != nil {
+		return fmt.Errorf("fetch from %s: %w (nothing was imported)", from, err)
+	}
+	d, err := openDB(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := d.Import(ctx, nil, from, from, items, replace, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported from %s: %s\n", from, res)
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"github.com/tally-inventory/tally/sync/koha/kohatest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,5 +129,27 @@ func TestCLIErrorsSayWhatToDo(t *testing.T) {
 		if !strings.Contains(out.String(), "Usage: tally "+c) {
 			t.Errorf("%s --help: %q", c, out.String())
 		}
+	}
+}
+
+// `tally import --from koha` pages the catalog out of a Koha REST API (the
+// loopback Koha of sync/koha/kohatest) and imports it in one transaction.
+func TestImportFromKoha(t *testing.T) {
+	srv := kohatest.New(kohatest.Opts{})
+	defer srv.Close()
+	for i := range 25 {
+		srv.AddItem(kohatest.Item{Barcode: fmt.Sprintf("3023400000%04d", i), Title: "Book", CallNumber: "FIC X", HomeLibrary: "MAIN", Location: "FIC"})
+	}
+	dir := t.TempDir()
+	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("password\n"), 0o600)
+	cfg := filepath.Join(dir, "tally.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("sync:\n  koha:\n    url: %s/api/v1\n    user: tally\n    password_file: %s\n", srv.URL, filepath.Join(dir, "pw"))), 0o644)
+	out := tally(t, "", "import", "--from", "koha", "--config", cfg)
+	if !strings.Contains(out, "25 added") {
+		t.Fatalf("import --from koha: %s", out)
+	}
+	if out := tally(t, "", "import", "--from", "koha", "--config", cfg); !strings.Contains(out, "25 unchanged") {
+		t.Fatalf("again: %s", out)
 	}
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -35,6 +37,7 @@ type demoOpts struct {
 	listen    string
 	metrics   string
 	quiet     bool
+	json      bool // print JSON lines: the addresses, then one line per read after commit
 	once      bool // stop when the scripted walk and sweep are done
 	onStart   func(rt *runtime, ui, metrics string)
 }
@@ -55,6 +58,7 @@ the metrics are and runs until Ctrl-C. No hardware, no configuration.`)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "UI address")
 	fs.StringVar(&o.metrics, "metrics", "127.0.0.1:9464", "metrics address")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print every read")
+	fs.BoolVar(&o.json, "json", false, "print JSON lines: the addresses first, then each read once it is committed (for scripts and tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,7 +80,10 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	cfg.Listen, cfg.Metrics.Listen = o.listen, o.metrics
 	cfg.Sync.Export = &agent.ExportConfig{Dir: filepath.Join(o.dir, "export")}
 	cfg.Sync.Interval = agent.Duration(2 * time.Second)
-	log := os.Stdout
+	var log io.Writer = os.Stdout
+	if o.json {
+		log = os.Stderr // stdout carries only JSON lines
+	}
 	fmt.Fprintf(log, "tally demo: generating a library of %d books and %d carts…\n", o.books, sample.DefaultOpts.Carts)
 	so := sample.DefaultOpts
 	so.Books = o.books
@@ -86,7 +93,8 @@ func runDemo(ctx context.Context, o demoOpts) error {
 		return err
 	}
 	defer rt.close()
-	rt.verbose = !o.quiet
+	rt.verbose = !o.quiet && !o.json
+	rt.jsonOut = o.json
 	if rt.e.Index.Len() == 0 {
 		if _, err := rt.db.Import(ctx, rt.e.Index, "demo", "generated", items, false, 0); err != nil {
 			return err
@@ -153,6 +161,9 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	}
 	if _, err := rt.startRelay(ctx); err != nil {
 		return err
+	}
+	if o.json {
+		json.NewEncoder(os.Stdout).Encode(map[string]string{"ui": ui, "metrics": met, "database": cfg.Database})
 	}
 	fmt.Fprintf(log, "\ntally demo is running.\n  live UI:   %s\n  metrics:   %s\n  database:  %s\n  exports:   %s\nPress Ctrl-C to stop.\n\n",
 		orNone(ui), orNone(met), cfg.Database, cfg.Sync.Export.Dir)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -40,6 +42,8 @@ type runtime struct {
 	// onFeedback hooks (metrics: read-to-feedback latency).
 	onFeedback []func(rd drivers.Read, res *agent.Result, err error)
 	verbose    bool
+	jsonOut    bool // one JSON line per committed read on stdout
+	jsonMu     sync.Mutex
 	metrics    *metrics.Metrics
 	relay      *relay.Relay
 }
@@ -97,6 +101,14 @@ func (rt *runtime) Feedback(device string, rd drivers.Read, res *agent.Result, e
 	}
 	for _, f := range rt.onFeedback {
 		f(rd, res, err)
+	}
+	if rt.jsonOut && err == nil && res != nil {
+		rt.jsonMu.Lock()
+		json.NewEncoder(os.Stdout).Encode(struct {
+			Device string `json:"device"`
+			scanLine
+		}{device, scanJSON(res)})
+		rt.jsonMu.Unlock()
 	}
 	if rt.verbose {
 		switch {

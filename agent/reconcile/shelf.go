@@ -28,6 +28,9 @@ type Shelf struct {
 	// run caches the chosen longest run for Neighbours until the next Add.
 	run      []int
 	runValid bool
+	// scratch for Add's look-back
+	gbuf []int
+	tbuf []string
 	// flagged positions already announced live.
 	flagged map[int]bool
 	// Window bounds the look-back of live decisions.
@@ -79,7 +82,8 @@ func (s *Shelf) Add(id, key string) []int {
 	if lo < 0 {
 		lo = 0
 	}
-	g := suffixRuns(s.keys[lo:])
+	s.gbuf, s.tbuf = suffixRunsInto(s.keys[lo:], s.gbuf[:0], s.tbuf[:0])
+	g := s.gbuf
 	var out []int
 	for j := lo; j < len(s.keys); j++ {
 		if s.flagged[j] {
@@ -128,10 +132,19 @@ func (s *Shelf) Settle() { s.undo = s.undo[:0] }
 // suffixRuns returns, for each position, the length of the longest
 // non-decreasing run that starts there.
 func suffixRuns(keys []string) []int {
-	g := make([]int, len(keys))
+	g, _ := suffixRunsInto(keys, nil, nil)
+	return g
+}
+
+// suffixRunsInto is suffixRuns into reusable buffers (Add runs it for
+// every read).
+func suffixRunsInto(keys []string, g []int, tails []string) ([]int, []string) {
+	if cap(g) < len(keys) {
+		g = make([]int, len(keys))
+	}
+	g = g[:len(keys)]
 	// Patience from the right: runs read backwards are non-increasing;
 	// tails[k] holds the largest possible first key of a run of length k+1.
-	var tails []string
 	for i := len(keys) - 1; i >= 0; i-- {
 		key := keys[i]
 		k := sort.Search(len(tails), func(j int) bool { return tails[j] < key })
@@ -142,7 +155,7 @@ func suffixRuns(keys []string) []int {
 		}
 		g[i] = k + 1
 	}
-	return g
+	return g, tails
 }
 
 // Misplaced is one item outside the longest in-order run.

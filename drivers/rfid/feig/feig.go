@@ -12,6 +12,7 @@ import (
 	"go.bug.st/serial"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
 // Opts configures a Dev. Zero numeric fields take their value from
@@ -119,8 +120,8 @@ type Dev struct {
 	errc    chan error
 	version []byte
 
-	link  *link
-	sc    scanner
+	link  *seriallink.Link
+	sc    seriallink.Scanner
 	wbuf  []byte
 	items []InventoryItem
 	cache map[[8]byte]*tagEntry
@@ -208,13 +209,13 @@ func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 	d.started = true
 	d.mu.Unlock()
 
-	d.link = newLink(d.port)
+	d.link = seriallink.New(d.port)
 	r, err := d.exchange(ctx, CmdSoftwareVersion, nil)
 	if err == nil && r.Status != StatusOK {
 		err = &StatusError{Cmd: CmdSoftwareVersion, Status: r.Status}
 	}
 	if err != nil {
-		d.link.shutdown()
+		d.link.Shutdown()
 		close(d.errc)
 		return fmt.Errorf("feig %s: get software version: %w", d.name, err)
 	}
@@ -244,7 +245,7 @@ func (d *Dev) Stop() error {
 func (d *Dev) loop(ctx context.Context, out chan<- drivers.Read) {
 	defer d.wg.Done()
 	err := d.run(ctx, out)
-	d.link.shutdown()
+	d.link.Shutdown()
 	if err != nil {
 		d.errc <- fmt.Errorf("feig %s: %w", d.name, err)
 	}
@@ -267,14 +268,14 @@ func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
 			failures = 0
 			d.rounds.Add(1)
 			continue
-		case errors.Is(err, errStopped):
+		case errors.Is(err, seriallink.ErrStopped):
 			return nil
 		case errors.Is(err, drivers.ErrDisconnected):
 			return err
 		}
 		failures++
 		if failures >= d.opts.MaxFailures {
-			if errors.Is(err, errTimeout) {
+			if errors.Is(err, seriallink.ErrTimeout) {
 				return fmt.Errorf("%w: %d commands in a row failed, last: %w", drivers.ErrDisconnected, failures, err)
 			}
 			return fmt.Errorf("%d commands in a row failed, last: %w", failures, err)
@@ -333,11 +334,15 @@ func (d *Dev) deliver(ctx context.Context, out chan<- drivers.Read, items []Inve
 			Device: d.name, Kind: drivers.KindRFID, Raw: append([]byte(nil), e.data...),
 			Code: e.code, Symbology: "ISO15693", TagModel: e.model, TagUID: e.uid, Time: time.Now(),
 		}
+		// A consumer that stopped reading must not keep Stop waiting: the
+		// tags of an unfinished round are read again next time.
 		select {
 		case out <- r:
 			d.reads.Add(1)
 		case <-ctx.Done():
-			return errStopped
+			return seriallink.ErrStopped
+		case <-d.stop:
+			return seriallink.ErrStopped
 		}
 	}
 	return nil
@@ -356,7 +361,7 @@ func (d *Dev) tag(ctx context.Context, uid [8]byte) (*tagEntry, error) {
 	if errors.As(err, &se) && (se.Status == StatusISOError || se.Status == StatusAddressError) && d.opts.FallbackBlocks < d.opts.Blocks {
 		data, err = d.readBlocks(ctx, uid, d.opts.FallbackBlocks)
 	}
-	if errors.Is(err, errStopped) || errors.Is(err, drivers.ErrDisconnected) {
+	if errors.Is(err, seriallink.ErrStopped) || errors.Is(err, drivers.ErrDisconnected) {
 		return nil, err
 	}
 	if err != nil {
@@ -424,7 +429,7 @@ func (d *Dev) readBlocks(ctx context.Context, uid [8]byte, n int) ([]byte, error
 func (d *Dev) exchange(ctx context.Context, cmd byte, data []byte) (Frame, error) {
 	for try := 0; ; try++ {
 		r, err := d.attempt(ctx, cmd, data)
-		if try >= d.opts.Retries || !(errors.Is(err, errTimeout) || errors.Is(err, errCorrupt)) {
+		if try >= d.opts.Retries || !(errors.Is(err, seriallink.ErrTimeout) || errors.Is(err, seriallink.ErrCorrupt)) {
 			return r, err
 		}
 		d.retries.Add(1)
@@ -432,13 +437,13 @@ func (d *Dev) exchange(ctx context.Context, cmd byte, data []byte) (Frame, error
 }
 
 func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error) {
-	d.sc.reset()
+	d.sc.Reset()
 	var err error
 	d.wbuf, err = AppendRequest(d.wbuf[:0], Frame{Advanced: d.opts.Advanced, Addr: d.opts.Addr, Cmd: cmd, Data: data})
 	if err != nil {
 		return Frame{}, err
 	}
-	if err := d.link.write(d.wbuf); err != nil {
+	if err := d.link.Write(d.wbuf); err != nil {
 		return Frame{}, err
 	}
 	deadline := time.Now().Add(d.opts.Timeout)
@@ -474,17 +479,17 @@ func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error)
 	}
 	verify := crcOK
 	defer d.mirror()
-	d.sc.sawBad = false
+	d.sc.ClearBad()
 	for {
-		if f, ok := d.sc.next(probe, verify); ok {
+		if f, ok := d.sc.Next(probe, verify); ok {
 			r, _, err := DecodeReply(f)
 			return r, err
 		}
-		if d.sc.sawBad {
-			return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, errCorrupt)
+		if d.sc.SawBad() {
+			return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, seriallink.ErrCorrupt)
 		}
-		if err := d.link.wait(ctx, d.stop, deadline, &d.sc); err != nil {
-			if errors.Is(err, errTimeout) {
+		if err := d.link.Wait(ctx, d.stop, deadline, &d.sc); err != nil {
+			if errors.Is(err, seriallink.ErrTimeout) {
 				d.timeouts.Add(1)
 				return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, err)
 			}
@@ -494,9 +499,10 @@ func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error)
 }
 
 func (d *Dev) mirror() {
-	d.frames.Store(d.sc.frames)
-	d.badCRC.Store(d.sc.badCRC)
-	d.garbage.Store(d.sc.garbage)
+	frames, badCRC, garbage := d.sc.Stats()
+	d.frames.Store(frames)
+	d.badCRC.Store(badCRC)
+	d.garbage.Store(garbage)
 }
 
 const hexDigits = "0123456789ABCDEF"

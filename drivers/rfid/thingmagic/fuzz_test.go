@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
 func fuzzSeeds(f *testing.F) {
@@ -157,13 +159,13 @@ func BenchmarkScanNoisy(b *testing.B) {
 		return 7 + int(p[1])
 	}
 	verify := crcOK
-	var s scanner
+	var s seriallink.Scanner
 	b.ReportAllocs()
 	b.SetBytes(int64(len(stream)))
 	for b.Loop() {
-		s.reset()
-		s.feed(stream)
-		if _, ok := s.next(probe, verify); !ok {
+		s.Reset()
+		s.Feed(stream)
+		if _, ok := s.Next(probe, verify); !ok {
 			b.Fatal("no frame")
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"go.bug.st/serial"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
 // Opts configures a Dev. Zero fields take their value from DefaultOpts.
@@ -100,8 +101,8 @@ type Dev struct {
 	errc    chan error
 	version Version
 
-	link *link
-	sc   scanner
+	link *seriallink.Link
+	sc   seriallink.Scanner
 	wbuf []byte
 	tags []TagRead
 
@@ -181,9 +182,9 @@ func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 	d.started = true
 	d.mu.Unlock()
 
-	d.link = newLink(d.port)
+	d.link = seriallink.New(d.port)
 	if err := d.init(ctx); err != nil {
-		d.link.shutdown()
+		d.link.Shutdown()
 		close(d.errc)
 		return fmt.Errorf("thingmagic %s: init: %w", d.name, err)
 	}
@@ -239,7 +240,7 @@ func (d *Dev) init(ctx context.Context) error {
 func (d *Dev) loop(ctx context.Context, out chan<- drivers.Read) {
 	defer d.wg.Done()
 	err := d.run(ctx, out)
-	d.link.shutdown()
+	d.link.Shutdown()
 	if err != nil {
 		d.errc <- fmt.Errorf("thingmagic %s: %w", d.name, err)
 	}
@@ -265,7 +266,7 @@ func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
 			failures = 0
 			d.rounds.Add(1)
 			continue
-		case errors.Is(err, errStopped):
+		case errors.Is(err, seriallink.ErrStopped):
 			return nil
 		case errors.Is(err, drivers.ErrDisconnected):
 			return err
@@ -273,7 +274,7 @@ func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
 		failures++
 		last = err
 		if failures >= d.opts.MaxFailures {
-			if errors.Is(last, errTimeout) {
+			if errors.Is(last, seriallink.ErrTimeout) {
 				return fmt.Errorf("%w: %d commands in a row failed, last: %w", drivers.ErrDisconnected, failures, last)
 			}
 			return fmt.Errorf("%d commands in a row failed, last: %w", failures, last)
@@ -322,7 +323,7 @@ func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
 			case out <- rd:
 				d.reads.Add(1)
 			case <-ctx.Done():
-				return errStopped
+				return seriallink.ErrStopped
 			}
 		}
 		remaining -= len(tb.Tags)
@@ -356,7 +357,7 @@ func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
 func (d *Dev) exchange(ctx context.Context, op byte, data []byte, timeout time.Duration) (Response, error) {
 	for try := 0; ; try++ {
 		r, err := d.attempt(ctx, op, data, timeout)
-		if try >= d.opts.Retries || !(errors.Is(err, errTimeout) || errors.Is(err, errCorrupt)) {
+		if try >= d.opts.Retries || !(errors.Is(err, seriallink.ErrTimeout) || errors.Is(err, seriallink.ErrCorrupt)) {
 			return r, err
 		}
 		d.retries.Add(1)
@@ -368,13 +369,13 @@ func (d *Dev) exchange(ctx context.Context, op byte, data []byte, timeout time.D
 // are skipped while waiting. A reply with a bad CRC fails the attempt at
 // once: the reader will not send it again.
 func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Duration) (Response, error) {
-	d.sc.reset()
+	d.sc.Reset()
 	var err error
 	d.wbuf, err = AppendCommand(d.wbuf[:0], op, data)
 	if err != nil {
 		return Response{}, err
 	}
-	if err := d.link.write(d.wbuf); err != nil {
+	if err := d.link.Write(d.wbuf); err != nil {
 		return Response{}, err
 	}
 	deadline := time.Now().Add(timeout)
@@ -392,9 +393,9 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 	}
 	verify := crcOK
 	defer d.mirror()
-	d.sc.sawBad = false
+	d.sc.ClearBad()
 	for {
-		if f, ok := d.sc.next(probe, verify); ok {
+		if f, ok := d.sc.Next(probe, verify); ok {
 			r, _, err := DecodeResponse(f)
 			if err != nil { // cannot happen: verified above
 				return Response{}, err
@@ -404,11 +405,11 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 			}
 			return r, nil
 		}
-		if d.sc.sawBad {
-			return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, errCorrupt)
+		if d.sc.SawBad() {
+			return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, seriallink.ErrCorrupt)
 		}
-		if err := d.link.wait(ctx, d.stop, deadline, &d.sc); err != nil {
-			if errors.Is(err, errTimeout) {
+		if err := d.link.Wait(ctx, d.stop, deadline, &d.sc); err != nil {
+			if errors.Is(err, seriallink.ErrTimeout) {
 				d.timeouts.Add(1)
 				return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, err)
 			}
@@ -418,9 +419,10 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 }
 
 func (d *Dev) mirror() {
-	d.frames.Store(d.sc.frames)
-	d.badCRC.Store(d.sc.badCRC)
-	d.garbage.Store(d.sc.garbage)
+	frames, badCRC, garbage := d.sc.Stats()
+	d.frames.Store(frames)
+	d.badCRC.Store(badCRC)
+	d.garbage.Store(garbage)
 }
 
 const hexDigits = "0123456789ABCDEF"

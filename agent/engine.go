@@ -176,15 +176,7 @@ func (e *Engine) session(ctx context.Context, id int64) (*sessState, error) {
 	}
 	ss = &sessState{s: s, inv: inv}
 	if s.Kind == "shelf" && inv.inv.Policy.ShelfOrder {
-		ss.shelf = reconcile.NewShelf()
-		err := e.DB.Reads(ctx, s.InventoryID, s.ID, func(r *store.ReadRow) error {
-			if r.Undone || r.DeviceKind == string(drivers.KindRFID) || !inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
-				return nil
-			}
-			ss.shelf.Add(r.Barcode, e.Index.SortKeyOf(r.Barcode))
-			return nil
-		})
-		if err != nil {
+		if ss.shelf, err = e.shelfFromJournal(ctx, s.InventoryID, s.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -198,13 +190,29 @@ func (e *Engine) session(ctx context.Context, id int64) (*sessState, error) {
 }
 
 // inShelfSequence says whether a journaled read took part in the shelf
-// order: first sightings of items at home in the scope.
-func inShelfSequence(o reconcile.Outcome, f reconcile.Flags) bool {
-	switch o {
+// order: first sightings of items at home in the scope, scanned or typed
+// (an RFID wand reads in no particular order).
+func inShelfSequence(r *store.ReadRow) bool {
+	if r.Undone || r.Barcode == "" || r.DeviceKind == string(drivers.KindRFID) {
+		return false
+	}
+	switch reconcile.Outcome(r.Outcome) {
 	case reconcile.Invalid, reconcile.Unknown, reconcile.Duplicate, reconcile.WrongLocation:
 		return false
 	}
-	return !f.Has(string(reconcile.WrongLocation))
+	return !reconcile.ParseFlags(r.Flags).Has(string(reconcile.WrongLocation))
+}
+
+// shelfFromJournal rebuilds a session's shelf sequence from its reads.
+func (e *Engine) shelfFromJournal(ctx context.Context, invID, sessionID int64) (*reconcile.Shelf, error) {
+	sh := reconcile.NewShelf()
+	err := e.DB.Reads(ctx, invID, sessionID, func(r *store.ReadRow) error {
+		if inShelfSequence(r) {
+			sh.Add(r.Barcode, e.Index.SortKeyOf(r.Barcode))
+		}
+		return nil
+	})
+	return sh, err
 }
 
 // Progress is how far an open inventory is.

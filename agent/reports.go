@@ -12,7 +12,6 @@ import (
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
-	"github.com/tally-inventory/tally/drivers"
 )
 
 // ReportNames lists the reports, in the order `tally report` prints them.
@@ -236,8 +235,7 @@ func (e *Engine) outOfOrder(ctx context.Context, inv *store.Inventory, j *journa
 	var order []int64
 	for _, r := range j.reads {
 		s := j.sessions[r.SessionID]
-		if s == nil || s.Kind != "shelf" || r.Barcode == "" || j.first[r.Barcode] != r || r.DeviceKind == string(drivers.KindRFID) ||
-			!inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
+		if s == nil || s.Kind != "shelf" || j.first[r.Barcode] != r || !inShelfSequence(r) {
 			continue
 		}
 		sh := shelves[s.ID]

@@ -10,7 +10,6 @@ import (
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/store"
-	"github.com/tally-inventory/tally/drivers"
 )
 
 // ErrNothingToUndo is returned when a session has no read left to undo.
@@ -113,14 +112,9 @@ func (j *undoJob) Committed() {
 	}
 	// Rebuild the shelf sequence from the journal: undo is rare, exactness matters.
 	if j.ss.shelf != nil {
-		sh := reconcile.NewShelf()
-		_ = j.e.DB.Reads(context.Background(), inv.inv.ID, j.ss.s.ID, func(r *store.ReadRow) error {
-			if !r.Undone && r.Barcode != "" && r.DeviceKind != string(drivers.KindRFID) && inShelfSequence(reconcile.Outcome(r.Outcome), reconcile.ParseFlags(r.Flags)) {
-				sh.Add(r.Barcode, j.e.Index.SortKeyOf(r.Barcode))
-			}
-			return nil
-		})
-		j.ss.shelf = sh
+		if sh, err := j.e.shelfFromJournal(context.Background(), inv.inv.ID, j.ss.s.ID); err == nil {
+			j.ss.shelf = sh
+		}
 	}
 }
 

@@ -158,13 +158,9 @@ func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool)
 		if k == nil {
 			return fmt.Errorf("%s has no sync.koha section: add url and credentials (see tally.example.yaml)", cfgPath)
 		}
-		o := koha.DefaultOpts
-		o.BaseURL, o.ClientID, o.User = k.URL, k.ClientID, k.User
-		if o.ClientSecret, err = agent.ReadSecret(k.ClientSecretFile); err != nil {
-			return err
-		}
-		if o.Password, err = agent.ReadSecret(k.PasswordFile); err != nil {
-			return err
+		o, oerr := kohaOpts(k)
+		if oerr != nil {
+			return oerr
 		}
 		items, err = koha.FetchItems(ctx, o, func(n int) { fmt.Fprintf(os.Stderr, "\rfetched %d items", n) })
 		fmt.Fprintln(os.Stderr)

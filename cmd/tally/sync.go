@@ -157,14 +157,9 @@ func buildSinks(sc agent.SyncConfig, lookup func(string) (catalog.Item, bool), w
 		sinks = append(sinks, s)
 	}
 	if k := sc.Koha; k != nil {
-		o := koha.DefaultOpts
-		o.BaseURL, o.ClientID, o.User = k.URL, k.ClientID, k.User
-		var err error
-		if o.ClientSecret, err = agent.ReadSecret(k.ClientSecretFile); err != nil {
-			return nil, fmt.Errorf("sync.koha.client_secret_file: %w", err)
-		}
-		if o.Password, err = agent.ReadSecret(k.PasswordFile); err != nil {
-			return nil, fmt.Errorf("sync.koha.password_file: %w", err)
+		o, err := kohaOpts(k)
+		if err != nil {
+			return nil, err
 		}
 		s, err := koha.New(o)
 		if err != nil {
@@ -203,6 +198,21 @@ func buildSinks(sc agent.SyncConfig, lookup func(string) (catalog.Item, bool), w
 	}
 	_ = warn
 	return sinks, nil
+}
+
+// kohaOpts turns the sync.koha settings into the Koha client's options
+// (for the sink and for `tally import --from koha`).
+func kohaOpts(k *agent.KohaConfig) (koha.Opts, error) {
+	o := koha.DefaultOpts
+	o.BaseURL, o.ClientID, o.User = k.URL, k.ClientID, k.User
+	var err error
+	if o.ClientSecret, err = agent.ReadSecret(k.ClientSecretFile); err != nil {
+		return o, fmt.Errorf("sync.koha.client_secret_file: %w", err)
+	}
+	if o.Password, err = agent.ReadSecret(k.PasswordFile); err != nil {
+		return o, fmt.Errorf("sync.koha.password_file: %w", err)
+	}
+	return o, nil
 }
 
 // openRelay opens the database, a writer and a relay over the configured

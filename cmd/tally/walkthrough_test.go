@@ -153,3 +153,21 @@ func TestImportFromKoha(t *testing.T) {
 		t.Fatalf("again: %s", out)
 	}
 }
+
+// A Koha that refuses the credentials imports nothing and says so.
+func TestImportFromKohaFailure(t *testing.T) {
+	srv := kohatest.New(kohatest.Opts{})
+	defer srv.Close()
+	dir := t.TempDir()
+	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("wrong\n"), 0o600)
+	cfg := filepath.Join(dir, "tally.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("sync:\n  koha:\n    url: %s/api/v1\n    user: tally\n    password_file: %s\n", srv.URL, filepath.Join(dir, "pw"))), 0o644)
+	var out, errb bytes.Buffer
+	if code := runMain(context.Background(), []string{"import", "--from", "koha", "--config", cfg}, &out, &errb); code == 0 {
+		t.Fatalf("import with refused credentials succeeded: %s", out.String())
+	}
+	if !strings.Contains(errb.String(), "nothing was imported") {
+		t.Errorf("error does not say nothing was imported: %s", errb.String())
+	}
+}

@@ -622,7 +622,9 @@ func TestDeliverHonoursContext(t *testing.T) {
 	}
 
 	// A request in flight when the context ends is abandoned, not waited for.
-	f.srv.Inject(kohatest.Fault{Kind: kohatest.Delay, Delay: time.Second, Path: "/items"})
+	// Both lookups are delayed: the sink sends them in parallel, and an
+	// undelayed one could finish before the cancel.
+	f.srv.Inject(kohatest.Fault{Kind: kohatest.Delay, Delay: time.Second, Path: "/items", Count: len(evs)})
 	ctx, cancel = context.WithCancel(context.Background())
 	go func() {
 		for f.srv.Requests()["GET /items"] == 0 {

@@ -60,3 +60,15 @@ type Reader interface {
 // ErrDisconnected is reported when a device goes away (unplugged, port
 // removed). The supervisor treats it as transient.
 var ErrDisconnected = errors.New("device disconnected")
+
+// HexUpper formats a tag UID or EPC the way every Read carries it in TagUID
+// (and RFID Codes): upper-case hex, no separators.
+func HexUpper(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	s := make([]byte, 2*len(b))
+	for i, c := range b {
+		s[2*i] = digits[c>>4]
+		s[2*i+1] = digits[c&0x0F]
+	}
+	return string(s)
+}

@@ -3,6 +3,8 @@ package tagdata
 import (
 	"strconv"
 	"strings"
+
+	"github.com/tally-inventory/tally/drivers"
 )
 
 // GS1 EPC binary headers.
@@ -155,7 +157,7 @@ func gs1Head(t *Tag, m Model, v epc96, off int) (filter, part int, err error) {
 
 func decodeSGTIN(t *Tag, e []byte, off int) error {
 	const m = ModelSGTIN96
-	t.EPC = hexUpper(e)
+	t.EPC = drivers.HexUpper(e)
 	v := load96(e)
 	filter, part, err := gs1Head(t, m, v, off)
 	if err != nil {
@@ -189,7 +191,7 @@ func decodeSGTIN(t *Tag, e []byte, off int) error {
 
 func decodeGIAI(t *Tag, e []byte, off int) error {
 	const m = ModelGIAI96
-	t.EPC = hexUpper(e)
+	t.EPC = drivers.HexUpper(e)
 	v := load96(e)
 	filter, part, err := gs1Head(t, m, v, off)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/tally-inventory/tally/drivers"
 )
 
 // DSFID28560_2 is the data storage format identifier of ISO 28560-2 data
@@ -241,7 +243,7 @@ func decodeValue(oid int, c Compaction, p []byte) (string, error) {
 		case isISILOID(oid):
 			return decodeISIL(p)
 		}
-		return hexUpper(p), nil
+		return drivers.HexUpper(p), nil
 	case CompactInteger:
 		return decodeInteger(p)
 	case CompactNumeric:

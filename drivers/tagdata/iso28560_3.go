@@ -3,6 +3,8 @@ package tagdata
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/tally-inventory/tally/drivers"
 )
 
 // ISO 28560-3 (the Danish data model) basic block layout.
@@ -216,7 +218,7 @@ func extensions3(t *Tag, p []byte, start int) {
 		if printableASCII(cstring(payload)) {
 			v += strconv.Quote(string(cstring(payload)))
 		} else {
-			v += hexUpper(payload)
+			v += drivers.HexUpper(payload)
 		}
 		t.add(name, v, pos)
 		pos += l

@@ -23,6 +23,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/tally-inventory/tally/drivers"
 )
 
 // Model names a tag data model. The strings are stable: they are written
@@ -357,16 +359,6 @@ func ParseHex(s string) ([]byte, error) {
 
 const hexDigits = "0123456789ABCDEF"
 
-// hexUpper formats p as upper-case hex without separators.
-func hexUpper(p []byte) string {
-	b := make([]byte, 2*len(p))
-	for i, c := range p {
-		b[2*i] = hexDigits[c>>4]
-		b[2*i+1] = hexDigits[c&15]
-	}
-	return string(b)
-}
-
 func hex8(v byte) string { return string([]byte{'0', 'x', hexDigits[v>>4], hexDigits[v&15]}) }
 
 func hex16(v uint16) string {
@@ -375,7 +367,7 @@ func hex16(v uint16) string {
 
 func decodeRaw(data []byte) *Tag {
 	t := newTag(ModelRaw, 1)
-	t.ID = hexUpper(data)
+	t.ID = drivers.HexUpper(data)
 	t.add("bytes", t.ID, 0)
 	return t
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tally-inventory/tally/drivers"
 )
 
 // PC word bits (EPC Gen2): length of the EPC in words (5 bits), user
@@ -147,7 +149,7 @@ func decodeUHF(m Model, pc uint16, epc, user []byte, pcOff int) (*Tag, error) {
 		return nil, errAt(label, epcOff+len(epc), "truncated: the PC word says %d EPC words (%d bytes), the reader gave %d; read the whole EPC", words, 2*words, len(epc))
 	}
 	if pc&pcXI != 0 && len(epc) == 2*words+2 {
-		t.add("XPC word", hexUpper(epc[:2]), epcOff)
+		t.add("XPC word", drivers.HexUpper(epc[:2]), epcOff)
 		epc, epcOff = epc[2:], epcOff+2
 	}
 	if len(epc) > 2*words {
@@ -174,7 +176,7 @@ func decodeUHF(m Model, pc uint16, epc, user []byte, pcOff int) (*Tag, error) {
 		}
 		return t, nil
 	}
-	t.EPC = hexUpper(epc)
+	t.EPC = drivers.HexUpper(epc)
 	uii, at, err := decodeUII(epc)
 	if err != nil {
 		return nil, errAt(label, epcOff+at, "%v: the UII is damaged or not ISO/TS 28560-4 (URN Code 40); try --format", err)
@@ -240,7 +242,7 @@ func headerOf(epc []byte) string {
 // rawEPC makes t a raw tag whose identifier is the EPC hex.
 func rawEPC(t *Tag, epc []byte, off int, why string) *Tag {
 	t.Model = ModelRaw
-	t.EPC = hexUpper(epc)
+	t.EPC = drivers.HexUpper(epc)
 	t.ID = t.EPC
 	t.add("EPC", t.EPC, off)
 	t.warn("%s; the EPC hex is the identifier", why)

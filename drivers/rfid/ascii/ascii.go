@@ -15,13 +15,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
-	"go.bug.st/serial"
-
 	"github.com/tally-inventory/tally/drivers"
+	"go.bug.st/serial"
 )
 
 // Format is the reader's output format.
@@ -239,7 +237,7 @@ func (d *Dev) run(ctx context.Context, in <-chan chunk, dec decoder, out chan<- 
 				if !ok {
 					break
 				}
-				uid := upperHex(code)
+				uid := drivers.HexUpper(code)
 				r := drivers.Read{
 					Device:    d.name,
 					Kind:      drivers.KindRFID,
@@ -285,17 +283,6 @@ func pump(r io.Reader, in chan<- chunk, quit <-chan struct{}) {
 			return
 		}
 	}
-}
-
-func upperHex(b []byte) string {
-	const digits = "0123456789ABCDEF"
-	var s strings.Builder
-	s.Grow(2 * len(b))
-	for _, c := range b {
-		s.WriteByte(digits[c>>4])
-		s.WriteByte(digits[c&15])
-	}
-	return s.String()
 }
 
 // isClosed reports whether err says the port is closed or gone.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/tally-inventory/tally/drivers"
 )
 
 // Vector from protocols.md §3.6: data 13005D1DA5 → checksum F6.
@@ -67,7 +69,7 @@ func TestRDM6300Stream(t *testing.T) {
 				if !ok {
 					return
 				}
-				got = append(got, upperHex(id))
+				got = append(got, drivers.HexUpper(id))
 			}
 		}
 		if split == 0 {
@@ -112,7 +114,7 @@ func TestParseLine(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || upperHex(got) != tt.want {
+		if err != nil || drivers.HexUpper(got) != tt.want {
 			t.Errorf("%q = %X, %v; want %s", tt.line, got, err, tt.want)
 		}
 	}
@@ -141,7 +143,7 @@ func TestLineStream(t *testing.T) {
 				if !ok {
 					return
 				}
-				got = append(got, upperHex(c))
+				got = append(got, drivers.HexUpper(c))
 			}
 		}
 		if split == 0 {
@@ -173,7 +175,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, code := range []string{"04A2B3C4", "E28011700000020FAA000001"} {
 		got, err := ParseLine(nil, []byte(code), LineOpts{})
-		if err != nil || upperHex(got) != code {
+		if err != nil || drivers.HexUpper(got) != code {
 			t.Errorf("%s: %X %v", code, got, err)
 		}
 	}

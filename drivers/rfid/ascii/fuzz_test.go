@@ -3,6 +3,8 @@ package ascii
 import (
 	"bytes"
 	"testing"
+
+	"github.com/tally-inventory/tally/drivers"
 )
 
 func FuzzParseRDM6300(f *testing.F) {
@@ -59,7 +61,7 @@ func FuzzParseLine(f *testing.F) {
 		if len(code) == 0 || len(code) > 32 {
 			t.Fatalf("code of %d bytes from %q", len(code), line)
 		}
-		again, err := ParseLine(nil, []byte(upperHex(code)), LineOpts{})
+		again, err := ParseLine(nil, []byte(drivers.HexUpper(code)), LineOpts{})
 		if err != nil || !bytes.Equal(again, code) {
 			t.Fatalf("round trip %X → %X, %v", code, again, err)
 		}

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -337,7 +336,7 @@ func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
 			}
 			now := time.Now()
 			parseErr = ParseInventory(proto, r.Data, func(t Tag) {
-				uid := upperHex(t.EPC)
+				uid := drivers.HexUpper(t.EPC)
 				rd := drivers.Read{
 					Device:    d.name,
 					Kind:      drivers.KindRFID,
@@ -389,16 +388,4 @@ func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
 		}
 	}
 	return nil
-}
-
-// upperHex is hex upper-case in one allocation.
-func upperHex(b []byte) string {
-	const digits = "0123456789ABCDEF"
-	var s strings.Builder
-	s.Grow(2 * len(b))
-	for _, c := range b {
-		s.WriteByte(digits[c>>4])
-		s.WriteByte(digits[c&15])
-	}
-	return s.String()
 }

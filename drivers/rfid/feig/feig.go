@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tally-inventory/tally/drivers"
 	"go.bug.st/serial"
 
-	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
@@ -355,7 +355,7 @@ func (d *Dev) tag(ctx context.Context, uid [8]byte) (*tagEntry, error) {
 	if e, ok := d.cache[uid]; ok {
 		return e, nil
 	}
-	id := hexUpper(uid[:])
+	id := drivers.HexUpper(uid[:])
 	data, err := d.readBlocks(ctx, uid, d.opts.Blocks)
 	var se *StatusError
 	if errors.As(err, &se) && (se.Status == StatusISOError || se.Status == StatusAddressError) && d.opts.FallbackBlocks < d.opts.Blocks {
@@ -503,15 +503,4 @@ func (d *Dev) mirror() {
 	d.frames.Store(frames)
 	d.badCRC.Store(badCRC)
 	d.garbage.Store(garbage)
-}
-
-const hexDigits = "0123456789ABCDEF"
-
-func hexUpper(b []byte) string {
-	s := make([]byte, 2*len(b))
-	for i, c := range b {
-		s[2*i] = hexDigits[c>>4]
-		s[2*i+1] = hexDigits[c&0x0F]
-	}
-	return string(s)
 }

@@ -28,7 +28,7 @@ func cart(n int) ([]sim.Tag, map[string]string) {
 			size = 32
 		}
 		tags[i] = sim.Tag{UID: u[:], Blocks: danish(id, "US-CA-0042", size), BlockSize: 4, AFI: 0xC2}
-		ids[hexUpper(u[:])] = id
+		ids[drivers.HexUpper(u[:])] = id
 	}
 	return tags, ids
 }
@@ -163,7 +163,7 @@ func TestUnplugReplug(t *testing.T) {
 	}
 	first := map[string]string{}
 	for _, tg := range tags[:100] {
-		first[hexUpper(tg.UID)] = ids[hexUpper(tg.UID)]
+		first[drivers.HexUpper(tg.UID)] = ids[drivers.HexUpper(tg.UID)]
 	}
 	seen := map[string]bool{}
 	readCart(t, out, first, seen, d.Err())

@@ -25,7 +25,7 @@ func cart(n int, seed uint64) ([]sim.Tag, map[string]bool) {
 		binary.BigEndian.PutUint64(epc[1:9], rng.Uint64())
 		binary.BigEndian.PutUint16(epc[10:], uint16(i))
 		tags[i] = sim.Tag{EPC: epc}
-		ids[hexUpper(epc)] = true
+		ids[drivers.HexUpper(epc)] = true
 	}
 	return tags, ids
 }
@@ -152,7 +152,7 @@ func TestUnplugReplug(t *testing.T) {
 	seen := map[string]bool{}
 	first := map[string]bool{}
 	for _, tg := range tags[:150] {
-		first[hexUpper(tg.EPC)] = true
+		first[drivers.HexUpper(tg.EPC)] = true
 	}
 	readCart(t, out, first, seen, d.Err())
 

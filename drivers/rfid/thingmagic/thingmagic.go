@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tally-inventory/tally/drivers"
 	"go.bug.st/serial"
 
-	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
@@ -336,7 +336,7 @@ func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
 // which carries up to a dozen tags. Code is the EPC: deciding between
 // GS1 and ISO 28560-4 is the pipeline's job (it needs the PC word, in Raw).
 func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
-	id := hexUpper(t.EPC)
+	id := drivers.HexUpper(t.EPC)
 	return drivers.Read{
 		Device:    d.name,
 		Kind:      drivers.KindRFID,
@@ -423,15 +423,4 @@ func (d *Dev) mirror() {
 	d.frames.Store(frames)
 	d.badCRC.Store(badCRC)
 	d.garbage.Store(garbage)
-}
-
-const hexDigits = "0123456789ABCDEF"
-
-func hexUpper(b []byte) string {
-	s := make([]byte, 2*len(b))
-	for i, c := range b {
-		s[2*i] = hexDigits[c>>4]
-		s[2*i+1] = hexDigits[c&0x0F]
-	}
-	return string(s)
 }

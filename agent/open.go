@@ -16,9 +16,24 @@ import (
 	"github.com/tally-inventory/tally/drivers/tagdata"
 )
 
+// OpenEnv is what the device factories reach the hardware through. The
+// zero value is the real machine; tests put a fake HID bus here and so open
+// every profile through the very factory `tally run` uses.
+type OpenEnv struct {
+	HID hidscanner.Enumerator // nil: the real USB-HID bus
+}
+
 // DeviceSpecs turns the configured devices into specs the Devices runner
 // opens, each through its profile.
 func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]DeviceSpec, error) {
+	return DeviceSpecsEnv(cfg, profiles, OpenEnv{})
+}
+
+// DeviceSpecsEnv is DeviceSpecs opening devices through env.
+func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]DeviceSpec, error) {
+	if env.HID == nil {
+		env.HID = hidscanner.HIDBus{}
+	}
 	var specs []DeviceSpec
 	for _, d := range cfg.Devices {
 		p, err := profile.Find(profiles, d.Profile)
@@ -29,7 +44,10 @@ func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]DeviceSpec, error)
 		switch p.Kind {
 		case profile.KindScanner:
 			s.Kind = drivers.KindScanner
-			s.Open = scannerFactory(d, p)
+			s.Open, err = scannerFactory(env, d, p)
+			if err != nil {
+				return nil, fmt.Errorf("device %s: %w", d.Name, err)
+			}
 		case profile.KindRFID:
 			s.Kind = drivers.KindRFID
 			s.Open, err = readerFactory(d, p)
@@ -45,17 +63,22 @@ func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]DeviceSpec, error)
 	return specs, nil
 }
 
-func scannerFactory(d DeviceConfig, p *profile.Profile) drivers.Factory {
+func scannerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Factory, error) {
 	o := hidscanner.DefaultOpts
 	o.Mode = string(p.Mode)
 	if p.Decode.Layout != "" {
 		o.Layout = string(p.Decode.Layout)
 	}
-	if p.Decode.Terminator != "" {
-		o.Terminator = string(p.Decode.Terminator)
+	switch p.Decode.Terminator {
+	case profile.TermEnter:
+		o.Terminator = hidscanner.TermEnter
+	case profile.TermTab:
+		o.Terminator = hidscanner.TermTab
+	case profile.TermNone:
+		o.Terminator = hidscanner.TermNone
 	}
-	if p.Mode == profile.Mode("hidpos") && strings.Contains(strings.ToLower(p.Vendor), "zebra") {
-		o.Vendor = "zebra"
+	if p.Mode == profile.ModeHIDPOS && strings.Contains(strings.ToLower(p.Vendor), "zebra") {
+		o.Vendor = hidscanner.VendorZebra
 	}
 	var m hidscanner.Match
 	if len(p.Match) > 0 {
@@ -69,9 +92,14 @@ func scannerFactory(d DeviceConfig, p *profile.Profile) drivers.Factory {
 		}
 	}
 	m.Serial, m.Path = d.Serial, d.Path
-	return func(ctx context.Context) (drivers.Reader, error) {
-		return hidscanner.Open(d.Name, m, o)
+	// Refuse options the driver would refuse at every reconnect, now, with
+	// the profile's name: a profile and its driver must agree.
+	if _, err := hidscanner.NewDecoder(o); err != nil {
+		return nil, fmt.Errorf("profile %s (%s): %w", p.Name, p.File, err)
 	}
+	return func(ctx context.Context) (drivers.Reader, error) {
+		return hidscanner.OpenWith(env.HID, d.Name, m, o)
+	}, nil
 }
 
 func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) {

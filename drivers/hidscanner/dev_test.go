@@ -366,7 +366,8 @@ func TestNewRejectsBadOpts(t *testing.T) {
 	}{
 		{Opts{Mode: "serial"}, `mode "serial"`},
 		{Opts{Layout: "uk"}, `layout "uk": want one of de, fr, us`},
-		{Opts{Terminator: "none"}, `terminator "none"`},
+		{Opts{Terminator: "none"}, `terminator "none": a keyboard-mode scanner must end each code`},
+		{Opts{Terminator: "cr"}, `terminator "cr"`},
 		{Opts{Vendor: "acme"}, `vendor "acme"`},
 		{Opts{ReportID: 300}, "report id 300"},
 		{Opts{ReportSize: 4}, "report size 4"},
@@ -382,6 +383,13 @@ func TestNewRejectsBadOpts(t *testing.T) {
 	}
 	if _, err := New("x", newScript(t), Opts{Mode: "HIDPOS", Layout: "DE"}); err != nil {
 		t.Errorf("names are case-insensitive: %v", err)
+	}
+	// HID POS and SNAPI reports frame each code: their profiles say
+	// terminator none, and the driver must take it.
+	for _, m := range []string{ModeHIDPOS, ModeSNAPI} {
+		if _, err := New("x", newScript(t), Opts{Mode: m, Terminator: TermNone}); err != nil {
+			t.Errorf("mode %s, terminator none: %v", m, err)
+		}
 	}
 }
 

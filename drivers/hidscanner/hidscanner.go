@@ -111,6 +111,10 @@ const (
 	TermEnter = "enter" // Enter or keypad Enter ends a code; Tab is data
 	TermTab   = "tab"   // Tab ends a code; Enter is data
 	TermAny   = "any"   // either ends a code
+	// TermNone: no suffix. HID POS and SNAPI reports frame each code
+	// themselves, so a scanner in those modes sends none; a keyboard-mode
+	// scanner cannot be read without one.
+	TermNone = "none"
 
 	VendorHoneywell = "honeywell" // AIM id at raw offset 2, data at 5
 	VendorZebra     = "zebra"     // one extra byte: AIM at 3, data at 6
@@ -129,8 +133,9 @@ type Opts struct {
 	// "us" (default), "de" or "fr". keyboard mode only.
 	Layout string
 	// Terminator is the suffix the scanner sends after each code:
-	// "enter" (default), "tab" or "any". keyboard mode only; a scanner
-	// without a suffix cannot be read in keyboard mode.
+	// "enter" (default), "tab" or "any" in keyboard mode; "none" (or any of
+	// those, ignored) in hidpos and snapi mode, whose reports frame each
+	// code. A keyboard-mode scanner without a suffix cannot be read.
 	Terminator string
 	// Vendor selects the HID POS byte layout: "honeywell" (default),
 	// "zebra", "datalogic" or "auto". hidpos mode only.
@@ -199,8 +204,13 @@ func (o Opts) withDefaults() (Opts, error) {
 	}
 	switch o.Terminator {
 	case TermEnter, TermTab, TermAny:
+	case TermNone:
+		if o.Mode == ModeKeyboard {
+			return o, fmt.Errorf("terminator %q: a keyboard-mode scanner must end each code with Enter or Tab (scan its \"add Enter suffix\" setup code); want %q, %q or %q",
+				o.Terminator, TermEnter, TermTab, TermAny)
+		}
 	default:
-		return o, fmt.Errorf("terminator %q: want %q, %q or %q", o.Terminator, TermEnter, TermTab, TermAny)
+		return o, fmt.Errorf("terminator %q: want %q, %q, %q or %q (none: hidpos and snapi only)", o.Terminator, TermEnter, TermTab, TermAny, TermNone)
 	}
 	switch o.Vendor {
 	case VendorHoneywell, VendorZebra, VendorDatalogic, VendorAuto:

@@ -176,8 +176,16 @@ func (l *loader) scanner(r *rawProfile, p *Profile) {
 		l.errf("decode.layout", "%q is not a layout; want us, de or fr", d.Layout)
 	}
 	switch Terminator(d.Terminator) {
-	case TermEnter, TermTab, TermNone:
+	case TermEnter, TermTab:
+		if p.Mode == ModeHIDPOS || p.Mode == ModeSNAPI {
+			l.errf("decode.terminator", "%q applies to keyboard mode only: %s reports frame each code; write none or remove it", d.Terminator, p.Mode)
+		}
 		p.Decode.Terminator = Terminator(d.Terminator)
+	case TermNone:
+		if p.Mode == ModeKeyboard {
+			l.errf("decode.terminator", "none: a keyboard-mode scanner must end each code with Enter or Tab, or tally cannot tell where a code ends; want enter or tab (and the scanner's suffix setup code)")
+		}
+		p.Decode.Terminator = TermNone
 	case "":
 		p.Decode.Terminator = TermNone
 		if p.Mode == ModeKeyboard {

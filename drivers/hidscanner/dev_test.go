@@ -10,127 +10,46 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
-// op is one exchange with a scripted device: a report the device sends
-// (in), a report the host must write (out), or a read error (err).
-type op struct {
-	in  []byte
-	out []byte
-	err error
+// newScript is a HID device playing evs (a transcript.Playback): reading
+// when a write is due, writing other bytes than the transcript's, or
+// leaving events unplayed (checked by played) fails the test. After the
+// last event the device is silent until closed.
+func newScript(t *testing.T, evs ...transcript.Event) *transcript.Playback {
+	return transcript.NewPlayback(&transcript.Transcript{Name: t.Name(), Events: evs}, transcript.Silent)
 }
 
-// scriptDevice plays a transcript. Reading when a write is due, writing
-// something else than the script says, or leaving exchanges unconsumed
-// fails the test. When the script is used up, Read blocks until Close.
-type scriptDevice struct {
-	t       *testing.T
-	mu      sync.Mutex
-	ops     []op
-	closed  chan struct{}
-	once    sync.Once
-	feature [][]byte
-	readErr error // returned by Read after the script when set
-}
-
-func newScript(t *testing.T, ops ...op) *scriptDevice {
-	return &scriptDevice{t: t, ops: ops, closed: make(chan struct{})}
-}
-
-func (s *scriptDevice) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	if len(s.ops) > 0 {
-		o := s.ops[0]
-		switch {
-		case o.out != nil:
-			s.mu.Unlock()
-			s.t.Errorf("driver read while the script expects it to write % x", o.out)
-			<-s.closed
-			return 0, errClosed
-		case o.err != nil:
-			s.ops = s.ops[1:]
-			s.mu.Unlock()
-			return 0, o.err
-		default:
-			s.ops = s.ops[1:]
-			s.mu.Unlock()
-			return copy(p, o.in), nil
-		}
-	}
-	s.mu.Unlock()
-	<-s.closed
-	return 0, errClosed
-}
-
-func (s *scriptDevice) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.ops) == 0 || s.ops[0].out == nil {
-		s.t.Errorf("unexpected write % x", p)
-		return len(p), nil
-	}
-	o := s.ops[0]
-	if o.err != nil {
-		s.ops = s.ops[1:]
-		return 0, o.err
-	}
-	if string(o.out) != string(p) {
-		s.t.Errorf("write % x, want % x", p, o.out)
-	}
-	s.ops = s.ops[1:]
-	return len(p), nil
-}
-
-func (s *scriptDevice) SendFeatureReport(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.feature = append(s.feature, append([]byte(nil), p...))
-	return len(p), nil
-}
-
-func (s *scriptDevice) Close() error {
-	s.once.Do(func() { close(s.closed) })
-	return nil
-}
-
-func (s *scriptDevice) isClosed() bool {
-	select {
-	case <-s.closed:
-		return true
-	default:
-		return false
+// played fails the test if dev has events left or saw a wrong write.
+func played(t *testing.T, dev *transcript.Playback) {
+	t.Helper()
+	if err := dev.Err(); err != nil {
+		t.Error(err)
 	}
 }
 
-// consumed fails the test if exchanges are left.
-func (s *scriptDevice) consumed() {
-	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.ops) > 0 {
-		s.t.Errorf("%d scripted exchanges not consumed, next %+v", len(s.ops), s.ops[0])
-	}
-}
+func ins(reports ...[]byte) []transcript.Event { return transcript.Reads(reports...) }
 
-func ins(reports ...[]byte) []op {
-	ops := make([]op, len(reports))
-	for i, r := range reports {
-		ops[i] = op{in: r}
-	}
-	return ops
-}
+func wrote(b []byte) transcript.Event { return transcript.Event{Dir: transcript.Write, Data: b} }
 
-func typed(t *testing.T, text, layout string) []op {
+func fail(msg string) transcript.Event { return transcript.Event{Dir: transcript.Fail, Err: msg} }
+
+// honeywellPOSOn is the feature report OpenWith sends a Honeywell scanner
+// in HID POS mode.
+var honeywellPOSOn = transcript.Event{Dir: transcript.Feature, Data: []byte{0xFE, 0x01}}
+
+func typed(t *testing.T, text, layout string) []transcript.Event {
 	t.Helper()
 	rs, err := KeyboardReports(text, layout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := make([]op, len(rs))
+	evs := make([]transcript.Event, len(rs))
 	for i := range rs {
-		ops[i] = op{in: rs[i][:]}
+		evs[i] = transcript.Event{Dir: transcript.Read, Data: rs[i][:]}
 	}
-	return ops
+	return evs
 }
 
 func recv(t *testing.T, out <-chan drivers.Read) drivers.Read {
@@ -186,16 +105,17 @@ func TestDevKeyboard(t *testing.T) {
 			t.Errorf("read %+v, want %+v", r, w)
 		}
 	}
+	<-dev.Done() // the last key-up report follows the Enter that ended the code
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	if err := recvErr(t, d); err != nil {
 		t.Errorf("Err after Stop = %v, want nil", err)
 	}
-	if !dev.isClosed() {
+	if !dev.Closed() {
 		t.Error("device not closed by Stop")
 	}
-	dev.consumed()
+	played(t, dev)
 }
 
 // The scanner waits for an ACK of every SNAPI report: the script fails if
@@ -204,7 +124,7 @@ func TestDevSNAPIAck(t *testing.T) {
 	long := strings.Repeat("Q", 58) + "RCODE"
 	rs := SNAPIReports(28, []byte(long))
 	ack := []byte{0x00, 0x01, 0x22, 0x01, 0x00}
-	dev := newScript(t, op{in: rs[0]}, op{out: ack}, op{in: rs[1]}, op{out: ack})
+	dev := newScript(t, ins(rs[0])[0], wrote(ack), ins(rs[1])[0], wrote(ack))
 	d, err := New("cart", dev, Opts{Mode: ModeSNAPI})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +136,7 @@ func TestDevSNAPIAck(t *testing.T) {
 		t.Errorf("read %q %q", r.Code, r.Symbology)
 	}
 	d.Stop()
-	dev.consumed()
+	played(t, dev)
 }
 
 func TestDevHIDPOSDropsMenuReplies(t *testing.T) {
@@ -237,17 +157,18 @@ func TestDevHIDPOSDropsMenuReplies(t *testing.T) {
 	if len(out) != 0 {
 		t.Errorf("%d extra reads", len(out))
 	}
-	dev.consumed()
+	played(t, dev)
 }
 
 func TestDevReadErrorIsDisconnect(t *testing.T) {
-	unplugged := errors.New("hidapi: LIBUSB_ERROR_NO_DEVICE")
-	dev := newScript(t, append(typed(t, "1\r", "us"), op{err: unplugged})...)
+	const unplugged = "hidapi: LIBUSB_ERROR_NO_DEVICE"
+	dev := newScript(t, append(typed(t, "1\r", "us"), fail(unplugged))...)
 	d, _ := New("desk", dev, Opts{})
 	out := make(chan drivers.Read, 1)
 	d.Start(context.Background(), out)
 	err := recvErr(t, d)
-	if !errors.Is(err, drivers.ErrDisconnected) || !errors.Is(err, unplugged) {
+	var de *transcript.DeviceError
+	if !errors.Is(err, drivers.ErrDisconnected) || !errors.As(err, &de) || de.Msg != unplugged {
 		t.Fatalf("Err = %v, want ErrDisconnected wrapping %v", err, unplugged)
 	}
 	if !strings.Contains(err.Error(), `"desk"`) {
@@ -256,32 +177,31 @@ func TestDevReadErrorIsDisconnect(t *testing.T) {
 	if r := recv(t, out); r.Code != "1" {
 		t.Errorf("read before the error %q", r.Code)
 	}
-	if !dev.isClosed() {
+	if !dev.Closed() {
 		t.Error("device not closed after a read error")
 	}
 	if _, ok := <-d.Err(); ok {
 		t.Error("Err yielded twice")
 	}
 	d.Stop()
-	dev.consumed()
+	played(t, dev)
 }
 
 func TestDevWriteErrorIsDisconnect(t *testing.T) {
 	rs := SNAPIReports(3, []byte("x"))
-	gone := errors.New("write: no device")
-	dev := newScript(t, op{in: rs[0]}, op{out: []byte{0}, err: gone})
+	const gone = "write: no device"
+	dev := newScript(t, ins(rs[0])[0], fail(gone))
 	d, _ := New("desk", dev, Opts{Mode: ModeSNAPI})
 	d.Start(context.Background(), make(chan drivers.Read, 1))
-	if err := recvErr(t, d); !errors.Is(err, drivers.ErrDisconnected) || !errors.Is(err, gone) {
+	var de *transcript.DeviceError
+	if err := recvErr(t, d); !errors.Is(err, drivers.ErrDisconnected) || !errors.As(err, &de) || de.Msg != gone || !strings.Contains(err.Error(), "write ack") {
 		t.Fatalf("Err = %v", err)
 	}
 	d.Stop()
 }
 
 func TestDevSkipsGarbage(t *testing.T) {
-	ops := []op{{in: []byte{1, 2, 3}}}
-	ops = append(ops, typed(t, "12\r", "us")...)
-	dev := newScript(t, ops...)
+	dev := newScript(t, append(ins([]byte{1, 2, 3}), typed(t, "12\r", "us")...)...)
 	var mu sync.Mutex
 	var skipped []error
 	d, _ := New("desk", dev, Opts{OnSkip: func(err error) { mu.Lock(); skipped = append(skipped, err); mu.Unlock() }})
@@ -307,15 +227,7 @@ func TestDevStopDeliversInFlight(t *testing.T) {
 	out := make(chan drivers.Read)
 	d.Start(context.Background(), out)
 	// Wait until the script is used up: the Read is decoded and its send is pending.
-	for {
-		dev.mu.Lock()
-		n := len(dev.ops)
-		dev.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	<-dev.Done()
 	stopped := make(chan struct{})
 	go func() { d.Stop(); close(stopped) }()
 	if r := recv(t, out); r.Code != "7" {
@@ -341,7 +253,7 @@ func TestDevContextCancel(t *testing.T) {
 	if err := recvErr(t, d); err != nil {
 		t.Errorf("Err = %v after cancel, want nil", err)
 	}
-	if !dev.isClosed() {
+	if !dev.Closed() {
 		t.Error("device not closed on cancel")
 	}
 	d.Stop()
@@ -351,7 +263,7 @@ func TestDevStopBeforeStart(t *testing.T) {
 	dev := newScript(t)
 	d, _ := New("desk", dev, Opts{})
 	d.Stop()
-	if !dev.isClosed() {
+	if !dev.Closed() {
 		t.Error("device not closed")
 	}
 	if err := d.Start(context.Background(), make(chan drivers.Read)); err == nil {
@@ -473,8 +385,8 @@ func (b *fakeBus) Open(info DeviceInfo) (Device, error) {
 var honeywellPOS = DeviceInfo{VID: 0x0c2e, PID: 0x0b61, UsagePage: 0x8c, Usage: 0x02, Interface: 1,
 	Serial: "17345B0123", Product: "Voyager 1450g", Path: "1-1.2:1.1"}
 
-func posOps(t *testing.T, codes ...string) []op {
-	var ops []op
+func posOps(t *testing.T, codes ...string) []transcript.Event {
+	var ops []transcript.Event
 	for _, c := range codes {
 		rs, err := POSReports("]F0", []byte(c), VendorHoneywell)
 		if err != nil {
@@ -552,8 +464,7 @@ func TestHotPlug(t *testing.T) {
 	}
 
 	// Plugged in: the first code is read, then the cable is pulled.
-	unplugged := errors.New("hidapi: LIBUSB_ERROR_NO_DEVICE")
-	first := newScript(t, append(posOps(t, "30234000517861"), op{err: unplugged})...)
+	first := newScript(t, append(append([]transcript.Event{honeywellPOSOn}, posOps(t, "30234000517861")...), fail("hidapi: LIBUSB_ERROR_NO_DEVICE"))...)
 	bus.plug(honeywellPOS, first)
 	tick <- struct{}{}
 	attempt(false)
@@ -566,19 +477,16 @@ func TestHotPlug(t *testing.T) {
 	if _, err := sup.State(); !errors.Is(err, drivers.ErrDisconnected) {
 		t.Fatalf("unplug error %v, want ErrDisconnected", err)
 	}
-	first.consumed()
-	if !first.isClosed() {
+	played(t, first) // the Honeywell HID POS feature report included
+	if !first.Closed() {
 		t.Error("unplugged device not closed")
-	}
-	if len(first.feature) != 1 || string(first.feature[0]) != "\xfe\x01" {
-		t.Errorf("Honeywell HID POS feature reports %x, want [fe01]", first.feature)
 	}
 
 	// Still away for one retry.
 	tick <- struct{}{}
 	attempt(true)
 	// Back: a new device handle, read again.
-	second := newScript(t, posOps(t, "30234000517879")...)
+	second := newScript(t, append([]transcript.Event{honeywellPOSOn}, posOps(t, "30234000517879")...)...)
 	bus.plug(honeywellPOS, second)
 	tick <- struct{}{}
 	attempt(false)
@@ -592,7 +500,7 @@ func TestHotPlug(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run = %v", err)
 	}
-	if !second.isClosed() {
+	if !second.Closed() {
 		t.Error("device not closed when supervision stopped")
 	}
 	bus.mu.Lock()
@@ -609,8 +517,8 @@ func TestSeveralScanners(t *testing.T) {
 	a, b := honeywellPOS, honeywellPOS
 	a.Serial, a.Path = "AAA", "1-1.2:1.1"
 	b.Serial, b.Path = "BBB", "1-1.3:1.1"
-	devA := newScript(t, posOps(t, "30234000000016", "30234000000024")...)
-	devB := newScript(t, posOps(t, "30234000000032")...)
+	devA := newScript(t, append([]transcript.Event{honeywellPOSOn}, posOps(t, "30234000000016", "30234000000024")...)...)
+	devB := newScript(t, append([]transcript.Event{honeywellPOSOn}, posOps(t, "30234000000032")...)...)
 	bus.plug(a, devA)
 	bus.plug(b, devB)
 
@@ -635,8 +543,8 @@ func TestSeveralScanners(t *testing.T) {
 	for _, d := range devs {
 		d.Stop()
 	}
-	devA.consumed()
-	devB.consumed()
+	played(t, devA)
+	played(t, devB)
 
 	// Without a serial the lowest path wins, every time.
 	d, err := OpenWith(bus, "any", Match{VID: 0x0c2e}, Opts{Mode: ModeHIDPOS})

@@ -4,27 +4,30 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
+	"strings"
 	"testing"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
-// pipePort is a port whose far end the test writes.
-type pipePort struct {
-	*io.PipeReader
-	w *io.PipeWriter
+// reader plays chunks the way a text-output reader prints them; it takes
+// no commands, so any write fails the test through played.
+func reader(t *testing.T, evs ...transcript.Event) *transcript.Playback {
+	return transcript.NewPlayback(&transcript.Transcript{Name: t.Name(), Events: evs}, transcript.Silent)
 }
 
-func (p pipePort) Write(b []byte) (int, error) { return len(b), nil }
-
-func newPipePort() pipePort {
-	r, w := io.Pipe()
-	return pipePort{r, w}
+func played(t *testing.T, p *transcript.Playback) {
+	t.Helper()
+	if err := p.Err(); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestDriverLines(t *testing.T) {
-	port := newPipePort()
+	port := reader(t,
+		transcript.Event{Dir: transcript.Read, Data: []byte("ID:04a2b3c4\r\nnoise\r\nID:E28011700000020FAA000001\n")},
+		transcript.Event{Dir: transcript.Fail, Err: "input/output error"})
 	o := DefaultOpts
 	o.Prefix = "ID:"
 	d, err := New("desk", port, o)
@@ -35,7 +38,6 @@ func TestDriverLines(t *testing.T) {
 	if err := d.Start(context.Background(), out); err != nil {
 		t.Fatal(err)
 	}
-	go port.w.Write([]byte("ID:04a2b3c4\r\nnoise\r\nID:E28011700000020FAA000001\n"))
 	want := []struct {
 		uid string
 		raw []byte
@@ -50,8 +52,7 @@ func TestDriverLines(t *testing.T) {
 		}
 	}
 	// The port vanishing ends reading with ErrDisconnected.
-	port.w.CloseWithError(errors.New("input/output error"))
-	if err := <-d.Err(); !errors.Is(err, drivers.ErrDisconnected) {
+	if err := <-d.Err(); !errors.Is(err, drivers.ErrDisconnected) || !strings.Contains(err.Error(), "input/output error") {
 		t.Fatalf("Err = %v, want ErrDisconnected", err)
 	}
 	if err := d.Stop(); err != nil {
@@ -60,10 +61,14 @@ func TestDriverLines(t *testing.T) {
 	if s := d.Stats(); s.Codes != 2 || s.BadLines != 1 {
 		t.Fatalf("stats %+v, want 2 codes and 1 bad line", s)
 	}
+	played(t, port)
 }
 
 func TestDriverRDM6300(t *testing.T) {
-	port := newPipePort()
+	// One chunk: the frame with its checksum off by one, a stray byte, the
+	// good frame (checksum F6). The driver decodes a chunk to its end
+	// before it reads on, so the bad frame is counted once the read is out.
+	port := reader(t, transcript.Reads([]byte("\x0213005D1DA5F7\x03\xff\x0213005D1DA5F6\x03"))...)
 	d, err := New("lf", port, RDM6300Opts)
 	if err != nil {
 		t.Fatal(err)
@@ -72,12 +77,11 @@ func TestDriverRDM6300(t *testing.T) {
 	if err := d.Start(context.Background(), out); err != nil {
 		t.Fatal(err)
 	}
-	go port.w.Write([]byte("\x0213005D1DA5F7\x03\xff\x0213005D1DA5F6\x03"))
 	r := <-out
 	if r.TagUID != "13005D1DA5" || r.Symbology != "EM4100" || !bytes.Equal(r.Raw, []byte{0x13, 0, 0x5D, 0x1D, 0xA5}) {
 		t.Fatalf("read = %+v", r)
 	}
-	// Stop returns even though the pipe's Read is still blocked, and Err
+	// Stop returns even though the port's Read is still blocked, and Err
 	// is closed without an error.
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
@@ -88,14 +92,16 @@ func TestDriverRDM6300(t *testing.T) {
 	if s := d.Stats(); s.BadChecksum != 1 || s.Codes != 1 {
 		t.Fatalf("stats %+v", s)
 	}
-	port.w.Close()
+	if err := port.Close(); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestOpts(t *testing.T) {
-	if _, err := New("x", newPipePort(), Opts{Format: 7}); err == nil {
+	if _, err := New("x", reader(t), Opts{Format: 7}); err == nil {
 		t.Error("unknown format accepted")
 	}
-	if _, err := New("x", newPipePort(), Opts{MinDigits: 10, MaxDigits: 4}); err == nil {
+	if _, err := New("x", reader(t), Opts{MinDigits: 10, MaxDigits: 4}); err == nil {
 		t.Error("min > max accepted")
 	}
 	if _, err := Open("x", "", 9600, DefaultOpts); err == nil {

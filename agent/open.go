@@ -136,6 +136,9 @@ func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) 
 		if p.Address != nil {
 			o.Addr = byte(*p.Address)
 		}
+		if p.BlockOrder == profile.BlockLSBFirst {
+			o.BlockOrder = feig.LSBFirst
+		}
 		return func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) }, nil
 	case profile.ProtoASCII:
 		o := ascii.DefaultOpts

@@ -26,13 +26,14 @@ const (
 type Read struct {
 	Device    string    // configured device name, e.g. "desk-scanner"
 	Kind      Kind      // what sort of device
-	Raw       []byte    // bytes as the device sent them (after framing), for the journal
+	Raw       []byte    // bytes as the device sent them (after framing; HF tag memory in memory order), for the journal
 	Code      string    // the decoded code: barcode text, or the tag's identifier
 	Symbology string    // AIM symbology id such as "]A0" or a name such as "EPC"; "" when unknown
 	TagModel  string    // RFID tag data model that produced Code ("iso28560-3", "sgtin-96", …); "" for barcodes
 	TagUID    string    // RFID tag UID or EPC, hex upper-case; "" for barcodes
 	Antenna   int       // RFID antenna port, 0 when unknown
 	RSSI      int       // RFID signal strength in dBm, 0 when unknown
+	DSFID     byte      // HF ISO 15693 data storage format identifier from the inventory (0x06: ISO 28560-2); 0 when unused or unknown
 	Time      time.Time // when the driver decoded it
 }
 

@@ -66,6 +66,7 @@ type rawProfile struct {
 	PowerDBm    *float64   `yaml:"power_dbm"`
 	Region      string     `yaml:"region"`
 	Antennas    []int      `yaml:"antennas"`
+	BlockOrder  string     `yaml:"block_order"`
 	TagData     []string   `yaml:"tag_data"`
 }
 

@@ -38,6 +38,7 @@
 //	power_dbm: 26
 //	region: na
 //	antennas: [1]
+//	block_order: msb-first     # feig only: msb-first (default) | lsb-first
 //	init:
 //	  - hex: "04 00 21 D9 6A"  # frames are checked against the protocol's CRC
 //	tag_data: [iso28560-4, sgtin-96]
@@ -127,6 +128,18 @@ const (
 	TagUID        TagModel = "uid"
 )
 
+// BlockOrder is how an HF reader sends the bytes of each tag memory block.
+type BlockOrder string
+
+const (
+	// BlockMSBFirst: last byte of each block first, as FEIG readers do in
+	// ISO-host mode (ID CPR manual H20800-16e-ID-B §3.1, Annex F); the
+	// driver reverses every block. The default for protocol feig.
+	BlockMSBFirst BlockOrder = "msb-first"
+	// BlockLSBFirst: blocks in tag memory order, passed on as read.
+	BlockLSBFirst BlockOrder = "lsb-first"
+)
+
 // Parity of a serial line.
 type Parity string
 
@@ -166,6 +179,7 @@ type Profile struct {
 	PowerDBm    *float64    // transmit power; nil to keep the reader's
 	Region      string      // UHF regulatory region
 	Antennas    []int       // antenna ports to use, 1-based
+	BlockOrder  BlockOrder  // protocol feig: how the reader sends each block; "" is msb-first
 	TagData     []TagModel  // data models to try, in order
 }
 

@@ -413,6 +413,14 @@ func (l *loader) rfid(r *rawProfile, p *Profile) {
 		p.Antennas = r.Antennas
 	}
 
+	p.BlockOrder = BlockOrder(r.BlockOrder)
+	switch {
+	case p.BlockOrder != "" && p.Protocol != ProtoFEIG:
+		l.errf("block_order", "applies to protocol feig only")
+	case p.BlockOrder != "" && p.BlockOrder != BlockMSBFirst && p.BlockOrder != BlockLSBFirst:
+		l.errf("block_order", "%q: want msb-first (FEIG ISO-host, the default) or lsb-first", r.BlockOrder)
+	}
+
 	if len(r.TagData) == 0 {
 		l.errf("tag_data", "missing; list the tag data models to expect, e.g. [iso28560-3]")
 	}

@@ -10,12 +10,18 @@ import (
 
 // FEIGOpts configures a simulated FEIG ISO-host HF reader.
 type FEIGOpts struct {
-	Tags     []Tag   // ISO 15693 tags in the field (UID, Blocks, BlockSize); change with SetTags
+	Tags     []Tag   // ISO 15693 tags in the field (UID, DSFID, Blocks, BlockSize); change with SetTags
 	Noise    Noise   // how the link misbehaves
 	Addr     byte    // the reader's COM-ADR (FEIG ships with 0); requests to it or to 0xFF are answered
 	MissRate float64 // probability that an inventory misses a tag in the field
-	// ReverseBlocks sends each block byte-reversed, as some readers do.
-	ReverseBlocks bool
+	// Cards are ISO 14443A cards in the field (a student's MIFARE card on
+	// the pad): their UIDs, 4, 7 or 10 bytes in ISO 14443-3 order (UID0
+	// first). Inventories report them with TR-TYPE 0x04 before the tags.
+	Cards [][]byte
+	// LSBFirst sends blocks in tag memory order. A FEIG reader in ISO-host
+	// mode sends each block most significant byte first (ID CPR manual
+	// H20800-16e-ID-B §3.1, Annex F), which is the default.
+	LSBFirst bool
 	// RFWarnRate is the probability that an inventory reply carries status
 	// 0x84 (RF warning) instead of 0x00, with its data intact.
 	RFWarnRate float64
@@ -33,9 +39,10 @@ type FEIGStats struct {
 // ISO-host protocol byte for byte on an io.ReadWriter, typically a pty
 // master, in the standard or the advanced frame (it answers in the frame
 // it was asked in). It implements Get Software Version (0x65) and the ISO
-// 15693 host commands Inventory (0xB0 0x01, with "more data" paging) and
-// Read Multiple Blocks (0xB0 0x23, addressed by UID, at most 128 bytes a
-// request). Anything else is answered "unknown command".
+// host commands Inventory (0xB0 0x01, with "more data" paging; ISO 15693
+// tags and ISO 14443A cards) and Read Multiple Blocks (0xB0 0x23,
+// addressed by UID, at most 128 bytes a request, each block most
+// significant byte first). Anything else is answered "unknown command".
 type FEIG struct {
 	rw      io.ReadWriter
 	closeRW func()
@@ -45,7 +52,7 @@ type FEIG struct {
 	tags []Tag
 
 	rng       *rand.Rand
-	pending   []int // indexes of tags still to report after status 0x94
+	pending   []int // indexes of data sets still to report after status 0x94: cards first, then tags
 	unplugged atomic.Bool
 	closeOnce sync.Once
 	wbuf      []byte
@@ -208,7 +215,7 @@ func (s *FEIG) inventory(r feigReq) error {
 	if r.data[1]&0x80 == 0 { // a new inventory
 		s.inventories.Add(1)
 		s.pending = s.pending[:0]
-		for i := range s.tags {
+		for i := range len(s.opts.Cards) + len(s.tags) {
 			if s.opts.MissRate > 0 && s.rng.Float64() < s.opts.MissRate {
 				continue
 			}
@@ -218,16 +225,21 @@ func (s *FEIG) inventory(r feigReq) error {
 	if len(s.pending) == 0 {
 		return s.reply(r, 0x01, nil)
 	}
-	max := (255 - 7) / 10
+	room := 255 - 7 - 1 // a standard frame: LENGTH ADR CMD STATUS DATA-SETS … CRC
 	if r.adv {
-		max = (65535 - 9) / 10
+		room = 65535 - 9 - 1
 	}
-	n := min(len(s.pending), max, 255)
-	d := []byte{byte(n)}
-	for _, i := range s.pending[:n] {
-		d = append(d, 0x03, 0x00)
-		d = append(d, s.tags[i].UID...)
+	d := []byte{0}
+	n := 0
+	for _, i := range s.pending {
+		set := s.dataSet(i)
+		if n == 255 || len(d)-1+len(set) > room {
+			break
+		}
+		d = append(d, set...)
+		n++
 	}
+	d[0] = byte(n)
 	s.pending = s.pending[n:]
 	st := byte(0x00)
 	if len(s.pending) > 0 {
@@ -236,6 +248,28 @@ func (s *FEIG) inventory(r feigReq) error {
 		st = 0x84
 	}
 	return s.reply(r, st, d)
+}
+
+// dataSet is inventory data set i (cards first, then tags), laid out as
+// FEIG's ID CPR manual §7.1.1.1-2 gives it.
+func (s *FEIG) dataSet(i int) []byte {
+	if i < len(s.opts.Cards) {
+		// TR-TYPE 0x04, TR_INFO (bit 2: a 10-byte UID), OPT_INFO 0, then
+		// the UID most significant byte first in 7 or 10 bytes.
+		uid := s.opts.Cards[i]
+		size, info := 7, byte(0x00)
+		if len(uid) > 7 {
+			size, info = 10, 0x04
+		}
+		set := make([]byte, 3+size)
+		set[0], set[1] = 0x04, info
+		for k, b := range uid {
+			set[len(set)-1-k] = b
+		}
+		return set
+	}
+	t := &s.tags[i-len(s.opts.Cards)]
+	return append([]byte{0x03, t.DSFID}, t.UID...)
 }
 
 func (s *FEIG) readBlocks(r feigReq) error {
@@ -269,12 +303,12 @@ func (s *FEIG) readBlocks(r feigReq) error {
 	for b := first; b < first+count; b++ {
 		blk := t.Blocks[b*size : (b+1)*size]
 		d = append(d, 0x00)
-		if s.opts.ReverseBlocks {
+		if s.opts.LSBFirst {
+			d = append(d, blk...)
+		} else {
 			for k := len(blk) - 1; k >= 0; k-- {
 				d = append(d, blk[k])
 			}
-		} else {
-			d = append(d, blk...)
 		}
 	}
 	s.blockReads.Add(1)

@@ -3,8 +3,11 @@ package sim_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/tally-inventory/tally/drivers/rfid/feig"
@@ -61,7 +64,7 @@ func TestFEIGSession(t *testing.T) {
 	in = append(in, feigReq(t, false, 0x00, 0x99)...)
 	port := &script{in: bytes.NewReader(in)}
 	tags := hfCart(300, 28)
-	s := sim.NewFEIG(port, sim.FEIGOpts{Tags: tags, ReverseBlocks: true})
+	s := sim.NewFEIG(port, sim.FEIGOpts{Tags: tags})
 	if err := s.Serve(context.Background()); !errors.Is(err, io.EOF) {
 		t.Fatalf("Serve = %v", err)
 	}
@@ -147,4 +150,44 @@ func FuzzFEIGSim(f *testing.F) {
 		sim.NewFEIG(port, sim.FEIGOpts{Tags: hfCart(30, 8)}).Serve(context.Background())
 		feigReplies(t, port.out.Bytes())
 	})
+}
+
+// annexFRead is the Read Multiple Blocks reply of FEIG's ID CPR manual
+// (H20800-16e-ID-B, Annex F, page 164; github.com/dpavlin/Biblio-RFID
+// docs/H20800-16e-ID-B.pdf) for tag memory 01 02 03 04 | 11 12 13 14 |
+// 21 22 23 24: each block most significant byte first. The same frame is in
+// drivers/rfid/feig/testdata/annex-f.txt.
+const annexFRead = "17 00 B0 00 03 04 00 04 03 02 01 00 14 13 12 11 00 24 23 22 21 B4 5B"
+
+// The simulator sends what the manual shows the reader sending, byte for
+// byte; and ISO 14443A cards appear in its inventory with their own
+// data-set layout.
+func TestFEIGAsTheManual(t *testing.T) {
+	uid := []byte{0xE0, 0x07, 0x00, 0x00, 0x01, 0x47, 0x67, 0x7E} // the annex's UID
+	mem := []byte{0x01, 0x02, 0x03, 0x04, 0x11, 0x12, 0x13, 0x14, 0x21, 0x22, 0x23, 0x24}
+	in := feigReq(t, false, 0xFF, 0xB0, append(append([]byte{0x23, 0x01}, uid...), 0, 3)...)
+	in = append(in, feigReq(t, false, 0xFF, 0xB0, 0x01, 0x00)...)
+	port := &script{in: bytes.NewReader(in)}
+	cards := [][]byte{{0xDE, 0xAD, 0xBE, 0xEF}, {0x04, 0x5A, 0x2B, 0x3C, 0x4D, 0x5E, 0x80}, {4, 1, 2, 3, 4, 5, 6, 7, 8, 9}}
+	sim.NewFEIG(port, sim.FEIGOpts{Tags: []sim.Tag{{UID: uid, Blocks: mem, BlockSize: 4, DSFID: 0x06}}, Cards: cards}).Serve(context.Background())
+	out := port.out.Bytes()
+	want, _ := hex.DecodeString(strings.ReplaceAll(annexFRead, " ", ""))
+	if !bytes.HasPrefix(out, want) {
+		t.Fatalf("read reply % X\nwant annex F % X", out[:min(len(out), len(want))], want)
+	}
+	rs := feigReplies(t, out[len(want):])
+	items, err := feig.ParseInventory(rs[0].Data, nil)
+	if err != nil || len(items) != 4 {
+		t.Fatalf("inventory %+v, %v", items, err)
+	}
+	// TR_INFO OPT_INFO UID: bit 2 of TR_INFO marks the 10-byte UID.
+	wantOther := []string{"00 00 00 00 00 EF BE AD DE", "00 00 80 5E 4D 3C 2B 5A 04", "04 00 09 08 07 06 05 04 03 02 01 04"}
+	for i, w := range wantOther {
+		if got := fmt.Sprintf("% X", items[i].Other); items[i].TRType != feig.TRISO14443A || got != w {
+			t.Errorf("card %d: type %#x % X, want %s", i, items[i].TRType, items[i].Other, w)
+		}
+	}
+	if it := items[3]; it.TRType != feig.TRISO15693 || it.DSFID != 0x06 || !bytes.Equal(it.UID[:], uid) {
+		t.Errorf("tag %+v", it)
+	}
 }

@@ -23,6 +23,7 @@ type Tag struct {
 	Blocks    []byte // HF user blocks, concatenated
 	BlockSize int    // HF block size in bytes (4 for most library tags)
 	AFI       byte
+	DSFID     byte // HF ISO 15693 data storage format identifier (0x06: ISO 28560-2)
 }
 
 // Noise makes a simulated link misbehave the way real ones do.

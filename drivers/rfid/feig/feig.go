@@ -16,7 +16,7 @@ import (
 )
 
 // Opts configures a Dev. Zero numeric fields take their value from
-// DefaultOpts; Addr, Advanced and ReverseBlocks are used as given.
+// DefaultOpts; Addr, Advanced and BlockOrder are used as given.
 type Opts struct {
 	// Addr is the reader's COM-ADR; BroadcastAddr reaches any reader
 	// (FEIG readers ship with address 0).
@@ -31,8 +31,10 @@ type Opts struct {
 	// FallbackBlocks is read instead when a tag has fewer than Blocks
 	// blocks: 8 blocks of 4 bytes hold the ISO 28560-3 basic block.
 	FallbackBlocks int
-	// ReverseBlocks undoes readers that send each block byte-reversed.
-	ReverseBlocks bool
+	// BlockOrder is how the reader sends the bytes of each block. The zero
+	// value, MSBFirst, is what a FEIG reader in ISO-host mode does; the
+	// driver turns the blocks back into tag memory order.
+	BlockOrder ByteOrder
 	// Timeout is how long to wait for a reply; an inventory of a full
 	// shelf takes the reader a while.
 	Timeout time.Duration
@@ -45,11 +47,26 @@ type Opts struct {
 	// CacheSize is how many tags' block data is remembered so a tag that
 	// stays in the field is read from once, not every round.
 	CacheSize int
-	// Decode turns a tag's block data into the item identifier and the
-	// name of its data model (drivers.Read.Code and TagModel). Nil, or an
-	// error, leaves Code as the UID in hex and TagModel empty.
-	Decode func(data []byte) (code, model string, err error)
+	// Decode turns a tag's block data (in memory order) and its DSFID from
+	// the inventory into the item identifier and the name of its data
+	// model (drivers.Read.Code and TagModel). Nil, or an error, leaves Code
+	// as the UID in hex and TagModel empty.
+	Decode func(dsfid byte, data []byte) (code, model string, err error)
 }
+
+// ByteOrder is the order in which a reader sends the bytes of one block.
+type ByteOrder uint8
+
+const (
+	// MSBFirst: each block arrives last byte first (tag memory block 0
+	// 01 02 03 04 arrives as 04 03 02 01). FEIG's ID CPR manual
+	// (H20800-16e-ID-B) §3.1: in ISO-host mode "the data will be sent
+	// always as MSB first"; its Annex F shows the frames.
+	MSBFirst ByteOrder = iota
+	// LSBFirst: blocks arrive in tag memory order and are passed on as
+	// read, for a reader that does not follow the ISO-host convention.
+	LSBFirst
+)
 
 // DefaultOpts suits an ID ISC.MR101/CPR reader and ICODE SLIX library tags.
 var DefaultOpts = Opts{
@@ -104,6 +121,8 @@ type Stats struct {
 	BlockFails   uint64 // tags delivered by UID only: their blocks could not be read
 	Rounds       uint64 // inventory rounds completed
 	Reads        uint64 // reads delivered
+	Cards        uint64 // inventory data sets of ISO 14443 cards and Jewel tags, skipped: no library data on them
+	UnknownSets  uint64 // inventory data sets of an unknown transponder type, skipped with the rest of their reply
 }
 
 // Dev is a FEIG ISO-host HF reader on a serial port.
@@ -128,7 +147,7 @@ type Dev struct {
 	order [][8]byte // cache keys, oldest first, for eviction
 
 	timeouts, retries, rfWarnings, blockReads, blockFails, rounds, reads atomic.Uint64
-	frames, badCRC, garbage                                              atomic.Uint64
+	frames, badCRC, garbage, cards, unknownSets                          atomic.Uint64
 }
 
 type tagEntry struct {
@@ -194,6 +213,7 @@ func (d *Dev) Stats() Stats {
 		Timeouts: d.timeouts.Load(), Retries: d.retries.Load(), RFWarnings: d.rfWarnings.Load(),
 		BlockReads: d.blockReads.Load(), BlockFails: d.blockFails.Load(),
 		Rounds: d.rounds.Load(), Reads: d.reads.Load(),
+		Cards: d.cards.Load(), UnknownSets: d.unknownSets.Load(),
 	}
 }
 
@@ -308,10 +328,22 @@ func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
 			return fmt.Errorf("inventory: %w", &StatusError{Cmd: CmdISO, Sub: ISOInventory, Status: r.Status})
 		}
 		got, err := ParseInventory(r.Data, nil)
+		var ute *UnknownTypeError
+		if errors.As(err, &ute) {
+			// The sets before it are good; the rest cannot be found.
+			d.unknownSets.Add(uint64(ute.Left))
+			err = nil
+		}
 		if err != nil {
 			return fmt.Errorf("inventory: %w", err)
 		}
-		items = append(items, got...)
+		for _, it := range got {
+			if it.TRType != TRISO15693 {
+				d.cards.Add(1) // a student's MIFARE card on the pad
+				continue
+			}
+			items = append(items, it)
+		}
 		if r.Status != StatusMoreData {
 			break
 		}
@@ -326,13 +358,13 @@ func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
 
 func (d *Dev) deliver(ctx context.Context, out chan<- drivers.Read, items []InventoryItem) error {
 	for _, it := range items {
-		e, err := d.tag(ctx, it.UID)
+		e, err := d.tag(ctx, it)
 		if err != nil {
 			return err
 		}
 		r := drivers.Read{
 			Device: d.name, Kind: drivers.KindRFID, Raw: append([]byte(nil), e.data...),
-			Code: e.code, Symbology: "ISO15693", TagModel: e.model, TagUID: e.uid, Time: time.Now(),
+			Code: e.code, Symbology: "ISO15693", TagModel: e.model, TagUID: e.uid, DSFID: it.DSFID, Time: time.Now(),
 		}
 		// A consumer that stopped reading must not keep Stop waiting: the
 		// tags of an unfinished round are read again next time.
@@ -351,7 +383,8 @@ func (d *Dev) deliver(ctx context.Context, out chan<- drivers.Read, items []Inve
 // tag returns the cached entry for uid, reading its blocks if need be. A
 // tag whose blocks cannot be read (it left the field, it is read-protected)
 // is still delivered, by UID, and tried again next round.
-func (d *Dev) tag(ctx context.Context, uid [8]byte) (*tagEntry, error) {
+func (d *Dev) tag(ctx context.Context, it InventoryItem) (*tagEntry, error) {
+	uid := it.UID
 	if e, ok := d.cache[uid]; ok {
 		return e, nil
 	}
@@ -370,7 +403,7 @@ func (d *Dev) tag(ctx context.Context, uid [8]byte) (*tagEntry, error) {
 	}
 	d.blockReads.Add(1)
 	e := &tagEntry{uid: id, data: data, code: id}
-	if code, model, err := d.opts.Decode(data); err == nil && code != "" {
+	if code, model, err := d.opts.Decode(it.DSFID, data); err == nil && code != "" {
 		e.code, e.model = code, model
 	}
 	if len(d.order) >= d.opts.CacheSize {
@@ -411,7 +444,7 @@ func (d *Dev) readBlocks(ctx context.Context, uid [8]byte, n int) ([]byte, error
 		if b.Count != cnt || (size != 0 && b.Size != size) {
 			return nil, &FrameError{0, fmt.Sprintf("asked for %d blocks, got %d of %d bytes", cnt, b.Count, b.Size)}
 		}
-		if d.opts.ReverseBlocks {
+		if d.opts.BlockOrder == MSBFirst {
 			ReverseBlocks(b.Data, b.Size)
 		}
 		data = append(data, b.Data...)

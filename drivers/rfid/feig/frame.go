@@ -18,12 +18,15 @@
 //
 // Reading. Each round is an inventory (0xB0 0x01), following status 0x94
 // "more data" pages (24 tags a standard frame, 255 an advanced one), then
-// Read Multiple Blocks (0xB0 0x23, addressed) for every tag not yet in the
-// cache. UIDs are taken as the reader sends them (0xE0 first) and reported
-// as hex. Block data is passed on as read; Opts.ReverseBlocks undoes
-// readers that send each block byte-reversed (drivers/tagdata copes with
-// that too). Status 0x83/0x84 (RF error/warning) replies are used for the
-// data they carry and counted.
+// Read Multiple Blocks (0xB0 0x23, addressed) for every ISO 15693 tag not
+// yet in the cache. Inventory data sets are parsed by their transponder
+// type; ISO 14443 cards (a student's MIFARE card on the pad) are counted
+// and skipped. UIDs are taken as the reader sends them (0xE0 first) and
+// reported as hex. The reader sends each block most significant byte first
+// (FEIG ID CPR manual H20800-16e-ID-B §3.1 and Annex F); the driver
+// reverses every block back into tag memory order unless Opts.BlockOrder
+// says otherwise. Status 0x83/0x84 (RF error/warning) replies are used for
+// the data they carry and counted.
 package feig
 
 import (

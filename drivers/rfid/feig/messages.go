@@ -85,29 +85,110 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("feig: command 0x%02X/0x%02X: reader status %v", e.Cmd, e.Sub, e.Status)
 }
 
-// InventoryItem is one ISO 15693 tag found by an inventory.
+// Transponder types (TR-TYPE) in inventory data sets, FEIG ID CPR manual
+// (H20800-16e-ID-B) Annex A.
+const (
+	TRISO15693  = 0x03
+	TRISO14443A = 0x04
+	TRISO14443B = 0x05
+	TRJewel     = 0x08
+)
+
+// DSFID28560_2 is the ISO 15693 data storage format identifier of a tag
+// holding ISO 28560-2 library data.
+const DSFID28560_2 = 0x06
+
+// tr14443CL3 is the TR_INFO bit saying an ISO 14443A UID is sent as 10
+// bytes (cascade level 3) rather than 7.
+const tr14443CL3 = 0x04
+
+// InventoryItem is one transponder found by an inventory. The layout of a
+// data set depends on its TR-TYPE (manual §7.1.1.1-7.1.1.5):
+//
+//	0x03 ISO 15693   TR-TYPE DSFID UID(8)                      10 bytes
+//	0x04 ISO 14443A  TR-TYPE TR_INFO OPT_INFO UID(7 or 10)     10 or 13 bytes
+//	0x05 ISO 14443B  TR-TYPE PROTO_INFO APP_DATA(4) PUPI(4)    10 bytes
+//	0x08 Jewel       TR-TYPE 0 0 HR0 HR1 UID(4)                 9 bytes
+//
+// For an ISO 14443A UID, TR_INFO bit 2 (CL3) says 10 bytes; the UID is
+// sent most significant byte first, shorter UIDs padded with leading zeros.
 type InventoryItem struct {
-	TRType byte    // transponder type (0x03 ISO 15693)
-	DSFID  byte    // data storage format id
-	UID    [8]byte // as the reader sends it, most significant byte (0xE0) first
+	TRType byte    // transponder type, TRISO15693 …
+	DSFID  byte    // ISO 15693: data storage format identifier (0 when unused)
+	UID    [8]byte // ISO 15693: as the reader sends it, most significant byte (0xE0) first
+	// Other is the rest of a data set of another type, after TR-TYPE
+	// (ISO 14443A: TR_INFO, OPT_INFO, UID), kept so it can be re-encoded.
+	Other []byte
+}
+
+// setLen is the length of the data set of type tr starting at p, or 0 when
+// the type's layout is unknown.
+func setLen(tr byte, p []byte) int {
+	switch tr {
+	case TRISO15693, TRISO14443B:
+		return 10
+	case TRJewel:
+		return 9
+	case TRISO14443A:
+		if len(p) < 2 {
+			return 10
+		}
+		if p[1]&tr14443CL3 != 0 {
+			return 13
+		}
+		return 10
+	}
+	return 0
+}
+
+// UnknownTypeError is an inventory data set of a transponder type whose
+// layout is not known: the sets before it were parsed, the rest of the
+// reply cannot be.
+type UnknownTypeError struct {
+	Offset int  // byte offset of the data set in the inventory data
+	TRType byte // its transponder type
+	Left   int  // data sets announced but not parsed, this one included
+}
+
+func (e *UnknownTypeError) Error() string {
+	return fmt.Sprintf("feig: inventory data set at byte %d has transponder type 0x%02X, whose layout is unknown; %d data sets skipped (configure the reader for ISO 15693 only)", e.Offset, e.TRType, e.Left)
 }
 
 // ParseInventory decodes an inventory reply's data. items is reused if it
-// has room.
+// has room. On an *UnknownTypeError the items before the unknown set are
+// returned with it.
 func ParseInventory(d []byte, items []InventoryItem) ([]InventoryItem, error) {
 	items = items[:0]
 	if len(d) == 0 {
 		return items, &FrameError{0, "inventory reply has no DATA-SETS byte"}
 	}
 	n := int(d[0])
-	if want := 1 + 10*n; len(d) != want {
-		return items, &FrameError{min(len(d), want), fmt.Sprintf("inventory reply announces %d data sets (%d bytes) but has %d data bytes", n, want, len(d))}
-	}
+	pos := 1
 	for i := range n {
-		p := d[1+10*i:]
-		it := InventoryItem{TRType: p[0], DSFID: p[1]}
-		copy(it.UID[:], p[2:10])
+		if pos >= len(d) {
+			return items, &FrameError{pos, fmt.Sprintf("inventory reply announces %d data sets but ends after %d", n, i)}
+		}
+		tr := d[pos]
+		l := setLen(tr, d[pos:])
+		if l == 0 {
+			return items, &UnknownTypeError{Offset: pos, TRType: tr, Left: n - i}
+		}
+		if pos+l > len(d) {
+			return items, &FrameError{len(d), fmt.Sprintf("data set %d (transponder type 0x%02X) needs %d bytes, %d left", i+1, tr, l, len(d)-pos)}
+		}
+		p := d[pos : pos+l]
+		it := InventoryItem{TRType: tr}
+		if tr == TRISO15693 {
+			it.DSFID = p[1]
+			copy(it.UID[:], p[2:10])
+		} else {
+			it.Other = p[1:]
+		}
 		items = append(items, it)
+		pos += l
+	}
+	if pos != len(d) {
+		return items, &FrameError{pos, fmt.Sprintf("%d bytes after the %d announced data sets", len(d)-pos, n)}
 	}
 	return items, nil
 }
@@ -116,8 +197,13 @@ func ParseInventory(d []byte, items []InventoryItem) ([]InventoryItem, error) {
 func AppendInventory(dst []byte, items []InventoryItem) []byte {
 	dst = append(dst, byte(len(items)))
 	for _, it := range items {
-		dst = append(dst, it.TRType, it.DSFID)
-		dst = append(dst, it.UID[:]...)
+		dst = append(dst, it.TRType)
+		if it.TRType == TRISO15693 {
+			dst = append(dst, it.DSFID)
+			dst = append(dst, it.UID[:]...)
+		} else {
+			dst = append(dst, it.Other...)
+		}
 	}
 	return dst
 }

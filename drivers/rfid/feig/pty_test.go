@@ -90,19 +90,22 @@ func TestCartOverPty(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		advanced bool
-		reverse  bool
+		lsb      bool
 		noise    sim.Noise
 		miss     float64
 	}{
 		{"standard clean", false, false, sim.Noise{}, 0},
-		{"standard noisy", false, true, noisy, 0.2},
+		{"standard noisy lsb-first", false, true, noisy, 0.2},
 		{"advanced noisy", true, false, noisy, 0.2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tags, ids := cart(300)
-			r := startSim(t, sim.FEIGOpts{Tags: tags, Noise: tc.noise, MissRate: tc.miss, ReverseBlocks: tc.reverse, RFWarnRate: 0.05})
+			r := startSim(t, sim.FEIGOpts{Tags: tags, Noise: tc.noise, MissRate: tc.miss, LSBFirst: tc.lsb, RFWarnRate: 0.05})
 			o := ptyOpts
-			o.Advanced, o.ReverseBlocks = tc.advanced, tc.reverse
+			o.Advanced = tc.advanced
+			if tc.lsb {
+				o.BlockOrder = LSBFirst
+			}
 			if tc.advanced {
 				o.Decode = nil // the default: drivers/tagdata detects the model
 			}

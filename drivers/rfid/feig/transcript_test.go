@@ -135,7 +135,7 @@ func danish(id, owner string, size int) []byte {
 
 // danishID is the matching local decoder: the primary item identifier if
 // the CRC holds.
-func danishID(b []byte) (string, string, error) {
+func danishID(_ byte, b []byte) (string, string, error) {
 	if len(b) < 32 {
 		return "", "", errors.New("short")
 	}
@@ -179,7 +179,10 @@ func blockStep(t testing.TB, o Opts, uid [8]byte, first, n int, st Status, data 
 	var d []byte
 	switch {
 	case st == StatusOK:
-		d = AppendBlocks(nil, 4, data[first*4:(first+n)*4])
+		// as the reader sends them: each block most significant byte first
+		blocks := bytes.Clone(data[first*4 : (first+n)*4])
+		ReverseBlocks(blocks, 4)
+		d = AppendBlocks(nil, 4, blocks)
 	case st == StatusISOError:
 		d = []byte{0x10}
 	}
@@ -265,15 +268,13 @@ func TestTranscriptRounds(t *testing.T) {
 	}
 }
 
-// Advanced frames, a specific address, byte-reversed blocks, and replies
-// behind garbage, split, and once corrupt (the driver asks again).
+// Advanced frames, a specific address, and replies behind garbage, split,
+// and once corrupt (the driver asks again).
 func TestTranscriptAdvancedResync(t *testing.T) {
 	o := testOpts
-	o.Advanced, o.Addr, o.ReverseBlocks, o.Blocks, o.FallbackBlocks = true, 0, true, 8, 8
+	o.Advanced, o.Addr, o.Blocks, o.FallbackBlocks = true, 0, 8, 8
 	a := uidN(7)
 	da := danish("1234", "DK-710100", 32)
-	rev := append([]byte(nil), da...)
-	ReverseBlocks(rev, 4)
 	inv := invStep(t, o, 0, StatusOK, a)
 	good := inv.resp[0]
 	bad := append([]byte(nil), good...)
@@ -281,7 +282,7 @@ func TestTranscriptAdvancedResync(t *testing.T) {
 	first := inv
 	first.resp = one([]byte{0x33}, bad)                                      // garbage, then a corrupt copy
 	inv.resp = one([]byte{0x02, 0xFF, 0xFF, 0x00, 0xB0}, good[:4], good[4:]) // a false start claiming 65535 bytes, then the reply in pieces
-	blk := blockStep(t, o, a, 0, 8, StatusOK, rev)
+	blk := blockStep(t, o, a, 0, 8, StatusOK, da)
 	port := newScript(t, versionStep(t, o), first, inv, blk)
 	d, err := New("desk", port, o)
 	if err != nil {
@@ -364,3 +365,28 @@ func TestTranscriptErrors(t *testing.T) {
 
 var _ = fmt.Sprint
 var _ sync.Mutex
+
+// BlockOrder LSBFirst passes blocks on as the reader sent them, for a
+// reader that sends tag memory order.
+func TestTranscriptLSBFirst(t *testing.T) {
+	o := testOpts
+	o.BlockOrder, o.Blocks, o.FallbackBlocks = LSBFirst, 8, 8
+	a := uidN(9)
+	da := danish("5678", "DK-710100", 32)
+	blk := blockStep(t, o, a, 0, 8, StatusOK, da)
+	blk.resp = one(rep(t, Frame{Cmd: CmdISO, Data: AppendBlocks(nil, 4, da)}))
+	port := newScript(t, versionStep(t, o), invStep(t, o, 0, StatusOK, a), blk)
+	d, err := New("desk", port, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan drivers.Read, 1)
+	if err := d.Start(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	r := collect(t, out, 1)[0]
+	d.Stop()
+	if r.Code != "5678" || !bytes.Equal(r.Raw, da) {
+		t.Errorf("read %+v", r)
+	}
+}

@@ -99,6 +99,7 @@ type ExportConfig struct {
 type WebhookConfig struct {
 	URL        string `yaml:"url"`
 	SecretFile string `yaml:"secret_file"`
+	InFlight   int    `yaml:"in_flight"` // requests at once; 0: 4
 }
 
 // KohaConfig reaches Koha's REST API.
@@ -108,6 +109,7 @@ type KohaConfig struct {
 	ClientSecretFile string `yaml:"client_secret_file"`
 	User             string `yaml:"user"`
 	PasswordFile     string `yaml:"password_file"`
+	InFlight         int    `yaml:"in_flight"` // items worked on at once; 0: 4
 }
 
 // SIP2Config reaches an ILS over SIP2.

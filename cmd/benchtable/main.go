@@ -1,14 +1,18 @@
 // Command benchtable turns `go test -bench` output (stdin) into the table
 // `make bench` prints: one row per benchmark with its figures, and for every
 // benchmark whose last name element starts with "baseline", how many times
-// faster the benchmark beside it is.
+// faster the benchmark beside it is. A metric "goal-UNIT" states a goal for
+// the metric UNIT (a time: at most that much); the GOAL column says whether
+// the benchmark meets it.
 //
 // It is a developer tool, not part of the tally binary.
 package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -26,9 +30,17 @@ type row struct {
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
 
 func main() {
+	if err := render(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+}
+
+// render reads `go test -bench` output from in and writes the table to out.
+func render(in io.Reader, out io.Writer) error {
 	var rows []*row
 	pkg := ""
-	sc := bufio.NewScanner(os.Stdin)
+	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "pkg: ") {
@@ -52,18 +64,27 @@ func main() {
 		rows = append(rows, r)
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines on stdin")
-		os.Exit(1)
+		return errors.New("no benchmark lines on stdin")
 	}
 	byName := map[string]*row{}
 	for _, r := range rows {
 		byName[r.pkg+" "+r.name] = r
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PACKAGE\tBENCHMARK\tFIGURES\tAGAINST BASELINE")
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PACKAGE\tBENCHMARK\tFIGURES\tAGAINST BASELINE\tGOAL")
 	for _, r := range rows {
-		var figs []string
+		var figs, goals []string
 		for _, k := range r.order {
+			if unit, ok := strings.CutPrefix(k, "goal-"); ok {
+				if v, have := r.metrics[unit]; have {
+					verdict := "met"
+					if v > r.metrics[k] {
+						verdict = "MISSED"
+					}
+					goals = append(goals, fmt.Sprintf("≤ %s %s: %s", human(r.metrics[k]), unit, verdict))
+				}
+				continue
+			}
 			figs = append(figs, fmt.Sprintf("%s %s", human(r.metrics[k]), k))
 		}
 		vs := ""
@@ -72,9 +93,9 @@ func main() {
 				vs = compare(sib, r)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.pkg, r.name, strings.Join(figs, ", "), vs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.pkg, r.name, strings.Join(figs, ", "), vs, strings.Join(goals, ", "))
 	}
-	tw.Flush()
+	return tw.Flush()
 }
 
 // sibling finds the non-baseline benchmark in the same group.

@@ -150,7 +150,7 @@ func buildSinks(sc agent.SyncConfig, lookup func(string) (catalog.Item, bool), w
 		if secret == "" {
 			secret = os.Getenv("TALLY_WEBHOOK_SECRET")
 		}
-		s, err := webhook.New(sc.Webhook.URL, webhook.Opts{Secret: []byte(secret)})
+		s, err := webhook.New(sc.Webhook.URL, webhook.Opts{Secret: []byte(secret), InFlight: sc.Webhook.InFlight})
 		if err != nil {
 			return nil, err
 		}
@@ -205,6 +205,9 @@ func buildSinks(sc agent.SyncConfig, lookup func(string) (catalog.Item, bool), w
 func kohaOpts(k *agent.KohaConfig) (koha.Opts, error) {
 	o := koha.DefaultOpts
 	o.BaseURL, o.ClientID, o.User = k.URL, k.ClientID, k.User
+	if k.InFlight != 0 {
+		o.Concurrency = k.InFlight
+	}
 	var err error
 	if o.ClientSecret, err = agent.ReadSecret(k.ClientSecretFile); err != nil {
 		return o, fmt.Errorf("sync.koha.client_secret_file: %w", err)

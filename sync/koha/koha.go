@@ -132,7 +132,10 @@ type Sink struct {
 	lost  map[int]bool
 }
 
-var _ relay.Sink = (*Sink)(nil)
+var (
+	_ relay.Sink       = (*Sink)(nil)
+	_ relay.Concurrent = (*Sink)(nil)
+)
 
 // New checks o and returns a sink; it makes no request until Deliver.
 func New(o Opts) (*Sink, error) {
@@ -155,6 +158,10 @@ func New(o Opts) (*Sink, error) {
 
 // Name is the configured sink name.
 func (s *Sink) Name() string { return s.o.Name }
+
+// InFlight implements relay.Concurrent: the relay works on Concurrency
+// items at once.
+func (s *Sink) InFlight() int { return s.o.Concurrency }
 
 // payload holds the outbox fields this sink reads (agent/engine.go,
 // agent/finalize.go).
@@ -207,12 +214,14 @@ func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcom
 					h := halt
 					haltMu.Unlock()
 					if h != nil {
-						out[i] = relay.Outcome{Verdict: h.Verdict, RetryAfter: h.RetryAfter,
-							Err: fmt.Errorf("not sent: %w", h.Err)}
+						out[i] = relay.Outcome{Verdict: relay.Retry, Err: fmt.Errorf("koha: %w: %w", relay.ErrNotSent, h.Err)}
+						if h.Verdict == relay.Reject { // refused credentials: the same answer for all
+							out[i] = relay.Outcome{Verdict: relay.Reject, Err: fmt.Errorf("not sent: %w", h.Err)}
+						}
 						continue
 					}
 					if err := ctx.Err(); err != nil {
-						out[i] = relay.Outcome{Verdict: relay.Retry, Err: fmt.Errorf("koha: not sent: %w", err)}
+						out[i] = relay.Outcome{Verdict: relay.Retry, Err: fmt.Errorf("koha: %w: %w", relay.ErrNotSent, err)}
 						continue
 					}
 					o, stop := s.deliver(ctx, events[i])

@@ -170,9 +170,16 @@ func (e *env) relay(t testing.TB, sinks []relay.Sink, o relay.Opts) *relay.Relay
 	return r
 }
 
+// hook is a webhook sink with one request in flight, so tests can say
+// which request fails; hookN sends n at once.
 func hook(t testing.TB, rc *webhooktest.Receiver, timeout time.Duration) *webhook.Sink {
 	t.Helper()
-	s, err := webhook.New(rc.URL(), webhook.Opts{Secret: secret, Timeout: timeout})
+	return hookN(t, rc, timeout, 1)
+}
+
+func hookN(t testing.TB, rc *webhooktest.Receiver, timeout time.Duration, n int) *webhook.Sink {
+	t.Helper()
+	s, err := webhook.New(rc.URL(), webhook.Opts{Secret: secret, Timeout: timeout, InFlight: n})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,23 +20,44 @@ type Opts struct {
 	// RatePerMinute limits events per minute for sinks that do not declare
 	// their own limit (see RateLimited). 0 means no limit.
 	RatePerMinute int
-	PollInterval  time.Duration // how often Run looks for new rows
-	StopGrace     time.Duration // how long a stopping Run lets the batch in flight finish; negative: not at all
-	Clock         Clock         // nil: the real clock
-	Rand          func() float64
-	Observer      Observer                      // nil: none
-	Logf          func(format string, a ...any) // errors Run keeps going after; nil: dropped
+	// RetryBase is a failed event's own first wait while its sink is
+	// healthy: rand(0, min(MaxBackoff, RetryBase·2ⁿ)) after n attempts.
+	RetryBase time.Duration
+	// RetryBudget is the sink's retry budget, a token bucket in the manner
+	// of gRPC's retry throttling: it starts full, a transient failure costs
+	// one token, a success (or a rejection: the upstream answered) returns
+	// RetryRatio. While it holds more than half, failed events are retried
+	// on their own after RetryBase; at half or below, or after
+	// MaxConsecutive transient failures in a row, the whole sink backs off
+	// (BaseBackoff, MaxBackoff).
+	RetryBudget    float64
+	RetryRatio     float64
+	MaxConsecutive int
+	PollInterval   time.Duration // how often Run looks for new rows
+	StopGrace      time.Duration // how long a stopping Run lets the batch in flight finish; negative: not at all
+	Clock          Clock         // nil: the real clock
+	Rand           func() float64
+	Observer       Observer                      // nil: none
+	Logf           func(format string, a ...any) // errors Run keeps going after; nil: dropped
 }
 
-// DefaultOpts: batches of 100, back-off from 1 s capped at 5 min, no rate
-// limit unless the sink declares one, a look for new rows every second.
+// DefaultOpts: batches of 100; a failed event retried after up to 100 ms
+// (doubling) while the sink's budget of 10 tokens holds more than 5 — a
+// success returns half a token, so failures up to one request in three
+// never stop the sink; the sink's own back-off from 1 s capped at 5 min
+// after 3 failures in a row or a spent budget; no rate limit unless the
+// sink declares one; a look for new rows every second.
 var DefaultOpts = Opts{
-	BatchSize:     100,
-	BaseBackoff:   time.Second,
-	MaxBackoff:    5 * time.Minute,
-	MaxRetryAfter: time.Hour,
-	PollInterval:  time.Second,
-	StopGrace:     10 * time.Second,
+	BatchSize:      100,
+	BaseBackoff:    time.Second,
+	MaxBackoff:     5 * time.Minute,
+	MaxRetryAfter:  time.Hour,
+	RetryBase:      100 * time.Millisecond,
+	RetryBudget:    10,
+	RetryRatio:     0.5,
+	MaxConsecutive: 3,
+	PollInterval:   time.Second,
+	StopGrace:      10 * time.Second,
 }
 
 // Clock is time as the relay sees it; tests drive it by hand.
@@ -55,6 +76,15 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // events a minute to the sink, in bursts of up to ten seconds' worth.
 type RateLimited interface {
 	RatePerMinute() int
+}
+
+// Concurrent is implemented by sinks whose upstream takes several requests
+// at once (webhook, Koha). The relay then splits each batch by item — an
+// item's events (same barcode) stay together and in order — and calls
+// Deliver for up to InFlight items at once. Other sinks get the whole batch
+// in one call, one call at a time.
+type Concurrent interface {
+	InFlight() int
 }
 
 // Observer receives the relay's figures; the metrics package implements it.
@@ -84,15 +114,18 @@ type Relay struct {
 }
 
 type sinkRun struct {
-	sink   Sink
-	name   string
-	rate   int
-	pass   sync.Mutex // one pass at a time: Deliver is never called concurrently
-	mu     sync.Mutex // guards the fields below, read by Status
-	tokens float64
-	filled time.Time // when tokens were last topped up
-	fails  int       // consecutive batches with a transient failure
-	until  time.Time // back-off: no batch before this
+	sink     Sink
+	name     string
+	rate     int
+	inFlight int        // Deliver calls at once (Concurrent sinks); 1 otherwise
+	pass     sync.Mutex // one pass at a time
+	mu       sync.Mutex // guards the fields below, read by Status
+	tokens   float64    // rate limit
+	filled   time.Time  // when tokens were last topped up
+	budget   float64    // retry budget (Opts.RetryBudget)
+	consec   int        // transient failures in a row
+	fails    int        // back-offs in a row without a success: the exponent
+	until    time.Time  // back-off: nothing is sent before this
 }
 
 // New makes a relay over db's outbox, writing through w (the one writer).
@@ -118,7 +151,12 @@ func New(ctx context.Context, db *store.DB, w *store.Writer, sinks []Sink, opts 
 		if rl, ok := s.(RateLimited); ok && rl.RatePerMinute() > 0 {
 			rate = rl.RatePerMinute()
 		}
-		r.sinks = append(r.sinks, &sinkRun{sink: s, name: name, rate: rate, tokens: burst(rate)})
+		inFlight := 1
+		if c, ok := s.(Concurrent); ok && c.InFlight() > 1 {
+			inFlight = c.InFlight()
+		}
+		r.sinks = append(r.sinks, &sinkRun{sink: s, name: name, rate: rate, inFlight: inFlight,
+			tokens: burst(rate), budget: opts.RetryBudget})
 		r.names = append(r.names, name)
 	}
 	if _, err := db.QueueDeliveries(ctx, w, r.names, true); err != nil {
@@ -143,6 +181,18 @@ func withDefaults(o Opts) Opts {
 	}
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = d.MaxRetryAfter
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = d.RetryBase
+	}
+	if o.RetryBudget <= 0 {
+		o.RetryBudget = d.RetryBudget
+	}
+	if o.RetryRatio <= 0 {
+		o.RetryRatio = d.RetryRatio
+	}
+	if o.MaxConsecutive <= 0 {
+		o.MaxConsecutive = d.MaxConsecutive
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = d.PollInterval
@@ -277,12 +327,14 @@ func (r *Relay) drain(ctx, dctx context.Context, sr *sinkRun) (Summary, error) {
 		if len(rows) == 0 {
 			break
 		}
-		bs, retry, err := r.batch(dctx, sr, rows)
+		bs, tried, err := r.batch(dctx, sr, rows)
 		sum.add(bs)
 		if err != nil {
 			return sum, err
 		}
-		if retry || len(rows) < n {
+		// Go on while the sink is healthy: events that failed wait on their
+		// own, those not sent are due again at once.
+		if !tried || sr.backingOff(r.opts.Clock.Now()) {
 			break
 		}
 	}
@@ -318,9 +370,9 @@ func (r *Relay) drain(ctx, dctx context.Context, sr *sinkRun) (Summary, error) {
 	return sum, nil
 }
 
-// batch delivers rows to one sink and records the outcome. retry reports a
-// transient failure, after which the sink backs off.
-func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (sum Summary, retry bool, err error) {
+// batch delivers rows to one sink and records the outcome. tried reports
+// whether anything was sent at all.
+func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (sum Summary, tried bool, err error) {
 	results := make([]store.DeliveryResult, len(rows))
 	events := make([]Event, 0, len(rows))
 	idx := make([]int, 0, len(rows))
@@ -335,75 +387,57 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 			Payload: d.Payload, CreatedAt: d.CreatedAt, Attempts: d.SinkAttempts})
 		idx = append(idx, i)
 	}
-	var outs []Outcome
-	if len(events) > 0 {
-		outs = sr.sink.Deliver(ctx, events)
-	}
+	outs := r.send(ctx, sr, events)
 	now := r.opts.Clock.Now()
-
-	// A batch with any transient failure backs the whole sink off: it is
-	// down, overloaded, or asked us to wait (Retry-After). The wait grows
-	// only while batches make no progress at all; a batch that got some
-	// events through starts again from the base window.
-	var ra time.Duration
-	progress := false
-	for i := range events {
-		if o := outcomeAt(outs, i, len(events)); o.Verdict == Retry || o.Verdict > Skip {
-			retry = true
-			ra = max(ra, min(o.RetryAfter, r.opts.MaxRetryAfter))
-		} else {
-			progress = true
-		}
-	}
 	sr.mu.Lock()
-	if progress {
-		sr.fails = 0
-	}
-	fails := sr.fails
-	if retry {
-		d := ra
-		if d <= 0 {
-			d = r.jitter(fails)
-		}
-		sr.until = now.Add(d)
-		sr.fails++
-	} else {
-		sr.fails, sr.until = 0, time.Time{}
-	}
-	until := sr.until
+	until, fails := sr.until, sr.fails
 	sr.mu.Unlock()
+	backoff := until.After(now)
 
 	for i, ev := range events {
-		o := outcomeAt(outs, i, len(events))
+		o := outs[i]
 		res := &results[idx[i]]
 		switch o.Verdict {
 		case Accept:
 			res.State = "done"
 			sum.Delivered++
+			tried = true
 		case Skip:
 			res.State = "skipped"
 			sum.Skipped++
+			tried = true
 		case Reject:
 			res.State, res.Error = "dead", errText(o.Err, "rejected")
 			sum.Rejected++
+			tried = true
 		default: // Retry, and verdicts this relay does not know
-			// An event that failed backs off on its own schedule too, so one
-			// that keeps failing lets the rest of the queue pass it; one
-			// that was not sent just waits for the sink.
 			d := min(o.RetryAfter, r.opts.MaxRetryAfter)
-			if errors.Is(o.Err, ErrNotSent) {
+			switch {
+			case errors.Is(o.Err, ErrNotSent):
+				// Not sent: it waits for the sink, or goes in the next batch.
 				res.NotTried = true
-				d = max(d, until.Sub(now))
-			} else if d <= 0 {
-				d = max(r.jitter(max(fails, ev.Attempts)), until.Sub(now))
+				d = max(0, until.Sub(now))
+			case d > 0:
+				// Retry-After: this request waits exactly that long.
+				sum.Retried++
+			case backoff:
+				d = max(r.jitter(r.opts.BaseBackoff, max(fails, ev.Attempts)), until.Sub(now))
+				sum.Retried++
+			default:
+				// Sporadic: this event alone tries again soon, on its own
+				// schedule, so one that keeps failing lets the rest pass.
+				d = r.jitter(r.opts.RetryBase, ev.Attempts)
+				sum.Retried++
+			}
+			if !res.NotTried {
+				tried = true
 			}
 			res.State, res.Next, res.Error = "pending", now.Add(d), errText(o.Err, "failed, will retry")
-			sum.Retried++
 		}
 	}
 	// Record even when ctx has ended: what upstream accepted must be marked.
 	if err := r.db.MarkDeliveries(context.WithoutCancel(ctx), r.w, sr.name, r.names, now, results); err != nil {
-		return sum, retry, fmt.Errorf("relay %s: %w", sr.name, err)
+		return sum, tried, fmt.Errorf("relay %s: %w", sr.name, err)
 	}
 	if ob := r.opts.Observer; ob != nil {
 		if sum.Delivered > 0 {
@@ -416,7 +450,127 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 			ob.Rejected(sr.name, sum.Rejected)
 		}
 	}
-	return sum, retry, nil
+	return sum, tried || len(events) == 0, nil
+}
+
+// send hands events to the sink — in one call, or item by item up to
+// InFlight at once — and returns one outcome per event. Each answer feeds
+// the sink's retry budget at once, so a sink that goes down mid-batch
+// stops being sent to mid-batch.
+func (r *Relay) send(ctx context.Context, sr *sinkRun, events []Event) []Outcome {
+	outs := make([]Outcome, len(events))
+	if len(events) == 0 {
+		return outs
+	}
+	if sr.inFlight <= 1 {
+		got := sr.sink.Deliver(ctx, events)
+		for i := range events {
+			outs[i] = outcomeAt(got, i, len(events))
+		}
+		r.observe(sr, outs)
+		return outs
+	}
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, sr.inFlight)
+	for _, unit := range byItem(events) {
+		slots <- struct{}{}
+		if held, err := r.held(sr); held {
+			for _, i := range unit {
+				outs[i] = Outcome{Verdict: Retry, Err: err}
+			}
+			<-slots
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			evs := make([]Event, len(unit))
+			for k, i := range unit {
+				evs[k] = events[i]
+			}
+			got := sr.sink.Deliver(ctx, evs)
+			mine := make([]Outcome, len(unit))
+			for k, i := range unit {
+				mine[k] = outcomeAt(got, k, len(unit))
+				outs[i] = mine[k]
+			}
+			r.observe(sr, mine)
+		}()
+	}
+	wg.Wait()
+	return outs
+}
+
+// held reports whether the sink is backing off, with the error that says
+// why an event was not sent.
+func (r *Relay) held(sr *sinkRun) (bool, error) {
+	now := r.opts.Clock.Now()
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	if !now.Before(sr.until) {
+		return false, nil
+	}
+	return true, fmt.Errorf("%w: %s is backing off until %s", ErrNotSent, sr.name, sr.until.UTC().Format(time.RFC3339))
+}
+
+// observe feeds answers to the sink's retry budget and backs the whole sink
+// off when the failures are no longer sporadic: MaxConsecutive in a row, or
+// the budget at half or below. A Retry-After then sets the back-off.
+func (r *Relay) observe(sr *sinkRun, outs []Outcome) {
+	now := r.opts.Clock.Now()
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	failed := false
+	var ra time.Duration
+	for _, o := range outs {
+		if o.Verdict == Retry || o.Verdict > Skip {
+			if errors.Is(o.Err, ErrNotSent) {
+				continue
+			}
+			failed = true
+			sr.budget = max(0, sr.budget-1)
+			sr.consec++
+			ra = max(ra, min(o.RetryAfter, r.opts.MaxRetryAfter))
+			continue
+		}
+		sr.budget = min(r.opts.RetryBudget, sr.budget+r.opts.RetryRatio)
+		sr.consec, sr.fails = 0, 0
+	}
+	if !failed || (sr.budget > r.opts.RetryBudget/2 && sr.consec < r.opts.MaxConsecutive) {
+		return
+	}
+	if now.Before(sr.until) { // already backing off: a Retry-After may lengthen it
+		if ra > 0 && now.Add(ra).After(sr.until) {
+			sr.until = now.Add(ra)
+		}
+		return
+	}
+	d := ra
+	if d <= 0 {
+		d = r.jitter(r.opts.BaseBackoff, sr.fails)
+	}
+	sr.until = now.Add(d)
+	sr.fails++
+}
+
+// byItem groups event indexes by barcode, in order of first appearance;
+// events without a barcode go alone.
+func byItem(events []Event) [][]int {
+	var units [][]int
+	at := map[string]int{}
+	for i, ev := range events {
+		if ev.Barcode == "" {
+			units = append(units, []int{i})
+			continue
+		}
+		if u, ok := at[ev.Barcode]; ok {
+			units[u] = append(units[u], i)
+			continue
+		}
+		at[ev.Barcode] = len(units)
+		units = append(units, []int{i})
+	}
+	return units
 }
 
 // outcomeAt is the i-th outcome; a sink that answered fewer than it was
@@ -435,14 +589,20 @@ func errText(err error, def string) string {
 	return err.Error()
 }
 
-// jitter is AWS "full jitter": rand(0, min(cap, base·2ⁿ)).
-func (r *Relay) jitter(n int) time.Duration {
-	d := r.opts.BaseBackoff
+// jitter is AWS "full jitter": rand(0, min(MaxBackoff, base·2ⁿ)).
+func (r *Relay) jitter(base time.Duration, n int) time.Duration {
+	d := base
 	for i := 0; i < n && d < r.opts.MaxBackoff; i++ {
 		d *= 2
 	}
 	d = min(d, r.opts.MaxBackoff)
 	return time.Duration(r.opts.Rand() * float64(d))
+}
+
+func (sr *sinkRun) backingOff(now time.Time) bool {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	return now.Before(sr.until)
 }
 
 // burst is the token bucket's size: ten seconds' worth, at least one.
@@ -493,6 +653,38 @@ func (sr *sinkRun) tokenWait() time.Duration {
 	return time.Duration((1 - sr.tokens) / float64(sr.rate) * float64(time.Minute))
 }
 
+// Drain delivers until nothing is pending (dead letters aside) or ctx
+// ends: passes (see Once), sleeping on the relay's clock between them until
+// the next retry, back-off or Retry-After falls due. It returns the totals,
+// with Pending, Dead and Next as the last pass left them. For
+// `tally sync once --max-time` and for benchmarks.
+func (r *Relay) Drain(ctx context.Context) (Summary, error) {
+	var tot Summary
+	for {
+		s, err := r.Once(ctx)
+		tot.Delivered += s.Delivered
+		tot.Skipped += s.Skipped
+		tot.Retried += s.Retried
+		tot.Rejected += s.Rejected
+		tot.Cancelled += s.Cancelled
+		tot.Pending, tot.Dead, tot.Next, tot.Paused = s.Pending, s.Dead, s.Next, s.Paused
+		if err != nil || s.Paused || s.Pending == 0 || ctx.Err() != nil {
+			return tot, err
+		}
+		wait := s.Next.Sub(r.opts.Clock.Now())
+		if !s.active() {
+			wait = max(wait, 10*time.Millisecond) // due, yet nothing moved: don't spin
+		}
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return tot, nil
+			case <-r.opts.Clock.After(wait):
+			}
+		}
+	}
+}
+
 // Run drains the outbox until ctx ends: a pass (see Once), then a sleep until
 // the next thing falls due, the poll interval, or Kick. When ctx ends Run
 // lets the batch in flight finish (up to StopGrace), records it, and
@@ -535,8 +727,10 @@ type SinkStatus struct {
 	store.SinkStats
 	OldestAge     time.Duration `json:"oldest_age"`
 	BackoffUntil  time.Time     `json:"backoff_until,omitempty"` // no batch before this
-	Failures      int           `json:"failures"`                // consecutive failed batches
+	Failures      int           `json:"failures"`                // back-offs in a row without a success
 	RatePerMinute int           `json:"rate_per_minute,omitempty"`
+	InFlight      int           `json:"in_flight"`    // requests at once
+	RetryBudget   float64       `json:"retry_budget"` // tokens left (Opts.RetryBudget when healthy)
 }
 
 // Status is the relay's state.
@@ -563,7 +757,7 @@ func (r *Relay) Status(ctx context.Context) (Status, error) {
 		if sr.until.After(now) {
 			ss.BackoffUntil = sr.until
 		}
-		ss.Failures = sr.fails
+		ss.Failures, ss.RetryBudget, ss.InFlight = sr.fails, sr.budget, sr.inFlight
 		sr.mu.Unlock()
 		st.Sinks = append(st.Sinks, ss)
 	}
@@ -585,7 +779,7 @@ func (r *Relay) RetryDead(ctx context.Context, ids ...int64) (int, error) {
 	}
 	for _, sr := range r.sinks {
 		sr.mu.Lock()
-		sr.fails, sr.until = 0, time.Time{}
+		sr.fails, sr.consec, sr.until = 0, 0, time.Time{}
 		sr.mu.Unlock()
 	}
 	r.Kick()

@@ -1,7 +1,11 @@
 // Package relay drains the outbox (kept in agent/store) to the configured
-// upstream sinks: batches, capped exponential backoff with full jitter,
-// Retry-After, a rate limit per sink, and dead letters a person can see and
-// retry. A row is marked done only after its sink confirms it.
+// upstream sinks: batches, several requests in flight where the upstream
+// takes them, a retry budget per sink that tells "some requests fail" (the
+// failed event is retried soon, alone) from "the upstream is down or
+// throttling" (the whole sink backs off, capped exponential with full
+// jitter, or as long as Retry-After says), a rate limit per sink, and dead
+// letters a person can see and retry. A row is marked done only after its
+// sink confirms it.
 //
 // Every row goes to every sink, each with its own delivery state
 // (store.outbox_delivery): a slow or broken upstream does not hold up the
@@ -45,9 +49,10 @@ const (
 
 // ErrNotSent marks a Retry outcome for an event the sink did not try to
 // send (it stopped the batch after an earlier event failed). Wrap it in
-// Outcome.Err: the row then waits with the sink's back-off and is not
-// charged an attempt, while an event that failed on its own backs off on
-// its own schedule, so it cannot hold up the rest of the queue.
+// Outcome.Err: the row is not charged an attempt and does not count against
+// the retry budget; it goes again in the next batch, or when the sink's
+// back-off ends. An event that failed waits on its own schedule, so it
+// cannot hold up the rest of the queue.
 var ErrNotSent = errors.New("not sent")
 
 // Outcome is the verdict for one event of a batch.
@@ -59,8 +64,8 @@ type Outcome struct {
 
 // Sink delivers events upstream.
 //
-// Lifecycle: the relay calls Deliver from one goroutine at a time per sink;
-// Deliver returns one Outcome per event, in order, and must return when ctx
+// Lifecycle: the relay calls Deliver from one goroutine at a time per sink,
+// or up to InFlight at once for a Concurrent sink; Deliver returns one Outcome per event, in order, and must return when ctx
 // ends. A sink that cannot reach its upstream at all returns Retry for every
 // event. Sinks make resends harmless: they use the event's Key as an
 // idempotency key or check the upstream's state before changing it.

@@ -16,8 +16,9 @@
 //	X-Tally-Signature: sha256=hex(HMAC-SHA256(secret, timestamp + "." + body))
 //
 // Replies: 2xx accepts. 429 and 503 are retried after their Retry-After;
-// other 5xx, 408, 409, 425, timeouts and connection errors are retried with
-// back-off, and the rest of the batch waits (the receiver is down or busy).
+// other 5xx, 408, 409, 425, timeouts and connection errors are retried: soon
+// while most requests succeed, after the sink's back-off when they keep
+// failing (see package relay). Up to Opts.InFlight requests are in flight.
 // 401 and 403 are retried too: a wrong secret or token is fixed in the
 // configuration, not by dead-lettering the whole backlog. Other 4xx and 3xx
 // are permanent: the event becomes a dead letter with the receiver's message.
@@ -70,13 +71,16 @@ type Opts struct {
 	Secret        []byte        // HMAC key; required
 	Timeout       time.Duration // per request
 	RatePerMinute int           // requests a minute; 0: no limit
-	Header        http.Header   // extra headers, e.g. Authorization for a gateway
-	Client        *http.Client  // nil: a client with Timeout that does not follow redirects
-	Now           func() time.Time
+	// InFlight is how many requests may be in flight at once (the relay
+	// sends different items in parallel; one item's events in order).
+	InFlight int
+	Header   http.Header  // extra headers, e.g. Authorization for a gateway
+	Client   *http.Client // nil: a client with Timeout that does not follow redirects
+	Now      func() time.Time
 }
 
-// DefaultOpts: 10 s per request, no rate limit.
-var DefaultOpts = Opts{Name: "webhook", Timeout: 10 * time.Second}
+// DefaultOpts: 10 s per request, 4 in flight, no rate limit.
+var DefaultOpts = Opts{Name: "webhook", Timeout: 10 * time.Second, InFlight: 4}
 
 // Sink posts events to one URL.
 type Sink struct {
@@ -87,6 +91,7 @@ type Sink struct {
 var (
 	_ relay.Sink        = (*Sink)(nil)
 	_ relay.RateLimited = (*Sink)(nil)
+	_ relay.Concurrent  = (*Sink)(nil)
 )
 
 // New makes a sink posting to endpoint.
@@ -107,9 +112,15 @@ func New(endpoint string, opts Opts) (*Sink, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.InFlight <= 0 {
+		opts.InFlight = DefaultOpts.InFlight
+	}
 	if opts.Client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(opts.InFlight, tr.MaxIdleConnsPerHost) // keep-alive for every request in flight
 		opts.Client = &http.Client{
-			Timeout: opts.Timeout,
+			Transport: tr,
+			Timeout:   opts.Timeout,
 			// A redirected POST becomes a GET or loses its body: say so
 			// instead of following.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -124,6 +135,9 @@ func (s *Sink) Name() string { return s.opts.Name }
 // RatePerMinute implements relay.RateLimited.
 func (s *Sink) RatePerMinute() int { return s.opts.RatePerMinute }
 
+// InFlight implements relay.Concurrent.
+func (s *Sink) InFlight() int { return s.opts.InFlight }
+
 // Deliver implements relay.Sink: one request per event, in order. After a
 // transient failure the rest of the batch is not sent and is retried with it.
 func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcome {
@@ -132,7 +146,7 @@ func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcom
 		out[i] = s.post(ctx, ev)
 		if out[i].Verdict == relay.Retry {
 			for j := i + 1; j < len(events); j++ {
-				out[j] = relay.Outcome{Verdict: relay.Retry, RetryAfter: out[i].RetryAfter,
+				out[j] = relay.Outcome{Verdict: relay.Retry,
 					Err: fmt.Errorf("%w: an earlier event of the batch failed: %w", relay.ErrNotSent, out[i].Err)}
 			}
 			break

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,33 @@ const (
 	ResetAfter               // apply, then reset the connection: the sender never hears
 	Hang                     // answer nothing until the sender gives up
 	Reject                   // answer 422 with a JSON error: a permanent failure
+	Unavailable              // answer 503 without Retry-After, without applying
 )
+
+// Flaky is the fault of an upstream that fails one request in five at
+// random: 9% 503 (no Retry-After), 2% 429 with Retry-After, 9% dropped
+// connections (half before applying, half after: the sender never hears).
+// seed makes the sequence repeatable.
+func Flaky(seed uint64) func(m webhook.Message, n int) Fault {
+	var mu sync.Mutex
+	rnd := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return func(webhook.Message, int) Fault {
+		mu.Lock()
+		x := rnd.IntN(200)
+		mu.Unlock()
+		switch {
+		case x < 18:
+			return Unavailable
+		case x < 22:
+			return TooMany
+		case x < 31:
+			return ResetBefore
+		case x < 40:
+			return ResetAfter
+		}
+		return OK
+	}
+}
 
 // Stats count what the receiver saw.
 type Stats struct {
@@ -206,6 +233,9 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	switch f {
 	case Fail:
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "database unavailable"})
+		return
+	case Unavailable:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "upstream proxy unavailable"})
 		return
 	case Busy, TooMany:
 		w.Header().Set("Retry-After", ra)

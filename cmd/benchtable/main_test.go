@@ -1,0 +1,42 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestGoal: a goal-UNIT metric is judged against UNIT, not printed as a
+// figure, and the baseline row says how the benchmark beside it compares.
+func TestGoal(t *testing.T) {
+	in := `pkg: github.com/tally-inventory/tally/sync/relay
+BenchmarkDrainFlaky/flaky-2         	       1	4882033291 ns/op	       404.3 events/s	        30.00 goal-s/drain	         4.452 s/drain
+BenchmarkDrainFlaky/baseline_healthy-2         	       1	1622049904 ns/op	      1237 events/s	        30.00 goal-s/drain	         1.455 s/drain
+BenchmarkSlow-2         	       1	1622049904 ns/op	      31.5 s/drain	        30.00 goal-s/drain
+`
+	var out strings.Builder
+	if err := render(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) < 4 {
+		t.Fatalf("table:\n%s", out.String())
+	}
+	for _, c := range []struct {
+		line int
+		want string
+	}{
+		{1, "4.45 s/drain"}, {1, "≤ 30 s/drain: met"},
+		{2, "0.3× the baseline's events/s"},
+		{3, "≤ 30 s/drain: MISSED"},
+	} {
+		if !strings.Contains(lines[c.line], c.want) {
+			t.Errorf("line %q lacks %q", lines[c.line], c.want)
+		}
+	}
+	if strings.Contains(out.String(), "goal-s/drain") {
+		t.Errorf("the goal is printed as a figure:\n%s", out.String())
+	}
+	if err := render(strings.NewReader("nothing\n"), &out); err == nil {
+		t.Error("no benchmark lines: want an error")
+	}
+}

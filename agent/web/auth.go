@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,23 +21,21 @@ const (
 	csrfField  = "csrf"
 	csrfHeader = "X-CSRF-Token"
 	maxLogins  = 1000 // live logins kept; the oldest go first
-	maxFails   = 5    // failed logins per client address per failWindow
-	failWindow = time.Minute
 )
 
 // authState holds logins and the key that derives CSRF tokens. Every
 // browser gets a random session id in a cookie; its CSRF token is an HMAC
 // of that id, so anonymous (loopback) sessions need no server state.
 type authState struct {
-	key    []byte
-	token  []byte
-	ttl    time.Duration
-	now    func() time.Time
-	secure bool
+	key     []byte
+	token   [sha256.Size]byte // hash of the login secret: compared in constant time, whatever the length
+	noToken bool
+	ttl     time.Duration
+	now     func() time.Time
+	guesses *guesses
 
 	mu     sync.Mutex
 	logins map[string]time.Time // session id → expiry
-	fails  map[string][]time.Time
 }
 
 func newAuth(o Opts) (*authState, error) {
@@ -43,8 +43,12 @@ func newAuth(o Opts) (*authState, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	return &authState{key: key, token: []byte(o.Token), ttl: o.LoginTTL, now: o.Now, secure: o.SecureCookies,
-		logins: map[string]time.Time{}, fails: map[string][]time.Time{}}, nil
+	perAddr, global := NetworkPerAddress, NetworkGlobal
+	if IsLoopback(o.Addr) {
+		perAddr, global = LocalGlobal, LocalGlobal
+	}
+	return &authState{key: key, token: sha256.Sum256([]byte(o.Token)), noToken: o.Token == "", ttl: o.LoginTTL, now: o.Now,
+		guesses: newGuesses(perAddr, global, o.Now), logins: map[string]time.Time{}}, nil
 }
 
 func newID() string {
@@ -61,11 +65,32 @@ func (a *authState) csrf(sid string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (a *authState) checkToken(got string) bool {
-	if len(a.token) == 0 {
-		return false
+// credential is the result of one credential check.
+type credential int
+
+const (
+	credWrong  credential = iota
+	credRight             // the try is given back
+	credLocked            // too many wrong tries lately: not even looked at
+)
+
+// check is the one credential check every path goes through: it takes a
+// try from the client's and the global budget first, compares in constant
+// time, and gives the try back when the credential was right.
+func (a *authState) check(r *http.Request, got string) credential {
+	if a.noToken {
+		return credWrong
 	}
-	return subtle.ConstantTimeCompare([]byte(got), a.token) == 1
+	addr := addrKey(r.RemoteAddr)
+	if !a.guesses.take(addr) {
+		return credLocked
+	}
+	h := sha256.Sum256([]byte(got))
+	if subtle.ConstantTimeCompare(h[:], a.token[:]) != 1 {
+		return credWrong
+	}
+	a.guesses.refund(addr)
+	return credRight
 }
 
 func (a *authState) loggedIn(sid string) bool {
@@ -108,32 +133,6 @@ func (a *authState) logout(sid string) {
 	a.mu.Unlock()
 }
 
-// throttled reports whether a client address has failed too often lately.
-func (a *authState) throttled(client string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	cut := a.now().Add(-failWindow)
-	f := a.fails[client]
-	for len(f) > 0 && f[0].Before(cut) {
-		f = f[1:]
-	}
-	if len(f) == 0 {
-		delete(a.fails, client)
-	} else {
-		a.fails[client] = f
-	}
-	return len(f) >= maxFails
-}
-
-func (a *authState) fail(client string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.fails) > 10000 { // bounded: forget everyone rather than grow
-		a.fails = map[string][]time.Time{}
-	}
-	a.fails[client] = append(a.fails[client], a.now())
-}
-
 type ctxKey int
 
 const (
@@ -144,14 +143,6 @@ const (
 func sidOf(r *http.Request) string {
 	s, _ := r.Context().Value(keySID).(string)
 	return s
-}
-
-func clientHost(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return h
 }
 
 // secure wraps every request: security headers, the loopback guard, the
@@ -183,8 +174,14 @@ func (s *Server) secure(next http.Handler) http.Handler {
 			return
 		}
 		bearer := false
-		if v := r.Header.Get("Authorization"); strings.HasPrefix(v, "Bearer ") {
-			if !s.auth.checkToken(strings.TrimPrefix(v, "Bearer ")) {
+		if scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") {
+			// (Another scheme, such as a proxy's Basic, is not ours to judge.)
+			switch s.auth.check(r, strings.TrimSpace(cred)) {
+			case credLocked:
+				s.auth.retryAfter(w)
+				writeJSONError(w, http.StatusTooManyRequests, "too many wrong tokens lately: "+s.auth.wait()+", then try again")
+				return
+			case credWrong:
 				writeJSONError(w, http.StatusUnauthorized, "bad token")
 				return
 			}
@@ -229,6 +226,20 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	})
 }
 
+// wait says how long until a try comes back when the buckets are empty.
+func (a *authState) wait() string {
+	d := max(a.guesses.perAddr.Every, a.guesses.global.Every)
+	if d <= time.Minute {
+		return "wait a minute"
+	}
+	return fmt.Sprintf("wait %d minutes", int(d.Minutes()))
+}
+
+// retryAfter says when a try comes back (advice; the buckets decide).
+func (a *authState) retryAfter(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(a.guesses.perAddr.Every, a.guesses.global.Every).Seconds())))
+}
+
 func (s *Server) setSID(w http.ResponseWriter, sid string) {
 	http.SetCookie(w, &http.Cookie{Name: sidCookie, Value: sid, Path: "/", HttpOnly: true, Secure: s.opts.SecureCookies,
 		SameSite: http.SameSiteStrictMode})
@@ -270,14 +281,13 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	client := clientHost(r)
-	if s.auth.throttled(client) {
+	switch s.auth.check(r, r.PostForm.Get("token")) {
+	case credLocked:
+		s.auth.retryAfter(w)
 		w.WriteHeader(http.StatusTooManyRequests)
-		s.render(w, r, "login", "Log in", map[string]any{"Next": next, "Error": "Too many tries. Wait a minute, then try again."})
+		s.render(w, r, "login", "Log in", map[string]any{"Next": next, "Error": "Too many wrong tries lately. " + strings.ToUpper(s.auth.wait()[:1]) + s.auth.wait()[1:] + ", then try again."})
 		return
-	}
-	if !s.auth.checkToken(r.PostForm.Get("token")) {
-		s.auth.fail(client)
+	case credWrong:
 		w.WriteHeader(http.StatusUnauthorized)
 		s.render(w, r, "login", "Log in", map[string]any{"Next": next, "Error": "That token or PIN is not right."})
 		return

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
@@ -80,9 +81,10 @@ type Opts struct {
 	// Addr is where ListenAndServe listens. Loopback needs no login; any
 	// other address requires Token.
 	Addr string
-	// Token is the login secret (a long token or a PIN of at least 4
-	// characters). Required when Addr is not loopback; when set on loopback,
-	// login is required there too. Never rendered.
+	// Token is the login secret: at least MinNetworkToken characters when
+	// Addr is not loopback (then it is required); on loopback it may be a
+	// PIN of MinLocalPIN characters (a touch-screen kiosk), and login is
+	// then required there too. Never rendered.
 	Token string
 	// Title names the agent in page headings ("tally — Lincoln Elementary").
 	Title string
@@ -154,12 +156,10 @@ func New(b Backend, hub *agent.Hub, opts Opts) (*Server, error) {
 		hub = agent.NewHub()
 	}
 	s := &Server{b: b, hub: hub, opts: opts, done: make(chan struct{}), resync: map[int64]map[chan struct{}]struct{}{}}
-	if !IsLoopback(opts.Addr) || opts.Token != "" {
-		if len(opts.Token) < 4 {
-			return nil, fmt.Errorf("web: listening on %s (not loopback) needs a login token or PIN of at least 4 characters: set one, or listen on 127.0.0.1", opts.Addr)
-		}
-		s.login = true
+	if err := checkToken(opts.Addr, opts.Token); err != nil {
+		return nil, err
 	}
+	s.login = !IsLoopback(opts.Addr) || opts.Token != ""
 	var err error
 	if s.auth, err = newAuth(opts); err != nil {
 		return nil, err
@@ -169,6 +169,20 @@ func New(b Backend, hub *agent.Hub, opts Opts) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// checkToken applies the minimum lengths (see MinNetworkToken).
+func checkToken(addr, token string) error {
+	n := utf8.RuneCountInString(token)
+	switch {
+	case !IsLoopback(addr) && token == "":
+		return fmt.Errorf("web: listening on %s (not loopback) needs a login token of at least %d characters: set one, or listen on 127.0.0.1", addr, MinNetworkToken)
+	case !IsLoopback(addr) && n < MinNetworkToken:
+		return fmt.Errorf("web: listening on %s (not loopback): the login token has %d characters, want at least %d (a PIN is only for a UI on loopback): make it longer, or listen on 127.0.0.1", addr, n, MinNetworkToken)
+	case token != "" && n < MinLocalPIN:
+		return fmt.Errorf("web: the login PIN has %d characters, want at least %d", n, MinLocalPIN)
+	}
+	return nil
 }
 
 // LoginRequired says whether the server asks for the token.

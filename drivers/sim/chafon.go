@@ -18,10 +18,20 @@ type ChafonOpts struct {
 	Field *Population // the tags; nil means an empty field
 	Noise Noise       // how the link misbehaves (reader to host)
 	// Type is the reader type byte in the reader information answer:
-	// 0x09 UHFReader18 (the default, 18 layout) or 0x0C UHFReader288M
-	// (288 layout: antenna byte and per-tag RSSI).
+	// 0x09 UHFReader18 (the default, 18 layout); 0x0C UHFReader288M, 0x20
+	// UHFReader288MP, 0x8B, or 0x0F/0x10 UHFReader86 (CF-MU903/904): the
+	// 288 layout, antenna byte and per-tag RSSI (github.com/wabson/chafon-rfid
+	// chafon_rfid/base.py ReaderType, examples/continuous-read.py).
 	Type byte
-	Addr byte // the reader's address (factory 0x00)
+	// ScanMode starts the reader in a non-answer work mode, as other
+	// software may leave it: it refuses inventory commands (0xFE) until
+	// the host sets answer mode (0x35 on a UHFReader18, 0x76 on a
+	// UHFReader288M/MP).
+	ScanMode bool
+	// AntennaError answers every inventory with status 0xF8, as a reader
+	// with no antenna on the selected port does.
+	AntennaError bool
+	Addr         byte // the reader's address (factory 0x00)
 	// TagsPerFrame caps the tags in one inventory frame; 0 packs as many
 	// as fit in a 256-byte frame, as the readers do.
 	TagsPerFrame int
@@ -39,16 +49,18 @@ type ChafonStats struct {
 // ChafonSettings are what the host configured on the simulated reader.
 type ChafonSettings struct {
 	Power    byte
-	MaxFre   byte // band bits 3..2 in the top two bits, max channel below
-	MinFre   byte // band bits 1..0 in the top two bits, min channel below
-	ScanTime byte // 100 ms steps
+	MaxFre   byte   // band bits 3..2 in the top two bits, max channel below
+	MinFre   byte   // band bits 1..0 in the top two bits, min channel below
+	ScanTime byte   // 100 ms steps
+	WorkMode []byte // the last work mode set (0x35/0x76 data); nil if never set
 }
 
 // Chafon is a simulated Chafon UHFReader18 / UHFReader288 reader answering
 // its serial protocol byte for byte on an io.ReadWriter, typically a pty
 // master: Len Adr Cmd Data CRC-16/MCRF4XX (LSB first) in, Len Adr Cmd
 // Status Data CRC out. It implements inventory (0x01), reader information
-// (0x21), set region (0x22), set scan time (0x25) and set power (0x2F);
+// (0x21), set region (0x22), set scan time (0x25), set power (0x2F) and
+// set work mode (0x35 or 0x76, by reader type);
 // other commands are answered "illegal command" (0xFE). The encoder here is
 // written independently of drivers/rfid/chafon on purpose, so that the two
 // check each other.
@@ -60,6 +72,7 @@ type Chafon struct {
 
 	mu       sync.Mutex
 	settings ChafonSettings
+	scanMode bool
 
 	unplugged atomic.Bool
 	closeOnce sync.Once
@@ -77,7 +90,7 @@ func NewChafon(rw io.ReadWriter, opts ChafonOpts) *Chafon {
 		opts.Field = NewPopulation(nil, 0)
 	}
 	return &Chafon{
-		rw: rw, fd: simFd(rw), opts: opts, rng: opts.Noise.Rand(),
+		rw: rw, fd: simFd(rw), opts: opts, rng: opts.Noise.Rand(), scanMode: opts.ScanMode,
 		// Factory settings: EU band channels 0..14, 30 dBm, 1 s scan.
 		settings: ChafonSettings{Power: 30, MaxFre: 0x4E, MinFre: 0x00, ScanTime: 10},
 	}
@@ -87,7 +100,9 @@ func NewChafon(rw io.ReadWriter, opts ChafonOpts) *Chafon {
 func (s *Chafon) Settings() ChafonSettings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.settings
+	st := s.settings
+	st.WorkMode = append([]byte(nil), st.WorkMode...)
+	return st
 }
 
 // Stats returns the counters so far.
@@ -236,10 +251,33 @@ func chafonSimCRC(b []byte) uint16 {
 
 func (s *Chafon) is288() bool {
 	switch s.opts.Type {
-	case 0x0C, 0x20, 0x8B:
+	case 0x0C, 0x0F, 0x10, 0x20, 0x8B:
 		return true
 	}
 	return false
+}
+
+// workMode sets the work mode if c is this reader type's command for it:
+// 0x35 with 6 bytes on a UHFReader18, 0x76 with 1 byte on a UHFReader288M
+// or MP; all zero is answer mode.
+func (s *Chafon) workMode(c chafonCmd) (handled bool, status byte) {
+	want := 0
+	switch {
+	case c.cmd == 0x35 && s.opts.Type == 0x09:
+		want = 6
+	case c.cmd == 0x76 && (s.opts.Type == 0x0C || s.opts.Type == 0x20):
+		want = 1
+	default:
+		return false, 0
+	}
+	if len(c.data) != want {
+		return true, 0xFD
+	}
+	s.mu.Lock()
+	s.settings.WorkMode = append([]byte(nil), c.data...)
+	s.scanMode = c.data[0] != 0
+	s.mu.Unlock()
+	return true, 0x00
 }
 
 func (s *Chafon) handle(c chafonCmd) error {
@@ -278,7 +316,19 @@ func (s *Chafon) handle(c chafonCmd) error {
 		s.mu.Unlock()
 		return s.reply(c.cmd, 0x00, nil)
 	case 0x01:
+		s.mu.Lock()
+		scan := s.scanMode
+		s.mu.Unlock()
+		if scan {
+			return s.reply(c.cmd, 0xFE, nil)
+		}
+		if s.opts.AntennaError {
+			return s.reply(c.cmd, 0xF8, nil)
+		}
 		return s.inventory(c)
+	}
+	if ok, status := s.workMode(c); ok {
+		return s.reply(c.cmd, status, nil)
 	}
 	return s.reply(c.cmd, 0xFE, nil)
 }

@@ -129,3 +129,31 @@ func TestChafonMultiFrame(t *testing.T) {
 		t.Fatalf("%d tags over all frames, want 40", tags)
 	}
 }
+
+// A UHFReader86 answers in the 288 layout (the chafon-rfid "no tags"
+// answer, byte for byte); status 0xF8 when its antenna is missing; a reader
+// in scan mode refuses inventory until answer mode is set.
+func TestChafonTypesAndModes(t *testing.T) {
+	inv := "0D FF 01 04 00 01 00 00 00 00 80 14 0D 93" // chafon-rfid G2InventoryCommand(q_value=4, antenna=0x80)
+	for _, tc := range []struct {
+		name string
+		o    ChafonOpts
+		talk [][2]string
+	}{
+		{"UHFReader86", ChafonOpts{Type: 0x10}, [][2]string{{inv, "07 00 01 01 01 00 1E 4B"}}},
+		{"antenna error", ChafonOpts{Type: 0x0F, AntennaError: true}, [][2]string{{inv, "05 00 01 F8 69 0F"}}},
+		{"scan mode", ChafonOpts{Type: 0x0C, ScanMode: true}, [][2]string{
+			{inv, "05 00 01 FE " + chafonCRCHex(t, "05 00 01 FE")}, {"05 FF 76 00 91 0F", "05 00 76 00 " + chafonCRCHex(t, "05 00 76 00")}, {inv, "07 00 01 01 01 00 1E 4B"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host, dev := net.Pipe()
+			defer host.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go NewChafon(dev, tc.o).Serve(ctx)
+			for _, x := range tc.talk {
+				chafonExchange(t, host, x[0], x[1])
+			}
+		})
+	}
+}

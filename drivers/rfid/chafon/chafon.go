@@ -274,6 +274,13 @@ func (d *Dev) init(ctx context.Context, l *link) error {
 	if proto == ProtocolAuto {
 		proto = protocolFor(info.Type)
 	}
+	if cmd, data, ok := answerMode(info.Type); ok {
+		// As chafon-rfid does, the answer is not checked: a reader
+		// already in answer mode may refuse the command.
+		if _, err := ask(Command{Addr: o.Address, Cmd: cmd, Data: data}); err != nil {
+			return fmt.Errorf("set answer mode: %w", err)
+		}
+	}
 	set := func(what string, c Command) error {
 		r, err := ask(c)
 		if err != nil {

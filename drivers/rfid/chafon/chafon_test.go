@@ -88,6 +88,7 @@ func TestTranscript(t *testing.T) {
 		exchange{unhex(t, "04 FF 21 19 95"), cat(
 			[]byte{0x42, 0x00}, // line noise before the answer
 			frame(t, Response{Addr: 0, Cmd: CmdReaderInfo, Data: info.Data()}))},
+		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdSetWorkMode288, Data: []byte{0}}), frame(t, Response{Cmd: CmdSetWorkMode288})},
 		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdSetRegion, Data: []byte{0x4E, 0x00}}), frame(t, Response{Cmd: CmdSetRegion})},
 		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdSetPower, Data: []byte{26}}), frame(t, Response{Cmd: CmdSetPower})},
 		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdInventory, Data: invData}), cat(
@@ -154,6 +155,7 @@ func TestTranscript18(t *testing.T) {
 	info := Info{Type: TypeUHFReader18, Region: Region{BandUS, 0, 49}, Power: 30, ScanTime: 100 * time.Millisecond}
 	tr := newTranscript(t,
 		exchange{unhex(t, "04 00 21 D9 6A"), frame(t, Response{Cmd: CmdReaderInfo, Data: info.Data()})},
+		exchange{cmdFrame(t, Command{Addr: 0, Cmd: CmdSetWorkMode18, Data: make([]byte, 6)}), frame(t, Response{Cmd: CmdSetWorkMode18})},
 		exchange{unhex(t, "04 00 01 DB 4B"), frame(t, Response{Cmd: CmdInventory, Status: StatusNoTag})},
 		exchange{unhex(t, "04 00 01 DB 4B"), unhex(t, "13 00 01 03 01 0C 00 00 00 00 00 00 00 00 00 00 03 13 3F 39")[:7]},
 	)
@@ -205,6 +207,7 @@ func TestStatusErrorEndsReading(t *testing.T) {
 	info := Info{Type: TypeUHFReader18, ScanTime: 100 * time.Millisecond}
 	tr := newTranscript(t,
 		exchange{unhex(t, "04 FF 21 19 95"), frame(t, Response{Addr: 7, Cmd: CmdReaderInfo, Data: info.Data()})},
+		exchange{cmdFrame(t, Command{Addr: 0xFF, Cmd: CmdSetWorkMode18, Data: make([]byte, 6)}), frame(t, Response{Addr: 7, Cmd: CmdSetWorkMode18, Status: StatusIllegalCmd})},
 		exchange{unhex(t, "04 FF 01 1B B4"), frame(t, Response{Addr: 7, Cmd: CmdInventory, Status: StatusIllegalCmd})},
 	)
 	opts := DefaultOpts

@@ -18,6 +18,13 @@ const (
 	CmdSetScanTime byte = 0x25 // inventory scan time, 100 ms steps
 	CmdSetBaud     byte = 0x28
 	CmdSetPower    byte = 0x2F // RF output power, dBm 0..30
+	// Work mode: answer mode (the host polls) or an active/scan mode in
+	// which the reader sends tags unasked. The UHFReader18 takes 6 bytes
+	// (0x35), the UHFReader288M/MP one byte (0x76); all zero is answer
+	// mode (github.com/wabson/chafon-rfid chafon_rfid/command.py,
+	// examples/continuous-read.py).
+	CmdSetWorkMode18  byte = 0x35
+	CmdSetWorkMode288 byte = 0x76
 )
 
 // Response status codes.
@@ -28,6 +35,7 @@ const (
 	StatusMore         byte = 0x03 // more inventory frames follow
 	StatusBufferFull   byte = 0x04 // reader could not hold more tags
 	StatusAccessPwd    byte = 0x05
+	StatusAntennaError byte = 0xF8 // inventory: antenna error (chafon-rfid chafon_rfid/response.py)
 	StatusPoorComms    byte = 0xFA
 	StatusNoTag        byte = 0xFB
 	StatusTagError     byte = 0xFC
@@ -51,6 +59,8 @@ func StatusText(s byte) string {
 		return "tag buffer full"
 	case StatusAccessPwd:
 		return "access password error"
+	case StatusAntennaError:
+		return "antenna error (check the antenna cable and the antenna port setting)"
 	case StatusPoorComms:
 		return "poor communication with tag"
 	case StatusNoTag:

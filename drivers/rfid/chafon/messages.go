@@ -15,9 +15,9 @@ const (
 	ProtocolAuto Protocol = iota
 	// Protocol18 (UHFReader18, CF-RU5102): Num, then Len EPC per tag.
 	Protocol18
-	// Protocol288 (UHFReader288M, CF-RU6402, CF-MU804): Ant, Num, then Len
-	// EPC RSSI per tag; the inventory command carries Q, session and
-	// antenna parameters.
+	// Protocol288 (UHFReader288M, CF-RU6402, CF-MU804, UHFReader86
+	// CF-MU903/904): Ant, Num, then Len EPC RSSI per tag; the inventory
+	// command carries Q, session and antenna parameters.
 	Protocol288
 )
 
@@ -33,22 +33,44 @@ func (p Protocol) String() string {
 	return fmt.Sprintf("Protocol(%d)", int(p))
 }
 
-// Reader type codes from the reader information answer.
+// Reader type codes from the reader information answer, as
+// github.com/wabson/chafon-rfid chafon_rfid/base.py ReaderType lists them.
 const (
+	TypeRU5102Doc   byte = 0x03 // CF-RU5102 as documented
 	TypeRU5102      byte = 0x08 // CF-RU5102 as shipped
 	TypeUHFReader18 byte = 0x09
 	Type288M        byte = 0x0C // CF-RU6402
+	Type86Doc       byte = 0x0F // UHFReader86, CF-MU903/904, as documented
+	Type86          byte = 0x10 // UHFReader86, CF-MU903/904, as shipped
 	Type288MP       byte = 0x20 // CF-MU804
 	Type288ADV      byte = 0x8B // CF-RU6401
 )
 
-// protocolFor maps a reader type to its inventory layout.
+// protocolFor maps a reader type to its inventory layout. The UHFReader86
+// speaks the 288 layout: chafon-rfid reads it with the UHFReader288M
+// command and frame classes (examples/continuous-read.py; its
+// uhfreader86.py at commit cce76b3 subclasses them unchanged).
 func protocolFor(readerType byte) Protocol {
 	switch readerType {
-	case Type288M, Type288MP, Type288ADV:
+	case Type288M, Type86Doc, Type86, Type288MP, Type288ADV:
 		return Protocol288
 	}
 	return Protocol18
+}
+
+// answerMode returns the command that puts a reader of type t into answer
+// mode (the host polls with inventory commands), or false for types that
+// have no such command or whose command is not known. chafon-rfid sends
+// these at start (examples/continuous-read.py); a reader left in scan mode
+// by other software would otherwise talk over the inventory replies.
+func answerMode(t byte) (cmd byte, data []byte, ok bool) {
+	switch t {
+	case TypeUHFReader18:
+		return CmdSetWorkMode18, make([]byte, 6), true
+	case Type288M, Type288MP:
+		return CmdSetWorkMode288, []byte{0}, true
+	}
+	return 0, nil, false
 }
 
 // Tag is one tag from an inventory answer.

@@ -88,7 +88,12 @@ func TestCartOverPty(t *testing.T) {
 		name string
 		typ  byte
 		want chafon.Protocol
-	}{{"UHFReader18", 0x09, chafon.Protocol18}, {"UHFReader288", 0x0C, chafon.Protocol288}} {
+		scan bool // the reader starts in scan mode and needs answer mode set
+	}{
+		{"UHFReader18 in scan mode", 0x09, chafon.Protocol18, true},
+		{"UHFReader288 in scan mode", 0x0C, chafon.Protocol288, true},
+		{"UHFReader86", 0x10, chafon.Protocol288, false},
+	} {
 		t.Run(model.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
@@ -101,7 +106,7 @@ func TestCartOverPty(t *testing.T) {
 			pop.MissRate = 0.1
 			pop.Script(sim.Sweep(len(tags), 60, 10)...)
 			noise := sim.Noise{GarbageRate: 0.05, BadCRCRate: 0.05, SplitRate: 0.2, Seed: 7}
-			r := newRig(t, ctx, sim.ChafonOpts{Field: pop, Type: model.typ, Noise: noise}, testOpts())
+			r := newRig(t, ctx, sim.ChafonOpts{Field: pop, Type: model.typ, Noise: noise, ScanMode: model.scan}, testOpts())
 			c := collect(r.out, valid)
 
 			if err := pop.WaitScript(ctx); err != nil {
@@ -118,6 +123,9 @@ func TestCartOverPty(t *testing.T) {
 			}
 			if got := r.srv.Settings().Power; got != 27 {
 				t.Errorf("reader power %d, want 27 set at start", got)
+			}
+			if wm := r.srv.Settings().WorkMode; model.scan && (len(wm) == 0 || wm[0] != 0) {
+				t.Errorf("work mode % X, want answer mode set at start", wm)
 			}
 			if len(c.bad) > 0 {
 				t.Fatalf("%d reads not from the population, first %+v", len(c.bad), c.bad[0])

@@ -27,8 +27,23 @@ type Delivery struct {
 	Sink         string    `json:"sink"`
 	SinkState    string    `json:"sink_state"` // pending, done, skipped, dead, cancelled
 	SinkAttempts int       `json:"sink_attempts"`
-	SinkNextAt   time.Time `json:"sink_next_at,omitempty"`
+	SinkNextAt   time.Time `json:"sink_next_at,omitzero"`
 	SinkError    string    `json:"sink_error,omitempty"`
+}
+
+// MarshalJSON writes the row with snake_case keys and leaves unset times
+// out rather than writing the year 1.
+func (d Delivery) MarshalJSON() ([]byte, error) {
+	type row OutboxRow // its fields, without this method
+	return json.Marshal(struct {
+		row
+		NextAt       time.Time `json:"next_at,omitzero"` // shadows the row's
+		Sink         string    `json:"sink"`
+		SinkState    string    `json:"sink_state"`
+		SinkAttempts int       `json:"sink_attempts"`
+		SinkNextAt   time.Time `json:"sink_next_at,omitzero"`
+		SinkError    string    `json:"sink_error,omitempty"`
+	}{row(d.OutboxRow), d.NextAt, d.Sink, d.SinkState, d.SinkAttempts, d.SinkNextAt, d.SinkError})
 }
 
 // DeliveryResult is what a sink said about one row.
@@ -405,12 +420,12 @@ type SinkStats struct {
 	Pending       int       `json:"pending"` // including rows not yet queued for the sink
 	Dead          int       `json:"dead"`
 	Done          int       `json:"done"`
-	Skipped       int       `json:"skipped"`                  // kinds the sink does not handle
-	OldestPending time.Time `json:"oldest_pending,omitempty"` // created_at of the oldest row waiting; zero when none
-	NextDue       time.Time `json:"next_due,omitempty"`       // earliest retry time of a pending row; zero = now
-	LastOK        time.Time `json:"last_ok,omitempty"`
+	Skipped       int       `json:"skipped"`                 // kinds the sink does not handle
+	OldestPending time.Time `json:"oldest_pending,omitzero"` // created_at of the oldest row waiting; zero when none
+	NextDue       time.Time `json:"next_due,omitzero"`       // earliest retry time of a pending row; zero = now
+	LastOK        time.Time `json:"last_ok,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
-	LastErrorAt   time.Time `json:"last_error_at,omitempty"`
+	LastErrorAt   time.Time `json:"last_error_at,omitzero"`
 }
 
 // Sinks lists the sinks the store has seen, in name order.

@@ -30,7 +30,7 @@ lists), a signed webhook, Koha, SIP2, Snipe-IT. Rows a sink rejects become dead
 letters: see them with "tally sync status", put them back with "tally sync retry".
 
   tally sync status            backlog, last success and last error per sink; dead letters
-  tally sync once | --once     deliver what is due now, then exit (for cron)
+  tally sync once | --once     deliver until nothing is pending or --max-time, then exit (cron)
   tally sync run               deliver in the foreground until Ctrl-C
   tally sync retry [ID...]     put dead letters back in the queue (all without IDs)
 
@@ -258,63 +258,81 @@ func (f *syncFlags) openRelay(ctx context.Context) (*relay.Relay, func(), error)
 	return r, func() { w.Close(); db.Close() }, nil
 }
 
+// onceJSON is what `tally sync once --json` prints
+// (schema/sync-once.schema.json).
+type onceJSON struct {
+	relay.Summary
+	MaxTimeReached bool               `json:"max_time_reached"` // stopped by --max-time with rows left
+	Sinks          []relay.SinkStatus `json:"sinks"`
+}
+
 func cmdSyncOnce(ctx context.Context, args []string) error {
 	f := newSyncFlags("once", "[flags]", `
-Delivers what is due now to every sink, then exits: for cron, or to push an
-inventory's results by hand. Transient failures are left for the next run (or
-for a running agent); with --wait it keeps going while the next attempt is
-that close (a back-off or Retry-After). Rejected rows become dead letters.`, true)
-	wait := f.fs.Duration("wait", 0, "keep delivering while the next attempt is due within this `duration`")
+Delivers to every sink until nothing is pending or --max-time passes, then
+exits: for cron, or to push an inventory's results by hand. Failed requests
+are retried meanwhile (soon while most succeed; after the sink's back-off or
+Retry-After when it is down). It says what is left and when it is next due;
+a running agent or the next run delivers it. Rejected rows become dead letters.`, true)
+	maxTime := f.fs.Duration("max-time", 5*time.Minute, "stop delivering after this `duration` (what is left waits for the next run)")
 	asJSON := f.fs.Bool("json", false, "print the summary as JSON")
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if *maxTime <= 0 {
+		return fmt.Errorf("--max-time %v: give a positive duration such as 5m", *maxTime)
 	}
 	r, closeFn, err := f.openRelay(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	var tot relay.Summary
-	for {
-		s, err := r.Once(ctx)
-		tot.Delivered += s.Delivered
-		tot.Skipped += s.Skipped
-		tot.Retried += s.Retried
-		tot.Rejected += s.Rejected
-		tot.Cancelled += s.Cancelled
-		tot.Pending, tot.Dead, tot.Next = s.Pending, s.Dead, s.Next
-		if err != nil {
-			return err
-		}
-		if s.Pending == 0 || s.Next.IsZero() {
-			break
-		}
-		d := time.Until(s.Next)
-		if d > *wait {
-			break
-		}
-		if d > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(d):
-			}
-		}
+	dctx, cancel := context.WithTimeout(ctx, *maxTime)
+	tot, err := r.Drain(dctx)
+	timedOut := dctx.Err() != nil && ctx.Err() == nil && tot.Pending > 0
+	cancel()
+	if err != nil {
+		return err
+	}
+	st, err := r.Status(context.WithoutCancel(ctx))
+	if err != nil {
+		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(tot)
+		return json.NewEncoder(stdout).Encode(onceJSON{Summary: tot, MaxTimeReached: timedOut, Sinks: st.Sinks})
 	}
 	fmt.Fprintf(stdout, "delivered %d, retried %d, rejected %d", tot.Delivered, tot.Retried, tot.Rejected)
 	if tot.Skipped > 0 {
 		fmt.Fprintf(stdout, ", skipped %d (kinds a sink does not take)", tot.Skipped)
 	}
-	fmt.Fprintf(stdout, "; %d pending", tot.Pending)
-	if tot.Pending > 0 && !tot.Next.IsZero() {
-		fmt.Fprintf(stdout, " (next attempt in %s)", time.Until(tot.Next).Round(time.Second))
+	fmt.Fprintf(stdout, "; %d pending, %d dead letters\n", tot.Pending, tot.Dead)
+	if tot.Pending > 0 {
+		why := "stopped"
+		if timedOut {
+			why = "stopped after --max-time " + maxTime.String()
+		}
+		fmt.Fprintf(stdout, "%s with %d left; the next run or a running agent delivers it:\n", why, tot.Pending)
+		now := time.Now()
+		for _, s := range st.Sinks {
+			if s.Pending == 0 {
+				continue
+			}
+			due := s.NextDue
+			if s.BackoffUntil.After(due) {
+				due = s.BackoffUntil
+			}
+			when := "due now"
+			if due.After(now) {
+				when = "next due " + due.Local().Format("2006-01-02 15:04:05") + " (in " + due.Sub(now).Round(time.Second).String() + ")"
+			}
+			fmt.Fprintf(stdout, "  %s: %d pending, %s", s.Sink, s.Pending, when)
+			if s.LastError != "" && s.LastErrorAt.After(s.LastOK) {
+				fmt.Fprintf(stdout, "; last error: %s", shorten(s.LastError, 120))
+			}
+			fmt.Fprintln(stdout)
+		}
 	}
-	fmt.Fprintf(stdout, ", %d dead letters\n", tot.Dead)
 	if tot.Dead > 0 {
-		fmt.Fprintf(stdout, "see them with: tally sync status; put them back with: tally sync retry [ID...]\n")
+		fmt.Fprintf(stdout, "see the dead letters with: tally sync status; put them back with: tally sync retry [ID...]\n")
 	}
 	return nil
 }
@@ -370,10 +388,20 @@ tally sync once.`, false)
 	return nil
 }
 
+// syncStatus is what `tally sync status --json` prints
+// (schema/sync-status.schema.json): snake_case keys; unset times left out.
 type syncStatus struct {
-	Outbox store.OutboxStats `json:"outbox"`
-	Sinks  []sinkStatusJSON  `json:"sinks"`
-	Dead   []store.Delivery  `json:"dead_letters"`
+	Outbox outboxJSON       `json:"outbox"`
+	Sinks  []sinkStatusJSON `json:"sinks"`
+	Dead   []store.Delivery `json:"dead_letters"`
+}
+
+type outboxJSON struct {
+	Pending       int       `json:"pending"`
+	Done          int       `json:"done"`
+	Dead          int       `json:"dead"`
+	OldestPending time.Time `json:"oldest_pending,omitzero"`
+	LastDone      time.Time `json:"last_done,omitzero"`
 }
 
 type sinkStatusJSON struct {
@@ -396,10 +424,12 @@ message. Reads the database only: safe while the agent runs.`, false)
 		return err
 	}
 	defer db.Close()
-	var st syncStatus
-	if st.Outbox, err = db.OutboxStatus(ctx); err != nil {
+	st := syncStatus{Sinks: []sinkStatusJSON{}}
+	ob, err := db.OutboxStatus(ctx)
+	if err != nil {
 		return err
 	}
+	st.Outbox = outboxJSON{Pending: ob.Pending, Done: ob.Done, Dead: ob.Dead, OldestPending: ob.OldestPending, LastDone: ob.LastDone}
 	sinks, err := db.SinkStatus(ctx, nil)
 	if err != nil {
 		return err
@@ -414,6 +444,9 @@ message. Reads the database only: safe while the agent runs.`, false)
 	}
 	if st.Dead, err = db.DeadDeliveries(ctx, nil, *limit); err != nil {
 		return err
+	}
+	if st.Dead == nil {
+		st.Dead = []store.Delivery{}
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(st)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -108,9 +110,11 @@ func TestSyncOnceExportAndWebhook(t *testing.T) {
 	}
 
 	var st syncStatus
-	if err := json.Unmarshal([]byte(tally(t, "", "sync", "status", "--json")), &st); err != nil {
+	stJSON := tally(t, "", "sync", "status", "--json")
+	if err := json.Unmarshal([]byte(stJSON), &st); err != nil {
 		t.Fatal(err)
 	}
+	checkJSON(t, stJSON)
 	if len(st.Sinks) != 2 || st.Outbox.Done != n || st.Outbox.Pending != 0 {
 		t.Fatalf("status %+v", st)
 	}
@@ -199,10 +203,102 @@ func TestSyncErrors(t *testing.T) {
 	if _, errOut := tallyFail(t, "", "sync", "frobnicate"); !strings.Contains(errOut, "unknown subcommand") {
 		t.Errorf("unknown: %s", errOut)
 	}
-	if out := tally(t, "", "sync", "once", "--help"); !strings.Contains(out, "--wait") {
+	if out := tally(t, "", "sync", "once", "--help"); !strings.Contains(out, "--max-time") {
 		t.Errorf("help:\n%s", out)
 	}
 	_ = context.Background
 }
+
+// TestSyncOnceFlaky: through an upstream failing one request in five,
+// one `sync once` keeps delivering until the backlog is empty (it used to
+// stop at the first failed batch), each change applied once.
+func TestSyncOnceFlaky(t *testing.T) {
+	dir, outbox := syncFixture(t)
+	n := total(outbox)
+	os.WriteFile(filepath.Join(dir, "secret"), []byte("s"), 0o600)
+	rc := webhooktest.New([]byte("s"))
+	defer rc.Close()
+	rc.SetFault(webhooktest.Flaky(3))
+	out := tally(t, "", "sync", "once", "--webhook-url", rc.URL(), "--webhook-secret-file", filepath.Join(dir, "secret"), "--json")
+	var s onceJSON
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if s.Delivered != n || s.Pending != 0 || s.Retried == 0 || s.MaxTimeReached {
+		t.Errorf("once through a flaky upstream: %s\nwant %d delivered, some retried, none pending", out, n)
+	}
+	if got, st := len(rc.Applied()), rc.Stats(); got != n || st.Applied != n || st.Mismatches != 0 {
+		t.Errorf("receiver holds %d (%+v), want %d", got, st, n)
+	}
+	checkJSON(t, out)
+}
+
+// TestSyncOnceMaxTime: with the upstream down, `sync once --max-time`
+// stops, says what is left per sink and when it is next due, and the JSON
+// says the same.
+func TestSyncOnceMaxTime(t *testing.T) {
+	dir, outbox := syncFixture(t)
+	n := total(outbox)
+	os.WriteFile(filepath.Join(dir, "secret"), []byte("s"), 0o600)
+	rc := webhooktest.New([]byte("s"))
+	rc.Down()
+	args := []string{"sync", "once", "--webhook-url", rc.URL(), "--webhook-secret-file", filepath.Join(dir, "secret"), "--max-time", "1500ms"}
+	out := tally(t, "", args...)
+	for _, want := range []string{"delivered 0,", "; " + itoa(n) + " pending", "stopped after --max-time 1.5s with " + itoa(n) + " left",
+		"webhook: " + itoa(n) + " pending, next due ", "last error: webhook inv1/", "dial tcp"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("once with the upstream down:\n%s\nlacks %q", out, want)
+		}
+	}
+	out = tally(t, "", append(args, "--json")...)
+	var s onceJSON
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if !s.MaxTimeReached || s.Pending != n || len(s.Sinks) != 1 || s.Sinks[0].Pending != n || s.Next.IsZero() ||
+		(s.Sinks[0].NextDue.IsZero() && s.Sinks[0].BackoffUntil.IsZero()) {
+		t.Errorf("once --json with the upstream down:\n%s", out)
+	}
+	checkJSON(t, out)
+	if _, errOut := tallyFail(t, "", "sync", "once", "--max-time", "0s", "--export-dir", dir); !strings.Contains(errOut, "--max-time") {
+		t.Errorf("--max-time 0: %s", errOut)
+	}
+	checkJSON(t, tally(t, "", "sync", "status", "--json"))
+}
+
+// checkJSON fails on a key that is not snake_case, and on a year-1 time,
+// anywhere in the document.
+func checkJSON(t *testing.T, doc string) {
+	t.Helper()
+	if strings.Contains(doc, "0001-01-01") {
+		t.Errorf("a zero time in:\n%s", doc)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatalf("%v:\n%s", err, doc)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if !snake.MatchString(k) {
+					t.Errorf("key %s.%s is not snake_case", path, k)
+				}
+				if k == "payload" || k == "data" {
+					continue // the outbox's own payload
+				}
+				walk(path+"."+k, x)
+			}
+		case []any:
+			for i, x := range v {
+				walk(fmt.Sprintf("%s[%d]", path, i), x)
+			}
+		}
+	}
+	walk("", v)
+}
+
+var snake = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

@@ -240,17 +240,17 @@ func (r *Relay) Kick() {
 
 // Summary is what one pass did.
 type Summary struct {
-	Delivered int // accepted upstream
-	Skipped   int // kinds a sink does not handle
-	Retried   int // transient failures, sent again later
-	Rejected  int // now dead letters
-	Cancelled int // undone before delivery
-	Pending   int // rows still waiting, summed over sinks
-	Dead      int // dead letters, summed over sinks
+	Delivered int `json:"delivered"` // accepted upstream
+	Skipped   int `json:"skipped"`   // kinds a sink does not handle
+	Retried   int `json:"retried"`   // transient failures, sent again later
+	Rejected  int `json:"rejected"`  // now dead letters
+	Cancelled int `json:"cancelled"` // undone before delivery
+	Pending   int `json:"pending"`   // rows still waiting, summed over sinks
+	Dead      int `json:"dead"`      // dead letters, summed over sinks
 	// Next is when more can be done (a back-off or rate limit ends, a retry
 	// falls due); zero when nothing is pending. Run sleeps until then.
-	Next   time.Time
-	Paused bool
+	Next   time.Time `json:"next,omitzero"`
+	Paused bool      `json:"paused"`
 }
 
 func (s *Summary) add(o Summary) {
@@ -725,9 +725,10 @@ func (r *Relay) Run(ctx context.Context) error {
 // SinkStatus is one sink's state, for `tally sync status` and the API.
 type SinkStatus struct {
 	store.SinkStats
-	OldestAge     time.Duration `json:"oldest_age"`
-	BackoffUntil  time.Time     `json:"backoff_until,omitempty"` // no batch before this
-	Failures      int           `json:"failures"`                // back-offs in a row without a success
+	OldestAge     time.Duration `json:"-"`
+	OldestAgeSec  float64       `json:"oldest_age_seconds"`
+	BackoffUntil  time.Time     `json:"backoff_until,omitzero"` // nothing is sent before this
+	Failures      int           `json:"failures"`               // back-offs in a row without a success
 	RatePerMinute int           `json:"rate_per_minute,omitempty"`
 	InFlight      int           `json:"in_flight"`    // requests at once
 	RetryBudget   float64       `json:"retry_budget"` // tokens left (Opts.RetryBudget when healthy)
@@ -752,6 +753,7 @@ func (r *Relay) Status(ctx context.Context) (Status, error) {
 		ss := SinkStatus{SinkStats: s, RatePerMinute: sr.rate}
 		if !s.OldestPending.IsZero() {
 			ss.OldestAge = max(0, now.Sub(s.OldestPending))
+			ss.OldestAgeSec = ss.OldestAge.Seconds()
 		}
 		sr.mu.Lock()
 		if sr.until.After(now) {

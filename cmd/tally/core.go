@@ -85,10 +85,13 @@ error is listed as FILE:LINE: what is wrong. Importing again updates items in pl
 	replace := fs.Bool("replace", false, "the file is the whole catalog: remove items that are not in it")
 	from := fs.String("from", "", "fetch from an upstream instead of files: koha or snipeit")
 	cfgPath := fs.String("config", "tally.yaml", "config `file` with the sync.koha / sync.snipeit settings (for --from)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, -1); err != nil {
 		return err
 	}
 	if *from != "" {
+		if fs.NArg() > 0 {
+			return fmt.Errorf("--from %s fetches the catalog from %s, not from %s: drop --from to import the file, or drop the file", *from, *from, fs.Arg(0))
+		}
 		return importFrom(ctx, *db, *from, *cfgPath, *replace)
 	}
 	if fs.NArg() == 0 {
@@ -268,7 +271,7 @@ are reported as misplaced, never as missing.`)
 	order := fs.Bool("shelf-order", reconcile.DefaultPolicy.ShelfOrder, "check call-number order in shelf sessions")
 	lostVal := fs.Int("missing-lost-value", reconcile.DefaultPolicy.MissingLostValue, "lost value set upstream on missing items at finalize (Koha 4 = Missing; 0 = report only)")
 	asJSON := fs.Bool("json", false, "print the inventory as JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	sc := catalog.Scope{Libraries: libs, Locations: locs, Collections: colls, ItemTypes: types, Containers: carts,
@@ -320,7 +323,7 @@ func cmdInventoryList(ctx context.Context, args []string) error {
 	fs := newFlags("inventory list", "", "Lists inventories, newest first.")
 	db := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "JSON output")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	d, err := openDB(ctx, *db)
@@ -363,9 +366,10 @@ func argID(fs *flag.FlagSet, what string) (int64, error) {
 }
 
 func cmdInventoryShow(ctx context.Context, args []string) error {
-	fs := newFlags("inventory show", "ID", "Shows an inventory: scope, policies, progress and sessions.")
+	fs := newFlags("inventory show", "ID [--json]", "Shows an inventory: scope, policies, progress and sessions.")
 	db := dbFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	asJSON := fs.Bool("json", false, "JSON output: the inventory, its summary and its sessions")
+	if err := parseArgs(fs, args, 1); err != nil {
 		return err
 	}
 	id, err := argID(fs, "inventory")
@@ -381,19 +385,30 @@ func cmdInventoryShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sc, _ := json.Marshal(inv.Scope)
-	pol, _ := json.Marshal(inv.Policy)
-	fmt.Fprintf(stdout, "inventory %d: %s\nscope:  %s\npolicy: %s\n", inv.ID, inv.Name, sc, pol)
 	ts, err := e.Reports(ctx, id, "summary")
 	if err != nil {
 		return err
 	}
-	for _, r := range ts[0].Rows {
-		fmt.Fprintf(stdout, "  %-28s %s\n", r[0], r[1])
-	}
 	ss, err := e.DB.Sessions(ctx, id)
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		summary := map[string]string{}
+		for _, r := range ts[0].Rows {
+			summary[r[0]] = r[1]
+		}
+		return json.NewEncoder(stdout).Encode(struct {
+			Inventory any               `json:"inventory"`
+			Summary   map[string]string `json:"summary"`
+			Sessions  any               `json:"sessions"`
+		}{inv, summary, ss})
+	}
+	sc, _ := json.Marshal(inv.Scope)
+	pol, _ := json.Marshal(inv.Policy)
+	fmt.Fprintf(stdout, "inventory %d: %s\nscope:  %s\npolicy: %s\n", inv.ID, inv.Name, sc, pol)
+	for _, r := range ts[0].Rows {
+		fmt.Fprintf(stdout, "  %-28s %s\n", r[0], r[1])
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tKIND\tCART\tOPERATOR\tSTATE\tSTARTED")
@@ -411,7 +426,7 @@ of the policy). Run with --dry-run first to see what it will do.`)
 	db := dbFlag(fs)
 	dry := fs.Bool("dry-run", false, "only show what finalizing would do")
 	asJSON := fs.Bool("json", false, "JSON output")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 1); err != nil {
 		return err
 	}
 	id, err := argID(fs, "inventory")
@@ -461,7 +476,7 @@ cart sessions (--cart) check one equipment cart.`)
 	op := fs.String("operator", "", "who is scanning")
 	dev := fs.String("device", "", "device bound to the session")
 	asJSON := fs.Bool("json", false, "JSON output")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	if *inv == 0 {
@@ -492,7 +507,7 @@ func sessionState(state string) func(context.Context, []string) error {
 	return func(ctx context.Context, args []string) error {
 		fs := newFlags("session "+verb, "ID", "Changes a session's state ("+verb+").")
 		db := dbFlag(fs)
-		if err := fs.Parse(args); err != nil {
+		if err := parseArgs(fs, args, 1); err != nil {
 			return err
 		}
 		id, err := argID(fs, "session")
@@ -516,7 +531,7 @@ func sessionState(state string) func(context.Context, []string) error {
 func cmdSessionEnd(ctx context.Context, args []string) error {
 	fs := newFlags("session end", "ID", "Ends a session. A cart session lists the cart's devices not seen.")
 	db := dbFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 1); err != nil {
 		return err
 	}
 	id, err := argID(fs, "session")
@@ -562,7 +577,7 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 	sid := fs.Int64("session", 0, "session `id` (from `tally session start`)")
 	asJSON := fs.Bool("json", false, "print JSON lines: barcode, outcome, flags, detail…")
 	dev := fs.String("device", "stdin", "device name recorded with each read")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	if *sid == 0 {
@@ -709,7 +724,7 @@ neutralized. HTML is a printable page.`)
 	inv := fs.Int64("inventory", 0, "inventory `id`")
 	format := fs.String("format", "csv", "csv, json or html")
 	outPath := fs.String("out", "", "write to this `file` (atomically) instead of stdout")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, -1); err != nil {
 		return err
 	}
 	if *inv == 0 {
@@ -749,7 +764,7 @@ neutralized. HTML is a printable page.`)
 
 func cmdCallnumberSort(ctx context.Context, args []string) error {
 	fs := newFlags("callnumber sort", "< FILE", "Reads one call number per line on stdin and writes them in shelf order.")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	return callnumber.SortLines(stdin, stdout)

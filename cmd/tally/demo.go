@@ -59,7 +59,7 @@ the metrics are and runs until Ctrl-C. No hardware, no configuration.`)
 	fs.StringVar(&o.metrics, "metrics", "127.0.0.1:9464", "metrics address")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print every read")
 	fs.BoolVar(&o.json, "json", false, "print JSON lines: the addresses first, then each read once it is committed (for scripts and tests)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	return runDemo(ctx, o)

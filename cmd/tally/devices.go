@@ -49,7 +49,7 @@ EPC; a leading StoredCRC word is fine) and, if read, user memory after a '/':
 For HF tags give the memory blocks in order, as read.`)
 	format := fs.String("format", "auto", "tag data `model`: auto or one of the formats above")
 	asJSON := fs.Bool("json", false, "print JSON (one object per tag)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, -1); err != nil {
 		return err
 	}
 	if _, err := tagdata.ParseModel(*format); err != nil {
@@ -270,7 +270,7 @@ check that a scanner or reader is seen and that tally may open it, and to find
 the VID and PID of a scanner that has no profile.`)
 	asJSON := fs.Bool("json", false, "print JSON")
 	all := fs.Bool("all", false, "also list HID devices that no profile matches when some do (mice, keyboards…)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, -1); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -699,7 +699,7 @@ VID:PID (and HID usage page) the profile recognises.
 Print a scanner's setup sheet with `+"`tally sheet PROFILE`"+`.`)
 	kind := fs.String("kind", "", "only scanner or rfid profiles")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	switch profile.Kind(*kind) {
@@ -763,19 +763,10 @@ it in a browser and print it at 100% scale, then scan the barcodes top to
 bottom. `+"`tally profiles`"+` lists the profile names; `+"`tally devices`"+` shows
 which ones match the scanner plugged in.`)
 	out := fs.String("out", "", "write to this `file` (atomically) instead of stdout")
-	// Accept flags after the profile name too: tally sheet NAME --out x.html.
-	var names []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		names = append(names, fs.Arg(0))
-		rest = fs.Args()[1:]
+	if err := parseArgs(fs, args, -1); err != nil {
+		return err
 	}
+	names := fs.Args()
 	ps, err := profile.Builtin()
 	if err != nil {
 		return fmt.Errorf("built-in profiles: %w", err)

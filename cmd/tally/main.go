@@ -51,7 +51,9 @@ func runMain(ctx context.Context, args []string, out, errw io.Writer) int {
 		return 0
 	}
 	name := args[0]
-	// Two-word commands: "inventory create", "session start", "callnumber sort".
+	if n, rest, ok := commandAt(args, isCommand); ok {
+		name, args = n, append([]string{n}, rest...)
+	}
 	for _, c := range commands {
 		if c.name == name {
 			if err := c.run(ctx, args[1:]); err != nil {
@@ -69,6 +71,15 @@ func runMain(ctx context.Context, args []string, out, errw io.Writer) int {
 	return 2
 }
 
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "tally — inventory agent for school library media centers\n\nUsage: tally <command> [flags]\n\nCommands:\n")
 	cs := append([]command(nil), commands...)
@@ -76,12 +87,13 @@ func usage(w io.Writer) {
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nEvery command takes --help. The database is --db PATH, or $TALLY_DB, or ./tally.db.\n")
+	fmt.Fprintf(w, "\nEvery command takes --help; flags go before or after the arguments (\"--\" ends them).\nThe database is --db PATH, or $TALLY_DB, or ./tally.db.\n")
 }
 
 // newFlags makes a FlagSet whose --help prints the command's usage.
 func newFlags(name, usageLine, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet("tally "+name, flag.ContinueOnError)
+	usageLines[fs] = usageLine
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: tally %s %s\n\n%s\n", name, usageLine, strings.TrimSpace(about))
@@ -94,6 +106,9 @@ func newFlags(name, usageLine, about string) *flag.FlagSet {
 	}
 	return fs
 }
+
+// usageLines keeps each FlagSet's usage line for parseArgs's errors.
+var usageLines = map[*flag.FlagSet]string{}
 
 // dbFlag adds --db with the TALLY_DB default.
 func dbFlag(fs *flag.FlagSet) *string {
@@ -117,8 +132,14 @@ func (m *multi) Set(v string) error {
 	return nil
 }
 
+// subcommands lists each two-word command's second words, for tests.
+var subcommands = map[string][]string{}
+
 // sub dispatches a two-word command such as "inventory create".
 func sub(name string, subs map[string]func(ctx context.Context, args []string) error, about string) func(ctx context.Context, args []string) error {
+	for k := range subs {
+		subcommands[name] = append(subcommands[name], k)
+	}
 	return func(ctx context.Context, args []string) error {
 		keys := make([]string, 0, len(subs))
 		for k := range subs {
@@ -131,6 +152,9 @@ func sub(name string, subs map[string]func(ctx context.Context, args []string) e
 				return errors.New("say which: " + strings.Join(keys, ", "))
 			}
 			return flag.ErrHelp
+		}
+		if n, rest, ok := commandAt(args, func(s string) bool { _, ok := subs[s]; return ok }); ok {
+			args = append([]string{n}, rest...) // flags before the subcommand
 		}
 		f, ok := subs[args[0]]
 		if !ok {

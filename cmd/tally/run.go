@@ -26,7 +26,7 @@ the metrics listener and the upstream sync. SIGTERM or Ctrl-C drains reads in
 flight and exits within 5 seconds. See tally.example.yaml for every key.`)
 	path := fs.String("config", "tally.yaml", "config `file`")
 	verbose := fs.Bool("v", false, "print every read")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	cfg, err := agent.LoadConfig(*path)
@@ -77,7 +77,7 @@ flight and exits within 5 seconds. See tally.example.yaml for every key.`)
 
 func cmdConfigCheck(ctx context.Context, args []string) error {
 	fs := newFlags("config check", "FILE", "Checks a config file: strict decoding (unknown keys are errors), addresses, barcode rules, device profiles.")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 1); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -25,7 +25,7 @@ func cmdSampleCollection(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Carts, "carts", o.Carts, "number of equipment carts")
 	fs.IntVar(&o.PerCart, "per-cart", o.PerCart, "devices per cart")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed (the same seed gives the same collection)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	w := csv.NewWriter(stdout)
@@ -80,7 +80,7 @@ unknown barcodes, misreads and double scans.`)
 	fs.IntVar(&o.Misreads, "misreads", o.Misreads, "misread barcodes")
 	fs.IntVar(&o.Rescans, "rescans", o.Rescans, "double scans")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
 	if *loc == "" {

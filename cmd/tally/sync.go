@@ -64,6 +64,7 @@ type syncFlags struct {
 	webhookURL, secretFile *string
 	exportDir              *string
 	withSinks              bool // the command takes sink flags
+	maxArgs                int  // positional arguments taken (-1: any)
 	dbSet                  bool
 	cfg                    *agent.Config
 }
@@ -82,7 +83,7 @@ func newSyncFlags(name, usageLine, about string, withSinks bool) *syncFlags {
 }
 
 func (f *syncFlags) parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
+	if err := parseArgs(f.fs, args, f.maxArgs); err != nil {
 		return err
 	}
 	f.fs.Visit(func(fl *flag.Flag) {
@@ -358,6 +359,7 @@ func cmdSyncRetry(ctx context.Context, args []string) error {
 Puts dead letters back in the queue: the rows given by ID (see tally sync
 status), or all of them. A running agent sends them at its next pass; or run
 tally sync once.`, false)
+	f.maxArgs = -1
 	if err := f.parse(args); err != nil {
 		return err
 	}

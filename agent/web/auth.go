@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 const (
@@ -205,7 +207,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 				writeJSONError(w, http.StatusUnauthorized, "log in first (POST /login) or send Authorization: Bearer <token>")
 				return
 			}
-			http.Redirect(w, r, "/login?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(safeNext(r.URL.RequestURI())), http.StatusSeeOther)
 			return
 		}
 		switch r.Method {
@@ -263,9 +265,38 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login (or any "back") redirect on this site. It
+// reads the target as a browser would (the WHATWG URL Standard's basic URL
+// parser): leading and trailing C0 controls and spaces go, tabs and
+// newlines anywhere go, and a backslash is a slash in an http(s) URL. What
+// is left must be a path on this origin: starting with one "/", never
+// "//" (another host), no scheme, no control characters. Anything else
+// becomes "/". The cleaned form is what is used, so the browser and this
+// check see the same string.
 func safeNext(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if len(p) > 2048 {
+		return "/"
+	}
+	p = strings.TrimFunc(p, func(r rune) bool { return r <= ' ' })
+	p = strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\n', '\r':
+			return -1
+		case '\\':
+			return '/'
+		}
+		return r
+	}, p)
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return "/"
+	}
+	for _, r := range p {
+		if r < ' ' || r == 0x7f || r == utf8.RuneError {
+			return "/"
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
 		return "/"
 	}
 	return p

@@ -25,6 +25,7 @@ type callError struct {
 	verdict    relay.Verdict
 	retryAfter time.Duration
 	halt       bool // every later call would fail the same way: stop the batch
+	status     int  // the HTTP status, when there was one
 	err        error
 }
 
@@ -208,7 +209,7 @@ func (c *client) classify(method, path string, resp *http.Response, b []byte) ([
 		return nil, &callError{verdict: relay.Reject, halt: true,
 			err: fmt.Errorf("%s: redirected (HTTP %d to %q); check the base URL (use https:// if the server redirects to it)", where, st, resp.Header.Get("Location"))}
 	case st == http.StatusNotFound:
-		return nil, &callError{verdict: relay.Reject, halt: true, err: fmt.Errorf("%s: %w; check the base URL", where, detail())}
+		return nil, &callError{verdict: relay.Reject, halt: true, status: st, err: fmt.Errorf("%s: %w; check the base URL", where, detail())}
 	case st >= 400:
 		return nil, &callError{verdict: relay.Reject, err: fmt.Errorf("%s: %w", where, detail())}
 	}

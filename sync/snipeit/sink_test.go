@@ -123,6 +123,14 @@ func expect(t *testing.T, out []relay.Outcome, want string) {
 	}
 }
 
+// eachVersion runs f against the routes of every Snipe-IT release schools
+// run (snipeittest.Versions).
+func eachVersion(t *testing.T, f func(t *testing.T, v snipeittest.Version)) {
+	for _, v := range snipeittest.Versions {
+		t.Run(string(v), func(t *testing.T) { f(t, v) })
+	}
+}
+
 func ops(s *snipeittest.Server) string {
 	var v []string
 	for _, r := range s.Requests() {
@@ -132,74 +140,82 @@ func ops(s *snipeittest.Server) string {
 }
 
 func TestAuditSeen(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, nil)
-	out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")})
-	expect(t, out, "accept")
-	audits := f.srv.Audits()
-	if len(audits) != 1 {
-		t.Fatalf("audits = %+v, want one", audits)
-	}
-	a := audits[0]
-	if a.AssetID != 11 || a.Route != "asset" || a.LocationID != 0 || a.UpdateLocation {
-		t.Errorf("audit = %+v", a)
-	}
-	if want := `tally inventory "Spring carts" 2024-03-04: seen (device wand-1)`; a.Note != want {
-		t.Errorf("note = %q, want %q", a.Note, want)
-	}
-	if got, want := ops(f.srv), "bytag:200 audit:200"; got != want {
-		t.Errorf("requests = %s, want %s", got, want)
-	}
-	as, _ := f.srv.Asset(11)
-	if !as.LastAuditDate.Equal(f.clock.Now()) {
-		t.Errorf("last audit = %v", as.LastAuditDate)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, nil)
+		out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")})
+		expect(t, out, "accept")
+		audits := f.srv.Audits()
+		if len(audits) != 1 {
+			t.Fatalf("audits = %+v, want one", audits)
+		}
+		a := audits[0]
+		if a.AssetID != 11 || a.Route != "legacy" || a.LocationID != 0 || a.UpdateLocation {
+			t.Errorf("audit = %+v", a)
+		}
+		if want := `tally inventory "Spring carts" 2024-03-04: seen (device wand-1)`; a.Note != want {
+			t.Errorf("note = %q, want %q", a.Note, want)
+		}
+		if got, want := ops(f.srv), "bytag:200 audit:200"; got != want {
+			t.Errorf("requests = %s, want %s", got, want)
+		}
+		as, _ := f.srv.Asset(11)
+		if !as.LastAuditDate.Equal(f.clock.Now()) {
+			t.Errorf("last audit = %v", as.LastAuditDate)
+		}
+	})
 }
 
 func TestResendMakesNoSecondAudit(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, nil)
-	evs := []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}
-	expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
-	// The relay crashed before marking the rows done: it sends them again,
-	// later the same day and on the next day.
-	expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
-	f.clock.Add(24 * time.Hour)
-	expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
-	if got := f.srv.AuditsPerTag(); len(got) != 2 || got["DAB-0101"] != 1 || got["DAB-0102"] != 1 {
-		t.Fatalf("audits per tag = %v, want one each", got)
-	}
-	if got, want := ops(f.srv), "bytag:200 audit:200 bytag:200 audit:200 bytag:200 bytag:200 bytag:200 bytag:200"; got != want {
-		t.Errorf("requests = %s\nwant       %s", got, want)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, nil)
+		evs := []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}
+		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
+		// The relay crashed before marking the rows done: it sends them again,
+		// later the same day and on the next day.
+		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
+		f.clock.Add(24 * time.Hour)
+		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
+		if got := f.srv.AuditsPerTag(); len(got) != 2 || got["DAB-0101"] != 1 || got["DAB-0102"] != 1 {
+			t.Fatalf("audits per tag = %v, want one each", got)
+		}
+		if got, want := ops(f.srv), "bytag:200 audit:200 bytag:200 audit:200 bytag:200 bytag:200 bytag:200 bytag:200"; got != want {
+			t.Errorf("requests = %s\nwant       %s", got, want)
+		}
+	})
 }
 
 func TestEventsForOneAssetShareOneAudit(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, nil)
-	evs := []relay.Event{
-		event("seen", "DAB-0201"),
-		event("found", "DAB-0201", "was", "lost", "clear_lost", true),
-		event("cart_foreign", "DAB-0201", "cart", "CART-01", "home_cart", "CART-02", "asset_tag", "DAB-0201", "serial", "SNX"),
-		event("seen", "DAB-0101"),
-	}
-	expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept,accept,accept")
-	audits := f.srv.Audits()
-	if len(audits) != 2 {
-		t.Fatalf("audits = %+v, want 2", audits)
-	}
-	want := `tally inventory "Spring carts" 2024-03-04: seen; found (was lost); found in cart CART-01, belongs in cart CART-02 (device wand-1)`
-	if audits[0].Tag != "DAB-0201" || audits[0].Note != want {
-		t.Errorf("audit = %+v\nwant note %q", audits[0], want)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, nil)
+		evs := []relay.Event{
+			event("seen", "DAB-0201"),
+			event("found", "DAB-0201", "was", "lost", "clear_lost", true),
+			event("cart_foreign", "DAB-0201", "cart", "CART-01", "home_cart", "CART-02", "asset_tag", "DAB-0201", "serial", "SNX"),
+			event("seen", "DAB-0101"),
+		}
+		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept,accept,accept")
+		audits := f.srv.Audits()
+		if len(audits) != 2 {
+			t.Fatalf("audits = %+v, want 2", audits)
+		}
+		want := `tally inventory "Spring carts" 2024-03-04: seen; found (was lost); found in cart CART-01, belongs in cart CART-02 (device wand-1)`
+		if audits[0].Tag != "DAB-0201" || audits[0].Note != want {
+			t.Errorf("audit = %+v\nwant note %q", audits[0], want)
+		}
+	})
 }
 
 func TestAlreadyAuditedThatDay(t *testing.T) {
-	assets := testAssets()
-	assets[2].LastAuditDate = scanDay.Add(2 * time.Hour) // someone audited it after the scan
-	assets[3].LastAuditDate = scanDay.Add(-24 * time.Hour)
-	f := start(t, snipeittest.Opts{Assets: assets}, nil)
-	expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}), "accept,accept")
-	if got := f.srv.AuditsPerTag(); len(got) != 1 || got["DAB-0102"] != 1 {
-		t.Fatalf("audits = %v, want only DAB-0102 (audited the day before)", got)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		assets := testAssets()
+		assets[2].LastAuditDate = scanDay.Add(2 * time.Hour) // someone audited it after the scan
+		assets[3].LastAuditDate = scanDay.Add(-24 * time.Hour)
+		f := start(t, snipeittest.Opts{Version: v, Assets: assets}, nil)
+		expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}), "accept,accept")
+		if got := f.srv.AuditsPerTag(); len(got) != 1 || got["DAB-0102"] != 1 {
+			t.Fatalf("audits = %v, want only DAB-0102 (audited the day before)", got)
+		}
+	})
 }
 
 // Snipe-IT reports dates in its APP_TIMEZONE: a scan at 02:00 UTC on the
@@ -232,59 +248,67 @@ func TestDayInSnipeITZone(t *testing.T) {
 }
 
 func TestLocationUpdate(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, func(o *Opts) { o.LocationID, o.UpdateLocation = 20, true })
-	expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")}), "accept")
-	a := f.srv.Audits()[0]
-	if a.LocationID != 20 || !a.UpdateLocation {
-		t.Errorf("audit = %+v, want location 20 with update", a)
-	}
-	if as, _ := f.srv.Asset(11); as.LocationID != 20 {
-		t.Errorf("asset location = %d, want 20", as.LocationID)
-	}
-	// Noted but not moved.
-	g := start(t, snipeittest.Opts{}, func(o *Opts) { o.LocationID = 20 })
-	expect(t, g.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")}), "accept")
-	if a := g.srv.Audits()[0]; a.LocationID != 20 || a.UpdateLocation {
-		t.Errorf("audit = %+v, want location 20 without update", a)
-	}
-	if as, _ := g.srv.Asset(11); as.LocationID != 0 {
-		t.Errorf("asset moved to %d", as.LocationID)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.LocationID, o.UpdateLocation = 20, true })
+		expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")}), "accept")
+		a := f.srv.Audits()[0]
+		if a.LocationID != 20 || !a.UpdateLocation {
+			t.Errorf("audit = %+v, want location 20 with update", a)
+		}
+		if as, _ := f.srv.Asset(11); as.LocationID != 20 {
+			t.Errorf("asset location = %d, want 20", as.LocationID)
+		}
+		// Noted but not moved.
+		g := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.LocationID = 20 })
+		expect(t, g.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")}), "accept")
+		if a := g.srv.Audits()[0]; a.LocationID != 20 || a.UpdateLocation {
+			t.Errorf("audit = %+v, want location 20 without update", a)
+		}
+		if as, _ := g.srv.Asset(11); as.LocationID != 0 {
+			t.Errorf("asset moved to %d", as.LocationID)
+		}
+	})
 }
 
 func TestValidationErrorIsRejected(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, func(o *Opts) { o.LocationID = 555 })
-	out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
-	expect(t, out, "reject,reject")
-	if !strings.Contains(out[0].Err.Error(), "location_id: The selected location id is invalid.") {
-		t.Errorf("err = %v", out[0].Err)
-	}
-	if n := len(f.srv.Audits()); n != 0 {
-		t.Errorf("%d audits", n)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.LocationID = 555 })
+		out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
+		expect(t, out, "reject,reject")
+		if !strings.Contains(out[0].Err.Error(), "location_id: The selected location id is invalid.") {
+			t.Errorf("err = %v", out[0].Err)
+		}
+		if n := len(f.srv.Audits()); n != 0 {
+			t.Errorf("%d audits", n)
+		}
+	})
 }
 
 func TestUnknownAssetIsRejected(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, nil)
-	out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "NOPE-1"), event("seen", "GONE-1"), event("seen", "DAB-0101")})
-	expect(t, out, "reject,reject,accept")
-	for _, o := range out[:2] {
-		var ae *APIError
-		if !errors.As(o.Err, &ae) || ae.HTTPStatus != 200 || len(ae.Messages) != 1 || ae.Messages[0] != "Asset does not exist." {
-			t.Errorf("err = %#v (%v), want Snipe-IT's message", o.Err, o.Err)
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, nil)
+		out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "NOPE-1"), event("seen", "GONE-1"), event("seen", "DAB-0101")})
+		expect(t, out, "reject,reject,accept")
+		for _, o := range out[:2] {
+			var ae *APIError
+			if !errors.As(o.Err, &ae) || ae.HTTPStatus != 200 || len(ae.Messages) != 1 || ae.Messages[0] != "Asset does not exist." {
+				t.Errorf("err = %#v (%v), want Snipe-IT's message", o.Err, o.Err)
+			}
 		}
-	}
-	if n := len(f.srv.Audits()); n != 1 {
-		t.Errorf("%d audits, want 1", n)
-	}
+		if n := len(f.srv.Audits()); n != 1 {
+			t.Errorf("%d audits, want 1", n)
+		}
+	})
 }
 
 func TestTagCaseAndEscaping(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, nil)
-	expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0202"), event("seen", "T'40")}), "accept,accept")
-	if got := f.srv.AuditsPerTag(); got["dab-0202"] != 1 || got["T'40"] != 1 {
-		t.Errorf("audits = %v", got)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, nil)
+		expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0202"), event("seen", "T'40")}), "accept,accept")
+		if got := f.srv.AuditsPerTag(); got["dab-0202"] != 1 || got["T'40"] != 1 {
+			t.Errorf("audits = %v", got)
+		}
+	})
 }
 
 func TestKindsSkipped(t *testing.T) {
@@ -310,23 +334,25 @@ func TestEquipmentFilter(t *testing.T) {
 }
 
 func TestMissingSetsStatusOnce(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, func(o *Opts) { o.MissingStatusID = 7 })
-	evs := []relay.Event{event("cart_missing", "DAB-0101"), event("missing", "DAB-0102")}
-	expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
-	expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
-	ups := f.srv.Updates()
-	if len(ups) != 2 || ups[0].AssetID != 11 || ups[1].AssetID != 12 || ups[0].Fields["status_id"] != 7 {
-		t.Fatalf("updates = %+v, want one per asset", ups)
-	}
-	if len(f.srv.Audits()) != 0 {
-		t.Errorf("missing made an audit")
-	}
-	g := start(t, snipeittest.Opts{}, func(o *Opts) { o.MissingStatusID = 77 })
-	out := g.sink.Deliver(context.Background(), []relay.Event{event("missing", "DAB-0101")})
-	expect(t, out, "reject")
-	if !strings.Contains(out[0].Err.Error(), "status_id: The selected status id is invalid.") {
-		t.Errorf("err = %v", out[0].Err)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.MissingStatusID = 7 })
+		evs := []relay.Event{event("cart_missing", "DAB-0101"), event("missing", "DAB-0102")}
+		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
+		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
+		ups := f.srv.Updates()
+		if len(ups) != 2 || ups[0].AssetID != 11 || ups[1].AssetID != 12 || ups[0].Fields["status_id"] != 7 {
+			t.Fatalf("updates = %+v, want one per asset", ups)
+		}
+		if len(f.srv.Audits()) != 0 {
+			t.Errorf("missing made an audit")
+		}
+		g := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.MissingStatusID = 77 })
+		out := g.sink.Deliver(context.Background(), []relay.Event{event("missing", "DAB-0101")})
+		expect(t, out, "reject")
+		if !strings.Contains(out[0].Err.Error(), "status_id: The selected status id is invalid.") {
+			t.Errorf("err = %v", out[0].Err)
+		}
+	})
 }
 
 func TestExpiredToken(t *testing.T) {
@@ -362,47 +388,49 @@ func TestTokenFileRotation(t *testing.T) {
 }
 
 func TestTransientFailures(t *testing.T) {
-	for _, tc := range []struct {
-		op         string
-		fault      snipeittest.Fault
-		retryAfter time.Duration
-		audits     int // audits on the server after the failed delivery
-	}{
-		{"bytag", snipeittest.InternalError, 0, 0},
-		{"bytag", snipeittest.Unavailable, time.Second, 0},
-		{"bytag", snipeittest.BadGateway, 0, 0},
-		{"bytag", snipeittest.Reset, 0, 0},
-		{"bytag", snipeittest.Hang, 0, 0},
-		{"audit", snipeittest.InternalError, 0, 0},
-		{"audit", snipeittest.Reset, 0, 0},
-		{"audit", snipeittest.ResetAfter, 0, 1},
-		{"audit", snipeittest.HangAfter, 0, 1},
-	} {
-		t.Run(tc.op+"/"+tc.fault.String(), func(t *testing.T) {
-			f := start(t, snipeittest.Opts{}, func(o *Opts) { o.Timeout = 300 * time.Millisecond })
-			f.srv.Inject(tc.op, tc.fault, 1)
-			evs := []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("unknown", "X")}
-			out := f.sink.Deliver(context.Background(), evs)
-			expect(t, out, "retry,retry,skip")
-			if out[0].RetryAfter != tc.retryAfter {
-				t.Errorf("RetryAfter = %v, want %v", out[0].RetryAfter, tc.retryAfter)
-			}
-			if f.srv.Pending() != 0 {
-				t.Fatal("the fault did not fire")
-			}
-			if n := len(f.srv.Audits()); n != tc.audits {
-				t.Fatalf("%d audits after the failure, want %d", n, tc.audits)
-			}
-			// The rest of the batch was not tried.
-			if n := len(f.srv.Requests()); n != map[string]int{"bytag": 1, "audit": 2}[tc.op] {
-				t.Errorf("requests = %s", ops(f.srv))
-			}
-			expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept,skip")
-			if got := f.srv.AuditsPerTag(); got["DAB-0101"] != 1 || got["DAB-0102"] != 1 {
-				t.Errorf("audits per tag = %v, want one each", got)
-			}
-		})
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		for _, tc := range []struct {
+			op         string
+			fault      snipeittest.Fault
+			retryAfter time.Duration
+			audits     int // audits on the server after the failed delivery
+		}{
+			{"bytag", snipeittest.InternalError, 0, 0},
+			{"bytag", snipeittest.Unavailable, time.Second, 0},
+			{"bytag", snipeittest.BadGateway, 0, 0},
+			{"bytag", snipeittest.Reset, 0, 0},
+			{"bytag", snipeittest.Hang, 0, 0},
+			{"audit", snipeittest.InternalError, 0, 0},
+			{"audit", snipeittest.Reset, 0, 0},
+			{"audit", snipeittest.ResetAfter, 0, 1},
+			{"audit", snipeittest.HangAfter, 0, 1},
+		} {
+			t.Run(tc.op+"/"+tc.fault.String(), func(t *testing.T) {
+				f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.Timeout = 300 * time.Millisecond })
+				f.srv.Inject(tc.op, tc.fault, 1)
+				evs := []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("unknown", "X")}
+				out := f.sink.Deliver(context.Background(), evs)
+				expect(t, out, "retry,retry,skip")
+				if out[0].RetryAfter != tc.retryAfter {
+					t.Errorf("RetryAfter = %v, want %v", out[0].RetryAfter, tc.retryAfter)
+				}
+				if f.srv.Pending() != 0 {
+					t.Fatal("the fault did not fire")
+				}
+				if n := len(f.srv.Audits()); n != tc.audits {
+					t.Fatalf("%d audits after the failure, want %d", n, tc.audits)
+				}
+				// The rest of the batch was not tried.
+				if n := len(f.srv.Requests()); n != map[string]int{"bytag": 1, "audit": 2}[tc.op] {
+					t.Errorf("requests = %s", ops(f.srv))
+				}
+				expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept,skip")
+				if got := f.srv.AuditsPerTag(); got["DAB-0101"] != 1 || got["DAB-0102"] != 1 {
+					t.Errorf("audits per tag = %v, want one each", got)
+				}
+			})
+		}
+	})
 }
 
 func TestThrottle(t *testing.T) {
@@ -489,16 +517,18 @@ func TestBadPayloadAndNoTag(t *testing.T) {
 }
 
 func TestWrongBaseURL(t *testing.T) {
-	f := start(t, snipeittest.Opts{}, nil)
-	s, err := New(Opts{BaseURL: f.srv.URL() + "/snipe", Token: token, RatePerMinute: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := s.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
-	expect(t, out, "reject,reject")
-	if !strings.Contains(out[0].Err.Error(), "check the base URL") {
-		t.Errorf("err = %v", out[0].Err)
-	}
+	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
+		f := start(t, snipeittest.Opts{Version: v}, nil)
+		s, err := New(Opts{BaseURL: f.srv.URL() + "/snipe", Token: token, RatePerMinute: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := s.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
+		expect(t, out, "reject,reject")
+		if !strings.Contains(out[0].Err.Error(), "check the base URL") {
+			t.Errorf("err = %v", out[0].Err)
+		}
+	})
 }
 
 func TestNew(t *testing.T) {

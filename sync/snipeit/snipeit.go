@@ -4,9 +4,13 @@
 // The contract, as Snipe-IT implements it (snipe/snipe-it, routes/api.php
 // and Api/AssetsController): bearer-token auth with Accept:
 // application/json; GET /api/v1/hardware/bytag/{tag}; POST
-// /api/v1/hardware/{id}/audit (the newer route; POST /hardware/audit with
-// asset_tag is the legacy one); errors such as an unknown asset come back as
-// HTTP 200 with {"status":"error","messages":…}; every route is throttled to
+// /api/v1/hardware/audit with asset_tag in the body, the one audit route
+// every release from v6.0 to v8.1.x has (v8.1.0 added POST
+// /api/v1/hardware/{id}/audit and kept this one as "legacy"; see
+// testdata/audit-routes.txt) — should a later release drop it, the sink
+// finds the 404 once and uses the per-asset route from then on; errors such
+// as an unknown asset come back as HTTP 200 with
+// {"status":"error","messages":…}; every route is throttled to
 // API_THROTTLE_PER_MINUTE (120 by default).
 //
 // An audit is not idempotent: every call adds an audit row to the asset's
@@ -25,6 +29,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tally-inventory/tally/sync/relay"
@@ -90,6 +95,9 @@ var DefaultOpts = Opts{
 type Sink struct {
 	o Opts
 	c *client
+	// perAsset: the legacy audit route answered 404, so audits go to
+	// POST /hardware/{id}/audit.
+	perAsset atomic.Bool
 }
 
 var _ relay.Sink = (*Sink)(nil)
@@ -312,7 +320,7 @@ func (s *Sink) audit(ctx context.Context, events []relay.Event, j *job) (done []
 			body["update_location"] = "1"
 		}
 	}
-	b, err := s.c.do(ctx, http.MethodPost, "/hardware/"+strconv.Itoa(a.ID)+"/audit", nil, body)
+	b, err := s.postAudit(ctx, a, j.tag, body)
 	if err != nil {
 		return done, err
 	}
@@ -325,6 +333,39 @@ func (s *Sink) audit(ctx context.Context, events []relay.Event, j *job) (done []
 		return done, retry(fmt.Errorf("snipeit: audit of %q (asset %d): %w", j.tag, a.ID, err), 0)
 	}
 	return done, nil
+}
+
+// postAudit posts an audit on the legacy route, which every release has,
+// or — once that answered 404 — on the per-asset route of v8.1.0 and later.
+// A 404 there means this Snipe-IT has no audit route tally knows: the base
+// URL is right (the lookup just worked through it).
+func (s *Sink) postAudit(ctx context.Context, a *Asset, tag string, body map[string]any) ([]byte, error) {
+	if a.AssetTag != "" {
+		tag = a.AssetTag // Snipe-IT's own spelling
+	}
+	if !s.perAsset.Load() {
+		legacy := make(map[string]any, len(body)+1)
+		for k, v := range body {
+			legacy[k] = v
+		}
+		legacy["asset_tag"] = tag
+		b, err := s.c.do(ctx, http.MethodPost, "/hardware/audit", nil, legacy)
+		if !notFound(err) {
+			return b, err
+		}
+		s.perAsset.Store(true)
+	}
+	b, err := s.c.do(ctx, http.MethodPost, "/hardware/"+strconv.Itoa(a.ID)+"/audit", nil, body)
+	if notFound(err) {
+		return nil, &callError{verdict: relay.Reject, halt: true, status: http.StatusNotFound, err: fmt.Errorf(
+			"snipeit: audit of %q: this Snipe-IT answers 404 to both audit routes, POST /api/v1/hardware/audit (v6.0 to v8.1.x) and POST /api/v1/hardware/{id}/audit (v8.1.0 and later): tally knows no other way to audit on this version", tag)}
+	}
+	return b, err
+}
+
+func notFound(err error) bool {
+	var ce *callError
+	return errors.As(err, &ce) && ce.status == http.StatusNotFound
 }
 
 // eventDay is the scan's day in Snipe-IT's zone, the unit of "already

@@ -139,8 +139,34 @@ func (f Fault) String() string {
 	return "fault " + strconv.Itoa(int(f))
 }
 
+// Version is the Snipe-IT release whose API routes the server serves
+// (routes/api.php at the release tags; see ../testdata/audit-routes.txt).
+type Version string
+
+// The releases that differ in their routes. Every one of them has the
+// legacy audit route, POST /api/v1/hardware/audit with asset_tag in the
+// body; only v8.1.0 and later also have POST /api/v1/hardware/{id}/audit.
+const (
+	V6    Version = "v6"   // v6.x
+	V7    Version = "v7"   // v7.x
+	V8_0  Version = "v8.0" // v8.0.x
+	V8_1  Version = "v8.1" // v8.1.0 and later: the default
+	VNext Version = "next" // not a release: v8.1's routes without the legacy audit route, for a sink's fallback
+)
+
+// Versions are the releases schools run, oldest first.
+var Versions = []Version{V6, V7, V8_0, V8_1}
+
+// PerAssetAudit reports whether v has POST /hardware/{id}/audit.
+func (v Version) PerAssetAudit() bool { return v == V8_1 || v == VNext || v == "" }
+
+// LegacyAudit reports whether v has POST /hardware/audit.
+func (v Version) LegacyAudit() bool { return v != VNext }
+
 // Opts configures a Server.
 type Opts struct {
+	// Version selects the release's routes; "" is V8_1.
+	Version   Version
 	Token     string // the valid bearer token
 	Assets    []Asset
 	Locations []Location
@@ -558,9 +584,9 @@ func (s *Server) route(r *http.Request) (string, handler) {
 		return "bytag", func(r *http.Request) (int, any) { return s.byTag(r, strings.Join(seg[2:], "/")) }
 	case seg[0] == "hardware" && len(seg) == 1 && get:
 		return "list", s.list
-	case seg[0] == "hardware" && len(seg) == 2 && seg[1] == "audit" && post:
+	case seg[0] == "hardware" && len(seg) == 2 && seg[1] == "audit" && post && s.o.Version.LegacyAudit():
 		return "audit", func(r *http.Request) (int, any) { return s.audit(r, 0, "legacy") }
-	case seg[0] == "hardware" && len(seg) == 3 && seg[2] == "audit" && post:
+	case seg[0] == "hardware" && len(seg) == 3 && seg[2] == "audit" && post && s.o.Version.PerAssetAudit():
 		id, err := strconv.Atoi(seg[1])
 		if err != nil {
 			return "audit", modelNotFound("Asset")

@@ -130,6 +130,7 @@ func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) 
 		if p.PowerDBm != nil {
 			o.ReadPower = int(*p.PowerDBm * 100) // centi-dBm
 		}
+		o.Antennas = p.Antennas
 		return func(ctx context.Context) (drivers.Reader, error) { return wrap(thingmagic.Open(d.Name, port, baud, o)) }, nil
 	case profile.ProtoFEIG:
 		o := feig.DefaultOpts

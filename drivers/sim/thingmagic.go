@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +23,16 @@ type ThingMagicOpts struct {
 	// RealTime makes a read tag multiple take the search time it asks for,
 	// as a real module does; off, the simulator answers at once (tests).
 	RealTime bool
+	// InApp starts the module in its application firmware. By default it
+	// starts in its bootloader, as a module does after power-up: it
+	// answers version, get current program (0x11) and boot firmware, and
+	// refuses everything else (invalid opcode) until booted (the Mercury
+	// API's TMR_SR_boot checks the program and boots the firmware).
+	InApp bool
+	// Antennas are the ports with an antenna attached (default: port 1).
+	// A search of a list naming no attached port fails with "antenna not
+	// connected" (0x0503).
+	Antennas []int
 }
 
 // ThingMagicStats counts what the simulated reader did.
@@ -30,15 +41,18 @@ type ThingMagicStats struct {
 	BadCommands uint64 // command candidates dropped for a bad CRC
 	Searches    uint64 // read tag multiple commands served
 	TagRecords  uint64 // tag records sent in tag buffer replies
+	Boots       uint64 // boot firmware commands that left the bootloader
 }
 
 // ThingMagic is a simulated ThingMagic Mercury serial reader (M6e / M6e
 // Nano) answering the Mercury serial protocol byte for byte on an
 // io.ReadWriter, typically a pty master. It implements the commands a host
 // uses to initialise a module and read tags synchronously: version (0x03),
-// set region (0x97), set read TX power (0x92), set tag protocol (0x93),
-// clear tag buffer (0x2A), read tag multiple (0x22) and get tag buffer
-// (0x29) with metadata. Anything else is answered "invalid opcode".
+// get current program (0x0C), boot firmware (0x04), set region (0x97), set
+// read TX power (0x92), set tag protocol (0x93), set antenna port and
+// search list (0x91), clear tag buffer (0x2A), read tag multiple (0x22)
+// and get tag buffer (0x29) with metadata. Anything else is answered
+// "invalid opcode".
 type ThingMagic struct {
 	rw      io.ReadWriter
 	closeRW func()
@@ -48,8 +62,11 @@ type ThingMagic struct {
 	tags []Tag
 
 	rng       *rand.Rand
+	app       bool // running the application firmware, not the bootloader
 	protocol  uint16
 	region    byte
+	txPort    byte   // set with 0x91 TX, RX; port 1 at power-up
+	portList  []byte // the antenna search list's TX ports
 	buffer    []tmBuffered
 	bufPos    int
 	unplugged atomic.Bool
@@ -57,7 +74,7 @@ type ThingMagic struct {
 	wbuf      []byte
 	start     time.Time
 
-	commands, badCommands, searches, tagRecords atomic.Uint64
+	commands, badCommands, searches, tagRecords, boots atomic.Uint64
 }
 
 type tmBuffered struct {
@@ -73,7 +90,10 @@ func NewThingMagic(rw io.ReadWriter, opts ThingMagicOpts) *ThingMagic {
 	if opts.Hardware == 0 {
 		opts.Hardware = 0x18
 	}
-	s := &ThingMagic{opts: opts, rng: opts.Noise.Rand(), start: time.Now()}
+	if len(opts.Antennas) == 0 {
+		opts.Antennas = []int{1}
+	}
+	s := &ThingMagic{opts: opts, rng: opts.Noise.Rand(), start: time.Now(), app: opts.InApp, txPort: 1}
 	s.rw, s.closeRW = pollable(rw)
 	s.SetTags(opts.Tags)
 	return s
@@ -93,6 +113,7 @@ func (s *ThingMagic) Stats() ThingMagicStats {
 		BadCommands: s.badCommands.Load(),
 		Searches:    s.searches.Load(),
 		TagRecords:  s.tagRecords.Load(),
+		Boots:       s.boots.Load(),
 	}
 }
 
@@ -237,18 +258,51 @@ func gen2CRC(b []byte) uint16 {
 	return ^crc
 }
 
+func (s *ThingMagic) version() []byte {
+	return []byte{
+		0x12, 0x08, 0x00, 0x00, // bootloader
+		s.opts.Hardware, 0x00, 0x00, 0x01, // hardware
+		0x20, 0x17, 0x06, 0x30, // firmware date
+		0x01, 0x09, 0x00, 0x02, // firmware version
+		0x00, 0x00, 0x00, 0x10, // protocols: Gen2
+	}
+}
+
 func (s *ThingMagic) handle(op byte, d []byte) error {
 	s.commands.Add(1)
 	switch op {
-	case 0x03: // version
-		v := []byte{
-			0x12, 0x08, 0x00, 0x00, // bootloader
-			s.opts.Hardware, 0x00, 0x00, 0x01, // hardware
-			0x20, 0x17, 0x06, 0x30, // firmware date
-			0x01, 0x09, 0x00, 0x02, // firmware version
-			0x00, 0x00, 0x00, 0x10, // protocols: Gen2
+	case 0x03: // version: both programs answer it
+		return s.reply(op, 0, s.version())
+	case 0x0C: // get current program
+		if s.app {
+			return s.reply(op, 0, []byte{0x12})
 		}
-		return s.reply(op, 0, v)
+		return s.reply(op, 0, []byte{0x11})
+	case 0x04: // boot firmware: a bootloader command
+		if s.app {
+			return s.reply(op, 0x0101, nil)
+		}
+		s.app = true
+		s.boots.Add(1)
+		return s.reply(op, 0, s.version())
+	}
+	if !s.app {
+		return s.reply(op, 0x0101, nil) // the bootloader knows no reader commands
+	}
+	switch op {
+	case 0x91: // set antenna port: TX RX, or option 2 and a search list of TX RX pairs
+		switch {
+		case len(d) == 2:
+			s.txPort = d[0]
+		case len(d) >= 3 && d[0] == 0x02 && len(d)%2 == 1:
+			s.portList = s.portList[:0]
+			for i := 1; i < len(d); i += 2 {
+				s.portList = append(s.portList, d[i])
+			}
+		default:
+			return s.reply(op, 0x0105, nil)
+		}
+		return s.reply(op, 0, nil)
 	case 0x97: // set region
 		if len(d) != 1 && len(d) != 2 {
 			return s.reply(op, 0x0100, nil)
@@ -308,6 +362,21 @@ func (s *ThingMagic) search(d []byte) error {
 		return s.reply(op, 0x0109, nil)
 	}
 	timeout := time.Duration(binary.BigEndian.Uint16(d[3:5])) * time.Millisecond
+	// The port searched: the first attached port of the search list, or
+	// the TX port, as the search flags' antenna bits say.
+	port := s.txPort
+	if flags&0x0003 == 0x0003 {
+		port = 0
+		for _, p := range s.portList {
+			if slices.Contains(s.opts.Antennas, int(p)) {
+				port = p
+				break
+			}
+		}
+	}
+	if !slices.Contains(s.opts.Antennas, int(port)) {
+		return s.reply(op, 0x0503, nil)
+	}
 	s.searches.Add(1)
 	if s.opts.RealTime {
 		time.Sleep(timeout)
@@ -329,7 +398,7 @@ func (s *ThingMagic) search(d []byte) error {
 		if !seen {
 			s.buffer = append(s.buffer, tmBuffered{
 				tag: &s.tags[i], count: 1 + s.rng.IntN(4),
-				rssi: int8(-40 - s.rng.IntN(35)), antenna: 0x11, timestamp: ts,
+				rssi: int8(-40 - s.rng.IntN(35)), antenna: port<<4 | port, timestamp: ts,
 			})
 		}
 	}

@@ -3,9 +3,11 @@ package sim_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,7 +73,7 @@ func TestThingMagicSession(t *testing.T) {
 	in = append(in, tmCmd(t, 0x97, 0x42)...)
 	in = append(in, tmCmd(t, 0x55)...)
 	port := &script{in: bytes.NewReader(in)}
-	s := sim.NewThingMagic(port, sim.ThingMagicOpts{Tags: tmCart(300), Hardware: 0x30})
+	s := sim.NewThingMagic(port, sim.ThingMagicOpts{Tags: tmCart(300), Hardware: 0x30, InApp: true})
 	if err := s.Serve(context.Background()); !errors.Is(err, io.EOF) {
 		t.Fatalf("Serve = %v", err)
 	}
@@ -128,7 +130,7 @@ func TestThingMagicTagCRC(t *testing.T) {
 	in = append(in, tmCmd(t, 0x29, 0x00, 0x40, 0x00)...)
 	port := &script{in: bytes.NewReader(in)}
 	// EPC chosen so PC+EPC is "123456789" after the PC word 0x3100.
-	s := sim.NewThingMagic(port, sim.ThingMagicOpts{Tags: []sim.Tag{{EPC: []byte("123456789"), PC: 0x3100}}})
+	s := sim.NewThingMagic(port, sim.ThingMagicOpts{Tags: []sim.Tag{{EPC: []byte("123456789"), PC: 0x3100}}, InApp: true})
 	s.Serve(context.Background())
 	rs := tmReplies(t, port.out.Bytes())
 	tb, err := thingmagic.ParseTagBuffer(rs[2].Data, nil)
@@ -223,4 +225,57 @@ func FuzzThingMagicSim(f *testing.F) {
 		sim.NewThingMagic(port, sim.ThingMagicOpts{Tags: tmCart(3)}).Serve(context.Background())
 		tmReplies(t, port.out.Bytes())
 	})
+}
+
+// The simulated module starts in its bootloader and answers the published
+// start-up frames (github.com/Barfell/work app_rfid.c, commit 3155ee17, the
+// same frames as drivers/rfid/thingmagic/testdata/mercury-startup.txt) with
+// the replies captured there, byte for byte.
+func TestThingMagicBootloaderAsPublished(t *testing.T) {
+	h := func(s string) []byte {
+		b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	talk := []struct{ cmd, reply string }{
+		{"FF 00 0C 1D 03", "FF 01 0C 00 00 11 63 40"},       // get current program: bootloader
+		{"FF 01 97 06 4B BB", ""},                           // set region: refused by the bootloader
+		{"FF 00 04 1D 0B", ""},                              // boot firmware: the version, checked below
+		{"FF 00 0C 1D 03", "FF 01 0C 00 00 12 63 43"},       // now the application
+		{"FF 01 97 06 4B BB", "FF 00 97 00 00 77 9E"},       // captured reply
+		{"FF 03 91 02 01 01 42 C5", "FF 00 91 00 00 17 58"}, // captured reply
+		{"FF 00 2A 1D 25", "FF 00 2A 00 00 01 E8"},          // captured reply
+	}
+	var in []byte
+	for _, x := range talk {
+		in = append(in, h(x.cmd)...)
+	}
+	port := &script{in: bytes.NewReader(in)}
+	s := sim.NewThingMagic(port, sim.ThingMagicOpts{})
+	s.Serve(context.Background())
+	out := port.out.Bytes()
+	for i, x := range talk {
+		r, n, err := thingmagic.DecodeResponse(out)
+		if err != nil {
+			t.Fatalf("reply %d: %v in % X", i, err, out)
+		}
+		switch {
+		case i == 1:
+			if r.Status != thingmagic.StatusInvalidOpcode {
+				t.Errorf("bootloader answered set region with %v", r.Status)
+			}
+		case i == 2:
+			if r.Status != 0 || len(r.Data) != 20 {
+				t.Errorf("boot firmware reply %+v", r)
+			}
+		case !bytes.Equal(out[:n], h(x.reply)):
+			t.Errorf("reply to %s = % X, want %s", x.cmd, out[:n], x.reply)
+		}
+		out = out[n:]
+	}
+	if s.Stats().Boots != 1 {
+		t.Errorf("boots %d", s.Stats().Boots)
+	}
 }

@@ -8,10 +8,13 @@ import (
 // Opcodes this driver sends (Mercury serial_reader_imp.h names in comments).
 const (
 	OpVersion          = 0x03 // VERSION
+	OpBootFirmware     = 0x04 // BOOT_FIRMWARE: leave the bootloader for the application
+	OpGetProgram       = 0x0C // GET_CURRENT_PROGRAM: bootloader or application
 	OpReadTagMultiple  = 0x22 // READ_TAG_ID_MULTIPLE
 	OpGetTagBuffer     = 0x29 // GET_TAG_ID_BUFFER
 	OpClearTagBuffer   = 0x2A // CLEAR_TAG_ID_BUFFER
 	OpMultiProtocolOp  = 0x2F // MULTI_PROTOCOL_TAG_OP (continuous mode; not used)
+	OpSetAntennaPort   = 0x91 // SET_ANTENNA_PORT: TX/RX ports, or (option 2) the search list
 	OpSetReadTxPower   = 0x92 // SET_READ_TX_POWER
 	OpSetTagProtocol   = 0x93 // SET_TAG_PROTOCOL
 	OpSetRegion        = 0x97 // SET_REGION
@@ -40,10 +43,38 @@ const (
 	RegionOpen Region = 0xFF
 )
 
-// Search flags of read tag multiple.
+// Search flags of read tag multiple (Mercury TMR_SR_SearchFlag).
 const (
+	searchConfiguredList     = 0x0003 // search the antenna list set with OpSetAntennaPort option 2
 	searchLargeTagPopulation = 0x0010 // tag count as 4 bytes
 )
+
+// Current program (OpGetProgram's reply, low two bits), as Mercury's
+// TMR_SR_boot tests it.
+const (
+	ProgramBootloader = 1
+	ProgramApp        = 2
+)
+
+// antennaListOption is OpSetAntennaPort's "logical antenna list" option.
+const antennaListOption = 0x02
+
+// AntennaPortData is the data of OpSetAntennaPort setting the TX and RX
+// ports (monostatic: the same port), as SparkFun's setAntennaPort sends
+// it for port 1: 01 01.
+func AntennaPortData(port int) []byte { return []byte{byte(port), byte(port)} }
+
+// AntennaSearchListData is the data of OpSetAntennaPort option 2: the
+// ports a search with searchConfiguredList visits, each as a TX, RX pair
+// (Mercury TMR_SR_cmdSetAntennaSearchList; SparkFun's setAntennaSearchList
+// sends 02 01 01).
+func AntennaSearchListData(ports []int) []byte {
+	d := []byte{antennaListOption}
+	for _, p := range ports {
+		d = append(d, byte(p), byte(p))
+	}
+	return d
+}
 
 // Metadata flags of get tag buffer: which fields precede each tag's EPC.
 const (
@@ -154,10 +185,12 @@ func AppendVersion(dst []byte, v Version) []byte {
 }
 
 // ReadTagMultipleData is the data of a synchronous read tag multiple
-// command: option 0 (no select filter), search flags asking for a 4-byte
-// tag count, and the search time in milliseconds.
+// command: option 0 (no select filter), search flags (the configured
+// antenna list, a 4-byte tag count, as Mercury's read sends them), and the
+// search time in milliseconds.
 func ReadTagMultipleData(timeoutMs uint16) []byte {
-	return []byte{0x00, 0x00, searchLargeTagPopulation, byte(timeoutMs >> 8), byte(timeoutMs)}
+	const flags = searchConfiguredList | searchLargeTagPopulation
+	return []byte{0x00, flags >> 8, flags & 0xFF, byte(timeoutMs >> 8), byte(timeoutMs)}
 }
 
 // ParseTagCount decodes the tag count from a read tag multiple reply. The

@@ -39,6 +39,9 @@ type Opts struct {
 	// Metadata is the get tag buffer metadata to ask for; RSSI, antenna
 	// and protocol are always included (protocol tells where the PC word is).
 	Metadata uint16
+	// Antennas are the antenna ports to search, 1-based; the first is
+	// also set as the TX/RX port. The M6e Nano has port 1 only.
+	Antennas []int
 }
 
 // DefaultOpts suits a hand-held wand or a desk pad in North America.
@@ -50,6 +53,7 @@ var DefaultOpts = Opts{
 	Retries:     2,
 	MaxFailures: 3,
 	Metadata:    MetaReadCount | MetaRSSI | MetaAntenna | MetaProtocol,
+	Antennas:    []int{1},
 }
 
 func (o Opts) withDefaults() Opts {
@@ -73,6 +77,9 @@ func (o Opts) withDefaults() Opts {
 		d.MaxFailures = o.MaxFailures
 	}
 	d.Metadata = o.Metadata | MetaRSSI | MetaAntenna | MetaProtocol
+	if len(o.Antennas) > 0 {
+		d.Antennas = append([]int(nil), o.Antennas...)
+	}
 	return d
 }
 
@@ -85,6 +92,7 @@ type Stats struct {
 	Retries      uint64 // commands sent again after a timeout or a corrupt reply
 	Rounds       uint64 // inventory rounds completed
 	Reads        uint64 // tag reads delivered
+	Booted       bool   // Start found the module in its bootloader and booted the application
 }
 
 // Dev is a ThingMagic Mercury reader on a serial port.
@@ -107,6 +115,7 @@ type Dev struct {
 	tags []TagRead
 
 	timeouts, retries, rounds, reads atomic.Uint64
+	booted                           atomic.Bool
 	frames, badCRC, garbage          atomic.Uint64 // mirrored from sc after each exchange
 }
 
@@ -121,6 +130,11 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 	o := opts.withDefaults()
 	if o.ReadPower < 0 || o.ReadPower > 3150 {
 		return nil, fmt.Errorf("thingmagic: read power %d centi-dBm is out of range 0..3150", o.ReadPower)
+	}
+	for _, a := range o.Antennas {
+		if a < 1 || a > 15 {
+			return nil, fmt.Errorf("thingmagic: antenna port %d is out of range 1..15", a)
+		}
 	}
 	if o.SearchTime > 65535*time.Millisecond {
 		return nil, fmt.Errorf("thingmagic: search time %v is over the protocol's 65.535 s", o.SearchTime)
@@ -168,11 +182,15 @@ func (d *Dev) Stats() Stats {
 		Retries:      d.retries.Load(),
 		Rounds:       d.rounds.Load(),
 		Reads:        d.reads.Load(),
+		Booted:       d.booted.Load(),
 	}
 }
 
-// Start runs the init sequence (version, region, read power, Gen2) and then
-// reads continuously, delivering one Read per tag record on out.
+// Start runs the init sequence and then reads continuously, delivering one
+// Read per tag record on out. The sequence follows the Mercury API's serial
+// reader (TMR_SR_boot): version; current program, and boot firmware when
+// the module sits in its bootloader; then region, read power, Gen2, the
+// TX/RX antenna port and the antenna search list.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 	d.mu.Lock()
 	if d.started {
@@ -217,6 +235,34 @@ func (d *Dev) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	for try := 0; ; try++ {
+		r, err = d.exchange(ctx, OpGetProgram, nil, d.opts.Timeout)
+		if err != nil {
+			return fmt.Errorf("get current program: %w", err)
+		}
+		if len(r.Data) < 1 {
+			return &FrameError{0, "current program reply has no data"}
+		}
+		if r.Data[0]&3 != ProgramBootloader {
+			break
+		}
+		// Booting takes the module a while (Mercury waits 1 s). It is not
+		// sent twice blindly: once booted, the bootloader's opcode is
+		// refused, so a lost reply is followed by asking the program again.
+		r, err = d.attempt(ctx, OpBootFirmware, nil, time.Second+d.opts.Timeout)
+		if err == nil {
+			if v, err = ParseVersion(r.Data); err != nil {
+				return fmt.Errorf("boot firmware: %w", err)
+			}
+			d.booted.Store(true)
+			break
+		}
+		if try >= d.opts.Retries || !(errors.Is(err, seriallink.ErrTimeout) || errors.Is(err, seriallink.ErrCorrupt)) {
+			return fmt.Errorf("boot firmware: %w", err)
+		}
+		d.retries.Add(1)
+		d.booted.Store(true) // it may have booted; the program check tells
+	}
 	d.mu.Lock()
 	d.version = v
 	d.mu.Unlock()
@@ -228,6 +274,8 @@ func (d *Dev) init(ctx context.Context) error {
 		{"set region", OpSetRegion, []byte{byte(d.opts.Region)}},
 		{"set read power", OpSetReadTxPower, []byte{byte(d.opts.ReadPower >> 8), byte(d.opts.ReadPower)}},
 		{"set tag protocol Gen2", OpSetTagProtocol, []byte{ProtocolGen2 >> 8, ProtocolGen2 & 0xFF}},
+		{"set antenna port", OpSetAntennaPort, AntennaPortData(d.opts.Antennas[0])},
+		{"set antenna search list", OpSetAntennaPort, AntennaSearchListData(d.opts.Antennas)},
 	}
 	for _, s := range steps {
 		if _, err := d.exchange(ctx, s.op, s.data, d.opts.Timeout); err != nil {

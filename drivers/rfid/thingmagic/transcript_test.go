@@ -109,9 +109,12 @@ func initSteps(t testing.TB, o Opts) []step {
 	o = o.withDefaults()
 	return []step{
 		{cmd(t, OpVersion, nil), one(resp(t, OpVersion, 0, AppendVersion(nil, testVersion)))},
+		{cmd(t, OpGetProgram, nil), one(resp(t, OpGetProgram, 0, []byte{0x12}))}, // in the application
 		{cmd(t, OpSetRegion, []byte{byte(o.Region)}), one(resp(t, OpSetRegion, 0, nil))},
 		{cmd(t, OpSetReadTxPower, []byte{byte(o.ReadPower >> 8), byte(o.ReadPower)}), one(resp(t, OpSetReadTxPower, 0, nil))},
 		{cmd(t, OpSetTagProtocol, []byte{0, 5}), one(resp(t, OpSetTagProtocol, 0, nil))},
+		{cmd(t, OpSetAntennaPort, []byte{1, 1}), one(resp(t, OpSetAntennaPort, 0, nil))},
+		{cmd(t, OpSetAntennaPort, []byte{2, 1, 1}), one(resp(t, OpSetAntennaPort, 0, nil))},
 	}
 }
 
@@ -145,7 +148,7 @@ func hexDecode(s string) ([]byte, error) {
 func roundSteps(t testing.TB, o Opts, tags ...TagRead) []step {
 	o = o.withDefaults()
 	ms := uint16(o.SearchTime / time.Millisecond)
-	count := []byte{0, 0, 0x10, 0, 0, 0, byte(len(tags))}
+	count := []byte{0, 0, 0x13, 0, 0, 0, byte(len(tags))}
 	return []step{
 		{cmd(t, OpClearTagBuffer, nil), one(resp(t, OpClearTagBuffer, 0, nil))},
 		{cmd(t, OpReadTagMultiple, ReadTagMultipleData(ms)), one(resp(t, OpReadTagMultiple, 0, count))},
@@ -236,7 +239,7 @@ func TestTranscriptResync(t *testing.T) {
 	steps[0].resp = one([]byte{0x13, 0x37}, badVer)
 	steps = append([]step{steps[0]}, steps...)
 	steps[1].resp = one([]byte{0xFF, 0xC8, 0x03, 0x00}, ver[:3], ver[3:9], ver[9:])
-	steps[2].resp = one(append([]byte{0xFF, 0x00}, region...)) // FF 00 97… is not a frame: 00 is no opcode we wait for
+	steps[3].resp = one(append([]byte{0xFF, 0x00}, region...)) // FF 00 97… is not a frame: 00 is no opcode we wait for
 	r := roundSteps(t, o, a)
 	stale := resp(t, OpSetRegion, 0, nil) // a reply to another opcode
 	r[0].resp = one(stale, resp(t, OpClearTagBuffer, 0, nil))
@@ -314,8 +317,8 @@ func TestTranscriptDisconnect(t *testing.T) {
 }
 
 func TestTranscriptInitFails(t *testing.T) {
-	steps := initSteps(t, testOpts)[:2]
-	steps[1].resp = one(resp(t, OpSetRegion, StatusInvalidRegion, nil))
+	steps := initSteps(t, testOpts)[:3]
+	steps[2].resp = one(resp(t, OpSetRegion, StatusInvalidRegion, nil))
 	port := newScript(t, steps...)
 	d, _ := New("wand", port, testOpts)
 	err := d.Start(context.Background(), make(chan drivers.Read))

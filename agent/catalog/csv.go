@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,158 +10,234 @@ import (
 	"time"
 )
 
-// Format names an import format.
-type Format string
-
-const (
-	FormatAuto    Format = "auto"
-	FormatCSV     Format = "csv"     // tally CSV, Koha column names accepted
-	FormatSnipeIT Format = "snipeit" // Snipe-IT asset export
-	FormatMARC    Format = "marc"    // ISO 2709 or MARCXML
-)
-
 // Columns of the tally CSV, in the documented order.
 var Columns = []string{"barcode", "title", "author", "call_number", "library", "location",
 	"collection", "item_type", "status", "due_date", "last_seen", "price", "kind", "container",
 	"asset_tag", "serial", "rfid", "hold"}
 
-// columnAliases maps other spellings (Koha's item columns among them) to
-// tally's. Koha's status columns are handled apart: they are flags that
-// combine into one Status.
-var columnAliases = map[string]string{
-	"homebranch": "library", "branch": "library", "itemcallnumber": "call_number",
-	"callnumber": "call_number", "call number": "call_number", "ccode": "collection",
-	"itype": "item_type", "itemtype": "item_type", "datelastseen": "last_seen",
-	"onloan": "due_date", "date_due": "due_date", "replacementprice": "price",
-	"shelving_location": "location", "permanent_location": "location",
-	"itemlost": "itemlost", "notforloan": "notforloan", "withdrawn": "withdrawn", "damaged": "damaged",
+// headerColumns maps other spellings of a column to tally's. Koha's status
+// columns map to flags that combine into one Status; the item search's
+// status texts set it when not empty.
+var headerColumns = map[string]string{
+	// Koha's items table (installer/data/mysql/kohastructure.sql), as a
+	// report's "SELECT * FROM items" names them.
+	"homebranch": "library", "itemcallnumber": "call_number", "ccode": "collection", "itype": "item_type",
+	"datelastseen": "last_seen", "onloan": "due_date", "replacementprice": "price",
+	"permanent_location": "location", "itemlost": "itemlost", "notforloan": "notforloan",
+	"withdrawn": "withdrawn", "damaged": "damaged",
+	// Koha's item search "Export CSV" (csv_headers/catalogue/itemsearch.tt),
+	// old and new header texts.
+	"home library": "library", "shelving location": "location", "item type": "item_type",
+	"itemtype": "item_type", "call number": "call_number", "not for loan status": "notforloan_text",
+	"lost status": "lost_text", "lost": "lost_text", "withdrawn status": "withdrawn_text", "due date": "due_date",
+	// Other common spellings.
+	"branch": "library", "callnumber": "call_number", "date_due": "due_date", "shelving_location": "location",
 }
 
-// Snipe-IT asset export headers (as its exporter writes them) to tally columns.
+// preferredColumn ranks the header names that may legitimately appear
+// together for one tally column: Koha's items table has both price
+// (purchase) and replacementprice, and both location and
+// permanent_location. The higher rank is read.
+var preferredColumn = map[string]int{
+	"replacementprice": 2, "price": 1,
+	"location": 3, "shelving location": 2, "shelving_location": 2, "permanent_location": 1,
+}
+
+// Snipe-IT headers (hardware list export, resources/lang/en-US; the Custom
+// Asset Report, app/Http/Controllers/ReportsController.php) to tally
+// columns. "Checked Out To" (list) and "Checked Out" + "Type" (custom
+// report) name the assignee: a cart when it is an asset.
 var snipeColumns = map[string]string{
 	"asset tag": "barcode", "serial": "serial", "model": "model", "asset name": "title",
-	"name": "title", "location": "location", "status": "snipe_status", "checked out to": "container",
-	"category": "item_type", "company": "library", "purchase cost": "price", "last audit": "last_seen",
-	"rfid": "rfid",
+	"name": "title", "location": "location", "status": "snipe_status", "checked out to": "assigned",
+	"checked out": "assigned", "type": "assigned_type", "category": "item_type", "company": "library",
+	"purchase cost": "price", "cost": "price", "last audit": "last_seen", "rfid": "rfid",
 }
 
-// Parse reads a catalog file. It returns the good records, every bad row as
-// a RowError, and a non-nil error only when the file as a whole cannot be
-// read. The caller decides whether bad rows reject the whole import.
-func Parse(r io.Reader, file string, f Format) ([]Record, []RowError, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if f == "" || f == FormatAuto {
-		var err error
-		if f, err = sniff(br); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
-		}
-	}
-	switch f {
-	case FormatMARC:
-		return ParseMARC(br, file)
-	case FormatCSV, FormatSnipeIT:
-		return parseCSV(br, file)
-	}
-	return nil, nil, fmt.Errorf("%s: unknown format %q (want csv, snipeit, marc or auto)", file, f)
+// ignoredColumns are known columns an inventory does not need; every other
+// column whose name looks meaningful (meaningfulWords) and is not read
+// gets a warning, so that nothing is dropped silently.
+var ignoredColumns = map[string]bool{
+	// Koha items table
+	"itemnumber": true, "biblionumber": true, "biblioitemnumber": true, "dateaccessioned": true,
+	"booksellerid": true, "replacementpricedate": true, "datelastborrowed": true, "stack": true,
+	"damaged_on": true, "itemlost_on": true, "withdrawn_on": true, "coded_location_qualifier": true,
+	"issues": true, "renewals": true, "reserves": true, "restricted": true, "itemnotes": true,
+	"itemnotes_nonpublic": true, "holdingbranch": true, "timestamp": true, "deleted_on": true,
+	"cn_source": true, "cn_sort": true, "materials": true, "uri": true, "more_subfields_xml": true,
+	"enumchron": true, "copynumber": true, "stocknumber": true, "new_status": true,
+	"exclude_from_local_holds_priority": true,
+	// Koha item search: the current (holding) library is not the home one;
+	// Checkouts counts past loans, it is not a status.
+	"publication date": true, "publisher": true, "serial enumeration": true, "current library": true,
+	"current location": true, "inventory number": true, "checkouts": true,
+	// a rejects file written by tally import --skip-invalid
+	"error": true,
 }
 
-func sniff(br *bufio.Reader) (Format, error) {
-	head, err := br.Peek(512)
-	if len(head) == 0 && err != nil {
-		if errors.Is(err, io.EOF) {
-			return "", errors.New("file is empty: export the catalog again")
-		}
-		return "", err
-	}
-	h := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	h = bytes.TrimLeft(h, " \t\r\n")
-	switch {
-	case len(h) > 0 && h[0] == '<':
-		return FormatMARC, nil
-	case len(h) >= 5 && isDigits(h[:5]):
-		// ISO 2709 starts with a 5-digit record length; a CSV header does not.
-		return FormatMARC, nil
-	}
-	return FormatCSV, nil
+var snipeIgnored = map[string]bool{
+	"default location": true, "title": true /* the assignee's job title */, "model no.": true,
+	"username": true, "employee no.": true, "employee number": true, "checkout date": true,
+	"expected checkin": true, "last checkout": true, "purchased": true, "purchase date": true,
+	"current value": true, "value": true, "diff": true, "error": true, "manager": true, "department": true,
 }
 
-func isDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+var meaningfulWords = []string{"barcode", "title", "author", "call", "library", "branch", "location",
+	"collection", "type", "status", "lost", "withdrawn", "damaged", "loan", "due", "seen", "price",
+	"cost", "cart", "container", "assigned", "checked", "rfid", "serial", "tag"}
+
+// csvSource is one CSV file being read.
+type csvSource struct {
+	file  string
+	res   *Result
+	cols  []string
+	snipe bool
+	// Snipe-IT assignees, resolved once every asset of the file is known.
+	assign []snipeAssign
 }
 
-func parseCSV(r io.Reader, file string) ([]Record, []RowError, error) {
-	cr := csv.NewReader(r)
+type snipeAssign struct {
+	rec      int // index in res.Records
+	line     int
+	name     string
+	typ      string // user, asset, location; "" in the list export
+	deployed bool
+}
+
+func parseCSV(text, file string) (*Result, error) {
+	text = strings.TrimPrefix(text, "\ufeff")
+	comma := sniffComma(text)
+	res := &Result{Format: FormatCSV, Comma: comma}
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil, fmt.Errorf("%s: file is empty: the first line must be a header such as %q", file, strings.Join(Columns[:4], ","))
+			return nil, fmt.Errorf("%s: file is empty: the first line must be a header such as %q", file, strings.Join(Columns[:4], ","))
 		}
-		return nil, nil, fmt.Errorf("%s:1: cannot read the header: %w", file, err)
+		return nil, fmt.Errorf("%s:1: cannot read the header: %w", file, err)
 	}
-	cols, snipe, herr := mapHeader(header)
-	if herr != nil {
-		return nil, nil, fmt.Errorf("%s:1: %w", file, herr)
+	src := &csvSource{file: file, res: res}
+	if err := src.mapHeader(header); err != nil {
+		return nil, fmt.Errorf("%s:1: %w", file, err)
 	}
-	var recs []Record
-	var bad []RowError
+	res.Header = append([]string(nil), header...)
+	if src.snipe {
+		res.Format = FormatSnipeIT
+	}
 	seen := map[string]int{}
+	prev := cr.InputOffset()
 	for {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		end := cr.InputOffset()
+		raw := strings.TrimRight(text[prev:end], "\r\n")
+		prev = end
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				bad = append(bad, RowError{File: file, Line: pe.StartLine, Offset: -1,
+				res.Errors = append(res.Errors, RowError{File: file, Line: pe.StartLine, Offset: -1, Raw: raw,
 					Msg: fmt.Sprintf("%v (check the quotes on this line)", pe.Err)})
 				continue
 			}
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue // blank line
 		}
 		if len(row) != len(header) {
-			bad = append(bad, RowError{File: file, Line: line, Offset: -1,
-				Msg: fmt.Sprintf("has %d fields, the header has %d (an unquoted comma?)", len(row), len(header))})
+			res.Errors = append(res.Errors, RowError{File: file, Line: line, Offset: -1, Raw: raw,
+				Msg: fmt.Sprintf("has %d fields, the header has %d (an unquoted %s?)", len(row), len(header), commaName(comma))})
 			continue
 		}
-		it, msgs := rowItem(cols, row, snipe)
+		it, a, msgs, warns := src.rowItem(row)
 		if it.Barcode != "" {
-			if prev, dup := seen[it.Barcode]; dup {
-				msgs = append(msgs, fmt.Sprintf("barcode %q already on line %d", it.Barcode, prev))
-			} else {
+			if p, dup := seen[it.Barcode]; dup {
+				msgs = append(msgs, fmt.Sprintf("barcode %q already on line %d", it.Barcode, p))
+			} else if len(msgs) == 0 {
 				seen[it.Barcode] = line
 			}
 		}
 		if len(msgs) > 0 {
 			for _, m := range msgs {
-				bad = append(bad, RowError{File: file, Line: line, Offset: -1, Msg: m})
+				res.Errors = append(res.Errors, RowError{File: file, Line: line, Offset: -1, Raw: raw, Msg: m})
 			}
 			continue
 		}
-		recs = append(recs, Record{Item: it, Line: line, Raw: csvLine(row)})
+		for _, w := range warns {
+			res.Warnings = append(res.Warnings, RowError{File: file, Line: line, Offset: -1, Msg: w})
+		}
+		if a.name != "" || a.deployed {
+			a.rec, a.line = len(res.Records), line
+			src.assign = append(src.assign, a)
+		}
+		res.Records = append(res.Records, Record{Item: it, Line: line, Raw: raw})
 	}
-	return recs, bad, nil
+	if src.snipe {
+		src.resolveAssignees()
+	}
+	return res, nil
+}
+
+// sniffComma picks the delimiter of the header line: the most frequent of
+// comma, semicolon, tab and bar outside quotes (Koha's CSVDelimiter
+// preference offers the first three; spreadsheets save "Tab separated
+// text").
+func sniffComma(text string) rune {
+	var n [4]int
+	delims := [4]byte{',', ';', '\t', '|'}
+	quoted := false
+	for i := 0; i < len(text) && (quoted || text[i] != '\n'); i++ {
+		c := text[i]
+		if c == '"' {
+			quoted = !quoted
+			continue
+		}
+		if quoted {
+			continue
+		}
+		for k, d := range delims {
+			if c == d {
+				n[k]++
+			}
+		}
+	}
+	best := 0
+	for k := range n {
+		if n[k] > n[best] {
+			best = k
+		}
+	}
+	return rune(delims[best])
+}
+
+func commaName(c rune) string {
+	switch c {
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	case '|':
+		return "bar"
+	}
+	return "comma"
+}
+
+func headerKey(h string) string {
+	return strings.Join(strings.Fields(strings.ToLower(strings.TrimPrefix(h, "\ufeff"))), " ")
 }
 
 // mapHeader turns header names into tally column names; "" marks a column
-// that is ignored. It tells Snipe-IT exports apart by their "Asset Tag".
-func mapHeader(header []string) ([]string, bool, error) {
-	cols := make([]string, len(header))
-	snipe := false
+// that is not read. It tells Snipe-IT exports apart by their "Asset Tag".
+func (src *csvSource) mapHeader(header []string) error {
+	src.cols = make([]string, len(header))
 	for _, h := range header {
-		if strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")), "asset tag") {
-			snipe = true
+		if headerKey(h) == "asset tag" {
+			src.snipe = true
 		}
 	}
 	known := map[string]bool{}
@@ -171,43 +245,97 @@ func mapHeader(header []string) ([]string, bool, error) {
 		known[c] = true
 	}
 	have := map[string]int{}
+	var unread []string
 	for i, h := range header {
-		n := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		n := headerKey(h)
 		var c string
-		if snipe {
+		switch {
+		case src.snipe:
 			c = snipeColumns[n]
-		} else if known[n] {
+		case known[n]:
 			c = n
-		} else {
-			c = columnAliases[n]
+		default:
+			c = headerColumns[n]
 		}
 		if c == "" {
+			if n != "" && !ignoredColumns[n] && !(src.snipe && snipeIgnored[n]) && meaningful(n) {
+				unread = append(unread, fmt.Sprintf("%d (%q)", i+1, strings.TrimSpace(h)))
+			}
 			continue // an export carries many columns tally does not need
 		}
 		if j, dup := have[c]; dup {
-			return nil, false, fmt.Errorf("columns %d (%q) and %d (%q) both give %s: keep one", j+1, header[j], i+1, h, c)
+			keep, drop := j, i
+			rj, ri := preferredColumn[headerKey(header[j])], preferredColumn[n]
+			if rj == 0 || ri == 0 || rj == ri {
+				return fmt.Errorf("columns %d (%q) and %d (%q) both give %s: keep one", j+1, header[j], i+1, h, c)
+			}
+			if ri > rj {
+				keep, drop = i, j
+			}
+			src.cols[drop] = ""
+			src.cols[keep] = c
+			have[c] = keep
+			src.warn(fmt.Sprintf("columns %d (%q) and %d (%q) both give %s: reading %q", j+1, header[j], i+1, h, c, strings.TrimSpace(header[keep])))
+			continue
 		}
 		have[c] = i
-		cols[i] = c
+		src.cols[i] = c
 	}
 	if _, ok := have["barcode"]; !ok {
-		if snipe {
-			return nil, false, errors.New(`no "Asset Tag" column`)
+		if src.snipe {
+			return errors.New(`no "Asset Tag" column`)
 		}
-		return nil, false, fmt.Errorf("no barcode column: the header must name one (tally columns: %s)", strings.Join(Columns, ","))
+		if len(header) > 0 && looksLikeBarcode(header[0]) {
+			return fmt.Errorf("the first line %q looks like data, not a header: add a header line such as \"barcode\" (tally columns: %s)", strings.Join(header, string(rune(','))), strings.Join(Columns, ","))
+		}
+		return fmt.Errorf("no barcode column: the header must name one (tally columns: %s; Koha and Snipe-IT export headers work too)", strings.Join(Columns, ","))
 	}
-	return cols, snipe, nil
+	if len(unread) > 0 {
+		src.warn(fmt.Sprintf("column %s not read: tally does not know what it holds; rename it to a tally column (%s) if it matters", strings.Join(unread, ", "), strings.Join(Columns, ",")))
+	}
+	return nil
 }
 
-func rowItem(cols, row []string, snipe bool) (Item, []string) {
-	it := Item{Kind: KindBook, Status: StatusAvailable}
+func (src *csvSource) warn(msg string) {
+	src.res.Warnings = append(src.res.Warnings, RowError{File: src.file, Line: 1, Offset: -1, Msg: msg})
+}
+
+func meaningful(n string) bool {
+	for _, w := range meaningfulWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeBarcode: a header cell that is all digits (and letters) with at
+// least 5 digits is a data row of a headerless list.
+func looksLikeBarcode(s string) bool {
+	s = strings.TrimSpace(s)
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '-':
+		default:
+			return false
+		}
+	}
+	return digits >= 5
+}
+
+// rowItem maps one row. msgs reject the row; warns accept it with a caveat.
+func (src *csvSource) rowItem(row []string) (it Item, a snipeAssign, msgs, warns []string) {
+	it = Item{Kind: KindBook, Status: StatusAvailable}
+	snipe := src.snipe
 	if snipe {
 		it.Kind = KindEquipment
 	}
-	var msgs []string
 	var flags kohaFlags
-	var model string
-	for i, c := range cols {
+	var model, snipeSt string
+	for i, c := range src.cols {
 		v := strings.TrimSpace(row[i])
 		if c == "" {
 			continue
@@ -244,16 +372,28 @@ func rowItem(cols, row []string, snipe bool) (Item, []string) {
 				it.Status, err = ParseStatus(v)
 			}
 		case "snipe_status":
-			it.Status = snipeStatus(v)
+			snipeSt = v
+		case "assigned":
+			a.name = v
+		case "assigned_type":
+			a.typ = strings.ToLower(v)
 		case "due_date":
-			it.DueDate, err = ParseDate(v)
-			if err == nil && !it.DueDate.IsZero() {
-				flags.onloan = true
+			if v == "" || v == "0000-00-00" {
+				break
+			}
+			flags.onloan = true
+			if it.DueDate, err = ParseDate(v); err != nil {
+				warns = append(warns, fmt.Sprintf("due date %q is not a date tally reads (YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY): imported as checked out without a due date", v))
+				err = nil
 			}
 		case "last_seen":
 			it.LastSeen, err = ParseDate(v)
 		case "price":
-			it.Price, err = ParsePrice(v)
+			var w string
+			it.Price, w = lenientPrice(v)
+			if w != "" {
+				warns = append(warns, w)
+			}
 		case "kind":
 			switch strings.ToLower(v) {
 			case "", "book":
@@ -281,6 +421,23 @@ func rowItem(cols, row []string, snipe bool) (Item, []string) {
 			flags.withdrawn, err = kohaInt(v)
 		case "damaged":
 			flags.damaged, err = kohaInt(v)
+		// The item search writes each status as its authorised value's
+		// description, empty (or 0) when not set.
+		case "lost_text":
+			if statusText(v) {
+				flags.lost = 1
+				if strings.Contains(strings.ToLower(v), "missing") {
+					flags.lost = 4
+				}
+			}
+		case "notforloan_text":
+			if statusText(v) {
+				flags.notforloan = 1
+			}
+		case "withdrawn_text":
+			if statusText(v) {
+				flags.withdrawn = 1
+			}
 		}
 		if err != nil {
 			msgs = append(msgs, fmt.Sprintf("%s: %v", c, err))
@@ -297,17 +454,164 @@ func rowItem(cols, row []string, snipe bool) (Item, []string) {
 	if it.ItemType == "" && model != "" {
 		it.ItemType = model
 	}
-	if !snipe {
-		if st, ok := flags.status(); ok && (it.Status == StatusAvailable || it.Status == "") {
-			it.Status = st
+	if snipe {
+		st, known := snipeStatus(snipeSt)
+		if !known {
+			warns = append(warns, fmt.Sprintf("status %q is not one tally recognises: imported as available (the Custom Asset Report's Status says \"(undeployable)\" or \"(archived)\" where it matters)", snipeSt))
+		}
+		it.Status = st
+		a.deployed = st == StatusCheckedOut
+		if it.DueDate.IsZero() {
+			flags.onloan = false
+		}
+	} else if st, ok := flags.status(); ok && (it.Status == StatusAvailable || it.Status == "") {
+		it.Status = st
+	}
+	if it.Status != StatusCheckedOut {
+		it.DueDate = time.Time{}
+	}
+	return it, a, msgs, warns
+}
+
+// statusText reports whether an item search status column says something.
+func statusText(v string) bool { return v != "" && v != "0" }
+
+// lenientPrice reads a price, or returns 0 and a warning: an inventory does
+// not need the price, so an unreadable one never costs the item.
+func lenientPrice(v string) (int64, string) {
+	c, err := ParsePrice(v)
+	if err == nil {
+		return c, ""
+	}
+	// 1.299,00: Snipe-IT's digit_separator setting and European exports.
+	if s := strings.TrimSpace(strings.TrimLeft(v, "$€£ ")); strings.Count(s, ",") == 1 {
+		if w, f, _ := strings.Cut(s, ","); len(f) == 2 {
+			if c, err := ParsePrice(strings.ReplaceAll(w, ".", "") + "." + f); err == nil {
+				return c, ""
+			}
 		}
 	}
-	if it.Status == StatusCheckedOut && snipe && it.Container != "" {
-		// In Snipe-IT a device checked out to its cart is at home in the cart.
-		it.Status = StatusAvailable
-	}
-	return it, msgs
+	return 0, fmt.Sprintf("price %q is not an amount such as 12.99: imported without a price", v)
 }
+
+// snipeStatus maps a Snipe-IT status: the custom report writes
+// "Name (meta)" with meta deployed, deployable, pending, undeployable or
+// archived; the list export writes the name, followed by "Deployed" when
+// the asset is checked out. Default labels (database/seeders): Ready to
+// Deploy, Pending, Archived, Out for Diagnostics, Out for Repair, Broken -
+// Not Fixable, Lost/Stolen. known is false for a name it cannot place.
+func snipeStatus(v string) (st Status, known bool) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	name, meta := s, ""
+	if i := strings.LastIndex(s, " ("); i >= 0 && strings.HasSuffix(s, ")") {
+		name, meta = s[:i], s[i+2:len(s)-1]
+	}
+	has := func(w ...string) bool {
+		for _, x := range w {
+			if strings.Contains(name, x) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("lost", "stolen", "missing"):
+		return StatusLost, true
+	case meta == "archived" || has("archived", "retired", "disposed"):
+		return StatusWithdrawn, true
+	case meta == "deployed" || name == "deployed" || strings.HasSuffix(name, " deployed"):
+		return StatusCheckedOut, true
+	case meta == "undeployable" || has("repair", "broken", "diagnos", "damaged"):
+		return StatusInRepair, true
+	case meta == "pending" || name == "pending":
+		return StatusNotForLoan, true
+	case meta == "deployable" || s == "" || has("ready to deploy", "deployable", "available", "in stock"):
+		return StatusAvailable, true
+	}
+	return StatusAvailable, false
+}
+
+// resolveAssignees applies what each Snipe-IT asset is checked out to: an
+// asset (a cart) makes it the item's container and the item at home there;
+// a location sets the location; a user means checked out. The list export
+// does not say which, so an assignee is a cart when it names an asset of
+// the same file (by tag, by name, or as "Name (TAG) - Model"), a location
+// when it equals the row's Location, and otherwise a person.
+func (src *csvSource) resolveAssignees() {
+	recs := src.res.Records
+	tags := map[string]string{}  // normalized tag -> tag
+	names := map[string]string{} // lower-case name -> tag
+	for _, r := range recs {
+		tags[r.Item.Barcode] = r.Item.Barcode
+		if r.Item.Title != "" {
+			names[strings.ToLower(r.Item.Title)] = r.Item.Barcode
+		}
+	}
+	var people []string
+	for _, a := range src.assign {
+		it := &recs[a.rec].Item
+		if a.name == "" {
+			continue // deployed with no assignee column: stays checked out
+		}
+		typ, tag := a.typ, ""
+		// Snipe-IT's asset display name is "Name (TAG) - Model".
+		inner := ""
+		if i := strings.LastIndex(a.name, "("); i >= 0 {
+			if j := strings.Index(a.name[i:], ")"); j > 0 {
+				inner = strings.TrimSpace(a.name[i+1 : i+j])
+			}
+		}
+		if t, ok := tags[NormalizeID(inner)]; ok && inner != "" {
+			tag = t
+		} else if t, ok := tags[NormalizeID(a.name)]; ok {
+			tag = t
+		} else if t, ok := names[strings.ToLower(a.name)]; ok {
+			tag = t
+		}
+		if typ == "" {
+			switch {
+			case tag != "":
+				typ = "asset"
+			case strings.EqualFold(a.name, it.Location):
+				typ = "location"
+			default:
+				typ = "user"
+				if len(people) < 3 {
+					people = append(people, fmt.Sprintf("%q (line %d)", a.name, a.line))
+				}
+				if len(people) == 3 {
+					people = append(people, "…")
+				}
+			}
+		}
+		switch typ {
+		case "asset":
+			if tag == "" {
+				tag = a.name
+				if inner != "" {
+					tag = NormalizeID(inner)
+				}
+			}
+			it.Container = tag
+			if it.Status == StatusCheckedOut {
+				it.Status = StatusAvailable // at home in its cart
+			}
+		case "location":
+			it.Location = a.name
+			if it.Status == StatusCheckedOut {
+				it.Status = StatusAvailable
+			}
+		default:
+			if it.Status == StatusAvailable {
+				it.Status = StatusCheckedOut
+			}
+		}
+	}
+	if len(people) > 0 {
+		src.warn(fmt.Sprintf("devices checked out to names that are not assets in this file were imported as checked out to a person, not in a cart: %s; if one is a cart, export the carts too, or use the Custom Asset Report with \"Checked Out\" (its Type column tells carts from people)", strings.Join(people, ", ")))
+	}
+}
+
 
 // kohaFlags combines Koha's item status columns into one Status. The order
 // of precedence: withdrawn, lost (4 = missing), checked out, damaged, not
@@ -346,20 +650,6 @@ func kohaInt(v string) (int, error) {
 	return n, nil
 }
 
-func snipeStatus(v string) Status {
-	switch s := strings.ToLower(v); {
-	case strings.Contains(s, "lost") || strings.Contains(s, "stolen"):
-		return StatusLost
-	case strings.Contains(s, "repair") || strings.Contains(s, "broken"):
-		return StatusInRepair
-	case strings.Contains(s, "archived"):
-		return StatusWithdrawn
-	case strings.Contains(s, "deployed"):
-		return StatusCheckedOut
-	}
-	return StatusAvailable
-}
-
 func parseBool(v string) (bool, error) {
 	switch strings.ToLower(v) {
 	case "", "0", "false", "no", "n":
@@ -371,13 +661,14 @@ func parseBool(v string) (bool, error) {
 }
 
 // ParseDate accepts the date forms exports use: 2024-05-31, 2024-05-31
-// 13:45:00, 2024-05-31T13:45:00Z and the US 05/31/2024. The time of day is
-// dropped: last-seen and due dates are days.
+// 13:45:00, 2024-05-31T13:45:00Z, the US 05/31/2024 and 31.05.2024 (Koha's
+// dmydot date format). The time of day is dropped: last-seen and due
+// dates are days.
 func ParseDate(v string) (time.Time, error) {
 	if v == "" || v == "0000-00-00" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{"2006-01-02", "2006-01-02 15:04:05", "2006-01-02 15:04", time.RFC3339, "01/02/2006", "1/2/2006"} {
+	for _, layout := range []string{"2006-01-02", "2006-01-02 15:04:05", "2006-01-02 15:04", time.RFC3339, "01/02/2006", "1/2/2006", "02.01.2006"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			y, m, d := t.Date()
 			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
@@ -411,10 +702,3 @@ func ParsePrice(v string) (int64, error) {
 	return w*100 + f, nil
 }
 
-func csvLine(row []string) string {
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	_ = w.Write(row)
-	w.Flush()
-	return strings.TrimRight(b.String(), "\n")
-}

@@ -19,9 +19,10 @@ func updating() bool {
 
 // golden is what a case's expected.json holds.
 type golden struct {
-	Items  []Item   `json:"items"`
-	Lines  []int    `json:"lines"`
-	Errors []string `json:"errors"`
+	Items    []Item   `json:"items"`
+	Lines    []int    `json:"lines"`
+	Errors   []string `json:"errors"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func TestParseCSVGolden(t *testing.T) {
@@ -37,17 +38,20 @@ func TestParseCSVGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			recs, bad, err := Parse(f, "input.csv", FormatAuto)
+			res, err := Read(f, "input.csv", FormatAuto)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got golden
-			for _, r := range recs {
+			for _, r := range res.Records {
 				got.Items = append(got.Items, r.Item)
 				got.Lines = append(got.Lines, r.Line)
 			}
-			for _, e := range bad {
+			for _, e := range res.Errors {
 				got.Errors = append(got.Errors, e.Error())
+			}
+			for _, e := range res.Warnings {
+				got.Warnings = append(got.Warnings, e.Error())
 			}
 			js, _ := json.MarshalIndent(got, "", "  ")
 			path := filepath.Join(dir, "expected.json")

@@ -103,7 +103,10 @@ func NormalizeID(s string) string {
 	s = strings.TrimSpace(s)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 0x80 {
+		if c >= 0x80 {
+			return strings.ToUpper(nfc(s))
+		}
+		if c >= 'a' && c <= 'z' {
 			return strings.ToUpper(s)
 		}
 	}
@@ -118,6 +121,7 @@ type RowError struct {
 	Line   int
 	Offset int64 // byte offset, -1 when not meaningful
 	Msg    string
+	Raw    string // the rejected row or record as it was in the file, when known
 }
 
 func (e RowError) Error() string {

@@ -62,24 +62,25 @@ const (
 // I/O error, an empty file, not MARC, the first record unreadable, no
 // holdings in any record); it is then a RowError when it has a location.
 func ParseMARC(r io.Reader, file string) ([]Record, []RowError, error) {
-	text, err := marcReadAll(r)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: read: %w", file, err)
-	}
-	p := &marcParser{file: file, s: text}
+	return Parse(r, file, FormatMARC)
+}
+
+func parseMARC(text, file string) (*Result, error) {
+	p := &marcParser{file: file, s: text, seen: map[string]marcSeen{}}
 	start := 0
 	if strings.HasPrefix(text, "\xef\xbb\xbf") {
 		start = 3
 	} else if strings.HasPrefix(text, "\xff\xfe") || strings.HasPrefix(text, "\xfe\xff") {
-		return nil, nil, fmt.Errorf("%s: file is UTF-16 (it starts with a UTF-16 byte order mark); save or export it as UTF-8", file)
+		return nil, fmt.Errorf("%s: file is UTF-16 (it starts with a UTF-16 byte order mark); save or export it as UTF-8", file)
 	}
 	first := start
 	for first < len(text) && marcIsSpace(text[first]) {
 		first++
 	}
+	res := &Result{Format: FormatMARC}
 	switch {
 	case first == len(text):
-		return nil, nil, fmt.Errorf("%s: file is empty: export the catalog as MARC 21 (.mrc) or MARCXML (.xml)", file)
+		return nil, fmt.Errorf("%s: file is empty: export the catalog as MARC 21 (.mrc) or MARCXML (.xml)", file)
 	case text[first] >= '0' && text[first] <= '9':
 		// Most records hold one item: size the result once rather than by
 		// doubling a slice of 300-byte Records. Real records are longer than
@@ -87,18 +88,20 @@ func ParseMARC(r io.Reader, file string) ([]Record, []RowError, error) {
 		p.recs = make([]Record, 0, min(strings.Count(text, "\x1d"), len(text)/128)+1)
 		p.parseBinary(first)
 	case text[first] == '<':
+		res.XML = true
 		p.parseXML(start)
 	default:
-		return nil, nil, RowError{File: file, Offset: int64(first), Msg: fmt.Sprintf(
+		return nil, RowError{File: file, Offset: int64(first), Msg: fmt.Sprintf(
 			"byte 0x%02X is neither the start of ISO 2709 MARC (a 5-digit record length) nor of MARCXML ('<'); export the catalog as MARC 21 or MARCXML", text[first])}
 	}
 	if p.fatal != nil {
-		return nil, nil, *p.fatal
+		return nil, *p.fatal
 	}
 	if p.nrec > 0 && p.nhold == 0 && len(p.errs) == 0 {
-		return nil, nil, fmt.Errorf("%s: %d MARC records but no item holdings (952 or 852) in any of them; export the catalog with its items (Koha: Tools > Export data, leave \"Don't export items\" unchecked)", file, p.nrec)
+		return nil, fmt.Errorf("%s: %d MARC records but no item holdings (Koha 952, 852, or Sirsi 949/999 with a $i barcode) in any of them; export the catalog with its items (Koha: Tools > Export data, leave \"Don't export items\" unchecked)", file, p.nrec)
 	}
-	return p.recs, p.errs, nil
+	res.Records, res.Errors, res.Warnings, res.Unread = p.recs, p.errs, p.warns, p.unread
+	return res, nil
 }
 
 // marcReadAll reads the whole input into one string, sized up front when
@@ -122,7 +125,10 @@ type marcParser struct {
 	s      string // the whole input; Raw values are slices of it
 	recs   []Record
 	errs   []RowError
+	warns  []RowError
 	fatal  *RowError
+	unread int // records known to be in the file but never read
+	seen   map[string]marcSeen // barcode -> where it was first accepted
 	nrec   int // MARC records found
 	nhold  int // holdings found, good or bad
 	framed int // binary records framed so far
@@ -132,6 +138,9 @@ type marcParser struct {
 	fieldBuf []marcField
 	subBuf   []marcSubfield
 }
+
+// marcSeen is where a barcode was first accepted.
+type marcSeen struct{ line, off int }
 
 // marcRecord is the part of one MARC record the importer uses.
 type marcRecord struct {
@@ -157,7 +166,7 @@ type marcSubfield struct {
 // marcWanted reports whether the importer reads the field with this tag.
 func marcWanted(tag string) bool {
 	switch tag {
-	case "245", "100", "110", "111", "952", "852":
+	case "245", "100", "110", "111", "952", "852", "949", "999":
 		return true
 	}
 	return false
@@ -203,33 +212,43 @@ func (p *marcParser) parseBinary(off int) {
 			off++
 		}
 		if off >= len(s) {
-			return
+			break
 		}
 		p.nrec++
 		n, trusted, msg := marcFrame(s, off)
-		if msg != "" && !trusted {
-			p.stop(recno, off, msg)
-			return
-		}
-		p.framed++
-		if msg != "" {
-			p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: msg})
-		} else {
+		switch {
+		case msg == "":
+			p.framed++
 			p.binaryRecord(recno, off, s[off:off+n])
+			off += n
+			continue
+		case trusted:
+			p.framed++
+			p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: msg, Raw: s[off : off+n]})
+			off += n
+			continue
 		}
-		off += n
+		// The length cannot be trusted: resynchronise at the next record
+		// terminator, as yaz-marcdump, pymarc and marc4j do, so that one
+		// mis-framed record costs only itself.
+		i := strings.IndexByte(s[off:], marcRT)
+		if i < 0 {
+			p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: msg, Raw: s[off:]})
+			break
+		}
+		next := off + i + 1
+		if strings.TrimLeft(s[next:], " \t\r\n\x1a\x00") != "" {
+			msg += fmt.Sprintf("; this record is skipped and reading goes on after the record terminator at byte %d", off+i)
+		}
+		p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: msg, Raw: s[off:next]})
+		off = next
 	}
-}
-
-// stop records an error after which no further record can be found. When
-// not even the first record could be framed the file is unreadable.
-func (p *marcParser) stop(recno, off int, msg string) {
-	e := RowError{File: p.file, Line: recno, Offset: int64(off), Msg: msg}
-	if p.framed == 0 {
-		p.fatal = &e
-		return
+	if p.framed == 0 && len(p.errs) > 0 {
+		// Not one record could be framed: the file is not readable MARC.
+		e := p.errs[0]
+		e.Raw = ""
+		p.fatal, p.errs = &e, nil
 	}
-	p.errs = append(p.errs, e)
 }
 
 // marcFrame finds the extent of the record at off from its leader length.
@@ -242,10 +261,10 @@ func marcFrame(s string, off int) (n int, trusted bool, msg string) {
 	}
 	n, ok := marcDigits(s[off : off+5])
 	if !ok {
-		return 0, false, fmt.Sprintf("leader/00-04 record length %q is not 5 digits, so this record and the ones after it cannot be found; the file is damaged or not MARC 21 — export it again", s[off:off+5])
+		return 0, false, fmt.Sprintf("leader/00-04 record length %q is not 5 digits; the file is damaged or not MARC 21 — export it again", s[off:off+5])
 	}
 	if n < marcMinRecord {
-		return 0, false, fmt.Sprintf("record length %d is shorter than the smallest possible record (%d bytes), so the records after it cannot be found; the file is damaged — export it again", n, marcMinRecord)
+		return 0, false, fmt.Sprintf("record length %d is shorter than the smallest possible record (%d bytes); the file is damaged — export it again", n, marcMinRecord)
 	}
 	if n > left {
 		return 0, false, fmt.Sprintf("record length %d runs past the end of the file (%d bytes left); the file is truncated — export it again", n, left)
@@ -259,7 +278,7 @@ func marcFrame(s string, off int) (n int, trusted bool, msg string) {
 	}
 	msg = fmt.Sprintf("record length %d says the record ends at byte %d, but there is no record terminator (0x1D) there", n, end)
 	if i := strings.IndexByte(s[off:], marcRT); i >= 0 {
-		return 0, false, msg + fmt.Sprintf("; the next one is at byte %d, which makes the record %d bytes long. The exporter miscounted (often characters instead of bytes in UTF-8 text) and the records after it cannot be found — export again with a tool that writes correct lengths, or as MARCXML", off+i, i+1)
+		return 0, false, msg + fmt.Sprintf("; the next one is at byte %d, which makes the record %d bytes long. The exporter miscounted (often characters instead of bytes in UTF-8 text) — export again with a tool that writes correct lengths, or as MARCXML", off+i, i+1)
 	}
 	return 0, false, msg + " nor anywhere after it; the file is truncated or not MARC 21 — export it again"
 }
@@ -284,7 +303,7 @@ func marcRecordAt(s string, off int) bool {
 // collects the fields the importer uses.
 func (p *marcParser) binaryRecord(recno, off int, rec string) {
 	fail := func(format string, args ...any) {
-		p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: fmt.Sprintf(format, args...) + "; the record is damaged — fix it in the library system or export it again"})
+		p.errs = append(p.errs, RowError{File: p.file, Line: recno, Offset: int64(off), Msg: fmt.Sprintf(format, args...) + "; the record is damaged — fix it in the library system or export it again", Raw: rec})
 	}
 	leader := rec[:marcLeaderLen]
 	base, ok := marcDigits(leader[12:17])
@@ -367,6 +386,26 @@ func (p *marcParser) parseXML(start int) {
 		p.s = p.s[start:i] + "UTF-8" + marcLatin1ToUTF8(p.s[j:])
 		start = 0
 	}
+	// Control characters other than tab and line breaks are not allowed in
+	// XML 1.0, yet MARC::File::XML (Koha's MARCXML writer) escapes only
+	// & < > and ", so a stray subfield delimiter (U+001F) in a record's
+	// text ends the whole file for a conforming parser. Replace each by a
+	// space, which keeps every offset and line, and say where.
+	var ctl []int
+	p.s, ctl = marcXMLControls(p.s, start)
+	var spans []marcSpan
+	p.xmlRecords(start, &spans)
+	p.xmlControlWarnings(ctl, spans)
+	if p.nrec == 0 && p.fatal == nil {
+		e := RowError{File: p.file, Line: 1, Offset: -1, Msg: "no MARC <record> elements (namespace " + marcXMLNS + " or none) in this XML; export the catalog as MARCXML or MARC 21"}
+		p.fatal = &e
+	}
+}
+
+// marcSpan is where one MARCXML record is in the text.
+type marcSpan struct{ from, to, line int }
+
+func (p *marcParser) xmlRecords(start int, spans *[]marcSpan) {
 	d := xml.NewDecoder(strings.NewReader(p.s[start:]))
 	d.CharsetReader = marcCharsetReader
 	for {
@@ -374,10 +413,10 @@ func (p *marcParser) parseXML(start int) {
 		at := int(d.InputOffset())
 		tok, err := d.Token()
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
-			p.xmlError(d, err)
+			p.xmlError(d, start, err)
 			return
 		}
 		se, ok := tok.(xml.StartElement)
@@ -387,16 +426,85 @@ func (p *marcParser) parseXML(start int) {
 		p.nrec++
 		r, err := p.xmlRecord(d, line)
 		if err != nil {
-			p.xmlError(d, err)
+			p.xmlError(d, start, err)
 			return
 		}
 		r.raw = p.s[start+at : start+int(d.InputOffset())]
+		*spans = append(*spans, marcSpan{from: start + at, to: start + int(d.InputOffset()), line: line})
 		p.record(r)
 	}
-	if p.nrec == 0 && p.fatal == nil {
-		e := RowError{File: p.file, Line: 1, Offset: -1, Msg: "no MARC <record> elements (namespace " + marcXMLNS + " or none) in this XML; export the catalog as MARCXML or MARC 21"}
-		p.fatal = &e
+}
+
+// marcXMLControls replaces the C0 control characters XML 1.0 forbids
+// (all below U+0020 but tab, LF and CR) by spaces, returning the text and
+// their offsets.
+func marcXMLControls(s string, start int) (string, []int) {
+	var at []int
+	for i := start; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			at = append(at, i)
+		}
 	}
+	if len(at) == 0 {
+		return s, nil
+	}
+	b := []byte(s)
+	for _, i := range at {
+		b[i] = ' '
+	}
+	return string(b), at
+}
+
+// xmlControlWarnings says, once per record, which control characters were
+// replaced.
+func (p *marcParser) xmlControlWarnings(at []int, spans []marcSpan) {
+	k := 0
+	for i := 0; i < len(at); {
+		for k < len(spans) && spans[k].to <= at[i] {
+			k++
+		}
+		j := i + 1
+		line := strings.Count(p.s[:at[i]], "\n") + 1
+		where := fmt.Sprintf("line %d", line)
+		if k < len(spans) && spans[k].from <= at[i] {
+			for j < len(at) && at[j] < spans[k].to {
+				j++
+			}
+			line = spans[k].line
+			where = fmt.Sprintf("the record starting on line %d (first at line %d)", line, strings.Count(p.s[:at[i]], "\n")+1)
+		}
+		p.warns = append(p.warns, RowError{File: p.file, Line: line, Offset: -1, Msg: fmt.Sprintf(
+			"%d control character(s) not allowed in XML 1.0 in %s were replaced by spaces (the exporter did not escape them); check that record's text in the library system", j-i, where)})
+		i = j
+	}
+}
+
+// marcCountRecords counts the MARCXML records that start in s, by their
+// <leader> (one per record), else by <record> start tags.
+func marcCountRecords(s string) int {
+	count := func(name string) int {
+		n := 0
+		for i := 0; ; {
+			j := strings.Index(s[i:], name)
+			if j < 0 {
+				return n
+			}
+			j += i
+			k := j - 1 // back over a namespace prefix to the '<'
+			for k >= 0 && s[k] != '<' && s[k] != '>' && s[k] != ' ' && s[k] != '/' {
+				k--
+			}
+			end := j + len(name)
+			if k >= 0 && s[k] == '<' && (k == j-1 || s[j-1] == ':') && end < len(s) && (s[end] == '>' || s[end] == ' ' || s[end] == '\t' || s[end] == '\n' || s[end] == '\r') {
+				n++
+			}
+			i = end
+		}
+	}
+	if n := count("leader"); n > 0 {
+		return n
+	}
+	return count("record")
 }
 
 // marcIsXMLNS accepts the MARC 21 slim namespace, none, and the common
@@ -405,18 +513,26 @@ func marcIsXMLNS(space string) bool {
 	return space == marcXMLNS || space == "" || space == "marc"
 }
 
-func (p *marcParser) xmlError(d *xml.Decoder, err error) {
+func (p *marcParser) xmlError(d *xml.Decoder, start int, err error) {
 	line, _ := d.InputPos()
 	msg := err.Error()
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
 		line, msg = se.Line, se.Msg
 	}
-	e := RowError{File: p.file, Line: line, Offset: -1, Msg: "XML is not well-formed: " + msg + "; nothing after this point can be read — fix the file or export it again"}
-	if p.nrec <= 1 && len(p.recs) == 0 && len(p.errs) == 0 {
+	at := min(start+int(d.InputOffset()), len(p.s))
+	unread := marcCountRecords(p.s[at:])
+	e := RowError{File: p.file, Line: line, Offset: -1, Msg: "XML is not well-formed: " + msg}
+	if unread > 0 {
+		e.Msg += fmt.Sprintf("; the %d record(s) after this point were not read — fix the file or export it again", unread)
+	} else {
+		e.Msg += "; nothing after this point can be read — fix the file or export it again"
+	}
+	if p.nrec <= 1 && len(p.recs) == 0 && len(p.errs) == 0 && unread == 0 {
 		p.fatal = &e
 		return
 	}
+	p.unread += unread
 	p.errs = append(p.errs, e)
 }
 
@@ -547,19 +663,7 @@ func marcCharsetReader(charset string, in io.Reader) (io.Reader, error) {
 
 // record turns one parsed MARC record into a Record per holding.
 func (p *marcParser) record(r *marcRecord) {
-	n952, n852 := 0, 0
-	for i := range r.fields {
-		switch r.fields[i].tag {
-		case "952":
-			n952++
-		case "852":
-			n852++
-		}
-	}
-	holdTag, n := "952", n952
-	if n952 == 0 {
-		holdTag, n = "852", n852
-	}
+	holdTag, n := marcHoldings(r)
 	if n == 0 {
 		return // a bibliographic record without items: nothing to import
 	}
@@ -574,7 +678,7 @@ func (p *marcParser) record(r *marcRecord) {
 		return v
 	}
 	var tb strings.Builder
-	var author, respons string
+	var author string
 	seen245 := false
 	for i := range r.fields {
 		f := &r.fields[i]
@@ -591,8 +695,6 @@ func (p *marcParser) record(r *marcRecord) {
 						tb.WriteString(" ")
 						tb.WriteString(v)
 					}
-				case 'c':
-					respons = text(f, sf)
 				}
 			}
 		case "100", "110", "111":
@@ -603,63 +705,128 @@ func (p *marcParser) record(r *marcRecord) {
 			}
 		}
 	}
+	// With no 1XX there is no author: 245 $c is a statement of
+	// responsibility ("edited with an introduction by …"), not a name.
 	if len(bad) > 0 {
 		p.errs = append(p.errs, p.rowError(r, r.line, strings.Join(bad, "; ")))
 		return
 	}
-	title := marcTrimPunct(tb.String())
-	if author == "" {
-		author = respons
-		if len(author) > 3 && strings.EqualFold(author[:3], "by ") {
-			author = author[3:]
-		}
-	}
-	author = marcTrimPunct(author)
+	title := trimISBD(tb.String())
+	author = trimISBD(author)
 	if r.off >= 0 { // binary: do not let the catalog pin the whole file
 		title, author = strings.Clone(title), strings.Clone(author)
 	}
 	k := 0
 	for i := range r.fields {
 		f := &r.fields[i]
-		if f.tag != holdTag {
+		if f.tag != holdTag || holdTag == "952" && !marcKohaItem(f) || (holdTag == "949" || holdTag == "999") && marcSub(f, 'i') == nil {
 			continue
 		}
 		k++
 		it := Item{Title: title, Author: author, Kind: KindBook}
 		h := &holdingText{p: p, r: r, f: f}
-		if holdTag == "952" {
+		switch holdTag {
+		case "952":
 			h.koha(&it)
-		} else {
+		case "852":
 			h.holding852(&it)
+		default:
+			h.sirsi(&it)
 		}
 		problems := h.problems
 		if h.fixable {
 			problems[len(problems)-1] += "; correct the item in the library system and export again"
 		}
+		bcCode := 'p'
+		if holdTag == "949" || holdTag == "999" {
+			bcCode = 'i'
+		}
 		if it.Barcode == "" {
-			problems = append(problems, "no barcode ($p); give the item a barcode in the library system and export again (tally finds items by barcode)")
+			problems = append(problems, fmt.Sprintf("no barcode ($%c); give the item a barcode in the library system and export again (tally finds items by barcode)", bcCode))
+		} else if prev, dup := p.seen[it.Barcode]; dup && len(problems) == 0 {
+			at := fmt.Sprintf("record %d", prev.line)
+			if r.off < 0 {
+				at = fmt.Sprintf("the record on line %d", prev.line)
+			} else {
+				at += fmt.Sprintf(" (byte %d)", prev.off)
+			}
+			problems = append(problems, fmt.Sprintf("barcode %s is already on %s of this file: two holdings cannot share a barcode — fix one in the library system (a union file may list one copy twice)", it.Barcode, at))
+		}
+		where := fmt.Sprintf("%s #%d of %d", holdTag, k, n)
+		if r.off >= 0 {
+			where += fmt.Sprintf(" at byte %d", f.pos)
+		}
+		if it.Barcode != "" {
+			where += fmt.Sprintf(" (barcode %s)", it.Barcode)
+		}
+		line := r.line
+		if r.off < 0 {
+			line = f.pos
 		}
 		if len(problems) > 0 {
-			where := fmt.Sprintf("%s #%d of %d", holdTag, k, n)
-			if r.off >= 0 {
-				where += fmt.Sprintf(" at byte %d", f.pos)
-			}
-			if it.Barcode != "" {
-				where += fmt.Sprintf(" (barcode %s)", it.Barcode)
-			}
-			line := r.line
-			if r.off < 0 {
-				line = f.pos
-			}
 			p.errs = append(p.errs, p.rowError(r, line, where+": "+strings.Join(problems, "; ")))
 			continue
 		}
+		for _, w := range h.warns {
+			p.warns = append(p.warns, RowError{File: p.file, Line: line, Offset: int64(r.off), Msg: where + ": " + w})
+		}
+		p.seen[it.Barcode] = marcSeen{line: r.line, off: r.off}
 		p.recs = append(p.recs, Record{Item: it, Line: r.line, Raw: r.raw})
 	}
 }
 
+// marcHoldings picks the field that holds a record's items and counts
+// them: Koha 952 (only with Koha item subfields: the Library of Congress
+// uses 952 for a cataloguer's note), else 852 (MARC 21, Destiny, Polaris,
+// Evergreen), else Sirsi/Unicorn 949 or 999 with a $i barcode (Koha's own
+// 999 carries the biblionumber in $c and $d, never $i).
+func marcHoldings(r *marcRecord) (string, int) {
+	var n952, n852, n949, n999 int
+	for i := range r.fields {
+		f := &r.fields[i]
+		switch f.tag {
+		case "952":
+			if marcKohaItem(f) {
+				n952++
+			}
+		case "852":
+			n852++
+		case "949":
+			if marcSub(f, 'i') != nil {
+				n949++
+			}
+		case "999":
+			if marcSub(f, 'i') != nil {
+				n999++
+			}
+		}
+	}
+	switch {
+	case n952 > 0:
+		return "952", n952
+	case n852 > 0:
+		return "852", n852
+	case n949 > 0:
+		return "949", n949
+	}
+	return "999", n999
+}
+
+// marcKohaItem reports whether a 952 is a Koha item. Koha writes many
+// item subfields ($9 itemnumber always, with $p barcode, $o call number, $y
+// item type …); the Library of Congress's local 952 is a cataloguer's note
+// in $a alone.
+func marcKohaItem(f *marcField) bool {
+	for i := range f.subs {
+		if f.subs[i].code != 'a' {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *marcParser) rowError(r *marcRecord, line int, msg string) RowError {
-	return RowError{File: p.file, Line: line, Offset: int64(r.off), Msg: msg}
+	return RowError{File: p.file, Line: line, Offset: int64(r.off), Msg: msg, Raw: r.raw}
 }
 
 func marcSub(f *marcField, code byte) *marcSubfield {
@@ -678,7 +845,22 @@ type holdingText struct {
 	r        *marcRecord
 	f        *marcField
 	problems []string
-	fixable  bool // a value is wrong (rather than the encoding)
+	warns    []string // accepted with a value dropped
+	fixable  bool     // a value is wrong (rather than the encoding)
+}
+
+// price reads a price subfield; an unreadable one is dropped with a
+// warning, never the item: an inventory does not need the price.
+func (h *holdingText) price(code byte, v string, read func(string) (int64, error)) int64 {
+	if v == "" {
+		return 0
+	}
+	c, err := read(v)
+	if err != nil {
+		h.warns = append(h.warns, fmt.Sprintf("$%c: price %q is not an amount such as 12.99: imported without a price", code, v))
+		return 0
+	}
+	return c
 }
 
 // get returns the first subfield with this code, decoded and trimmed.
@@ -743,13 +925,7 @@ func (h *holdingText) koha(it *Item) {
 	if price == "" {
 		price, code = h.get('g'), 'g'
 	}
-	if price != "" {
-		c, err := ParsePrice(price)
-		if err != nil {
-			h.fail(code, "%v", err)
-		}
-		it.Price = c
-	}
+	it.Price = h.price(code, price, ParsePrice)
 	fl := kohaFlags{
 		withdrawn:  h.flag('0', "withdrawn"),
 		lost:       h.flag('1', "itemlost"),
@@ -766,6 +942,110 @@ func (h *holdingText) koha(it *Item) {
 	}
 }
 
+// evergreen maps the 852 that Evergreen's marc_export --items writes
+// (Open-ILS/src/support-scripts/marc_export.in): $b owning library (then
+// circulating library), $c shelving location, $k $j $m call number prefix,
+// label and suffix, $g circulation modifier, $p barcode, $s copy status,
+// $y price ("$12.00"). Standard MARC 21 852 puts the classification in $h,
+// which Evergreen never writes.
+func (h *holdingText) evergreen(it *Item) {
+	it.Library = h.get('b')
+	it.Location = h.get('c')
+	var cn []string
+	for _, code := range []byte("kjm") {
+		if v := h.get(code); v != "" {
+			cn = append(cn, v)
+		}
+	}
+	it.CallNumber = strings.Join(cn, " ")
+	it.ItemType = h.get('g')
+	it.Price = h.price('y', h.get('y'), ParsePrice)
+	it.Status = StatusAvailable
+	if v := h.get('s'); v != "" {
+		st, ok := evergreenStatus(v)
+		if !ok {
+			h.warns = append(h.warns, fmt.Sprintf("$s: copy status %q is not one of Evergreen's stock statuses: imported as available", v))
+		}
+		it.Status = st
+	}
+}
+
+// evergreenStatus maps Evergreen's stock copy statuses (config.copy_status
+// in Open-ILS/src/sql/Pg/950.data.seed-values.sql).
+func evergreenStatus(v string) (Status, bool) {
+	switch marcLetters(v) {
+	case "available", "reshelving", "reserves":
+		return StatusAvailable, true
+	case "checkedout", "ill":
+		return StatusCheckedOut, true
+	case "lost", "longoverdue", "lostandpaid":
+		return StatusLost, true
+	case "missing":
+		return StatusMissing, true
+	case "bindery":
+		return StatusInRepair, true
+	case "inprocess", "onorder", "cataloging":
+		return StatusNotForLoan, true
+	case "intransit", "canceledtransit":
+		return StatusInTransit, true
+	case "onholdsshelf", "onreservationshelf":
+		return StatusOnHold, true
+	case "discardweed":
+		return StatusWithdrawn, true
+	case "damaged":
+		return StatusDamaged, true
+	}
+	return StatusAvailable, false
+}
+
+// sirsi maps a SirsiDynix Unicorn/Symphony item field, 949 or 999 (as in
+// Evergreen's test datasets Open-ILS/tests/datasets/jazz_1k.mrc and
+// lul_fre_100.mrc): $i barcode, $a call number, $m library, $l home
+// location, $t item type, $x item category, and $k current location,
+// which Sirsi sets to a status such as CHECKEDOUT, LOST or MISSING.
+func (h *holdingText) sirsi(it *Item) {
+	it.Barcode = NormalizeID(h.get('i'))
+	it.CallNumber = h.get('a')
+	it.Library = h.get('m')
+	it.Location = h.get('l')
+	it.ItemType = h.get('t')
+	it.Collection = h.get('x')
+	it.Status = StatusAvailable
+	k := marcLetters(h.get('k'))
+	switch {
+	case k == "" || k == marcLetters(it.Location):
+	case k == "checkedout" || k == "ill":
+		it.Status = StatusCheckedOut
+	case strings.HasPrefix(k, "lost"):
+		it.Status = StatusLost
+	case k == "missing":
+		it.Status = StatusMissing
+	case k == "discard" || k == "withdrawn" || k == "weeded":
+		it.Status = StatusWithdrawn
+	case k == "intransit" || k == "transit":
+		it.Status = StatusInTransit
+	case k == "holds" || k == "onhold" || k == "holdshelf":
+		it.Status = StatusOnHold
+	case k == "repair" || k == "bindery":
+		it.Status = StatusInRepair
+	case strings.HasPrefix(k, "damage"):
+		it.Status = StatusDamaged
+	case k == "onorder" || k == "inprocess":
+		it.Status = StatusNotForLoan
+	}
+}
+
+// marcLetters lower-cases v and keeps only its ASCII letters.
+func marcLetters(v string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(v) {
+		if c >= 'a' && c <= 'z' {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
 // holding852 maps an 852 location field as standard MARC 21, Follett
 // Destiny and Polaris write it: $p barcode, $a library or site, $b (else
 // $c) location, $k $h $i $m call number (prefix, classification, item
@@ -774,6 +1054,10 @@ func (h *holdingText) koha(it *Item) {
 func (h *holdingText) holding852(it *Item) {
 	f := h.f
 	it.Barcode = NormalizeID(h.get('p'))
+	if marcSub(f, 'j') != nil && marcSub(f, 'h') == nil {
+		h.evergreen(it)
+		return
+	}
 	it.Library = h.get('a')
 	if it.Location = h.get('b'); it.Location == "" {
 		it.Location = h.get('c')
@@ -789,13 +1073,7 @@ func (h *holdingText) holding852(it *Item) {
 		}
 	}
 	it.CallNumber = strings.Join(cn, " ")
-	if v := h.get('9'); v != "" {
-		c, err := marcDestinyPrice(v)
-		if err != nil {
-			h.fail('9', "%v", err)
-		}
-		it.Price = c
-	}
+	it.Price = h.price('9', h.get('9'), marcDestinyPrice)
 	for i := range f.subs {
 		if f.subs[i].code != 'x' {
 			continue
@@ -866,13 +1144,7 @@ func marcDestinyFSC(v string) (circ, cat string) {
 // marcPolarisStatus maps Polaris item statuses (852 $r) and tally's own
 // status names.
 func marcPolarisStatus(v string) (Status, error) {
-	var b strings.Builder
-	for _, c := range strings.ToLower(v) {
-		if c >= 'a' && c <= 'z' {
-			b.WriteRune(c)
-		}
-	}
-	switch b.String() {
+	switch marcLetters(v) {
 	case "in", "available", "shelving", "returnedill":
 		return StatusAvailable, nil
 	case "out", "outill", "checkedout":
@@ -900,27 +1172,6 @@ func marcPolarisStatus(v string) (Status, error) {
 	return "", fmt.Errorf("item status %q is not one tally knows (Polaris: In, Out, Lost, Missing, Withdrawn, Damaged, Non-circulating, In-Transit, Held, In-Repair; or %s)", v, statusNames())
 }
 
-// marcTrimPunct drops the ISBD punctuation that ends 245 $a/$b and 100 $a
-// (" /", " :", ";", ",", "=", "."), keeping the period of an initial
-// ("Tolkien, J. R. R.", "Washington, D.C.") and of an ellipsis.
-func marcTrimPunct(s string) string {
-	s = strings.TrimSpace(s)
-	for n := len(s); n > 0; n = len(s) {
-		switch s[n-1] {
-		case ' ', '/', ':', ';', ',', '=':
-		case '.':
-			if n >= 2 && (s[n-2] == '.' || marcIsLetter(s[n-2]) && (n == 2 || s[n-3] == ' ' || s[n-3] == '.')) {
-				return s
-			}
-		default:
-			return s
-		}
-		s = s[:n-1]
-	}
-	return s
-}
-
-func marcIsLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // --- character sets -------------------------------------------------------
 
@@ -1026,7 +1277,7 @@ func marc8Decode(s string) (string, int) {
 // marcAnselSpecial maps ANSEL 0xA1-0xC8 (spacing characters).
 var marcAnselSpecial = [...]rune{
 	0x0141, 0x00D8, 0x0110, 0x00DE, 0x00C6, 0x0152, 0x02B9, 0x00B7, // A1-A8
-	0x266D, 0x00AE, 0x00B1, 0x01A0, 0x01AF, 0x02BE, 0, 0x02BB, // A9-B0
+	0x266D, 0x00AE, 0x00B1, 0x01A0, 0x01AF, 0x02BC, 0, 0x02BB, // A9-B0
 	0x0142, 0x00F8, 0x0111, 0x00FE, 0x00E6, 0x0153, 0x02BA, 0x0131, // B1-B8
 	0x00A3, 0x00F0, 0, 0x01A1, 0x01B0, 0, 0, 0x00B0, // B9-C0
 	0x2113, 0x2117, 0x00A9, 0x266F, 0x00BF, 0x00A1, 0x00DF, 0x20AC, // C1-C8

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,11 +70,17 @@ func cmdImport(ctx context.Context, args []string) error {
 	fs := newFlags("import", "[flags] FILE...", `
 Loads items into the catalog. The format is detected from the content:
   tally CSV    header: `+strings.Join(catalog.Columns, ",")+`
-               Koha column names work too (homebranch, itemcallnumber, ccode, itype,
-               itemlost, notforloan, withdrawn, damaged, datelastseen, onloan).
-  Snipe-IT     the asset CSV export (Asset Tag, Serial, Model, Location, Status,
-               Checked Out To — the cart).
-  MARC 21      ISO 2709 (.mrc) or MARCXML, Koha 952 or standard/Destiny 852 holdings.
+               Koha column names work too: a report's SELECT * FROM items
+               (homebranch, itemcallnumber, ccode, itype, itemlost, notforloan,
+               withdrawn, damaged, datelastseen, onloan, replacementprice) and
+               the item search's Export CSV (Home library, Shelving location,
+               Item type, Lost status, Withdrawn status, Due date …).
+               Comma, semicolon or tab separated.
+  Snipe-IT     the hardware list export (Asset Tag, …, Checked Out To) or the
+               Custom Asset Report (Asset Tag, …, Checked Out, Type, Status):
+               an asset checked out to a cart asset is in that cart.
+  MARC 21      ISO 2709 (.mrc) or MARCXML: Koha 952, standard/Destiny/Polaris/
+               Evergreen 852, or Sirsi 949/999 holdings.
 With --from koha or --from snipeit (and --config naming the sync.koha or
 sync.snipeit settings) it fetches the catalog from Koha's REST API, or the
 carts and their devices from Snipe-IT, instead of reading files.
@@ -81,7 +88,7 @@ An import is one transaction: if any row is bad nothing is imported and every
 error is listed as FILE:LINE: what is wrong. Importing again updates items in place.`)
 	db := dbFlag(fs)
 	format := fs.String("format", "auto", "auto, csv, snipeit or marc")
-	skip := fs.String("skip-invalid", "", "import the good rows and write the rejected ones to this `file`")
+	skip := fs.String("skip-invalid", "", "import the good rows and write the rejected ones, with what is wrong beside each, to this `file` (same format as the input)")
 	replace := fs.Bool("replace", false, "the file is the whole catalog: remove items that are not in it")
 	from := fs.String("from", "", "fetch from an upstream instead of files: koha or snipeit")
 	cfgPath := fs.String("config", "tally.yaml", "config `file` with the sync.koha / sync.snipeit settings (for --from)")
@@ -98,52 +105,72 @@ error is listed as FILE:LINE: what is wrong. Importing again updates items in pl
 		fs.Usage()
 		return errors.New("name the file(s) to import")
 	}
-	var items []catalog.Item
-	var bad []catalog.RowError
-	var rejectRaw []string
+	var results []*catalog.Result
 	for _, name := range fs.Args() {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
-		recs, rowErrs, err := catalog.Parse(f, name, catalog.Format(*format))
+		res, err := catalog.Read(f, name, catalog.Format(*format))
 		f.Close()
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
+		results = append(results, res)
+	}
+	// Row errors first, then warnings, then what concerns several files.
+	var items []catalog.Item
+	problems, unread, warnings := 0, 0, 0
+	for _, res := range results {
+		for _, e := range res.Errors {
+			fmt.Fprintln(stderr, e.Error())
+		}
+		problems += res.Problems()
+		unread += res.Unread
+	}
+	for _, res := range results {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(stderr, "warning: "+w.Error())
+		}
+		warnings += len(res.Warnings)
+		for _, r := range res.Records {
 			items = append(items, r.Item)
 		}
-		bad = append(bad, rowErrs...)
-		if len(rowErrs) > 0 && *skip != "" {
-			rejectRaw = append(rejectRaw, rejectLines(name, rowErrs)...)
-		}
 	}
-	if dup := duplicateAcrossFiles(items); dup != "" {
-		return fmt.Errorf("barcode %s appears in more than one file: import them one at a time or remove the duplicate", dup)
+	if dup := duplicateAcrossFiles(results); dup != "" {
+		return errors.New(dup)
 	}
-	if len(bad) > 0 {
-		for _, e := range bad {
-			fmt.Fprintln(os.Stderr, e.Error())
-		}
+	bad := fmt.Sprintf("%d bad rows", problems)
+	if unread > 0 {
+		bad += fmt.Sprintf(" (%d of them records that could not be read at all)", unread)
+	}
+	if problems > 0 {
 		if *skip == "" {
-			return fmt.Errorf("%d bad rows: nothing was imported; fix them, or import the good rows with --skip-invalid rejects.txt", len(bad))
+			return fmt.Errorf("%s: nothing was imported; fix them, or import the good rows with --skip-invalid rejects.csv", bad)
 		}
-		if err := writeAtomic(*skip, []byte(strings.Join(rejectRaw, "\n")+"\n")); err != nil {
+		if *replace {
+			return fmt.Errorf("%s: nothing was imported; --replace would remove the items of the rejected rows from the catalog — fix the rows, or import without --replace", bad)
+		}
+		written, err := writeRejects(*skip, results)
+		if err != nil {
 			return fmt.Errorf("write rejects: %w", err)
 		}
-		fmt.Fprintf(os.Stderr, "%d bad rows written to %s\n", len(bad), *skip)
+		fmt.Fprintf(stderr, "%s written to %s\n", bad, strings.Join(written, ", "))
 	}
 	d, err := openDB(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	res, err := d.Import(ctx, nil, strings.Join(fs.Args(), ","), *format, items, *replace, len(bad))
+	res, err := d.Import(ctx, nil, strings.Join(fs.Args(), ","), *format, items, *replace, problems)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "imported %s: %s\n", strings.Join(fs.Args(), ", "), res)
+	summary := res.String()
+	if warnings > 0 {
+		summary += fmt.Sprintf(", %d warnings", warnings)
+	}
+	fmt.Fprintf(stdout, "imported %s: %s\n", strings.Join(fs.Args(), ", "), summary)
 	return nil
 }
 
@@ -194,26 +221,62 @@ func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool)
 	return nil
 }
 
-func duplicateAcrossFiles(items []catalog.Item) string {
-	seen := make(map[string]bool, len(items))
-	for _, it := range items {
-		bc := catalog.NormalizeID(it.Barcode)
-		if seen[bc] {
-			return bc
+// duplicateAcrossFiles names a barcode that two of the files both hold
+// (duplicates inside one file are row errors already), or "".
+func duplicateAcrossFiles(results []*catalog.Result) string {
+	type where struct {
+		file string
+		line int
+	}
+	seen := map[string]where{}
+	for _, res := range results {
+		for _, r := range res.Records {
+			bc := catalog.NormalizeID(r.Item.Barcode)
+			if w, ok := seen[bc]; ok && w.file != res.File {
+				return fmt.Sprintf("barcode %s appears in more than one file (%s:%d and %s:%d): import them one at a time or remove the duplicate", bc, w.file, w.line, res.File, r.Line)
+			}
+			if _, ok := seen[bc]; !ok {
+				seen[bc] = where{res.File, r.Line}
+			}
 		}
-		seen[bc] = true
 	}
 	return ""
 }
 
-// rejectLines is the rejects file: each error, then nothing else — the raw
-// rows are in the source file at the lines named.
-func rejectLines(name string, errs []catalog.RowError) []string {
-	out := make([]string, len(errs))
-	for i, e := range errs {
-		out[i] = e.Error()
+// writeRejects writes the rejected rows of each file that has some, in
+// that file's own format with the messages beside them (see
+// catalog.Result.WriteRejects). The first such file goes to path; further
+// ones to path with -2, -3 … before the extension. ISO 2709 rejects get
+// their messages in path.txt.
+func writeRejects(path string, results []*catalog.Result) ([]string, error) {
+	var written []string
+	n := 0
+	for _, res := range results {
+		if res.Problems() == 0 {
+			continue
+		}
+		n++
+		p := path
+		if n > 1 {
+			ext := filepath.Ext(path)
+			p = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(path, ext), n, ext)
+		}
+		var body, notes bytes.Buffer
+		if err := res.WriteRejects(&body, &notes); err != nil {
+			return written, err
+		}
+		if err := writeAtomic(p, body.Bytes()); err != nil {
+			return written, err
+		}
+		written = append(written, p)
+		if notes.Len() > 0 {
+			if err := writeAtomic(p+".txt", notes.Bytes()); err != nil {
+				return written, err
+			}
+			written = append(written, p+".txt")
+		}
 	}
-	return out
+	return written, nil
 }
 
 // writeAtomic writes a file so that a crash leaves the old one or the new

@@ -42,10 +42,11 @@ func main() {
 }
 
 var stdout io.Writer = os.Stdout
+var stderr io.Writer = os.Stderr
 var stdin io.Reader = os.Stdin
 
 func runMain(ctx context.Context, args []string, out, errw io.Writer) int {
-	stdout = out
+	stdout, stderr = out, errw
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(out)
 		return 0

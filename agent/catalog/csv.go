@@ -111,6 +111,9 @@ func parseCSV(text, file string) (*Result, error) {
 	cr := csv.NewReader(strings.NewReader(text))
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
+	// Koha's older item search wrote `"a", "b"`: a space before each quote.
+	cr.TrimLeadingSpace = comma != '\t'
+
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -576,6 +579,9 @@ func (src *csvSource) resolveAssignees() {
 				typ = "location"
 			default:
 				typ = "user"
+				if inner != "" {
+					break // "First Last (username)": a person
+				}
 				if len(people) < 3 {
 					people = append(people, fmt.Sprintf("%q (line %d)", a.name, a.line))
 				}
@@ -611,7 +617,6 @@ func (src *csvSource) resolveAssignees() {
 		src.warn(fmt.Sprintf("devices checked out to names that are not assets in this file were imported as checked out to a person, not in a cart: %s; if one is a cart, export the carts too, or use the Custom Asset Report with \"Checked Out\" (its Type column tells carts from people)", strings.Join(people, ", ")))
 	}
 }
-
 
 // kohaFlags combines Koha's item status columns into one Status. The order
 // of precedence: withdrawn, lost (4 = missing), checked out, damaged, not
@@ -701,4 +706,3 @@ func ParsePrice(v string) (int64, error) {
 	}
 	return w*100 + f, nil
 }
-

@@ -127,11 +127,11 @@ type marcParser struct {
 	errs   []RowError
 	warns  []RowError
 	fatal  *RowError
-	unread int // records known to be in the file but never read
+	unread int                 // records known to be in the file but never read
 	seen   map[string]marcSeen // barcode -> where it was first accepted
-	nrec   int // MARC records found
-	nhold  int // holdings found, good or bad
-	framed int // binary records framed so far
+	nrec   int                 // MARC records found
+	nhold  int                 // holdings found, good or bad
+	framed int                 // binary records framed so far
 
 	// Scratch reused from one binary record to the next: nothing of a
 	// marcRecord outlives p.record.
@@ -1171,7 +1171,6 @@ func marcPolarisStatus(v string) (Status, error) {
 	}
 	return "", fmt.Errorf("item status %q is not one tally knows (Polaris: In, Out, Lost, Missing, Withdrawn, Damaged, Non-circulating, In-Transit, Held, In-Repair; or %s)", v, statusNames())
 }
-
 
 // --- character sets -------------------------------------------------------
 

@@ -1,0 +1,1 @@
+00129nam a2200049   4500245003500000852004400035  aCharlotte's web /cE.B. White.  aNHSbFictionhFIC WHIp400099P16.95usd

@@ -1,0 +1,1 @@
+00173nam a2200049   4500245002200000852010100022  aRamona the pest /  aConsortiumbBR1bBR2cJuvenile FictionkJjFIC CLEgbookp39000000123456sOn holds shelfy$12.00

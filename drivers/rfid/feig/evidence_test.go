@@ -7,8 +7,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
 // annexCase is one DB-SIZE example of the manual's Annex F: the write
@@ -108,5 +110,34 @@ func TestAnnexFThroughDriver(t *testing.T) {
 		if r.TagUID != drivers.HexUpper(uid[:]) {
 			t.Errorf("TagUID %s", r.TagUID)
 		}
+	}
+}
+
+// The same reply in a tally transcript, played through the driver by the
+// shared playback package: the tag memory comes out in order.
+func TestAnnexFTranscript(t *testing.T) {
+	tr, err := transcript.Load("testdata/annex-f-session.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := transcript.NewPlayback(tr, transcript.Silent)
+	o := DefaultOpts
+	o.Blocks, o.FallbackBlocks, o.Timeout = 3, 3, 100*time.Millisecond
+	d, err := New("pad", port, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan drivers.Read, 1)
+	if err := d.Start(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	r := collect(t, out, 1)[0]
+	d.Stop()
+	want := []byte{0x01, 0x02, 0x03, 0x04, 0x11, 0x12, 0x13, 0x14, 0x21, 0x22, 0x23, 0x24}
+	if r.TagUID != "E00700000147677E" || !bytes.Equal(r.Raw, want) {
+		t.Errorf("read %s % X, want the annex's tag memory % X", r.TagUID, r.Raw, want)
+	}
+	if got := port.Played(); got != len(tr.Events) {
+		t.Errorf("played %d of %d events", got, len(tr.Events))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
@@ -31,6 +32,9 @@ type Engine struct {
 	Now     func() time.Time
 
 	w *store.Writer
+	// catalogRev is the store's catalog revision the index matches; the
+	// writer brings the index up to date before each batch (syncCatalog).
+	catalogRev atomic.Int64
 
 	mu       sync.Mutex // guards invs and sessions for readers outside the writer
 	invs     map[int64]*invState
@@ -39,6 +43,9 @@ type Engine struct {
 	// OnResult, when set, is called (on the writer goroutine, after commit)
 	// with every committed result: feedback, UI events and metrics hang here.
 	OnResult func(*Result)
+	// OnCatalog, when set, is told when the index took in a catalog change
+	// another process (an import) committed.
+	OnCatalog func(changed, removed int)
 }
 
 type invState struct {
@@ -95,14 +102,86 @@ type Retro struct {
 // NewEngine loads the index and the open inventories' state and starts the
 // writer.
 func NewEngine(ctx context.Context, db *store.DB) (*Engine, error) {
+	// The revision first: an import committed while the index loads is
+	// then applied again at the first batch, which is harmless.
+	rev, err := db.CatalogRev(ctx)
+	if err != nil {
+		return nil, err
+	}
 	x, err := db.LoadIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
 	e := &Engine{DB: db, Index: x, Barcode: barcode.DefaultOpts, Now: time.Now,
 		invs: map[int64]*invState{}, sessions: map[int64]*sessState{}}
-	e.w = db.NewWriter(1024)
+	e.catalogRev.Store(rev)
+	e.w = db.NewWriterWith(store.WriterOpts{MaxBatch: 1024, Before: e.syncCatalog})
 	return e, nil
+}
+
+// syncCatalog runs on the writer goroutine at the start of every
+// transaction: when an import (possibly by another process) changed the
+// catalog since the index was built, the changed items are reloaded and
+// the loaded inventories recounted, before any read is decided.
+func (e *Engine) syncCatalog(tx *sql.Tx) error {
+	tw := e.DB.Tx(tx)
+	rev, err := tw.CatalogRev()
+	if err != nil {
+		return err
+	}
+	since := e.catalogRev.Load()
+	if rev == since {
+		return nil
+	}
+	var changed []catalog.Keyed
+	removed := 0
+	err = tw.CatalogChanges(since, func(bc string) {
+		if e.Index.Remove(bc) {
+			removed++
+		}
+	}, func(k catalog.Keyed) { changed = append(changed, k) })
+	if err != nil {
+		return err
+	}
+	e.Index.PutBatch(changed)
+	e.catalogRev.Store(rev)
+	e.mu.Lock()
+	for _, st := range e.invs {
+		e.countProgress(st)
+	}
+	e.mu.Unlock()
+	if e.OnCatalog != nil {
+		e.OnCatalog(len(changed), removed)
+	}
+	return nil
+}
+
+// RefreshCatalog brings the index up to date with the store now, if an
+// import changed the catalog; reads do it anyway before they are decided.
+func (e *Engine) RefreshCatalog(ctx context.Context) error {
+	rev, err := e.DB.CatalogRev(ctx)
+	if err != nil || rev == e.catalogRev.Load() {
+		return err
+	}
+	return e.w.Do(ctx, store.Func(func(*sql.Tx) error { return nil }))
+}
+
+// WatchCatalog refreshes the index whenever an import changed the catalog,
+// checking every interval until ctx ends, so an idle agent's UI shows an
+// import within seconds. Failures go to report and the watch goes on.
+func (e *Engine) WatchCatalog(ctx context.Context, interval time.Duration, report func(error)) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if err := e.RefreshCatalog(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) && report != nil {
+				report(fmt.Errorf("reload the catalog: %w", err))
+			}
+		}
+	}
 }
 
 // Writer exposes the group-commit writer (for metrics hooks).

@@ -116,6 +116,11 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		return res, fmt.Errorf("import: %w", err)
 	}
 	defer tx.Rollback()
+	var rev int64
+	if err := tx.QueryRowContext(ctx, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_rev'").Scan(&rev); err != nil {
+		return res, fmt.Errorf("import: read catalog revision: %w", err)
+	}
+	rev++
 	// Compare against what is stored, not the index, so the counts are right
 	// even when the agent is not running.
 	old := map[string]catalog.Item{}
@@ -141,14 +146,14 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("import: read items: %w", err)
 	}
-	up, err := tx.PrepareContext(ctx, `INSERT INTO items (`+itemCols+`, sort_key)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	up, err := tx.PrepareContext(ctx, `INSERT INTO items (`+itemCols+`, sort_key, rev)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author,
 		call_number=excluded.call_number, library=excluded.library, location=excluded.location,
 		collection=excluded.collection, item_type=excluded.item_type, status=excluded.status,
 		due_date=excluded.due_date, last_seen=excluded.last_seen, price=excluded.price,
 		kind=excluded.kind, container=excluded.container, asset_tag=excluded.asset_tag,
-		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, sort_key=excluded.sort_key`)
+		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, sort_key=excluded.sort_key, rev=excluded.rev`)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
@@ -170,7 +175,7 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		if _, err := up.ExecContext(ctx, it.Barcode, it.Title, it.Author, it.CallNumber, it.Library,
 			it.Location, it.Collection, it.ItemType, string(it.Status), toDays(it.DueDate),
 			toDays(it.LastSeen), it.Price, string(it.Kind), it.Container, it.AssetTag, it.Serial,
-			it.RFID, it.HoldWaiting, callnumber.Key(it.CallNumber)); err != nil {
+			it.RFID, it.HoldWaiting, callnumber.Key(it.CallNumber), rev); err != nil {
 			return res, fmt.Errorf("import: item %s: %w", it.Barcode, err)
 		}
 	}
@@ -186,12 +191,25 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 			return res, fmt.Errorf("import: %w", err)
 		}
 		defer del.Close()
+		tomb, err := tx.PrepareContext(ctx, "INSERT INTO items_removed (barcode, rev) VALUES (?, ?) ON CONFLICT(barcode) DO UPDATE SET rev = excluded.rev")
+		if err != nil {
+			return res, fmt.Errorf("import: %w", err)
+		}
+		defer tomb.Close()
 		for _, bc := range gone {
 			if _, err := del.ExecContext(ctx, bc); err != nil {
 				return res, fmt.Errorf("import: remove %s: %w", bc, err)
 			}
+			if _, err := tomb.ExecContext(ctx, bc, rev); err != nil {
+				return res, fmt.Errorf("import: remove %s: %w", bc, err)
+			}
 		}
 		res.Removed = len(gone)
+	}
+	if res.Added+res.Updated+res.Removed > 0 {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'catalog_rev'", rev); err != nil {
+			return res, fmt.Errorf("import: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO imports (at, file, format, added, updated, unchanged, removed, rejected)
 		VALUES (?,?,?,?,?,?,?,?)`, now(), file, format, res.Added, res.Updated, res.Unchanged, res.Removed, res.Rejected); err != nil {
@@ -231,4 +249,72 @@ func fromDays(d int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(d*86400, 0).UTC()
+}
+
+// CatalogRev is the catalog's revision: every import that changes an item
+// raises it. A writer compares it with the revision its index was built at
+// (inside its transaction, so nothing can change in between).
+func (t TxWriter) CatalogRev() (int64, error) {
+	var rev int64
+	var err error
+	if st, ok := t.db.stmts[qCatalogRev]; ok {
+		err = t.tx.Stmt(st).QueryRow().Scan(&rev)
+	} else {
+		err = t.tx.QueryRow(qCatalogRev).Scan(&rev)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read catalog revision: %w", err)
+	}
+	return rev, nil
+}
+
+// CatalogRev reads the catalog's revision outside any transaction.
+func (db *DB) CatalogRev(ctx context.Context) (int64, error) {
+	var rev int64
+	if err := db.SQL.QueryRowContext(ctx, qCatalogRev).Scan(&rev); err != nil {
+		return 0, fmt.Errorf("read catalog revision: %w", err)
+	}
+	return rev, nil
+}
+
+// CatalogChanges reports, inside the writer's transaction, the items
+// removed and the items added or changed by imports after revision since.
+func (t TxWriter) CatalogChanges(since int64, removed func(barcode string), changed func(catalog.Keyed)) error {
+	rows, err := t.tx.Query("SELECT barcode FROM items_removed WHERE rev > ?", since)
+	if err != nil {
+		return fmt.Errorf("read catalog changes: %w", err)
+	}
+	var gone []string
+	for rows.Next() {
+		var bc string
+		if err := rows.Scan(&bc); err != nil {
+			rows.Close()
+			return fmt.Errorf("read catalog changes: %w", err)
+		}
+		gone = append(gone, bc)
+	}
+	rows.Close()
+	for _, bc := range gone {
+		removed(bc)
+	}
+	rows, err = t.tx.Query("SELECT "+itemCols+", sort_key FROM items WHERE rev > ?", since)
+	if err != nil {
+		return fmt.Errorf("read catalog changes: %w", err)
+	}
+	defer rows.Close()
+	var st, kind string
+	var due, seen int64
+	for rows.Next() {
+		var k catalog.Keyed
+		it := &k.Item
+		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &k.SortKey); err != nil {
+			return fmt.Errorf("read catalog changes: %w", err)
+		}
+		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
+		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
+		changed(k)
+	}
+	return rows.Err()
 }

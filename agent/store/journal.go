@@ -81,15 +81,16 @@ const (
 	qInsertOutbox = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
 		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
 		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`
-	qSavepoint = "SAVEPOINT job"
-	qRollback  = "ROLLBACK TO job"
-	qRelease   = "RELEASE job"
+	qCatalogRev = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_rev'"
+	qSavepoint  = "SAVEPOINT job"
+	qRollback   = "ROLLBACK TO job"
+	qRelease    = "RELEASE job"
 )
 
 // prepare prepares the per-read statements on the writer connection.
 func (db *DB) prepare(ctx context.Context) error {
 	db.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qInsertRead, qInsertSeen, qMarkSeen, qSetStatus, qInsertOutbox, qSavepoint, qRollback, qRelease} {
+	for _, q := range []string{qInsertRead, qInsertSeen, qMarkSeen, qSetStatus, qInsertOutbox, qCatalogRev, qSavepoint, qRollback, qRelease} {
 		st, err := db.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)

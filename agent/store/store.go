@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -22,13 +25,65 @@ type DB struct {
 	SQL   *sql.DB // reads, from a small pool
 	w     *sql.DB // the one writer connection
 	path  string
+	mode  Mode
+	lock  *writerLock          // held in Write mode
 	stmts map[string]*sql.Stmt // per-read statements prepared on w at Open (read-only after)
 }
 
-// Open opens (creating if needed) the database at path and migrates it.
-// WAL mode, synchronous=FULL (a committed read survives power loss), foreign
-// keys on, and a busy timeout so the CLI and a running agent can share it.
+// Mode says how a process uses a database.
+type Mode int
+
+const (
+	// Write is the one writing process (the agent, or a CLI command that
+	// records): it holds the writer lock while the database is open.
+	Write Mode = iota
+	// Catalog writes only the items table (an import): no lock, so it can
+	// run beside the agent, which reloads what changed.
+	Catalog
+	// ReadOnly writes nothing — no lock, no migrations — so reports work
+	// beside the agent and on a read-only file.
+	ReadOnly
+)
+
+// Opts says how to open a database.
+type Opts struct {
+	Mode Mode
+	// Holder names the writing process to others refused the lock (Write
+	// mode). Command defaults to this process's command line.
+	Holder Holder
+}
+
+// Open opens (creating if needed) the database at path for writing, takes
+// the writer lock, and migrates it. See OpenWith.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Opts{})
+}
+
+// OpenWith opens the database at path. WAL mode, synchronous=FULL (a
+// committed read survives power loss), foreign keys on, and a busy timeout
+// so readers and an import can share the file with the writer. A database
+// that fails SQLite's quick_check is refused for writing: writes into a
+// damaged file can spread the damage.
+func OpenWith(ctx context.Context, path string, o Opts) (*DB, error) {
+	if o.Mode == ReadOnly {
+		return openReadOnly(ctx, path)
+	}
+	db := &DB{path: path, mode: o.Mode}
+	if o.Mode == Write {
+		h := o.Holder
+		if h.Command == "" {
+			h.Command = commandLine()
+		}
+		l, err := acquireLock(path, h)
+		if err != nil {
+			return nil, err
+		}
+		db.lock = l
+	}
+	fail := func(err error) (*DB, error) {
+		db.Close()
+		return nil, err
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
@@ -38,45 +93,209 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	dsn := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return fail(fmt.Errorf("open %s: %w", path, err))
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
+	db.w = w
 	if err := w.PingContext(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w (is the directory writable?)", path, err)
+		return fail(fmt.Errorf("open %s: %w%s", path, err, openHint(path, err)))
 	}
 	r, err := sql.Open("sqlite3", dsn+"&mode=ro")
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return fail(fmt.Errorf("open %s: %w", path, err))
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{SQL: r, w: w, path: path}
+	db.SQL = r
+	if err := db.checkIntegrity(ctx); err != nil {
+		return fail(err)
+	}
 	if err := db.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
 	if err := db.refreshSortKeys(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
 	if err := db.prepare(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
 	return db, nil
+}
+
+// openReadOnly opens a database only to read it. A file this user may not
+// write (or in a directory where SQLite cannot make its -shm file) is
+// opened immutable: nothing can write it then anyway.
+func openReadOnly(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s: import a catalog first (`tally import FILE`), or name the database with --db", path)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	open := func(params string) (*sql.DB, error) {
+		d, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000&mode=ro"+params)
+		if err != nil {
+			return nil, err
+		}
+		d.SetMaxOpenConns(4)
+		var v int
+		if err := d.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			d.Close()
+			return nil, err
+		}
+		return d, nil
+	}
+	r, err := open("")
+	if err != nil {
+		var err2 error
+		if r, err2 = open("&immutable=1"); err2 != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	db := &DB{SQL: r, w: r, path: path, mode: ReadOnly}
+	var v int
+	if err := r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	switch {
+	case v > len(migrations):
+		r.Close()
+		return nil, fmt.Errorf("database %s has schema version %d, newer than this tally (%d): upgrade tally", path, v, len(migrations))
+	case v < len(migrations):
+		r.Close()
+		return nil, fmt.Errorf("database %s was written by an older tally (schema %d, this one needs %d): start the agent or run a command that writes (e.g. `tally import`) once to upgrade it", path, v, len(migrations))
+	}
+	return db, nil
+}
+
+// commandLine is this process's command, as a person would type it.
+func commandLine() string {
+	args := append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...)
+	s := strings.Join(args, " ")
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+// openHint says why a database could not be opened, when the file system
+// is the cause: a missing or unwritable directory, a read-only file.
+func openHint(path string, err error) string {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code != sqlite3.ErrCantOpen && se.Code != sqlite3.ErrReadonly && se.Code != sqlite3.ErrPerm {
+		return "" // the file opened; what is wrong is inside it
+	}
+	if fi, serr := os.Stat(path); serr == nil {
+		if fi.IsDir() {
+			return " (it is a directory: name the database file, e.g. " + filepath.Join(path, "tally.db") + ")"
+		}
+		if f, werr := os.OpenFile(path, os.O_WRONLY, 0); werr != nil {
+			return " (the file is read-only for this user: reports still work; recording needs write permission)"
+		} else {
+			f.Close()
+		}
+	}
+	return dirHint(path, err)
+}
+
+// dirHint blames the directory only when it is missing or not writable.
+func dirHint(path string, _ error) string {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Sprintf(" (the directory %s does not exist)", dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Sprintf(" (%s is not a directory)", dir)
+	}
+	f, err := os.CreateTemp(dir, ".tally-probe*")
+	if err != nil {
+		return fmt.Sprintf(" (the directory %s is not writable by this user; SQLite keeps its -wal and -shm files there)", dir)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return ""
+}
+
+// checkIntegrity refuses to write into a damaged database.
+func (db *DB) checkIntegrity(ctx context.Context) error {
+	rows, err := db.w.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		if IsCorrupt(err) {
+			return fmt.Errorf("%s is damaged (%v): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`", db.path, err, db.path)
+		}
+		return fmt.Errorf("check %s: %w", db.path, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("check %s: %w", db.path, err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if IsCorrupt(err) {
+			return fmt.Errorf("%s is damaged (%v): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`", db.path, err, db.path)
+		}
+		return fmt.Errorf("check %s: %w", db.path, err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s is damaged (%s): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`",
+			db.path, strings.Join(problems, "; "), db.path)
+	}
+	return nil
+}
+
+// IsCorrupt reports whether err is SQLite saying the file is damaged or not
+// a database at all.
+func IsCorrupt(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
 }
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
-// Close closes both pools.
+// ReadOnly reports whether the database was opened only to read.
+func (db *DB) ReadOnly() bool { return db.mode == ReadOnly }
+
+// Close closes the database. A writer first checkpoints the WAL into the
+// main file, so that tally.db alone is a complete copy afterwards; then it
+// releases the writer lock.
 func (db *DB) Close() error {
-	for _, st := range db.stmts {
-		st.Close()
+	var errs []error
+	if db.mode == ReadOnly {
+		if db.SQL != nil {
+			errs = append(errs, db.SQL.Close())
+		}
+		return errors.Join(errs...)
 	}
-	return errors.Join(db.w.Close(), db.SQL.Close())
+	// Readers first: the last connection to close would checkpoint, and a
+	// read-only one cannot.
+	if db.SQL != nil {
+		errs = append(errs, db.SQL.Close())
+	}
+	if db.w != nil {
+		mode := "TRUNCATE"
+		if db.mode != Write {
+			mode = "PASSIVE" // an import beside the agent must not wait on it
+		}
+		db.w.Exec("PRAGMA wal_checkpoint(" + mode + ")")
+		for _, st := range db.stmts {
+			st.Close()
+		}
+		errs = append(errs, db.w.Close())
+	}
+	if db.lock != nil {
+		db.lock.release()
+		db.lock = nil
+	}
+	return errors.Join(errs...)
 }
 
 // migrations are applied in order; each runs in its own transaction and
@@ -213,6 +432,28 @@ CREATE TABLE outbox_sink (
 	last_error_at INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 `,
+	// 3: catalog revisions, so a running writer picks up an import made by
+	// another process (items changed or removed since the revision it
+	// loaded), and each inventory's view of its scope when it began, so
+	// its expected count and progress never move with statuses the
+	// inventory itself set.
+	`
+ALTER TABLE items ADD COLUMN rev INTEGER NOT NULL DEFAULT 0; -- catalog revision of the last import that changed it
+CREATE INDEX items_rev ON items(rev);
+CREATE TABLE items_removed (
+	barcode TEXT PRIMARY KEY,
+	rev     INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('catalog_rev', '0') ON CONFLICT(key) DO NOTHING;
+
+CREATE TABLE inventory_items (
+	inventory_id INTEGER NOT NULL REFERENCES inventories(id),
+	barcode      TEXT NOT NULL,
+	status       TEXT NOT NULL,    -- the item's status when the inventory began
+	expected     INTEGER NOT NULL, -- 1: the scope expected it on the shelf then
+	PRIMARY KEY (inventory_id, barcode)
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -227,6 +468,17 @@ func (db *DB) migrate(ctx context.Context) error {
 		tx, err := db.w.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		// An import beside us may have migrated while we waited for the lock.
+		var cur int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if cur > i {
+			tx.Rollback()
+			i = cur - 1
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 			tx.Rollback()

@@ -38,6 +38,18 @@ type Writer struct {
 	// OnBatch, when set, is called after each commit with the batch size and
 	// the commit duration (for metrics).
 	OnBatch func(size int, commit time.Duration, err error)
+	before  func(tx *sql.Tx) error
+}
+
+// WriterOpts configures NewWriterWith.
+type WriterOpts struct {
+	// MaxBatch bounds a transaction (default 1024 jobs).
+	MaxBatch int
+	// Before runs at the start of every transaction, before its jobs: the
+	// engine brings its memory up to date with the store there (an import
+	// by another process), so no job is decided from stale state. An error
+	// fails the batch.
+	Before func(tx *sql.Tx) error
 }
 
 type pending struct {
@@ -50,11 +62,17 @@ var ErrClosed = errors.New("store writer is closed")
 
 // NewWriter starts the writer goroutine. maxBatch bounds a transaction.
 func (db *DB) NewWriter(maxBatch int) *Writer {
+	return db.NewWriterWith(WriterOpts{MaxBatch: maxBatch})
+}
+
+// NewWriterWith starts the writer goroutine with options.
+func (db *DB) NewWriterWith(o WriterOpts) *Writer {
+	maxBatch := o.MaxBatch
 	if maxBatch <= 0 {
 		maxBatch = 1024
 	}
 	w := &Writer{db: db, jobs: make(chan *pending, maxBatch), maxBatch: maxBatch,
-		done: make(chan struct{}), quit: make(chan struct{})}
+		done: make(chan struct{}), quit: make(chan struct{}), before: o.Before}
 	go w.loop()
 	return w
 }
@@ -178,6 +196,12 @@ func (w *Writer) runBatch(batch []*pending, results []error, ran []bool) error {
 	tx, err := w.db.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if w.before != nil {
+		if err := w.before(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	for i, p := range batch {
 		if _, err := w.exec(tx, qSavepoint); err != nil {

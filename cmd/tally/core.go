@@ -45,16 +45,36 @@ func init() {
 	})
 }
 
+// openDB opens the database to record in it: this process becomes its one
+// writer, and is refused (naming the agent or command that writes it) while
+// another process does.
 func openDB(ctx context.Context, path string) (*store.DB, error) {
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	return db, nil
+	return store.OpenWith(ctx, path, store.Opts{Mode: store.Write})
+}
+
+// openReadOnly opens the database to read it: beside a running agent, and on
+// a file this user may not write.
+func openReadOnly(ctx context.Context, path string) (*store.DB, error) {
+	return store.OpenWith(ctx, path, store.Opts{Mode: store.ReadOnly})
+}
+
+// openCatalog opens the database for an import: it may run beside the
+// agent, which reloads the items that changed.
+func openCatalog(ctx context.Context, path string) (*store.DB, error) {
+	return store.OpenWith(ctx, path, store.Opts{Mode: store.Catalog})
 }
 
 func openEngine(ctx context.Context, path string) (*agent.Engine, func(), error) {
-	db, err := openDB(ctx, path)
+	return engineOn(ctx, path, openDB)
+}
+
+// openEngineReadOnly is an engine for reports: it decides nothing.
+func openEngineReadOnly(ctx context.Context, path string) (*agent.Engine, func(), error) {
+	return engineOn(ctx, path, openReadOnly)
+}
+
+func engineOn(ctx context.Context, path string, open func(context.Context, string) (*store.DB, error)) (*agent.Engine, func(), error) {
+	db, err := open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,7 +177,7 @@ error is listed as FILE:LINE: what is wrong. Importing again updates items in pl
 		}
 		fmt.Fprintf(stderr, "%s written to %s\n", bad, strings.Join(written, ", "))
 	}
-	d, err := openDB(ctx, *db)
+	d, err := openCatalog(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -208,7 +228,7 @@ func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool)
 	if err != nil {
 		return fmt.Errorf("fetch from %s: %w (nothing was imported)", from, err)
 	}
-	d, err := openDB(ctx, dbPath)
+	d, err := openCatalog(ctx, dbPath)
 	if err != nil {
 		return err
 	}
@@ -389,7 +409,7 @@ func cmdInventoryList(ctx context.Context, args []string) error {
 	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
-	d, err := openDB(ctx, *db)
+	d, err := openReadOnly(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -439,7 +459,7 @@ func cmdInventoryShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, done, err := openEngine(ctx, *db)
+	e, done, err := openEngineReadOnly(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -496,7 +516,11 @@ of the policy). Run with --dry-run first to see what it will do.`)
 	if err != nil {
 		return err
 	}
-	e, done, err := openEngine(ctx, *db)
+	open := openEngine
+	if *dry {
+		open = openEngineReadOnly // a dry run writes nothing: it works beside the agent
+	}
+	e, done, err := open(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -797,7 +821,7 @@ neutralized. HTML is a printable page.`)
 	if err != nil {
 		return err
 	}
-	e, done, err := openEngine(ctx, *db)
+	e, done, err := openEngineReadOnly(ctx, *db)
 	if err != nil {
 		return err
 	}

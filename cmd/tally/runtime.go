@@ -50,7 +50,7 @@ type runtime struct {
 
 // newRuntime opens the store and the engine.
 func newRuntime(ctx context.Context, cfg *agent.Config, log io.Writer) (*runtime, error) {
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := store.OpenWith(ctx, cfg.Database, store.Opts{Mode: store.Write, Holder: store.Holder{Agent: true}})
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +73,12 @@ func newRuntime(ctx context.Context, cfg *agent.Config, log io.Writer) (*runtime
 			f(r)
 		}
 	}
+	e.OnCatalog = func(changed, removed int) {
+		fmt.Fprintf(rt.log, "tally: catalog changed in the store (an import): %d items reloaded, %d removed; %d items indexed\n", changed, removed, e.Index.Len())
+	}
+	rt.loops = append(rt.loops, func(ctx context.Context) error {
+		return e.WatchCatalog(ctx, 2*time.Second, func(err error) { fmt.Fprintf(rt.log, "tally: %v\n", err) })
+	})
 	return rt, nil
 }
 
@@ -250,6 +256,12 @@ func (rt *runtime) listeners(ctx context.Context, fallback int) (ui, metricsURL 
 		metricsURL = scheme + "://" + l.Addr().String() + "/metrics"
 	}
 	ui, err = rt.startUI(ctx, fallback)
+	if err == nil && ui != "" {
+		// A CLI command refused the database names the UI to use instead.
+		if err := rt.db.SetUI(ui); err != nil {
+			fmt.Fprintf(rt.log, "tally: %v\n", err)
+		}
+	}
 	return ui, metricsURL, err
 }
 

@@ -86,7 +86,7 @@ unknown barcodes, misreads and double scans.`)
 	if *loc == "" {
 		return errors.New("--location is required (e.g. --location Fiction)")
 	}
-	d, err := openDB(ctx, *db)
+	d, err := openReadOnly(ctx, *db)
 	if err != nil {
 		return err
 	}

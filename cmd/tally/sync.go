@@ -421,7 +421,7 @@ message. Reads the database only: safe while the agent runs.`, false)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *f.db)
+	db, err := openReadOnly(ctx, *f.db)
 	if err != nil {
 		return err
 	}

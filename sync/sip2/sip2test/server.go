@@ -251,6 +251,13 @@ func (s *Server) PutItem(it Item) {
 	s.items[it.Barcode] = &cp
 }
 
+// RemoveItem takes an item out of the catalogue (weeded, or never there).
+func (s *Server) RemoveItem(barcode string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.items, barcode)
+}
+
 // Item returns an item's current state.
 func (s *Server) Item(barcode string) (Item, bool) {
 	s.mu.Lock()

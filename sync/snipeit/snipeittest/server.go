@@ -117,6 +117,10 @@ const (
 	HangAfter
 	// BadGateway answers 502 with an HTML page, as a reverse proxy does.
 	BadGateway
+	// Throttled answers 429 with Retry-After: 1 and X-RateLimit-Reset, as
+	// Laravel's throttle middleware does when its headers reach the client
+	// (a proxy's limit, or Opts.ThrottleHeaders), without acting.
+	Throttled
 )
 
 func (f Fault) String() string {
@@ -135,6 +139,8 @@ func (f Fault) String() string {
 		return "hang after apply"
 	case BadGateway:
 		return "502"
+	case Throttled:
+		return "429"
 	}
 	return "fault " + strconv.Itoa(int(f))
 }
@@ -446,6 +452,11 @@ func (s *Server) serve(w0 http.ResponseWriter, r *http.Request) {
 	case Unavailable:
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, 503, map[string]any{"message": "Service Unavailable"})
+		return
+	case Throttled:
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.o.Now().Add(time.Second).Unix(), 10))
+		writeJSON(w, http.StatusTooManyRequests, standard("error", nil, "Too Many Requests"))
 		return
 	case BadGateway:
 		w.Header().Set("Content-Type", "text/html")

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -51,7 +52,7 @@ func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]De
 		case profile.KindRFID:
 			s.Kind = drivers.KindRFID
 			s.Open, err = readerFactory(d, p)
-			s.Normalize = tagDecoder(p.TagData)
+			s.Normalize = tagDecoder(p.Protocol, p.TagData)
 			if err != nil {
 				return nil, fmt.Errorf("device %s: %w", d.Name, err)
 			}
@@ -151,37 +152,89 @@ func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) 
 	return nil, fmt.Errorf("profile %s: protocol %q is not supported", p.Name, p.Protocol)
 }
 
-// tagDecoder returns the normalize stage for RFID reads: the tag's data
-// (the EPC, or the HF blocks) turned into the item identifier by the data
-// models the profile expects, tried in order. nil when the profile keeps
-// raw UIDs/EPCs (looked up through the catalog's rfid column).
-func tagDecoder(models []profile.TagModel) func(drivers.Read) drivers.Read {
-	var ms []tagdata.Model
+// tagDecoder returns the normalize stage for RFID reads of a reader
+// speaking proto: the tag's data turned into the item identifier, when it
+// carries one of the data models the profile expects. nil when the profile
+// keeps raw UIDs/EPCs (looked up through the catalog's rfid column).
+//
+// UHF tags decode from the EPC bank, PC word first, because the PC's
+// toggle bit says whether the EPC is a GS1 EPC or an ISO/TS 28560-4 UII
+// (with its AFI): ThingMagic reports PC ‖ EPC inside its tag record
+// (thingMagicEPCBank); Chafon's inventory reports the EPC alone, so a GS1
+// EPC decodes by its header and anything else stays the raw EPC. A read
+// that does not decode, or decodes to a model the profile does not list,
+// keeps the raw EPC as its code: it is looked up as such and never turned
+// into an identifier the tag does not hold.
+func tagDecoder(proto profile.Protocol, models []profile.TagModel) func(drivers.Read) drivers.Read {
+	want := map[tagdata.Model]bool{}
 	for _, m := range models {
 		if m == profile.TagUID {
 			continue
 		}
-		if tm, err := tagdata.ParseModel(string(m)); err == nil {
-			ms = append(ms, tm)
+		if tm, err := tagdata.ParseModel(string(m)); err == nil && tm != "" {
+			want[tm] = true
 		}
 	}
-	if len(ms) == 0 {
+	if len(want) == 0 {
 		return nil
 	}
 	return func(rd drivers.Read) drivers.Read {
 		if rd.TagModel != "" {
-			return rd // the driver decoded it already
+			return rd // the driver decoded it already (FEIG: HF blocks)
 		}
-		data := rd.Raw
-		if len(data) == 0 {
-			data, _ = hex.DecodeString(rd.Code)
+		epc, err := hex.DecodeString(rd.TagUID)
+		if err != nil || len(epc) == 0 {
+			return rd
 		}
-		for _, m := range ms {
-			if t, err := tagdata.Decode(m, data); err == nil && t.ID != "" {
-				rd.Code, rd.TagModel = t.ID, string(t.Model)
-				return rd
+		var pc uint16
+		switch proto {
+		case profile.ProtoThingMagic:
+			if bank, ok := thingMagicEPCBank(rd.Raw, epc); ok {
+				pc = uint16(bank[0])<<8 | uint16(bank[1]) // XPC words, if any, sit between it and the EPC
+			}
+		case profile.ProtoChafon:
+			if !bytes.Equal(rd.Raw, epc) {
+				return rd // not the EPC alone: not what this driver hands over
 			}
 		}
+		t, err := tagdata.DecodeUHF(pc, epc, nil)
+		if err != nil || t.ID == "" || !want[t.Model] {
+			return rd
+		}
+		rd.Code, rd.TagModel = t.ID, string(t.Model)
 		return rd
 	}
+}
+
+// thingMagicEPCBank finds PC ‖ (XPC ‖) EPC in a ThingMagic tag record,
+// which the driver hands over as it came: metadata (as many bytes as the
+// requested metadata flags ask for), the ID length in bits, PC, EPC and the
+// tag's CRC (Mercury API serial protocol; SparkFun's library,
+// parseResponse, documents the layout). The record ends in EPC ‖ CRC, the
+// length field counts PC, EPC and CRC, and the CRC is the Gen2
+// CRC-16/GENIBUS over PC and EPC: all three must agree, so metadata can
+// never be mistaken for a PC word. ok is false for a record without a PC
+// (the module leaves it out when the protocol metadata was not asked for).
+func thingMagicEPCBank(rec, epc []byte) (bank []byte, ok bool) {
+	n := len(rec)
+	if n < len(epc)+2 || !bytes.Equal(rec[n-2-len(epc):n-2], epc) {
+		return nil, false
+	}
+	crc := uint16(rec[n-2])<<8 | uint16(rec[n-1])
+	for _, pcn := range []int{2, 4, 6} {
+		start := n - 2 - len(epc) - pcn
+		if start < 2 {
+			break
+		}
+		bits := int(rec[start-2])<<8 | int(rec[start-1])
+		if bits != (pcn+len(epc)+2)*8 {
+			continue
+		}
+		bank = rec[start : n-2]
+		if tagdata.CRC16Genibus(bank) != crc {
+			return nil, false
+		}
+		return bank, true
+	}
+	return nil, false
 }

@@ -273,6 +273,10 @@ func TestEveryProfileOpens(t *testing.T) {
 				if rd.Kind != drivers.KindRFID || rd.Code == "" || wantUID != "" && rd.TagUID != wantUID {
 					t.Errorf("read %+v, want tag %s", rd, wantUID)
 				}
+				// The GS1 TDS example EPC reaches the engine as its SGTIN.
+				if (p.Protocol == profile.ProtoChafon || p.Protocol == profile.ProtoThingMagic) && (rd.Code != sgtinURN || rd.TagModel != "sgtin-96") {
+					t.Errorf("GS1 example EPC read as %q (%s), want %s", rd.Code, rd.TagModel, sgtinURN)
+				}
 				if p.Protocol == profile.ProtoFEIG && rd.Code != libraryCode {
 					t.Errorf("FEIG read code %q, want the ISO 28560-3 item %s", rd.Code, libraryCode)
 				}

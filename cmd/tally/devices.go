@@ -43,7 +43,7 @@ one tag.
 
 Formats: auto (detect), `+modelNames()+`.
 For UHF tags give the EPC bank as the reader reports it (PC word, then the
-EPC; a leading StoredCRC word is fine) and, if read, user memory after a '/':
+EPC; a leading StoredCRC word is fine; a GS1 EPC alone works too) and, if read, user memory after a '/':
   tally decode 3000 3074257BF7194E4000001A85
   tally decode "45C2 141C C04F C70B ADB5 C6E2 DA1D ED4D D319 / 06 91 00 05 1C BE 99 1A 14"
 For HF tags give the memory blocks in order, as read.`)

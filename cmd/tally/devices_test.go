@@ -70,6 +70,10 @@ func TestDecodeReferenceVectors(t *testing.T) {
 		{"28560-4 long numeric", []string{"--format", "iso28560-4", "21C2 FB21 02DD DF7C 4E00"}, tagJSON{Model: "iso28560-4", ID: "12312345678"}, nil},
 		{"sgtin bare EPC", []string{vecSGTIN}, tagJSON{Model: "sgtin-96", ID: "urn:epc:id:sgtin:0614141.812345.6789",
 			URI: "urn:epc:tag:sgtin-96:3.0614141.812345.6789", GTIN: "80614141123458", Serial: "6789"}, nil},
+		// The EPC alone, as a Chafon reader reports it, through the UHF
+		// entry point: bytes 0-1 are not a StoredCRC (GS1 TDS example).
+		{"sgtin EPC without PC as uhf", []string{"--format", "uhf", vecSGTIN}, tagJSON{Model: "sgtin-96", ID: "urn:epc:id:sgtin:0614141.812345.6789",
+			GTIN: "80614141123458", Serial: "6789"}, nil},
 		{"sgtin with PC word", []string{"3000", vecSGTIN}, tagJSON{Model: "sgtin-96", GTIN: "80614141123458"},
 			[]string{"PC word                0x3000"}},
 		{"giai", []string{"--format", "giai", hex.EncodeToString(giai)}, tagJSON{Model: "giai-96", ID: "4711", URI: "urn:epc:tag:giai-96:0.0614141.4711"}, nil},

@@ -69,8 +69,13 @@ func DecodeUHF(pc uint16, epc, user []byte) (*Tag, error) {
 
 // decodeEPCBank finds the PC word in data (PC ‖ EPC, or StoredCRC ‖ PC ‖
 // EPC) and decodes. m is "" to follow the toggle bit or ModelISO28560_4 to
-// force ISO. strict (for Detect) refuses a StoredCRC that does not match:
-// guessing, a wrong CRC says these bytes are something else.
+// force ISO. A StoredCRC that does not match the PC and EPC after it is an
+// error unless m forces the model (then a warning): reading those bytes as
+// CRC ‖ PC ‖ EPC would make up an identifier. Without a PC word that fits,
+// a 12-byte GS1 EPC (SGTIN-96, GIAI-96 header) decodes by its header, as
+// readers that report the EPC alone (Chafon) hand it over. strict (for
+// Detect) also refuses the header fallback: Detect tries the GS1 models on
+// their own.
 func decodeEPCBank(m Model, data, user []byte, strict bool) (*Tag, error) {
 	label := ModelISO28560_4
 	if len(data) < 2 {
@@ -84,32 +89,47 @@ func decodeEPCBank(m Model, data, user []byte, strict bool) (*Tag, error) {
 	if fits(pc0, len(data)-2) && pc0>>11 > 0 {
 		return decodeUHF(m, pc0, data[2:], user, 0)
 	}
+	var crcErr error
 	if len(data) >= 4 {
 		pc1 := uint16(data[2])<<8 | uint16(data[3])
 		if fits(pc1, len(data)-4) && pc1>>11 > 0 {
 			stored := uint16(data[0])<<8 | uint16(data[1])
-			if c := CRC16Genibus(data[2:]); strict && stored != 0 && stored != c {
-				return nil, errAt(label, 0, "the first word %s is neither a PC word for these %d bytes nor the StoredCRC (%s) of the PC and EPC after it", hex16(stored), len(data), hex16(c))
+			c := CRC16Genibus(data[2:])
+			if stored == 0 || stored == c || m != "" && !strict {
+				t, err := decodeUHF(m, pc1, data[4:], user, 2)
+				if err != nil {
+					return nil, err
+				}
+				v := hex16(stored)
+				switch {
+				case stored == 0:
+					v += " (not reported)"
+				case c == stored:
+					v += " (ok)"
+				default:
+					v += " (computed " + hex16(c) + ")"
+					t.warn("byte 0: StoredCRC %s does not match the PC and EPC (computed %s): the EPC may be damaged; decoded as %s because that format was asked for", hex16(stored), hex16(c), m)
+				}
+				t.Fields = append([]Field{{Name: "stored CRC", Value: v, Offset: 0}}, t.Fields...)
+				return t, nil
 			}
-			t, err := decodeUHF(m, pc1, data[4:], user, 2)
-			if err != nil {
-				return nil, err
-			}
-			v := hex16(stored)
-			if stored == 0 {
-				v += " (not reported)"
-			} else if c := CRC16Genibus(data[2:]); c == stored {
-				v += " (ok)"
-			} else {
-				v += " (computed " + hex16(c) + ")"
-				t.warn("byte 0: StoredCRC %s does not match the PC and EPC (computed %s): the EPC may be damaged", hex16(stored), hex16(c))
-			}
-			t.Fields = append([]Field{{Name: "stored CRC", Value: v, Offset: 0}}, t.Fields...)
-			return t, nil
+			crcErr = errAt(label, 0, "the first word %s is neither a PC word for these %d bytes nor the StoredCRC (%s) of the PC and EPC after it; give PC and EPC, or force a format with --format", hex16(stored), len(data), hex16(c))
 		}
+	}
+	if m == "" && !strict && isGS1EPC(data) {
+		return decodeUHF("", 0, data, user, -2)
+	}
+	if crcErr != nil {
+		return nil, crcErr
 	}
 	return nil, errAt(label, 0, "PC word %s says %d words of EPC, but %d bytes follow: not an EPC bank; give the PC word and the EPC, optionally preceded by the StoredCRC word",
 		hex16(pc0), pc0>>11, len(data)-2)
+}
+
+// isGS1EPC reports whether epc is a 96-bit EPC with a GS1 header tally
+// decodes (SGTIN-96, GIAI-96).
+func isGS1EPC(epc []byte) bool {
+	return len(epc) == 12 && (epc[0] == HeaderSGTIN96 || epc[0] == HeaderGIAI96)
 }
 
 func decodeUHF(m Model, pc uint16, epc, user []byte, pcOff int) (*Tag, error) {
@@ -118,7 +138,7 @@ func decodeUHF(m Model, pc uint16, epc, user []byte, pcOff int) (*Tag, error) {
 	epcOff := pcOff + 2
 	if pc == 0 && m == "" {
 		// PC unknown: decide from the EPC itself.
-		if len(epc) == 12 && (epc[0] == HeaderSGTIN96 || epc[0] == HeaderGIAI96) {
+		if isGS1EPC(epc) {
 			if err := decodeGS1(t, epc, epcOff); err != nil {
 				return nil, err
 			}

@@ -1,0 +1,236 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/rfid/thingmagic"
+	"github.com/tally-inventory/tally/drivers/sim"
+	"github.com/tally-inventory/tally/drivers/tagdata"
+)
+
+const sgtinURN = "urn:epc:id:sgtin:0614141.812345.6789" // GS1 TDS: 3074257BF7194E4000001A85
+
+// sparkfunResponse is the 0x22 response of testdata/thingmagic (SparkFun's
+// documented example), checked to be an intact frame.
+func sparkfunResponse(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/thingmagic/sparkfun-tag-response.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hexText strings.Builder
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			hexText.WriteString(l + " ")
+		}
+	}
+	f, err := tagdata.ParseHex(hexText.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f) != int(f[1])+7 || thingmagic.CRC(f[1:len(f)-2]) != uint16(f[len(f)-2])<<8|uint16(f[len(f)-1]) {
+		t.Fatalf("the SparkFun example is not an intact frame: % X", f)
+	}
+	return f
+}
+
+// withEPC is the SparkFun record's metadata with another PC and EPC, its
+// ID length and tag CRC made to match, as the module would send them.
+func withEPC(rec []byte, pc uint16, epc []byte) []byte {
+	out := append([]byte(nil), rec[:len(rec)-18]...) // metadata: all but ID length, PC, EPC, CRC
+	bits := (2 + len(epc) + 2) * 8
+	out = append(out, byte(bits>>8), byte(bits))
+	bank := append([]byte{byte(pc >> 8), byte(pc)}, epc...)
+	out = append(out, bank...)
+	c := tagdata.CRC16Genibus(bank)
+	return append(out, byte(c>>8), byte(c))
+}
+
+func damaged(rec []byte) []byte {
+	rec[len(rec)-1] ^= 0x5A
+	return rec
+}
+
+func TestThingMagicRecordEPCBank(t *testing.T) {
+	f := sparkfunResponse(t)
+	rec := f[11 : len(f)-2]
+	epc := f[31:43]
+	bank, ok := thingMagicEPCBank(rec, epc)
+	if !ok || !bytes.Equal(bank, f[29:43]) {
+		t.Fatalf("SparkFun record: bank % X, %v; want PC 3000 and the EPC", bank, ok)
+	}
+	// Metadata that happens to look like a length field or a PC never
+	// passes for one: a damaged tag CRC, a record cut short, a wrong EPC.
+	bad := append([]byte(nil), rec...)
+	bad[len(bad)-1] ^= 1
+	for _, tc := range []struct {
+		name     string
+		rec, epc []byte
+	}{{"bad CRC", bad, epc}, {"short", rec[len(rec)-10:], epc}, {"other EPC", rec, []byte{1, 2, 3}}, {"empty", nil, epc}} {
+		if b, ok := thingMagicEPCBank(tc.rec, tc.epc); ok {
+			t.Errorf("%s: found bank % X", tc.name, b)
+		}
+	}
+}
+
+// TestTagDecoderThingMagic: ThingMagic hands over the tag record; the
+// decoder stage finds PC ‖ EPC in it and decodes by the PC's toggle bit.
+// Before, the whole record went to the decoders and nothing decoded.
+func TestTagDecoderThingMagic(t *testing.T) {
+	rec := sparkfunResponse(t)[11:45]
+	iso, err := tagdata.Encode28560_4(tagdata.Tag4{ISIL: "US-CA-0042", ID: "31234000123456", AFI: tagdata.AFILibraryIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(withEPC(rec, 0x3000, rec[20:32]), rec) {
+		t.Fatal("withEPC does not rebuild the SparkFun record")
+	}
+	dec := tagDecoder(profile.ProtoThingMagic, []profile.TagModel{profile.TagSGTIN96, profile.TagGIAI96, profile.TagISO28560_4})
+	for _, tc := range []struct {
+		name        string
+		raw, epc    []byte
+		code, model string
+	}{
+		{"SparkFun example (no GS1 header)", rec, rec[20:32], "000000000000000000001545", ""},
+		{"GS1 TDS SGTIN-96", withEPC(rec, 0x3000, sgtinExample), sgtinExample, sgtinURN, "sgtin-96"},
+		{"ISO 28560-4", withEPC(rec, iso.PC, iso.EPC), iso.EPC, "31234000123456", "iso28560-4"},
+		// Without a PC word the record can be trusted for, the toggle bit is
+		// unknown: the ISO EPC stays raw, a GS1 EPC decodes by its header.
+		{"ISO, damaged tag CRC", damaged(withEPC(rec, iso.PC, iso.EPC)), iso.EPC, drivers.HexUpper(iso.EPC), ""},
+		{"GS1, damaged tag CRC", damaged(withEPC(rec, 0x3000, sgtinExample)), sgtinExample, sgtinURN, "sgtin-96"},
+	} {
+		uid := drivers.HexUpper(tc.epc)
+		rd := dec(drivers.Read{Raw: tc.raw, Code: uid, TagUID: uid, Kind: drivers.KindRFID})
+		if rd.Code != tc.code || rd.TagModel != tc.model {
+			t.Errorf("%s: code %q model %q, want %q %q", tc.name, rd.Code, rd.TagModel, tc.code, tc.model)
+		}
+	}
+}
+
+// TestTagDecoderChafon: Chafon reports the EPC without its PC word. The GS1
+// TDS example must decode as SGTIN-96 (it used to become the made-up
+// library identifier "9UPLT1DI."); an ISO EPC, whose meaning hangs on the
+// missing toggle bit, stays the raw EPC.
+func TestTagDecoderChafon(t *testing.T) {
+	iso, _ := tagdata.Encode28560_4(tagdata.Tag4{ID: "31234000123456", AFI: tagdata.AFILibraryIn})
+	dec := tagDecoder(profile.ProtoChafon, []profile.TagModel{profile.TagISO28560_4, profile.TagSGTIN96, profile.TagGIAI96})
+	for _, tc := range []struct {
+		epc         []byte
+		code, model string
+	}{
+		{sgtinExample, sgtinURN, "sgtin-96"},
+		{iso.EPC, drivers.HexUpper(iso.EPC), ""},
+	} {
+		uid := drivers.HexUpper(tc.epc)
+		rd := dec(drivers.Read{Raw: tc.epc, Code: uid, TagUID: uid, Kind: drivers.KindRFID})
+		if rd.Code != tc.code || rd.TagModel != tc.model {
+			t.Errorf("EPC %s: code %q model %q, want %q %q", uid, rd.Code, rd.TagModel, tc.code, tc.model)
+		}
+	}
+}
+
+// TestUHFTagDataThroughFactory reads GS1, ISO 28560-4 and unformatted tags
+// with the real drivers and simulators through the factory `tally run`
+// uses, and checks the code each read reaches the engine with.
+func TestUHFTagDataThroughFactory(t *testing.T) {
+	iso, err := tagdata.Encode28560_4(tagdata.Tag4{ISIL: "US-CA-0042", ID: "31234000123456", AFI: tagdata.AFILibraryIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := []byte{0xE2, 0x80, 0x11, 0x60, 0x60, 0x00, 0x02, 0x05, 0x4F, 0x4F, 0x6F, 0x1C}
+	tags := []sim.Tag{{EPC: sgtinExample, PC: 0x3000}, {EPC: iso.EPC, PC: iso.PC}, {EPC: other, PC: 0x3000}}
+	ps, err := profile.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		profile string
+		want    map[string]string // TagUID → code
+	}{
+		{"thingmagic-m6e-nano", map[string]string{drivers.HexUpper(sgtinExample): sgtinURN, drivers.HexUpper(iso.EPC): "31234000123456", drivers.HexUpper(other): drivers.HexUpper(other)}},
+		{"chafon-uhfreader288", map[string]string{drivers.HexUpper(sgtinExample): sgtinURN, drivers.HexUpper(iso.EPC): drivers.HexUpper(iso.EPC), drivers.HexUpper(other): drivers.HexUpper(other)}},
+	} {
+		t.Run(tc.profile, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			pty, err := sim.OpenPty()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pty.Close()
+			var serve func(context.Context) error
+			if strings.HasPrefix(tc.profile, "thingmagic") {
+				serve = sim.NewThingMagic(pty.Master, sim.ThingMagicOpts{Tags: tags, Hardware: 0x30}).Serve
+			} else {
+				field := sim.NewPopulation(tags, 1)
+				field.EnterAll()
+				serve = sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x0C}).Serve
+			}
+			srvCtx, stopSrv := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); serve(srvCtx) }()
+			defer func() { stopSrv(); <-done }()
+			cfg := &Config{Devices: []DeviceConfig{{Name: "wand", Profile: tc.profile, Port: pty.Path}}}
+			specs, err := DeviceSpecs(cfg, ps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := specs[0].Open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make(chan drivers.Read, 256)
+			if err := r.Start(ctx, out); err != nil {
+				t.Fatal(err)
+			}
+			defer r.Stop()
+			got := map[string]string{}
+			for len(got) < len(tc.want) {
+				select {
+				case rd := <-out:
+					rd = specs[0].Normalize(rd)
+					if c, seen := got[rd.TagUID]; seen && c != rd.Code {
+						t.Errorf("tag %s read as %q and %q", rd.TagUID, c, rd.Code)
+					}
+					got[rd.TagUID] = rd.Code
+				case <-ctx.Done():
+					t.Fatalf("reads so far %v, want %v", got, tc.want)
+				}
+			}
+			for uid, code := range tc.want {
+				if got[uid] != code {
+					t.Errorf("tag %s: code %q, want %q", uid, got[uid], code)
+				}
+			}
+		})
+	}
+}
+
+// FuzzThingMagicEPCBank: whatever the record, a bank found ends in the
+// EPC, holds one to three PC/XPC words before it, and matches the record's
+// tag CRC; the decoder stage built on it never panics.
+func FuzzThingMagicEPCBank(f *testing.F) {
+	dec := tagDecoder(profile.ProtoThingMagic, []profile.TagModel{profile.TagSGTIN96, profile.TagGIAI96, profile.TagISO28560_4})
+	f.Fuzz(func(t *testing.T, rec, epc []byte) {
+		bank, ok := thingMagicEPCBank(rec, epc)
+		if ok {
+			n := len(rec)
+			if k := len(bank) - len(epc); k != 2 && k != 4 && k != 6 || !bytes.HasSuffix(bank, epc) ||
+				tagdata.CRC16Genibus(bank) != uint16(rec[n-2])<<8|uint16(rec[n-1]) {
+				t.Fatalf("bank % X for EPC % X in record % X", bank, epc, rec)
+			}
+		}
+		uid := drivers.HexUpper(epc)
+		rd := dec(drivers.Read{Raw: rec, Code: uid, TagUID: uid})
+		if rd.TagModel == "" && rd.Code != uid {
+			t.Fatalf("code changed to %q without a tag model", rd.Code)
+		}
+	})
+}

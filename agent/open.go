@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/tally-inventory/tally/drivers"
@@ -22,6 +23,12 @@ import (
 // every profile through the very factory `tally run` uses.
 type OpenEnv struct {
 	HID hidscanner.Enumerator // nil: the real USB-HID bus
+	// Serial, when set, opens RFID readers' serial ports (with the
+	// profile's line settings, baud from the config) and the driver is
+	// built on the port it returns: `tally capture` records through it,
+	// `tally replay` plays a transcript. nil: each driver opens the real
+	// port itself.
+	Serial func(path string, line profile.Serial) (io.ReadWriteCloser, error)
 }
 
 // DeviceSpecs turns the configured devices into specs the Devices runner
@@ -51,7 +58,7 @@ func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]De
 			}
 		case profile.KindRFID:
 			s.Kind = drivers.KindRFID
-			s.Open, err = readerFactory(d, p)
+			s.Open, err = readerFactory(env, d, p)
 			s.Normalize = tagDecoder(p.Protocol, p.TagData)
 			if err != nil {
 				return nil, fmt.Errorf("device %s: %w", d.Name, err)
@@ -103,7 +110,7 @@ func scannerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fa
 	}, nil
 }
 
-func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) {
+func readerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Factory, error) {
 	port := d.Port
 	if port == "" {
 		port = p.Serial.Port
@@ -115,6 +122,8 @@ func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) 
 	if baud == 0 {
 		baud = p.Serial.Baud
 	}
+	line := p.Serial
+	line.Baud = baud
 	wrap := func(r drivers.Reader, err error) (drivers.Reader, error) { return r, err }
 	switch p.Protocol {
 	case profile.ProtoChafon:
@@ -125,14 +134,16 @@ func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) 
 		if p.PowerDBm != nil {
 			o.Power = int(*p.PowerDBm)
 		}
-		return func(ctx context.Context) (drivers.Reader, error) { return wrap(chafon.Open(d.Name, port, baud, o)) }, nil
+		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return chafon.New(d.Name, rw, o) },
+			func(ctx context.Context) (drivers.Reader, error) { return wrap(chafon.Open(d.Name, port, baud, o)) }), nil
 	case profile.ProtoThingMagic:
 		o := thingmagic.DefaultOpts
 		if p.PowerDBm != nil {
 			o.ReadPower = int(*p.PowerDBm * 100) // centi-dBm
 		}
 		o.Antennas = p.Antennas
-		return func(ctx context.Context) (drivers.Reader, error) { return wrap(thingmagic.Open(d.Name, port, baud, o)) }, nil
+		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return thingmagic.New(d.Name, rw, o) },
+			func(ctx context.Context) (drivers.Reader, error) { return wrap(thingmagic.Open(d.Name, port, baud, o)) }), nil
 	case profile.ProtoFEIG:
 		o := feig.DefaultOpts
 		if p.Address != nil {
@@ -141,15 +152,53 @@ func readerFactory(d DeviceConfig, p *profile.Profile) (drivers.Factory, error) 
 		if p.BlockOrder == profile.BlockLSBFirst {
 			o.BlockOrder = feig.LSBFirst
 		}
-		return func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) }, nil
+		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return feig.New(d.Name, rw, o) },
+			func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) }), nil
 	case profile.ProtoASCII:
 		o := ascii.DefaultOpts
 		if p.ASCIIFormat == profile.ASCIIRDM6300 {
 			o = ascii.RDM6300Opts
 		}
-		return func(ctx context.Context) (drivers.Reader, error) { return wrap(ascii.Open(d.Name, port, baud, o)) }, nil
+		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return ascii.New(d.Name, rw, o) },
+			func(ctx context.Context) (drivers.Reader, error) { return wrap(ascii.Open(d.Name, port, baud, o)) }), nil
 	}
 	return nil, fmt.Errorf("profile %s: protocol %q is not supported", p.Name, p.Protocol)
+}
+
+// viaPort is the factory for a serial reader: open (the driver opens the
+// port) unless env.Serial is set, in which case the port comes from there
+// and the driver is built on it by on.
+func viaPort(env OpenEnv, path string, line profile.Serial, on func(io.ReadWriter) (drivers.Reader, error), open drivers.Factory) drivers.Factory {
+	if env.Serial == nil {
+		return open
+	}
+	return func(ctx context.Context) (drivers.Reader, error) {
+		port, err := env.Serial(path, line)
+		if err != nil {
+			return nil, err
+		}
+		r, err := on(port)
+		if err != nil {
+			port.Close()
+			return nil, err
+		}
+		return &closeAfterStop{Reader: r, port: port}, nil
+	}
+}
+
+// closeAfterStop closes the port once the driver has stopped: some drivers
+// built on a port leave it to their caller.
+type closeAfterStop struct {
+	drivers.Reader
+	port io.Closer
+}
+
+func (c *closeAfterStop) Stop() error {
+	err := c.Reader.Stop()
+	if cerr := c.port.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // tagDecoder returns the normalize stage for RFID reads of a reader

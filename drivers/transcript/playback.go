@@ -69,11 +69,15 @@ type Playback struct {
 	extra  int
 	done   chan struct{}
 	doneAt sync.Once
+
+	speed    float64 // set by Pace; 0: no pacing
+	start    time.Time
+	closedCh chan struct{}
 }
 
 // NewPlayback returns a Playback of t's events.
 func NewPlayback(t *Transcript, end End) *Playback {
-	p := &Playback{name: t.Name, evs: t.Events, end: end, done: make(chan struct{})}
+	p := &Playback{name: t.Name, evs: t.Events, end: end, done: make(chan struct{}), closedCh: make(chan struct{})}
 	if p.name == "" {
 		p.name = "transcript"
 	}
@@ -161,7 +165,21 @@ func (p *Playback) Read(b []byte) (int, error) {
 			p.cond.Wait()
 			continue
 		}
-		switch ev := &p.evs[p.pos]; ev.Dir {
+		ev := &p.evs[p.pos]
+		if (ev.Dir == Read || ev.Dir == Fail) && p.off == 0 && p.speed > 0 {
+			if wait := time.Until(p.start.Add(time.Duration(float64(ev.At) / p.speed))); wait > 0 {
+				p.mu.Unlock()
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-p.closedCh:
+					t.Stop()
+				}
+				p.mu.Lock()
+				continue
+			}
+		}
+		switch ev.Dir {
 		case Read:
 			if len(b) == 0 {
 				return 0, nil
@@ -249,6 +267,9 @@ func (p *Playback) SendFeatureReport(b []byte) (int, error) {
 // ErrClosed. It returns Err.
 func (p *Playback) Close() error {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.closedCh)
+	}
 	p.closed = true
 	p.cond.Broadcast()
 	p.mu.Unlock()
@@ -276,6 +297,15 @@ func (p *Playback) Err() error {
 			Msg: fmt.Sprintf("%d of %d events not played; next the transcript has a %s: %s", len(p.evs)-p.pos, len(p.evs), ev.Dir, shorten(what))}
 	}
 	return nil
+}
+
+// Pace makes the device send as it did when recorded: each '<' and '!'
+// event waits until its time in the transcript, divided by speed, counted
+// from now. Without Pace a Playback sends as soon as the driver reads.
+func (p *Playback) Pace(speed float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.speed, p.start = speed, time.Now()
 }
 
 // Done is closed when every event has been played, or a write differed.

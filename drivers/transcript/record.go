@@ -98,11 +98,15 @@ func (r *Record) SendFeatureReport(p []byte) (int, error) {
 	return f.SendFeatureReport(p)
 }
 
-// Close closes the device.
+// Close closes the device, once: a driver and its caller may both close.
 func (r *Record) Close() error {
 	r.mu.Lock()
+	already := r.closed
 	r.closed = true
 	r.mu.Unlock()
+	if already {
+		return nil
+	}
 	return r.dev.Close()
 }
 

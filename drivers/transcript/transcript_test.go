@@ -388,3 +388,27 @@ func TestRecord(t *testing.T) {
 		t.Error("feature report to a device without them")
 	}
 }
+
+// Paced, a read waits for its time in the transcript; Close ends the wait.
+func TestPlaybackPace(t *testing.T) {
+	p := NewPlayback(mustParse(t, "tally-transcript 1\n< +0 01\n< +3600 02\n"), Silent)
+	p.Pace(1)
+	b := make([]byte, 4)
+	if n, err := p.Read(b); n != 1 || err != nil {
+		t.Fatalf("first Read = %d, %v", n, err)
+	}
+	errc := make(chan error)
+	go func() {
+		_, err := p.Read(b)
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		t.Fatalf("read an hour early: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	p.Close()
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Read after Close = %v", err)
+	}
+}

@@ -88,7 +88,11 @@ func TestFlagsAnywhere(t *testing.T) {
 		{args: []string{"sync", "retry", "12345", "--db", db}, wantOut: "0 of 1 rows"},
 		{args: []string{"sync", "once", "--export-dir", p("exports"), "--db", db}, wantOut: "delivered"},
 		{args: []string{"sync", "run", "now", "--db", db}, wantErr: "unexpected argument"},
+		{args: []string{"capture", "now", "--profile", "rdm6300", "--port", p("nosuch")}, wantErr: `unexpected argument "now"`},
+		{args: []string{"replay", p("kbd.txt"), "--speed", "0"}, wantOut: "read      1"},
+		{args: []string{"replay", p("kbd.txt"), p("kbd.txt")}, wantErr: `unexpected argument`},
 	}
+	os.WriteFile(p("kbd.txt"), []byte("tally-transcript 1\nprofile generic-keyboard-wedge\n< 00 00 1E 00 00 00 00 00\n< 00 00 28 00 00 00 00 00\n"), 0o644)
 
 	// Every command and subcommand has a row.
 	var missing []string

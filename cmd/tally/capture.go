@@ -50,11 +50,8 @@ text, holds no catalog or patron data beyond what the device sent, and
 	dur := fs.Duration("for", 0, "stop after this long (0: until Ctrl-C)")
 	maxReads := fs.Int("reads", 0, "stop after this many reads (0: no limit)")
 	note := fs.String("note", "", "a note for the transcript header, e.g. the tag or firmware")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if *prof == "" {
 		return errors.New("--profile is required (`tally profiles` lists them)")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -34,14 +33,13 @@ With --session the reads are also decided by the engine in that session
 	sid := fs.Int64("session", 0, "decide the reads in this session `id` (writes to the database)")
 	stall := fs.Duration("stall", 10*time.Second, "give up when the driver makes no progress for this long")
 	speed := fs.Float64("speed", 1, "play the device's replies at this multiple of the recorded pace; 0: as fast as the driver reads")
-	files, err := parseMixed(fs, args)
-	if err != nil {
+	if err := parseArgs(fs, args, 1); err != nil {
 		return err
 	}
-	if len(files) != 1 {
+	if fs.NArg() != 1 {
 		return errors.New("name one transcript file, e.g. `tally replay capture.txt`")
 	}
-	tr, err := transcript.Load(files[0])
+	tr, err := transcript.Load(fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -159,23 +157,6 @@ loop:
 	}
 	fmt.Fprintf(stdout, "transcript played to the end: the driver wrote what it says\n")
 	return nil
-}
-
-// parseMixed parses flags that may come before or after the positional
-// arguments ("tally replay FILE --session 3") and returns the latter.
-func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // drainStop stops r while taking the reads still in flight: a driver

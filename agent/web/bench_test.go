@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
@@ -130,4 +132,82 @@ func BenchmarkScanPage(b *testing.B) {
 			b.Fatalf("%d %s", w.Code, w.Body)
 		}
 	}
+}
+
+// BenchmarkFeedbackP99 is the time from a read to its feedback (Submit
+// returns after the commit; the beep follows) at a steady 100 reads/s,
+// with nobody watching (the baseline) and with 200 scan screens open on
+// the same session over real HTTP. Each op is 500 paced reads; it reports
+// the p50, p99 and worst latency of all of them.
+func BenchmarkFeedbackP99(b *testing.B) {
+	for _, n := range []int{0, 200} {
+		name := fmt.Sprintf("watchers=%d", n)
+		if n == 0 {
+			name = "baseline-no-watchers"
+		}
+		b.Run(name, func(b *testing.B) { benchFeedback(b, n) })
+	}
+}
+
+func benchFeedback(b *testing.B, watchers int) {
+	const reads, every = 500, 10 * time.Millisecond
+	be, s, _, sid, fic := benchEnv(b, 40000)
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan error, watchers)
+	for range watchers {
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/sessions/%d/events", srv.URL, sid), nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				ready <- err
+				return
+			}
+			defer res.Body.Close()
+			br := bufio.NewReaderSize(res.Body, 64<<10)
+			first := true
+			for {
+				l, err := br.ReadSlice('\n')
+				if err != nil && err != bufio.ErrBufferFull {
+					if first {
+						ready <- fmt.Errorf("stream ended before its state: %v", err)
+					}
+					return
+				}
+				if first && strings.HasPrefix(string(l), "event: state") {
+					first = false
+					ready <- nil
+				}
+			}
+		}()
+	}
+	for range watchers {
+		if err := <-ready; err != nil {
+			b.Fatal(err)
+		}
+	}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tick := time.NewTicker(every)
+		for j := 0; j < reads; j++ {
+			<-tick.C
+			code := fic[(i*reads+j)%len(fic)].Barcode
+			t0 := time.Now()
+			if _, err := be.Submit(ctx, sid, drivers.Read{Device: "bench", Kind: drivers.KindScanner, Code: code, Time: t0}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		tick.Stop()
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.5), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	b.ReportMetric(0, "ns/op")
 }

@@ -95,6 +95,9 @@ type Opts struct {
 	Feed int
 	// MissingMax caps the rows of the live missing list.
 	MissingMax int
+	// MaxWatchers caps the live screens open at once (each holds a
+	// connection and a small queue); more are refused with 503.
+	MaxWatchers int
 	// LoginTTL is how long a login lasts.
 	LoginTTL time.Duration
 	// Now is the clock (tests).
@@ -102,7 +105,8 @@ type Opts struct {
 }
 
 // DefaultOpts serves on loopback only, without login.
-var DefaultOpts = Opts{Addr: "127.0.0.1:8080", Title: "tally", Feed: 25, MissingMax: 300, LoginTTL: 12 * time.Hour}
+var DefaultOpts = Opts{Addr: "127.0.0.1:8080", Title: "tally", Feed: 25, MissingMax: 300, MaxWatchers: 256,
+	LoginTTL: 12 * time.Hour}
 
 //go:embed assets
 var assets embed.FS
@@ -121,8 +125,9 @@ type Server struct {
 	done     chan struct{} // closed at shutdown: ends live streams
 	doneOnce sync.Once
 
-	mu     sync.Mutex
-	resync map[int64]map[chan struct{}]struct{} // session → streams to refresh
+	mu       sync.Mutex
+	rooms    map[int64]*room // watched sessions
+	watchers int             // open live screens
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -146,6 +151,9 @@ func New(b Backend, hub *agent.Hub, opts Opts) (*Server, error) {
 	if opts.MissingMax <= 0 {
 		opts.MissingMax = d.MissingMax
 	}
+	if opts.MaxWatchers <= 0 {
+		opts.MaxWatchers = d.MaxWatchers
+	}
 	if opts.LoginTTL <= 0 {
 		opts.LoginTTL = d.LoginTTL
 	}
@@ -155,7 +163,7 @@ func New(b Backend, hub *agent.Hub, opts Opts) (*Server, error) {
 	if hub == nil {
 		hub = agent.NewHub()
 	}
-	s := &Server{b: b, hub: hub, opts: opts, done: make(chan struct{}), resync: map[int64]map[chan struct{}]struct{}{}}
+	s := &Server{b: b, hub: hub, opts: opts, done: make(chan struct{}), rooms: map[int64]*room{}}
 	if err := checkToken(opts.Addr, opts.Token); err != nil {
 		return nil, err
 	}
@@ -250,35 +258,4 @@ func staticFS() fs.FS {
 		panic(err)
 	}
 	return sub
-}
-
-// notify asks the live streams of a session to send a fresh state (after
-// an undo or a state change made here).
-func (s *Server) notify(sessionID int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.resync[sessionID] {
-		select {
-		case c <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (s *Server) watch(sessionID int64) (chan struct{}, func()) {
-	c := make(chan struct{}, 1)
-	s.mu.Lock()
-	if s.resync[sessionID] == nil {
-		s.resync[sessionID] = map[chan struct{}]struct{}{}
-	}
-	s.resync[sessionID][c] = struct{}{}
-	s.mu.Unlock()
-	return c, func() {
-		s.mu.Lock()
-		delete(s.resync[sessionID], c)
-		if len(s.resync[sessionID]) == 0 {
-			delete(s.resync, sessionID)
-		}
-		s.mu.Unlock()
-	}
 }

@@ -120,8 +120,14 @@ func sibling(byName map[string]*row, base *row) *row {
 }
 
 // compare says how the benchmark does against its baseline, by time per op
-// or, when both report one, by a rate (x/s: higher is better).
+// or, when both report one, by a rate (x/s: higher is better), or by the
+// 99th percentile latency (p99-ms) when both report it.
 func compare(b, base *row) string {
+	// Latency percentiles (lower is better): side by side.
+	if v, ok := b.metrics["p99-ms"]; ok && base.metrics["p99-ms"] > 0 {
+		return fmt.Sprintf("%s: p99 %s ms against the baseline's %s ms (%.1f×)", b.name[strings.LastIndex(b.name, "/")+1:],
+			human(v), human(base.metrics["p99-ms"]), v/base.metrics["p99-ms"])
+	}
 	for _, k := range b.order {
 		if strings.HasSuffix(k, "/s") && base.metrics[k] > 0 {
 			return fmt.Sprintf("%.1f× the baseline's %s", b.metrics[k]/base.metrics[k], k)

@@ -40,3 +40,18 @@ BenchmarkSlow-2         	       1	1622049904 ns/op	      31.5 s/drain	        30
 		t.Error("no benchmark lines: want an error")
 	}
 }
+
+// TestP99: latency benchmarks are set side by side by their p99.
+func TestP99(t *testing.T) {
+	in := `pkg: github.com/tally-inventory/tally/agent/web
+BenchmarkFeedbackP99/baseline-no-watchers-2 	       1	        26.69 max-ms	         3.031 p50-ms	        18.08 p99-ms
+BenchmarkFeedbackP99/watchers=200-2         	       1	       299.3 max-ms	         5.671 p50-ms	       105.4 p99-ms
+`
+	var out strings.Builder
+	if err := render(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "watchers=200: p99 105 ms against the baseline's 18.1 ms (5.8×)"; !strings.Contains(out.String(), want) {
+		t.Errorf("no %q in\n%s", want, out.String())
+	}
+}

@@ -221,6 +221,13 @@
       setMissing(d.missing);
       setProgress(d.progress);
     });
+    // This screen fell behind: the server dropped it. Start again from a
+    // fresh state (the next connection sends one).
+    es.addEventListener('reload', function () {
+      es.close();
+      conn.textContent = 'Reloading…'; conn.className = 'conn down';
+      setTimeout(connect, 250);
+    });
   }
   if (window.EventSource) connect();
 

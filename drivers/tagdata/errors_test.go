@@ -19,7 +19,7 @@ func TestDecodeErrors(t *testing.T) {
 	corrupt := vec3()
 	corrupt[5] = '9' // PII "11923344": the CRC no longer matches
 	v3 := vec3()
-	v3[0] = 0x31 // version 3, circulating
+	v3[0] = 0x33 // version 3, local use: neither nibble is a version (0x31 would be Bibliotheca's swapped order)
 	v3 = withCRC3(v3)
 	noPII := vec3()
 	copy(noPII[3:19], make([]byte, 16))

@@ -106,8 +106,18 @@ func decode28560_3(data []byte) (*Tag, error) {
 	}
 	version := p[0] >> 4
 	usage := p[0] & 0x0F
-	if version != 1 && version != 2 {
+	var nibbleWarn string
+	switch {
+	case version != 1 && version != 2 && (usage == 1 || usage == 2):
+		// Bibliotheca writes the type of usage in the high nibble and the
+		// version in the low one (libdanrfid, DDMData.java: 0x71 discarded,
+		// 0x21 not for loan). The CRC already vouches for the block.
+		version, usage = usage, version
+		nibbleWarn = fmt.Sprintf("byte 0 is %s: version and type of usage are in swapped nibbles (as Bibliotheca writes them); read as version %d, type of usage %d", hex8(p[0]), version, usage)
+	case version != 1 && version != 2:
 		return nil, errAt(m, 0, "data model version %d is unknown (ISO 28560-3 uses 1; byte 0 is %s): written by another system; try --format", version, hex8(p[0]))
+	case p[0] == 0x21:
+		nibbleWarn = "byte 0 is 0x21: read as version 2, circulating; Bibliotheca writes 0x21 for version 1, not for loan (swapped nibbles)"
 	}
 	pii := cstring(p[offPII : offPII+lenPII])
 	if len(pii) == 0 {
@@ -124,6 +134,9 @@ func decode28560_3(data []byte) (*Tag, error) {
 	t.Reversed = reversed
 	if reversed {
 		t.add("block order", "reversed (each 4-byte block byte-reversed by the reader)", 0)
+	}
+	if nibbleWarn != "" {
+		t.warn("%s", nibbleWarn)
 	}
 	t.add("version", strconv.Itoa(int(version)), 0)
 	t.TypeOfUsage = typeOfUsage3[usage]

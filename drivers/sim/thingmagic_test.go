@@ -229,7 +229,7 @@ func FuzzThingMagicSim(f *testing.F) {
 
 // The simulated module starts in its bootloader and answers the published
 // start-up frames (github.com/Barfell/work app_rfid.c, commit 3155ee17, the
-// same frames as drivers/rfid/thingmagic/testdata/mercury-startup.txt) with
+// same frames as drivers/rfid/thingmagic/testdata/mercury-boot-session.txt) with
 // the replies captured there, byte for byte.
 func TestThingMagicBootloaderAsPublished(t *testing.T) {
 	h := func(s string) []byte {

@@ -1,58 +1,50 @@
 package chafon
 
 import (
-	"bufio"
 	"context"
-	"os"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	tscript "github.com/tally-inventory/tally/drivers/transcript"
 )
 
-// loadFrames reads "name > hex" and "name < hex" lines from a testdata file.
-func loadFrames(t *testing.T, file string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m := map[string][]byte{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		for _, sep := range []string{" > ", " < "} {
-			if name, h, ok := strings.Cut(line, sep); ok {
-				m[name] = unhex(t, h)
-			}
-		}
-	}
-	return m
-}
-
-// A UHFReader86 (CF-MU903/904, type 0x10 or 0x0F) is driven as chafon-rfid
-// drives it: the 288 inventory command, answers in the 288 layout, no
-// work-mode command.
+// A UHFReader86 (CF-MU903/904, type 0x10 as shipped or 0x0F as documented)
+// is driven as chafon-rfid drives it: the 288 inventory command, answers in
+// the 288 layout, no work-mode command; status 0xF8 is named.
 func TestUHFReader86(t *testing.T) {
-	fr := loadFrames(t, "testdata/chafon-rfid.txt")
-	for _, info := range []string{"info86", "info86doc"} {
-		t.Run(info, func(t *testing.T) {
-			tr := newTranscript(t,
-				exchange{unhex(t, "04 FF 21 19 95"), fr[info]},
-				exchange{fr["power26"], frame(t, Response{Cmd: CmdSetPower})},
-				// status 0x03 "more frames", then the round's last frame
-				exchange{fr["inventory86"], cat(fr["tags2"], fr["notags"])},
-				exchange{fr["inventory86"], fr["antennaerror"]},
-			)
+	for _, typ := range []byte{Type86, Type86Doc} {
+		t.Run(fmt.Sprintf("type 0x%02X", typ), func(t *testing.T) {
+			tr, err := tscript.Load("testdata/uhfreader86-session.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every frame decodes, whichever way it went.
+			for _, ev := range tr.Events {
+				var err error
+				if ev.Dir == tscript.Write {
+					_, _, err = ParseCommand(ev.Data)
+				} else {
+					_, _, err = ParseResponse(ev.Data)
+				}
+				if err != nil {
+					t.Errorf("line %d: %v", ev.Line, err)
+				}
+			}
+			if typ == Type86Doc {
+				info := tr.Events[1].Data
+				r, _, _ := ParseResponse(info)
+				r.Data[2] = typ
+				tr.Events[1].Data, _ = r.Append(nil)
+			}
+			port := tscript.NewPlayback(tr, tscript.Silent)
+			defer port.Close()
 			opts := DefaultOpts
 			opts.Power, opts.Q, opts.ScanTime = 26, 4, 2*time.Second
 			opts.Timeout = 20 * time.Millisecond
-			d, err := New("gate", tr, opts)
+			d, err := New("gate", port, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,14 +61,17 @@ func TestUHFReader86(t *testing.T) {
 					if r.TagUID != want || r.Antenna != 1 {
 						t.Errorf("read %d: %s antenna %d, want %s antenna 1", i, r.TagUID, r.Antenna, want)
 					}
-				case err := <-d.Err():
-					t.Fatalf("reading failed: %v", err)
+				case <-time.After(10 * time.Second):
+					t.Fatalf("read %d never came", i)
 				}
 			}
 			err = <-d.Err()
 			d.Stop()
 			if err == nil || !strings.Contains(err.Error(), "antenna error") {
 				t.Errorf("Err = %v, want the antenna error named", err)
+			}
+			if err := port.Err(); err != nil {
+				t.Error(err)
 			}
 		})
 	}

@@ -1,85 +1,39 @@
 package thingmagic
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
-// loadFrames reads "name > hex" and "name < hex" lines from a testdata file.
-func loadFrames(t *testing.T, file string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(file)
+// Start-up as the Mercury API does it, on the published frames: the module
+// answers in its bootloader, the driver boots the application firmware,
+// then sets region, power, Gen2, the antenna port and the antenna search
+// list, and searches that list.
+func TestStartupFromBootloader(t *testing.T) {
+	tr, err := transcript.Load("testdata/mercury-boot-session.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	m := map[string][]byte{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		for _, sep := range []string{" > ", " < "} {
-			if name, h, ok := strings.Cut(line, sep); ok {
-				b, err := hexDecode(strings.ReplaceAll(h, " ", ""))
-				if err != nil {
-					t.Fatalf("%s: %s: %v", file, name, err)
-				}
-				m[name] = b
-			}
-		}
-	}
-	return m
-}
-
-// Every published frame decodes with a good CRC.
-func TestMercuryFramesDecode(t *testing.T) {
-	for name, b := range loadFrames(t, "testdata/mercury-startup.txt") {
+	// Every frame decodes, whichever way it went.
+	for _, ev := range tr.Events {
 		var err error
-		if strings.HasSuffix(name, "ok") || strings.HasPrefix(name, "in") || strings.HasSuffix(name, "one") {
-			_, _, err = DecodeResponse(b)
+		if ev.Dir == transcript.Write {
+			_, _, err = DecodeCommand(ev.Data)
 		} else {
-			_, _, err = DecodeCommand(b)
+			_, _, err = DecodeResponse(ev.Data)
 		}
 		if err != nil {
-			t.Errorf("%s: %v", name, err)
+			t.Errorf("line %d: %v", ev.Line, err)
 		}
 	}
-}
-
-// Start-up as the Mercury API does it: the module answers in its
-// bootloader, the driver boots the application firmware, then sets region,
-// power, Gen2, the antenna port and the antenna search list, and searches
-// that list. The commands are the published ones byte for byte.
-func TestStartupFromBootloader(t *testing.T) {
-	fr := loadFrames(t, "testdata/mercury-startup.txt")
+	port := transcript.NewPlayback(tr, transcript.HangUpOnWrite)
 	o := testOpts
 	o.Region, o.SearchTime = 0x06, 500*time.Millisecond
-	ok := func(op byte) [][]byte { return one(resp(t, op, 0, nil)) }
-	tag := gen2("3074257BF7194E4000001A85", -55)
-	meta := o.withDefaults().Metadata
-	steps := []step{
-		{cmd(t, OpVersion, nil), one(resp(t, OpVersion, 0, AppendVersion(nil, testVersion)))},
-		{fr["getprogram"], one(fr["inbootloader"])},
-		{fr["bootfirmware"], one(resp(t, OpBootFirmware, 0, AppendVersion(nil, testVersion)))},
-		{fr["region06"], one(fr["region06ok"])},
-		{cmd(t, OpSetReadTxPower, []byte{0x07, 0xD0}), ok(OpSetReadTxPower)},
-		{fr["protocol"], ok(OpSetTagProtocol)},
-		{fr["antennaport1"], ok(OpSetAntennaPort)},
-		{fr["searchlist1"], one(fr["searchlist1ok"])},
-		{fr["clearbuffer"], one(fr["clearbufferok"])},
-		{fr["search500"], one(fr["search500one"])},
-		{cmd(t, OpGetTagBuffer, GetTagBufferData(meta)), one(resp(t, OpGetTagBuffer, 0, AppendTagBuffer(nil, meta, []TagRead{tag})))},
-	}
-	port := newScript(t, steps...)
 	d, err := New("wand", port, o)
 	if err != nil {
 		t.Fatal(err)
@@ -89,21 +43,25 @@ func TestStartupFromBootloader(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := collect(t, out, 1)[0]
+	<-d.Err() // the hang-up after the transcript
 	d.Stop()
-	if r.TagUID != "3074257BF7194E4000001A85" || r.Antenna != 1 {
+	if r.TagUID != "3074257BF7194E4000001A85" || r.Antenna != 1 || r.RSSI != -55 {
 		t.Errorf("read %+v", r)
 	}
 	if !d.Stats().Booted {
 		t.Error("Stats.Booted is false after booting from the bootloader")
 	}
+	if err := port.Err(); err != nil {
+		t.Error(err)
+	}
 }
 
-// A module already running its application is not booted again.
+// A module already running its application (program 0x12) is not booted.
 func TestStartupInApp(t *testing.T) {
-	fr := loadFrames(t, "testdata/mercury-startup.txt")
 	steps := initSteps(t, testOpts)
-	if !bytes.Equal(steps[1].req, fr["getprogram"]) || !bytes.Equal(steps[1].resp[0], fr["inapp"]) {
-		t.Fatalf("initSteps does not ask for the program as published: % X", steps[1].req)
+	inApp := []byte{0xFF, 0x01, 0x0C, 0x00, 0x00, 0x12, 0x63, 0x43}
+	if !bytes.Equal(steps[1].resp[0], inApp) {
+		t.Fatalf("initSteps' program reply % X", steps[1].resp[0])
 	}
 	port := newScript(t, steps...)
 	d, _ := New("wand", port, testOpts)

@@ -3,7 +3,6 @@ package feig
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -93,17 +92,7 @@ func TestAnnexFThroughDriver(t *testing.T) {
 		o.Blocks, o.FallbackBlocks = 3, 3
 		inv := invStep(t, o, 0, StatusOK, uid)
 		read := step{req(t, Frame{Addr: o.Addr, Cmd: CmdISO, Data: ReadBlocksRequest(uid, 0, 3)}), one(c.read)}
-		port := newScript(t, versionStep(t, o), inv, read)
-		d, err := New("pad", port, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := make(chan drivers.Read, 1)
-		if err := d.Start(context.Background(), out); err != nil {
-			t.Fatal(err)
-		}
-		r := collect(t, out, 1)[0]
-		d.Stop()
+		r, _ := readOne(t, newScript(t, versionStep(t, o), inv, read), o)
 		if !bytes.Equal(r.Raw, c.memory) {
 			t.Errorf("DB-SIZE %d: Raw % X, want tag memory % X", len(c.memory)/3, r.Raw, c.memory)
 		}
@@ -123,16 +112,7 @@ func TestAnnexFTranscript(t *testing.T) {
 	port := transcript.NewPlayback(tr, transcript.Silent)
 	o := DefaultOpts
 	o.Blocks, o.FallbackBlocks, o.Timeout = 3, 3, 100*time.Millisecond
-	d, err := New("pad", port, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan drivers.Read, 1)
-	if err := d.Start(context.Background(), out); err != nil {
-		t.Fatal(err)
-	}
-	r := collect(t, out, 1)[0]
-	d.Stop()
+	r, _ := readOne(t, port, o)
 	want := []byte{0x01, 0x02, 0x03, 0x04, 0x11, 0x12, 0x13, 0x14, 0x21, 0x22, 0x23, 0x24}
 	if r.TagUID != "E00700000147677E" || !bytes.Equal(r.Raw, want) {
 		t.Errorf("read %s % X, want the annex's tag memory % X", r.TagUID, r.Raw, want)

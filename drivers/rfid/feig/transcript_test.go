@@ -190,6 +190,22 @@ func blockStep(t testing.TB, o Opts, uid [8]byte, first, n int, st Status, data 
 		one(rep(t, Frame{Advanced: o.Advanced, Cmd: CmdISO, Status: st, Data: d}))}
 }
 
+// readOne starts a Dev with o on port, takes its first Read and stops it.
+func readOne(t *testing.T, port io.ReadWriter, o Opts) (drivers.Read, *Dev) {
+	t.Helper()
+	d, err := New("pad", port, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan drivers.Read, 4)
+	if err := d.Start(context.Background(), out); err != nil {
+		t.Fatal(err)
+	}
+	r := collect(t, out, 1)[0]
+	d.Stop()
+	return r, d
+}
+
 func collect(t *testing.T, out <-chan drivers.Read, n int) []drivers.Read {
 	t.Helper()
 	var got []drivers.Read
@@ -283,17 +299,7 @@ func TestTranscriptAdvancedResync(t *testing.T) {
 	first.resp = one([]byte{0x33}, bad)                                      // garbage, then a corrupt copy
 	inv.resp = one([]byte{0x02, 0xFF, 0xFF, 0x00, 0xB0}, good[:4], good[4:]) // a false start claiming 65535 bytes, then the reply in pieces
 	blk := blockStep(t, o, a, 0, 8, StatusOK, da)
-	port := newScript(t, versionStep(t, o), first, inv, blk)
-	d, err := New("desk", port, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan drivers.Read, 4)
-	if err := d.Start(context.Background(), out); err != nil {
-		t.Fatal(err)
-	}
-	r := collect(t, out, 1)[0]
-	d.Stop()
+	r, d := readOne(t, newScript(t, versionStep(t, o), first, inv, blk), o)
 	if r.Code != "1234" || !bytes.Equal(r.Raw, da) {
 		t.Errorf("read %+v", r)
 	}
@@ -375,17 +381,7 @@ func TestTranscriptLSBFirst(t *testing.T) {
 	da := danish("5678", "DK-710100", 32)
 	blk := blockStep(t, o, a, 0, 8, StatusOK, da)
 	blk.resp = one(rep(t, Frame{Cmd: CmdISO, Data: AppendBlocks(nil, 4, da)}))
-	port := newScript(t, versionStep(t, o), invStep(t, o, 0, StatusOK, a), blk)
-	d, err := New("desk", port, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan drivers.Read, 1)
-	if err := d.Start(context.Background(), out); err != nil {
-		t.Fatal(err)
-	}
-	r := collect(t, out, 1)[0]
-	d.Stop()
+	r, _ := readOne(t, newScript(t, versionStep(t, o), invStep(t, o, 0, StatusOK, a), blk), o)
 	if r.Code != "5678" || !bytes.Equal(r.Raw, da) {
 		t.Errorf("read %+v", r)
 	}

@@ -217,7 +217,7 @@ func TestCaptureHID(t *testing.T) {
 		}
 		evs = append(evs, transcript.Reads(rs...)...)
 	}
-	scanner := transcript.Events(transcript.Silent, evs...)
+	scanner := transcript.Events(t.Name(), transcript.Silent, evs...)
 	captureBus = oneHIDBus{info: hidscanner.DeviceInfo{Path: "1-1.2:1.1", VID: 0x0c2e, PID: 0x0b61, UsagePage: 0x8c, Interface: 1}, dev: scanner}
 	defer func() { captureBus = hidscanner.HIDBus{} }()
 

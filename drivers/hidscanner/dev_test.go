@@ -13,20 +13,12 @@ import (
 	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
-// newScript is a HID device playing evs (a transcript.Playback): reading
-// when a write is due, writing other bytes than the transcript's, or
-// leaving events unplayed (checked by played) fails the test. After the
-// last event the device is silent until closed.
+// newScript is a HID device playing evs: reading when a write is due,
+// writing other bytes than the transcript's, or leaving events unplayed
+// (dev.Check) fails the test. After the last event the device is silent
+// until closed.
 func newScript(t *testing.T, evs ...transcript.Event) *transcript.Playback {
-	return transcript.NewPlayback(&transcript.Transcript{Name: t.Name(), Events: evs}, transcript.Silent)
-}
-
-// played fails the test if dev has events left or saw a wrong write.
-func played(t *testing.T, dev *transcript.Playback) {
-	t.Helper()
-	if err := dev.Err(); err != nil {
-		t.Error(err)
-	}
+	return transcript.Events(t.Name(), transcript.Silent, evs...)
 }
 
 func ins(reports ...[]byte) []transcript.Event { return transcript.Reads(reports...) }
@@ -115,7 +107,7 @@ func TestDevKeyboard(t *testing.T) {
 	if !dev.Closed() {
 		t.Error("device not closed by Stop")
 	}
-	played(t, dev)
+	dev.Check(t)
 }
 
 // The scanner waits for an ACK of every SNAPI report: the script fails if
@@ -136,7 +128,7 @@ func TestDevSNAPIAck(t *testing.T) {
 		t.Errorf("read %q %q", r.Code, r.Symbology)
 	}
 	d.Stop()
-	played(t, dev)
+	dev.Check(t)
 }
 
 func TestDevHIDPOSDropsMenuReplies(t *testing.T) {
@@ -157,7 +149,7 @@ func TestDevHIDPOSDropsMenuReplies(t *testing.T) {
 	if len(out) != 0 {
 		t.Errorf("%d extra reads", len(out))
 	}
-	played(t, dev)
+	dev.Check(t)
 }
 
 func TestDevReadErrorIsDisconnect(t *testing.T) {
@@ -184,7 +176,7 @@ func TestDevReadErrorIsDisconnect(t *testing.T) {
 		t.Error("Err yielded twice")
 	}
 	d.Stop()
-	played(t, dev)
+	dev.Check(t)
 }
 
 func TestDevWriteErrorIsDisconnect(t *testing.T) {
@@ -477,7 +469,7 @@ func TestHotPlug(t *testing.T) {
 	if _, err := sup.State(); !errors.Is(err, drivers.ErrDisconnected) {
 		t.Fatalf("unplug error %v, want ErrDisconnected", err)
 	}
-	played(t, first) // the Honeywell HID POS feature report included
+	first.Check(t) // the Honeywell HID POS feature report included
 	if !first.Closed() {
 		t.Error("unplugged device not closed")
 	}
@@ -543,8 +535,8 @@ func TestSeveralScanners(t *testing.T) {
 	for _, d := range devs {
 		d.Stop()
 	}
-	played(t, devA)
-	played(t, devB)
+	devA.Check(t)
+	devB.Check(t)
 
 	// Without a serial the lowest path wins, every time.
 	d, err := OpenWith(bus, "any", Match{VID: 0x0c2e}, Opts{Mode: ModeHIDPOS})

@@ -88,9 +88,25 @@ func NewPlayback(t *Transcript, end End) *Playback {
 	return p
 }
 
-// Events is a shorthand for a Playback of events built in code.
-func Events(end End, evs ...Event) *Playback {
-	return NewPlayback(&Transcript{Events: evs}, end)
+// Events is a shorthand for a Playback of events built in code; name
+// labels its errors (a test's name will do).
+func Events(name string, end End, evs ...Event) *Playback {
+	return NewPlayback(&Transcript{Name: name, Events: evs}, end)
+}
+
+// TB is the part of testing.TB that Check needs.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
+// Check fails the test unless the transcript has been played through:
+// every event played and every write as the transcript says.
+func (p *Playback) Check(t TB) {
+	t.Helper()
+	if err := p.Err(); err != nil {
+		t.Errorf("%v", err)
+	}
 }
 
 // Reads builds Read events, one per chunk or HID report.

@@ -3,6 +3,7 @@ package transcript
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -262,7 +263,7 @@ func TestPlaybackDeviceError(t *testing.T) {
 }
 
 func TestPlaybackHangUp(t *testing.T) {
-	p := Events(HangUpOnRead, Reads([]byte{1})...)
+	p := Events("t", HangUpOnRead, Reads([]byte{1})...)
 	b := make([]byte, 4)
 	p.Read(b)
 	if _, err := p.Read(b); err != io.EOF {
@@ -272,7 +273,7 @@ func TestPlaybackHangUp(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p = Events(HangUpOnWrite, Event{Dir: Write, Data: []byte{1}}, Event{Dir: Read, Data: []byte{2}})
+	p = Events("t", HangUpOnWrite, Event{Dir: Write, Data: []byte{1}}, Event{Dir: Read, Data: []byte{2}})
 	readErr := make(chan error)
 	go func() {
 		p.Read(b)
@@ -410,5 +411,27 @@ func TestPlaybackPace(t *testing.T) {
 	p.Close()
 	if err := <-errc; !errors.Is(err, ErrClosed) {
 		t.Fatalf("Read after Close = %v", err)
+	}
+}
+
+type fakeTB struct{ errs []string }
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
+}
+
+func TestCheck(t *testing.T) {
+	p := Events("TestX", Silent, Reads([]byte{1})...)
+	var tb fakeTB
+	p.Check(&tb)
+	if len(tb.errs) != 1 || tb.errs[0] != "TestX: 1 of 1 events not played; next the transcript has a read: 01" {
+		t.Fatalf("Check reported %q", tb.errs)
+	}
+	p.Read(make([]byte, 1))
+	tb.errs = nil
+	p.Check(&tb)
+	if len(tb.errs) != 0 {
+		t.Fatalf("Check after playing reported %q", tb.errs)
 	}
 }

@@ -12,16 +12,9 @@ import (
 )
 
 // reader plays chunks the way a text-output reader prints them; it takes
-// no commands, so any write fails the test through played.
+// no commands, so any write fails the test through Check.
 func reader(t *testing.T, evs ...transcript.Event) *transcript.Playback {
-	return transcript.NewPlayback(&transcript.Transcript{Name: t.Name(), Events: evs}, transcript.Silent)
-}
-
-func played(t *testing.T, p *transcript.Playback) {
-	t.Helper()
-	if err := p.Err(); err != nil {
-		t.Error(err)
-	}
+	return transcript.Events(t.Name(), transcript.Silent, evs...)
 }
 
 func TestDriverLines(t *testing.T) {
@@ -61,7 +54,7 @@ func TestDriverLines(t *testing.T) {
 	if s := d.Stats(); s.Codes != 2 || s.BadLines != 1 {
 		t.Fatalf("stats %+v, want 2 codes and 1 bad line", s)
 	}
-	played(t, port)
+	port.Check(t)
 }
 
 func TestDriverRDM6300(t *testing.T) {

@@ -249,6 +249,10 @@ func TestKohaItemsTable(t *testing.T) {
 	if it := recs[0].Item; it.Price != 1899 || it.Location != "CART" || it.Library != "CPL" || it.CallNumber != "FIC TOL" {
 		t.Errorf("item %+v: want replacementprice 18.99 and location CART", it)
 	}
+	// biblio.title keeps 245's ISBD punctuation; it is trimmed as from MARC.
+	if it := recs[0].Item; it.Title != "The hobbit, or, There and back again" || it.Author != "Tolkien, J. R. R." {
+		t.Errorf("title %q author %q", it.Title, it.Author)
+	}
 }
 
 // Koha's item search "Export CSV": library, location, type and every

@@ -458,20 +458,21 @@ func marcXMLControls(s string, start int) (string, []int) {
 // xmlControlWarnings says, once per record, which control characters were
 // replaced.
 func (p *marcParser) xmlControlWarnings(at []int, spans []marcSpan) {
-	k := 0
+	k, pos, nl := 0, 0, 1 // nl is the line of byte pos, counted forward once
 	for i := 0; i < len(at); {
 		for k < len(spans) && spans[k].to <= at[i] {
 			k++
 		}
+		nl += strings.Count(p.s[pos:at[i]], "\n")
+		pos = at[i]
 		j := i + 1
-		line := strings.Count(p.s[:at[i]], "\n") + 1
-		where := fmt.Sprintf("line %d", line)
+		line, where := nl, fmt.Sprintf("line %d", nl)
 		if k < len(spans) && spans[k].from <= at[i] {
 			for j < len(at) && at[j] < spans[k].to {
 				j++
 			}
 			line = spans[k].line
-			where = fmt.Sprintf("the record starting on line %d (first at line %d)", line, strings.Count(p.s[:at[i]], "\n")+1)
+			where = fmt.Sprintf("the record starting on line %d (first at line %d)", line, nl)
 		}
 		p.warns = append(p.warns, RowError{File: p.file, Line: line, Offset: -1, Msg: fmt.Sprintf(
 			"%d control character(s) not allowed in XML 1.0 in %s were replaced by spaces (the exporter did not escape them); check that record's text in the library system", j-i, where)})
@@ -752,23 +753,26 @@ func (p *marcParser) record(r *marcRecord) {
 			}
 			problems = append(problems, fmt.Sprintf("barcode %s is already on %s of this file: two holdings cannot share a barcode — fix one in the library system (a union file may list one copy twice)", it.Barcode, at))
 		}
-		where := fmt.Sprintf("%s #%d of %d", holdTag, k, n)
-		if r.off >= 0 {
-			where += fmt.Sprintf(" at byte %d", f.pos)
-		}
-		if it.Barcode != "" {
-			where += fmt.Sprintf(" (barcode %s)", it.Barcode)
-		}
 		line := r.line
 		if r.off < 0 {
 			line = f.pos
 		}
+		where := func() string { // only built for a message
+			w := fmt.Sprintf("%s #%d of %d", holdTag, k, n)
+			if r.off >= 0 {
+				w += fmt.Sprintf(" at byte %d", f.pos)
+			}
+			if it.Barcode != "" {
+				w += fmt.Sprintf(" (barcode %s)", it.Barcode)
+			}
+			return w
+		}
 		if len(problems) > 0 {
-			p.errs = append(p.errs, p.rowError(r, line, where+": "+strings.Join(problems, "; ")))
+			p.errs = append(p.errs, p.rowError(r, line, where()+": "+strings.Join(problems, "; ")))
 			continue
 		}
 		for _, w := range h.warns {
-			p.warns = append(p.warns, RowError{File: p.file, Line: line, Offset: int64(r.off), Msg: where + ": " + w})
+			p.warns = append(p.warns, RowError{File: p.file, Line: line, Offset: int64(r.off), Msg: where() + ": " + w})
 		}
 		p.seen[it.Barcode] = marcSeen{line: r.line, off: r.off}
 		p.recs = append(p.recs, Record{Item: it, Line: r.line, Raw: r.raw})
@@ -898,14 +902,22 @@ func (h *holdingText) flag(code byte, name string) int {
 	return n
 }
 
+// marcCodes names the subfield that holds each text field in one item
+// field layout.
+type marcCodes struct{ barcode, library, location, call, itemType, collection byte }
+
+func (h *holdingText) read(it *Item, c marcCodes) {
+	it.Barcode = NormalizeID(h.get(c.barcode))
+	it.Library = h.get(c.library)
+	it.Location = h.get(c.location)
+	it.CallNumber = h.get(c.call)
+	it.ItemType = h.get(c.itemType)
+	it.Collection = h.get(c.collection)
+}
+
 // koha maps a Koha 952 item field.
 func (h *holdingText) koha(it *Item) {
-	it.Barcode = NormalizeID(h.get('p'))
-	it.Library = h.get('a')
-	it.Location = h.get('c')
-	it.CallNumber = h.get('o')
-	it.ItemType = h.get('y')
-	it.Collection = h.get('8')
+	h.read(it, marcCodes{barcode: 'p', library: 'a', location: 'c', call: 'o', itemType: 'y', collection: '8'})
 	if v := h.get('r'); v != "" {
 		t, err := ParseDate(v)
 		if err != nil {
@@ -1004,12 +1016,7 @@ func evergreenStatus(v string) (Status, bool) {
 // location, $t item type, $x item category, and $k current location,
 // which Sirsi sets to a status such as CHECKEDOUT, LOST or MISSING.
 func (h *holdingText) sirsi(it *Item) {
-	it.Barcode = NormalizeID(h.get('i'))
-	it.CallNumber = h.get('a')
-	it.Library = h.get('m')
-	it.Location = h.get('l')
-	it.ItemType = h.get('t')
-	it.Collection = h.get('x')
+	h.read(it, marcCodes{barcode: 'i', library: 'm', location: 'l', call: 'a', itemType: 't', collection: 'x'})
 	it.Status = StatusAvailable
 	k := marcLetters(h.get('k'))
 	switch {

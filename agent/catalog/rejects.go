@@ -7,18 +7,6 @@ import (
 	"strings"
 )
 
-// RejectsExt is the file name extension a rejects file of this result
-// should have: .csv, .xml or .mrc.
-func (r *Result) RejectsExt() string {
-	switch {
-	case r.Format != FormatMARC:
-		return ".csv"
-	case r.XML:
-		return ".xml"
-	}
-	return ".mrc"
-}
-
 // WriteRejects writes the rejected rows of r in the file's own shape, so
 // that they can be corrected and imported again, with the messages beside
 // them: a CSV gets its header plus an "error" column; MARCXML becomes a

@@ -20,6 +20,14 @@ func realFile(t *testing.T, name string) []byte {
 	return b
 }
 
+// importDir is a fresh directory with TALLY_DB in it.
+func importDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	return dir
+}
+
 func runImport(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -31,8 +39,7 @@ func runImport(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // marc4j's pride-and-prejudice-fixed.mrc): a located row error, so that
 // --skip-invalid imports the rest and writes the record it rejected.
 func TestImportUnionFileDuplicate(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	dir := importDir(t)
 	pp := filepath.Join(dir, "pp.mrc")
 	data := realFile(t, "pride-and-prejudice-10-77-78.mrc")
 	os.WriteFile(pp, data, 0o644)
@@ -70,8 +77,7 @@ func TestImportUnionFileDuplicate(t *testing.T) {
 // A summary line never reports fewer problems than there were: 157
 // records after a point where the MARCXML breaks are rejected too.
 func TestImportSummaryCountsUnreadRecords(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	dir := importDir(t)
 	var b strings.Builder
 	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<collection xmlns=\"http://www.loc.gov/MARC21/slim\">\n")
 	for i := range 160 {
@@ -95,8 +101,7 @@ func TestImportSummaryCountsUnreadRecords(t *testing.T) {
 // --skip-invalid writes the rejected rows, with the messages beside them,
 // in the input's own format (here Koha's semicolon CSV).
 func TestImportRejectsFileHasTheRows(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	dir := importDir(t)
 	in := filepath.Join(dir, "items.csv")
 	os.WriteFile(in, []byte("barcode;title;status\n1;Good;available\n2;Bad;borrowed\n"), 0o644)
 	rej := filepath.Join(dir, "rejects.csv")
@@ -116,8 +121,7 @@ func TestImportRejectsFileHasTheRows(t *testing.T) {
 // The same catalog as MARC-8 ISO 2709 and as decomposed UTF-8 MARCXML is
 // the same catalog: the second import changes nothing.
 func TestImportSameCatalogOtherFormatUnchanged(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("TALLY_DB", filepath.Join(dir, "tally.db"))
+	dir := importDir(t)
 	mrc := filepath.Join(dir, "lul.mrc")
 	data := realFile(t, "lul_fre_100-1-5.mrc")
 	os.WriteFile(mrc, data, 0o644)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +39,9 @@ type Config struct {
 	Feedback FeedbackConfig `yaml:"feedback"`
 	// Sync is where the outbox goes.
 	Sync SyncConfig `yaml:"sync"`
+
+	file string     // the file it was read from, for messages
+	root *yaml.Node // its YAML tree, for the line of each key
 }
 
 // MetricsConfig is the metrics listener.
@@ -156,7 +161,9 @@ func DefaultConfig() Config {
 }
 
 // LoadConfig reads and validates a config file. Every problem is reported,
-// each with the file and line.
+// each with the file and line. When the file decodes but is not valid the
+// config comes back beside the error (for `tally config check` to go on);
+// it must not be used to run.
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -165,75 +172,310 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
-// ParseConfig decodes config text strictly.
+// ParseConfig decodes config text strictly. Every message names the file
+// and the line: "tally.yaml:12: sync.koha.url: …".
 func ParseConfig(name string, data []byte) (*Config, error) {
 	c := DefaultConfig()
+	c.file = name
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file means the defaults
-		return nil, fmt.Errorf("%s: %s (see tally.example.yaml for every key)", name, yamlMsg(err))
+		var root yaml.Node
+		if yaml.Unmarshal(data, &root) == nil {
+			c.root = &root
+		}
+		return nil, c.yamlError(err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil {
+		c.root = &root
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return &c, err // decoded but not valid: a checker can go on to list the rest
 	}
 	return &c, nil
 }
 
-func yamlMsg(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n")
-	s = strings.ReplaceAll(s, "\n  ", "; ")
-	return strings.TrimSpace(s)
+var (
+	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	cannotDecode = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+)
+
+// yamlError turns the YAML decoder's messages into ones about the file: the
+// line, the key, and what to do — without the Go types behind them.
+func (c *Config) yamlError(err error) error {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var errs []error
+	for _, m := range msgs {
+		sm := yamlLine.FindStringSubmatch(m)
+		if sm == nil {
+			errs = append(errs, fmt.Errorf("%s: %s", c.file, m))
+			continue
+		}
+		line, text := sm[1], sm[2]
+		n, _ := strconv.Atoi(line)
+		key := c.keyAt(n)
+		if u := unknownField.FindStringSubmatch(text); u != nil {
+			if key == "" {
+				key = u[1]
+			}
+			text = fmt.Sprintf("unknown key %q (see tally.example.yaml for every key; a typo?)", key)
+			errs = append(errs, fmt.Errorf("%s:%s: %s", c.file, line, text))
+			continue
+		}
+		if d := cannotDecode.FindStringSubmatch(text); d != nil {
+			text = fmt.Sprintf("%q is not %s", d[2], kindName(d[3]))
+		}
+		if key != "" && !strings.HasPrefix(text, key+":") {
+			text = key + ": " + text
+		}
+		errs = append(errs, fmt.Errorf("%s:%s: %s", c.file, line, text))
+	}
+	return errors.Join(errs...)
 }
 
-// Validate checks what decoding cannot: addresses, names, patterns.
+// kindName says in words what a Go type of the config holds.
+func kindName(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list (lines starting with \"- \")"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "text"
+	}
+	return "a section of key: value lines"
+}
+
+// Line is the line of key ("sync.koha.url", "devices[1].profile") in the
+// file, or of its nearest parent that is there; 0 if none is.
+func (c *Config) Line(key string) int {
+	if c.root == nil || len(c.root.Content) == 0 {
+		return 0
+	}
+	n := c.root.Content[0]
+	line := 0
+	for _, part := range keyParts(key) {
+		next := (*yaml.Node)(nil)
+		switch {
+		case n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == part {
+					line = n.Content[i].Line
+					next = n.Content[i+1]
+				}
+			}
+		case n.Kind == yaml.SequenceNode && strings.HasPrefix(part, "["):
+			if i, err := strconv.Atoi(strings.Trim(part, "[]")); err == nil && i >= 0 && i < len(n.Content) {
+				next = n.Content[i]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+func keyParts(key string) []string {
+	var parts []string
+	for _, p := range strings.Split(key, ".") {
+		if i := strings.Index(p, "["); i > 0 {
+			parts = append(parts, p[:i], p[i:])
+			continue
+		}
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+// keyAt is the dotted key whose name stands on line, "" if none.
+func (c *Config) keyAt(line int) string {
+	if c.root == nil || len(c.root.Content) == 0 {
+		return ""
+	}
+	var walk func(n *yaml.Node, path string) string
+	walk = func(n *yaml.Node, path string) string {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if path != "" {
+					k = path + "." + k
+				}
+				if n.Content[i].Line == line {
+					return k
+				}
+				if r := walk(n.Content[i+1], k); r != "" {
+					return r
+				}
+			}
+		case yaml.SequenceNode:
+			for i, e := range n.Content {
+				if r := walk(e, fmt.Sprintf("%s[%d]", path, i)); r != "" {
+					return r
+				}
+			}
+		}
+		return ""
+	}
+	return walk(c.root.Content[0], "")
+}
+
+// KeyError locates err at key: "tally.yaml:12: sync.koha.url: err". When
+// err already starts with a longer key under this one
+// ("sync.koha.password_file: …") it is located there instead.
+func (c *Config) KeyError(key string, err error) error {
+	msg := err.Error()
+	if strings.HasPrefix(msg, key+".") || strings.HasPrefix(msg, key+"[") {
+		if i := strings.Index(msg, ": "); i > 0 && !strings.ContainsAny(msg[:i], " \t") {
+			key, msg = msg[:i], msg[i+2:]
+		}
+	} else if strings.HasPrefix(msg, key+": ") {
+		msg = strings.TrimPrefix(msg, key+": ")
+	}
+	switch line := c.Line(key); {
+	case c.file == "":
+		return fmt.Errorf("%s: %s", key, msg)
+	case line == 0:
+		return fmt.Errorf("%s: %s: %s", c.file, key, msg)
+	default:
+		return fmt.Errorf("%s:%d: %s: %s", c.file, line, key, msg)
+	}
+}
+
+// Validate checks what decoding cannot and needs nothing outside the file:
+// addresses, URLs, ranges, names, patterns. (What needs the machine — that
+// secret files exist, pins, profiles — is checked by the command that
+// runs the agent, and by `tally config check` with it.)
 func (c *Config) Validate() error {
 	var errs []error
+	bad := func(key, format string, a ...any) { errs = append(errs, c.KeyError(key, fmt.Errorf(format, a...))) }
 	if c.Database == "" {
-		errs = append(errs, errors.New("database: give the SQLite file, e.g. /var/lib/tally/tally.db"))
+		bad("database", "give the SQLite file, e.g. /var/lib/tally/tally.db")
 	}
 	if c.Listen != "" {
-		host, _, err := net.SplitHostPort(c.Listen)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+		if host, err := hostPort(c.Listen); err != nil {
+			bad("listen", "%v", err)
 		} else if !IsLoopback(host) && c.TokenFile == "" {
-			errs = append(errs, fmt.Errorf("listen: %s is reachable from the network, so token_file is required (a file holding the login token or PIN)", c.Listen))
+			bad("listen", "%s is reachable from the network (not loopback), so token_file is required (a file holding a login token of 12 characters or more), or listen on 127.0.0.1", c.Listen)
 		}
 	}
 	if c.Metrics.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
-			errs = append(errs, fmt.Errorf("metrics.listen: %q is not host:port", c.Metrics.Listen))
+		if _, err := hostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", "%v", err)
 		}
 	}
 	if _, err := c.Barcodes.Opts(); err != nil {
-		errs = append(errs, err)
+		key := "barcodes"
+		if i := strings.Index(err.Error(), ":"); i > 0 {
+			key = err.Error()[:i]
+		}
+		errs = append(errs, c.KeyError(key, err))
+	}
+	if c.DedupeWindow < 0 {
+		bad("dedupe_window", "%v is negative: give a window such as 2s (0 keeps every read)", time.Duration(c.DedupeWindow))
 	}
 	seen := map[string]bool{}
 	for i, d := range c.Devices {
+		at := fmt.Sprintf("devices[%d]", i)
 		switch {
 		case d.Name == "":
-			errs = append(errs, fmt.Errorf("devices[%d]: name is required", i))
+			bad(at+".name", "name is required")
 		case seen[d.Name]:
-			errs = append(errs, fmt.Errorf("devices[%d]: name %q is used twice", i, d.Name))
+			bad(at+".name", "%q is used twice", d.Name)
 		}
 		seen[d.Name] = true
 		if d.Profile == "" {
-			errs = append(errs, fmt.Errorf("devices[%d] (%s): profile is required (list them with `tally profiles`)", i, d.Name))
+			bad(at+".profile", "device %s: profile is required (list them with `tally profiles`)", d.Name)
+		}
+		if d.Baud < 0 {
+			bad(at+".baud", "%d is negative: give the reader's speed, e.g. 57600, or 0 for the profile's", d.Baud)
+		}
+		if d.Session < 0 {
+			bad(at+".session", "%d is negative: give a session id, or 0 to bind later", d.Session)
 		}
 	}
-	if s := c.Sync.Webhook; s != nil && !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "https://") {
-		errs = append(errs, fmt.Errorf("sync.webhook.url: %q is not an http(s) URL", s.URL))
+	if c.Sync.Interval <= 0 {
+		bad("sync.interval", "%v: give how often the relay looks for due rows, e.g. 30s", time.Duration(c.Sync.Interval))
+	}
+	if s := c.Sync.Webhook; s != nil {
+		if err := httpURL(s.URL, "https://example.org/tally"); err != nil {
+			bad("sync.webhook.url", "%v", err)
+		}
+		if s.InFlight < 0 {
+			bad("sync.webhook.in_flight", "%d is negative: give requests at once, or 0 for 4", s.InFlight)
+		}
+	}
+	if s := c.Sync.Koha; s != nil {
+		if err := httpURL(s.URL, "https://koha-staff.example.org"); err != nil {
+			bad("sync.koha.url", "%v", err)
+		}
+		if s.InFlight < 0 || s.InFlight > 64 {
+			bad("sync.koha.in_flight", "%d: give 1 to 64 items at once, or 0 for 4", s.InFlight)
+		}
+	}
+	if s := c.Sync.SIP2; s != nil {
+		if _, err := hostPort(s.Addr); err != nil {
+			bad("sync.sip2.addr", "%v", err)
+		}
+	}
+	if s := c.Sync.SnipeIT; s != nil {
+		if err := httpURL(s.URL, "https://assets.example.org"); err != nil {
+			bad("sync.snipeit.url", "%v", err)
+		}
+		if s.RatePerMinute < 0 {
+			bad("sync.snipeit.rate_per_minute", "%d is negative: give requests a minute, or 0 for 120", s.RatePerMinute)
+		}
+		if s.LocationID < 0 {
+			bad("sync.snipeit.location_id", "%d is negative: give the Snipe-IT location id, or 0 for none", s.LocationID)
+		}
 	}
 	if s := c.Sync.Export; s != nil && s.Dir == "" {
-		errs = append(errs, errors.New("sync.export.dir: name the folder to write into"))
+		bad("sync.export.dir", "name the folder to write into")
 	}
 	return errors.Join(errs...)
+}
+
+// hostPort checks a host:port address and returns the host.
+func hostPort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	return host, nil
+}
+
+// httpURL checks an http(s) URL with a host.
+func httpURL(s, example string) error {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL such as %s", s, example)
+	}
+	return nil
 }
 
 // IsLoopback reports whether host (from host:port) is reachable only from
 // this machine.
 func IsLoopback(host string) bool {
-	if host == "localhost" {
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -4,10 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
+
 	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/web"
 	"github.com/tally-inventory/tally/drivers/profile"
 )
 
@@ -29,19 +37,11 @@ flight and exits within 5 seconds. See tally.example.yaml for every key.`)
 	if err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
-	cfg, err := agent.LoadConfig(*path)
+	cfg, specs, err := checkConfig(*path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%w: copy tally.example.yaml to %s and edit it, or try `tally demo`", err, *path)
 		}
-		return err
-	}
-	profiles, err := profile.Builtin()
-	if err != nil {
-		return err
-	}
-	specs, err := agent.DeviceSpecs(cfg, profiles)
-	if err != nil {
 		return err
 	}
 	rt, err := newRuntime(ctx, cfg, os.Stderr)
@@ -76,24 +76,158 @@ flight and exits within 5 seconds. See tally.example.yaml for every key.`)
 }
 
 func cmdConfigCheck(ctx context.Context, args []string) error {
-	fs := newFlags("config check", "FILE", "Checks a config file: strict decoding (unknown keys are errors), addresses, barcode rules, device profiles.")
+	fs := newFlags("config check", "FILE", `
+Checks a config file as `+"`tally run`"+` does before it starts, without starting
+anything: strict decoding (unknown keys are errors), addresses, URLs and
+ranges, the secret files and the login token's length, the metrics web
+config, the GPIO pins, every device's profile and each sync target. Every
+problem is listed as FILE:LINE: key: what is wrong.`)
 	if err := parseArgs(fs, args, 1); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return errors.New("name the config file, e.g. `tally config check /etc/tally/tally.yaml`")
 	}
-	cfg, err := agent.LoadConfig(fs.Arg(0))
+	cfg, specs, err := checkConfig(fs.Arg(0))
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "%s: ok (%d devices, database %s, UI %s)\n", fs.Arg(0), len(specs), cfg.Database, cfg.Listen)
+	return nil
+}
+
+// checkConfig is everything `tally run` refuses before it starts, and all of
+// what `tally config check` checks: the file (agent.LoadConfig), then what
+// needs this machine — secret files, the token's length, the metrics web
+// config, GPIO pins, device profiles, the sync targets. It touches nothing:
+// no database is opened, no folder made, no pin driven, no request sent.
+// Every problem is reported, each located at its key's line.
+func checkConfig(path string) (*agent.Config, []agent.DeviceSpec, error) {
+	cfg, err := agent.LoadConfig(path)
+	if cfg == nil {
+		return nil, nil, err
+	}
+	fileErr := err
+	errs := []error{fileErr} // what the file alone shows; then what needs this machine
+	bad := func(key string, err error) { errs = append(errs, cfg.KeyError(key, err)) }
+
+	if dir := filepath.Dir(cfg.Database); !isDir(dir) {
+		bad("database", fmt.Errorf("folder %s does not exist: create it, or name another file", dir))
+	}
+	token, err := agent.ReadSecret(cfg.TokenFile)
+	if err != nil {
+		bad("token_file", err)
+	} else if cfg.Listen != "" {
+		if err := web.CheckToken(cfg.Listen, token); err != nil {
+			key := "token_file"
+			if cfg.TokenFile == "" {
+				key = "listen"
+			}
+			bad(key, errors.New(strings.TrimPrefix(err.Error(), "web: ")))
+		}
+	}
+	if wc := cfg.Metrics.WebConfig; wc != "" {
+		if err := toolkitweb.Validate(wc); err != nil {
+			bad("metrics.web_config", fmt.Errorf("%s: %w", wc, err))
+		}
+	}
+	if fc := cfg.Feedback; fc.Buzzer != "" || fc.Green != "" || fc.Red != "" {
+		if _, err := gpioPins(fc); err != nil {
+			for _, e := range unjoin(err) {
+				key, _, _ := strings.Cut(e.Error(), ":")
+				bad(key, e)
+			}
+		}
+	}
+
 	profiles, err := profile.Builtin()
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("built-in profiles: %w", err)
 	}
-	if _, err := agent.DeviceSpecs(cfg, profiles); err != nil {
-		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	var specs []agent.DeviceSpec
+	for i, d := range cfg.Devices {
+		at := fmt.Sprintf("devices[%d]", i)
+		if _, err := profile.Find(profiles, d.Profile); err != nil {
+			bad(at+".profile", fmt.Errorf("device %s: %w", d.Name, err))
+			continue
+		}
+		one := *cfg
+		one.Devices = []agent.DeviceConfig{d}
+		s, err := agent.DeviceSpecs(&one, profiles)
+		if err != nil {
+			bad(at, err)
+			continue
+		}
+		specs = append(specs, s...)
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d devices, database %s, UI %s)\n", fs.Arg(0), len(cfg.Devices), cfg.Database, cfg.Listen)
-	return nil
+
+	// Each sync target as the relay builds it — but the export folder is
+	// only looked at, not made (a check run as root must not create it).
+	sc := cfg.Sync
+	if e := sc.Export; e != nil {
+		// The relay makes the folder and its parents; the nearest one
+		// that exists must be a folder.
+		p := filepath.Clean(e.Dir)
+		for {
+			if _, err := os.Stat(p); err == nil || filepath.Dir(p) == p {
+				break
+			}
+			p = filepath.Dir(p)
+		}
+		if !isDir(p) {
+			bad("sync.export.dir", fmt.Errorf("%s is not a folder, so %s cannot be made in it", p, e.Dir))
+		}
+	}
+	targets := []struct {
+		key string
+		sc  agent.SyncConfig
+	}{
+		{"sync.webhook", agent.SyncConfig{Webhook: sc.Webhook}},
+		{"sync.koha", agent.SyncConfig{Koha: sc.Koha}},
+		{"sync.sip2", agent.SyncConfig{SIP2: sc.SIP2}},
+		{"sync.snipeit", agent.SyncConfig{SnipeIT: sc.SnipeIT}},
+	}
+	for _, t := range targets {
+		if t.sc == (agent.SyncConfig{}) || (fileErr != nil && strings.Contains(fileErr.Error(), ": "+t.key+".")) {
+			continue // not configured, or already found wrong in the file
+		}
+		if _, err := buildSinks(t.sc, nil, io.Discard); err != nil {
+			bad(t.key, err)
+		}
+	}
+	// One list in the file's order.
+	var all []error
+	for _, e := range errs {
+		if e != nil {
+			all = append(all, unjoin(e)...)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return errLine(all[i]) < errLine(all[j]) })
+	if err := errors.Join(all...); err != nil {
+		return nil, nil, err
+	}
+	return cfg, specs, nil
+}
+
+// errLine is N of "FILE:N: …", 0 when there is none.
+func errLine(err error) int {
+	_, rest, ok := strings.Cut(err.Error(), ":")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.SplitN(rest, ":", 2)[0])
+	return n
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// unjoin lists the errors an errors.Join holds (or err alone).
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -132,34 +132,36 @@ func gpioFeedback(fc agent.FeedbackConfig) (*feedback.Dev, error) {
 	if fc.Buzzer == "" && fc.Green == "" && fc.Red == "" {
 		return nil, nil
 	}
-	if _, err := host.Init(); err != nil {
-		return nil, fmt.Errorf("feedback: open GPIO: %w", err)
-	}
-	pin := func(name string) (gpio.PinOut, error) {
-		if name == "" {
-			return nil, nil
-		}
-		p := gpioreg.ByName(name)
-		if p == nil {
-			return nil, fmt.Errorf("feedback: no GPIO pin named %q on this machine (e.g. GPIO18)", name)
-		}
-		return p, nil
-	}
-	b, err := pin(fc.Buzzer)
-	if err != nil {
-		return nil, err
-	}
-	g, err := pin(fc.Green)
-	if err != nil {
-		return nil, err
-	}
-	r, err := pin(fc.Red)
+	pins, err := gpioPins(fc)
 	if err != nil {
 		return nil, err
 	}
 	o := feedback.DefaultOpts
 	o.PWM = fc.PWM
-	return feedback.New(b, g, r, o)
+	return feedback.New(pins[0], pins[1], pins[2], o)
+}
+
+// gpioPins finds the configured buzzer, green and red pins (nil for one not
+// configured) without touching them; `tally config check` uses it too.
+func gpioPins(fc agent.FeedbackConfig) ([3]gpio.PinOut, error) {
+	var pins [3]gpio.PinOut
+	if _, err := host.Init(); err != nil {
+		return pins, fmt.Errorf("feedback: open GPIO: %w", err)
+	}
+	var errs []error
+	for i, name := range []string{fc.Buzzer, fc.Green, fc.Red} {
+		if name == "" {
+			continue
+		}
+		p := gpioreg.ByName(name)
+		if p == nil {
+			key := []string{"feedback.buzzer", "feedback.green", "feedback.red"}[i]
+			errs = append(errs, fmt.Errorf("%s: no GPIO pin named %q on this machine (e.g. GPIO18)", key, name))
+			continue
+		}
+		pins[i] = p
+	}
+	return pins, errors.Join(errs...)
 }
 
 // serve runs everything until ctx ends, then drains: devices stop and their

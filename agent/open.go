@@ -152,6 +152,9 @@ func readerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fac
 		if p.BlockOrder == profile.BlockLSBFirst {
 			o.BlockOrder = feig.LSBFirst
 		}
+		if p.Blocks > 0 {
+			o.Blocks, o.FallbackBlocks = p.Blocks, min(p.Blocks, feig.DefaultOpts.FallbackBlocks)
+		}
 		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return feig.New(d.Name, rw, o) },
 			func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) }), nil
 	case profile.ProtoASCII:

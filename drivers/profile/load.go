@@ -67,6 +67,7 @@ type rawProfile struct {
 	Region      string     `yaml:"region"`
 	Antennas    []int      `yaml:"antennas"`
 	BlockOrder  string     `yaml:"block_order"`
+	Blocks      *int       `yaml:"blocks"`
 	TagData     []string   `yaml:"tag_data"`
 }
 

@@ -187,6 +187,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"match[0].usage_page: an RFID reader's match rule names its USB-serial bridge", "match[0].pid: missing"}},
 		{"block order on uhf", "test-rfid.yaml", rf("region: na", "region: na\nblock_order: lsb-first"),
 			[]string{"test-rfid.yaml:12: block_order: applies to protocol feig only"}},
+		{"blocks on uhf", "test-rfid.yaml", rf("region: na", "region: na\nblocks: 8"),
+			[]string{"test-rfid.yaml:12: blocks: applies to protocol feig only"}},
 		{"block order unknown", "test-rfid.yaml", rf("protocol: chafon", "protocol: feig\nblock_order: reversed"),
 			[]string{`block_order: "reversed": want msb-first (FEIG ISO-host, the default) or lsb-first`}},
 		{"duplicate antenna", "test-rfid.yaml", rf("region: na", "region: na\nantennas: [1, 1]"),

@@ -39,6 +39,7 @@
 //	region: na
 //	antennas: [1]
 //	block_order: msb-first     # feig only: msb-first (default) | lsb-first
+//	blocks: 28                 # feig only: tag memory blocks to read
 //	init:
 //	  - hex: "04 00 21 D9 6A"  # frames are checked against the protocol's CRC
 //	tag_data: [iso28560-4, sgtin-96]
@@ -180,6 +181,7 @@ type Profile struct {
 	Region      string      // UHF regulatory region
 	Antennas    []int       // antenna ports to use, 1-based
 	BlockOrder  BlockOrder  // protocol feig: how the reader sends each block; "" is msb-first
+	Blocks      int         // protocol feig: tag memory blocks to read; 0 keeps the driver's (28, an ICODE SLIX)
 	TagData     []TagModel  // data models to try, in order
 }
 

@@ -420,6 +420,15 @@ func (l *loader) rfid(r *rawProfile, p *Profile) {
 	case p.BlockOrder != "" && p.BlockOrder != BlockMSBFirst && p.BlockOrder != BlockLSBFirst:
 		l.errf("block_order", "%q: want msb-first (FEIG ISO-host, the default) or lsb-first", r.BlockOrder)
 	}
+	if r.Blocks != nil {
+		switch {
+		case p.Protocol != ProtoFEIG:
+			l.errf("blocks", "applies to protocol feig only")
+		case *r.Blocks < 1 || *r.Blocks > 256:
+			l.errf("blocks", "%d: a tag has 1-256 blocks (an ICODE SLIX 28, the ISO 28560-3 basic block 8)", *r.Blocks)
+		}
+		p.Blocks = *r.Blocks
+	}
 
 	if len(r.TagData) == 0 {
 		l.errf("tag_data", "missing; list the tag data models to expect, e.g. [iso28560-3]")

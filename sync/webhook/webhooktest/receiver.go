@@ -77,6 +77,7 @@ type Receiver struct {
 	retryAfter string
 	now        func() time.Time
 	applied    map[string]webhook.Message
+	bodies     map[string][]byte // the applied request's body, as sent
 	order      []string
 	perKey     map[string]int
 	stats      Stats
@@ -87,7 +88,7 @@ type Receiver struct {
 // New starts a receiver verifying signatures made with secret.
 func New(secret []byte) *Receiver {
 	r := &Receiver{secret: secret, retryAfter: "1", now: time.Now,
-		applied: map[string]webhook.Message{}, perKey: map[string]int{}}
+		applied: map[string]webhook.Message{}, bodies: map[string][]byte{}, perKey: map[string]int{}}
 	r.srv = httptest.NewServer(r)
 	r.addr = r.srv.Listener.Addr().String()
 	return r
@@ -167,6 +168,17 @@ func (r *Receiver) Applied() map[string]webhook.Message {
 	defer r.mu.Unlock()
 	out := make(map[string]webhook.Message, len(r.applied))
 	for k, v := range r.applied {
+		out[k] = v
+	}
+	return out
+}
+
+// Bodies returns the applied requests' bodies by key, as they were sent.
+func (r *Receiver) Bodies() map[string][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string][]byte, len(r.bodies))
+	for k, v := range r.bodies {
 		out[k] = v
 	}
 	return out
@@ -265,6 +277,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 	} else {
 		r.applied[m.Key] = m
+		r.bodies[m.Key] = body
 		r.order = append(r.order, m.Key)
 		r.stats.Applied++
 	}

@@ -134,6 +134,9 @@ func readerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fac
 		if p.PowerDBm != nil {
 			o.Power = int(*p.PowerDBm)
 		}
+		if len(p.Antennas) > 0 {
+			o.Antenna = p.Antennas[0] // the 288 layout's inventory names one antenna
+		}
 		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return chafon.New(d.Name, rw, o) },
 			func(ctx context.Context) (drivers.Reader, error) { return wrap(chafon.Open(d.Name, port, baud, o)) }), nil
 	case profile.ProtoThingMagic:

@@ -42,7 +42,7 @@ text, holds no catalog or patron data beyond what the device sent, and
 
   tally capture --profile feig-id-isc-mr101 --port /dev/ttyUSB0 --for 30s
   tally capture --profile honeywell-voyager-1250g-hidpos --hid 1-1.2:1.1`)
-	prof := fs.String("profile", "", "profile `name` (see `tally profiles`)")
+	prof := fs.String("profile", "", "profile `name` (see `tally profiles`), or a profile file")
 	port := fs.String("port", "", "serial `device` of an RFID reader, e.g. /dev/ttyUSB0")
 	hid := fs.String("hid", "", "HID `path` of a scanner, as `tally devices` lists it")
 	baud := fs.Int("baud", 0, "serial speed; 0 takes the profile's")
@@ -56,11 +56,7 @@ text, holds no catalog or patron data beyond what the device sent, and
 	if *prof == "" {
 		return errors.New("--profile is required (`tally profiles` lists them)")
 	}
-	ps, err := profile.Builtin()
-	if err != nil {
-		return err
-	}
-	p, err := profile.Find(ps, *prof)
+	p, err := findProfile(*prof)
 	if err != nil {
 		return err
 	}
@@ -180,6 +176,23 @@ loop:
 	}
 	fmt.Fprintf(stdout, "check it with `tally replay %s`, then attach the file to your report\n", name)
 	return nil
+}
+
+// findProfile is a built-in profile by name, or the profile in a file
+// (a path, or a name ending in .yaml) for a device tally does not list.
+func findProfile(arg string) (*profile.Profile, error) {
+	if strings.ContainsRune(arg, os.PathSeparator) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		data, err := os.ReadFile(arg)
+		if err != nil {
+			return nil, err
+		}
+		return profile.Load(arg, data)
+	}
+	ps, err := profile.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	return profile.Find(ps, arg)
 }
 
 // captureBus is the HID bus capture records from; tests plug a fake one.

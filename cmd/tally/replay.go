@@ -28,7 +28,7 @@ naming the transcript line.
 
 With --session the reads are also decided by the engine in that session
 (they are journaled like scans), and each line shows the outcome.`)
-	prof := fs.String("profile", "", "profile `name`; default: the transcript's")
+	prof := fs.String("profile", "", "profile `name` or file; default: the transcript's")
 	db := dbFlag(fs)
 	sid := fs.Int64("session", 0, "decide the reads in this session `id` (writes to the database)")
 	stall := fs.Duration("stall", 10*time.Second, "give up when the driver makes no progress for this long")
@@ -50,11 +50,7 @@ With --session the reads are also decided by the engine in that session
 	if name == "" {
 		return fmt.Errorf("%s: the transcript names no profile; give --profile", tr.Name)
 	}
-	ps, err := profile.Builtin()
-	if err != nil {
-		return err
-	}
-	p, err := profile.Find(ps, name)
+	p, err := findProfile(name)
 	if err != nil {
 		return err
 	}

@@ -166,7 +166,7 @@ error is listed as FILE:LINE: what is wrong. Importing again updates items in pl
 	}
 	if problems > 0 {
 		if *skip == "" {
-			return fmt.Errorf("%s: nothing was imported; fix them, or import the good rows with --skip-invalid rejects.csv", bad)
+			return fmt.Errorf("%s: nothing was imported; fix them, or import the good rows with --skip-invalid %s", bad, rejectsName(results))
 		}
 		if *replace {
 			return fmt.Errorf("%s: nothing was imported; --replace would remove the items of the rejected rows from the catalog — fix the rows, or import without --replace", bad)
@@ -261,6 +261,23 @@ func duplicateAcrossFiles(results []*catalog.Result) string {
 		}
 	}
 	return ""
+}
+
+// rejectsName suggests a rejects file name in the format of the first
+// file with problems.
+func rejectsName(results []*catalog.Result) string {
+	for _, res := range results {
+		switch {
+		case res.Problems() == 0:
+		case res.Format != catalog.FormatMARC:
+			return "rejects.csv"
+		case res.XML:
+			return "rejects.xml"
+		default:
+			return "rejects.mrc"
+		}
+	}
+	return "rejects.csv"
 }
 
 // writeRejects writes the rejected rows of each file that has some, in

@@ -47,7 +47,7 @@ func TestImportUnionFileDuplicate(t *testing.T) {
 	code, _, errs := runImport(t, pp)
 	if code == 0 || strings.Contains(errs, "more than one file") ||
 		!strings.Contains(errs, pp+":3 (byte 1552): 852 #1 of 1 at byte 2308 (barcode 502162051): barcode 502162051 is already on record 2") ||
-		!strings.Contains(errs, "1 bad rows: nothing was imported") {
+		!strings.Contains(errs, "1 bad rows: nothing was imported; fix them, or import the good rows with --skip-invalid rejects.mrc") {
 		t.Fatalf("exit %d:\n%s", code, errs)
 	}
 	rej := filepath.Join(dir, "rejects.mrc")

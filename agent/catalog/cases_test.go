@@ -228,6 +228,20 @@ func TestCSVDelimiters(t *testing.T) {
 	}
 }
 
+// Excel's "Unicode Text" (a Koha export opened and saved again): UTF-16LE
+// with a byte order mark, tab separated.
+func TestUTF16TabText(t *testing.T) {
+	text := "barcode\ttitle\r\n39999000001310\tCien años de soledad\r\n"
+	b := []byte{0xff, 0xfe}
+	for _, r := range text {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	recs, errs := parseBytes(t, b, "excel.txt")
+	if len(errs) > 0 || len(recs) != 1 || recs[0].Item.Title != "Cien años de soledad" {
+		t.Errorf("%v %v", recs, errs)
+	}
+}
+
 // A headerless barcode list or a CSV starting with a number is not ISO
 // 2709: say the header is missing instead of talking about leaders.
 func TestHeaderlessIsNotMARC(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -53,6 +54,13 @@ func Read(r io.Reader, file string, f Format) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: read: %w", file, err)
 	}
+	if u, ok := utf16Text(text); ok && f != FormatMARC {
+		// Excel's "Unicode Text" is UTF-16 with a byte order mark, tab
+		// separated. (UTF-16 MARC is refused with advice below.)
+		if g, _ := sniff(u); g == FormatCSV {
+			text = u
+		}
+	}
 	if f == "" || f == FormatAuto {
 		if f, err = sniff(text); err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
@@ -87,6 +95,15 @@ func Parse(r io.Reader, file string, f Format) ([]Record, []RowError, error) {
 		return nil, nil, err
 	}
 	return res.Records, res.Errors, nil
+}
+
+// utf16Text decodes text that starts with a UTF-16 byte order mark.
+func utf16Text(text string) (string, bool) {
+	if !strings.HasPrefix(text, "\xff\xfe") && !strings.HasPrefix(text, "\xfe\xff") {
+		return "", false
+	}
+	u, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().String(text)
+	return u, err == nil
 }
 
 // sniff tells MARCXML ('<'), ISO 2709 (a plausible leader) and CSV apart.

@@ -93,14 +93,15 @@ func TestCartOverPty(t *testing.T) {
 		lsb      bool
 		noise    sim.Noise
 		miss     float64
+		cards    [][]byte // ISO 14443A cards lying on the pad with the books
 	}{
-		{"standard clean", false, false, sim.Noise{}, 0},
-		{"standard noisy lsb-first", false, true, noisy, 0.2},
-		{"advanced noisy", true, false, noisy, 0.2},
+		{"standard clean", false, false, sim.Noise{}, 0, nil},
+		{"standard noisy lsb-first", false, true, noisy, 0.2, [][]byte{{0xDE, 0xAD, 0xBE, 0xEF}}},
+		{"advanced noisy", true, false, noisy, 0.2, [][]byte{{0x04, 0x5A, 0x2B, 0x3C, 0x4D, 0x5E, 0x80}, {4, 1, 2, 3, 4, 5, 6, 7, 8, 9}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tags, ids := cart(300)
-			r := startSim(t, sim.FEIGOpts{Tags: tags, Noise: tc.noise, MissRate: tc.miss, LSBFirst: tc.lsb, RFWarnRate: 0.05})
+			r := startSim(t, sim.FEIGOpts{Tags: tags, Cards: tc.cards, Noise: tc.noise, MissRate: tc.miss, LSBFirst: tc.lsb, RFWarnRate: 0.05})
 			o := ptyOpts
 			o.Advanced = tc.advanced
 			if tc.lsb {
@@ -144,6 +145,9 @@ func TestCartOverPty(t *testing.T) {
 			}
 			if st.BlockReads < 300 {
 				t.Errorf("block reads %d", st.BlockReads)
+			}
+			if (st.Cards > 0) != (len(tc.cards) > 0) || st.UnknownSets != 0 {
+				t.Errorf("cards %d, unknown sets %d, with %d cards on the pad", st.Cards, st.UnknownSets, len(tc.cards))
 			}
 		})
 	}

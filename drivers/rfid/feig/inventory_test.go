@@ -2,14 +2,11 @@ package feig
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/tally-inventory/tally/drivers"
 )
 
 // loadReplies reads "name < hex" lines from a testdata file.
@@ -81,17 +78,7 @@ func TestInventoryCardsThroughDriver(t *testing.T) {
 	inv.resp = one(rs["mixed"])
 	inv2 := invStep(t, o, 0, StatusOK)
 	inv2.resp = one(rs["unknown"])
-	port := newScript(t, versionStep(t, o), inv, blockStep(t, o, uid, 0, 8, StatusOK, da), inv2)
-	d, err := New("pad", port, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan drivers.Read, 4)
-	if err := d.Start(context.Background(), out); err != nil {
-		t.Fatal(err)
-	}
-	got := collect(t, out, 2)
-	d.Stop()
+	got, d := readN(t, newScript(t, versionStep(t, o), inv, blockStep(t, o, uid, 0, 8, StatusOK, da), inv2), o, 2)
 	for i, r := range got {
 		if r.TagUID != "E004010011223303" || r.Code != "4711" || r.DSFID != []byte{0x06, 0x00}[i] {
 			t.Errorf("read %d %+v", i, r)

@@ -190,20 +190,27 @@ func blockStep(t testing.TB, o Opts, uid [8]byte, first, n int, st Status, data 
 		one(rep(t, Frame{Advanced: o.Advanced, Cmd: CmdISO, Status: st, Data: d}))}
 }
 
-// readOne starts a Dev with o on port, takes its first Read and stops it.
-func readOne(t *testing.T, port io.ReadWriter, o Opts) (drivers.Read, *Dev) {
+// readN starts a Dev with o on port, takes its first n Reads and stops it.
+func readN(t *testing.T, port io.ReadWriter, o Opts, n int) ([]drivers.Read, *Dev) {
 	t.Helper()
 	d, err := New("pad", port, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make(chan drivers.Read, 4)
+	out := make(chan drivers.Read, n+4)
 	if err := d.Start(context.Background(), out); err != nil {
 		t.Fatal(err)
 	}
-	r := collect(t, out, 1)[0]
+	rs := collect(t, out, n)
 	d.Stop()
-	return r, d
+	return rs, d
+}
+
+// readOne is readN of one Read.
+func readOne(t *testing.T, port io.ReadWriter, o Opts) (drivers.Read, *Dev) {
+	t.Helper()
+	rs, d := readN(t, port, o, 1)
+	return rs[0], d
 }
 
 func collect(t *testing.T, out <-chan drivers.Read, n int) []drivers.Read {

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
 // exchange is one command the driver must send and the bytes the reader
@@ -19,45 +18,22 @@ type exchange struct {
 	reply []byte
 }
 
-// transcript is a port that checks the driver's commands byte for byte
-// and plays back canned answers. After the last exchange it stays silent.
-type transcript struct {
-	t     *testing.T
-	mu    sync.Mutex
-	steps []exchange
-	next  int
-	pr    *io.PipeReader
-	pw    *io.PipeWriter
-}
-
-func newTranscript(t *testing.T, steps ...exchange) *transcript {
-	pr, pw := io.Pipe()
-	tr := &transcript{t: t, steps: steps, pr: pr, pw: pw}
-	t.Cleanup(func() { pw.Close() })
-	return tr
-}
-
-func (tr *transcript) Read(p []byte) (int, error) { return tr.pr.Read(p) }
-
-func (tr *transcript) Write(p []byte) (int, error) {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	if tr.next >= len(tr.steps) {
-		return len(p), nil // the reader has gone quiet
+// newTranscript is a port playing the exchanges (drivers/transcript):
+// each command must be sent byte for byte, then its answer is read. After
+// the last exchange the reader is silent. The driver leaves the port to
+// its caller: cleanup closes it, and fails the test unless the transcript
+// was played through.
+func newTranscript(t *testing.T, steps ...exchange) *transcript.Playback {
+	var evs []transcript.Event
+	for _, s := range steps {
+		evs = append(evs, transcript.Event{Dir: transcript.Write, Data: s.want})
+		if len(s.reply) > 0 {
+			evs = append(evs, transcript.Event{Dir: transcript.Read, Data: s.reply})
+		}
 	}
-	s := tr.steps[tr.next]
-	tr.next++
-	if !bytes.Equal(p, s.want) {
-		tr.t.Errorf("exchange %d: driver sent % X, want % X", tr.next, p, s.want)
-	}
-	go tr.pw.Write(s.reply)
-	return len(p), nil
-}
-
-func (tr *transcript) done() bool {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	return tr.next == len(tr.steps)
+	p := transcript.Events(t.Name(), transcript.Silent, evs...)
+	t.Cleanup(func() { p.Check(t); p.Close() })
+	return p
 }
 
 func frame(t *testing.T, r Response) []byte {
@@ -126,8 +102,8 @@ func TestTranscript(t *testing.T) {
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if !tr.done() {
-		t.Fatalf("transcript not consumed: %d of %d exchanges", tr.next, len(tr.steps))
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
 	}
 	want := []drivers.Read{
 		{Device: "wand", Kind: drivers.KindRFID, Raw: epc1, Code: "E28011700000020FAA000001", TagUID: "E28011700000020FAA000001", Symbology: "EPC", Antenna: 2},
@@ -175,8 +151,8 @@ func TestTranscript18(t *testing.T) {
 		t.Fatalf("Err = %v", err)
 	}
 	d.Stop()
-	if !tr.done() {
-		t.Fatalf("transcript not consumed: %d of %d", tr.next, len(tr.steps))
+	if err := tr.Err(); err != nil {
+		t.Fatal(err)
 	}
 	if d.Protocol() != Protocol18 {
 		t.Fatalf("protocol %v", d.Protocol())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
 // step is one scripted exchange: the exact bytes the driver must write and
@@ -21,69 +22,25 @@ type step struct {
 	resp [][]byte
 }
 
-// script is a port that plays a transcript. It fails the test on any
-// write that differs from the next expected request; once the script is
-// played out, writes go unanswered. check fails the test if an expected
-// exchange was not consumed.
-type script struct {
-	t      testing.TB
-	mu     sync.Mutex
-	steps  []step
-	pos    int
-	extra  int
-	eof    bool // after the last step, reads fail (a pulled cable)
-	readq  chan []byte
-	closed chan struct{}
-	once   sync.Once
+// newScript is a port playing steps as a transcript (drivers/transcript):
+// each request must be written exactly, then its reply chunks are read. A
+// transcript not played through fails the test. After the last step the
+// reader is silent; see newScriptEnd.
+func newScript(t testing.TB, steps ...step) *transcript.Playback {
+	return newScriptEnd(t, transcript.Silent, steps...)
 }
 
-func newScript(t testing.TB, steps ...step) *script {
-	s := &script{t: t, steps: steps, readq: make(chan []byte, 64), closed: make(chan struct{})}
-	t.Cleanup(s.check)
-	return s
-}
-
-func (s *script) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pos >= len(s.steps) {
-		s.extra++
-		if s.eof {
-			s.once.Do(func() { close(s.closed) })
-		}
-		return len(p), nil
+// newScriptEnd is newScript with what the reader does after the last step:
+// transcript.HangUpOnWrite is a pulled cable.
+func newScriptEnd(t testing.TB, end transcript.End, steps ...step) *transcript.Playback {
+	var evs []transcript.Event
+	for _, st := range steps {
+		evs = append(evs, transcript.Event{Dir: transcript.Write, Data: st.req})
+		evs = append(evs, transcript.Reads(st.resp...)...)
 	}
-	st := s.steps[s.pos]
-	if !bytes.Equal(p, st.req) {
-		s.t.Errorf("exchange %d: driver wrote % X, want % X", s.pos, p, st.req)
-	}
-	s.pos++
-	for _, c := range st.resp {
-		s.readq <- c
-	}
-	return len(p), nil
-}
-
-func (s *script) Read(p []byte) (int, error) {
-	select {
-	case c := <-s.readq:
-		return copy(p, c), nil
-	case <-s.closed:
-		return 0, io.EOF
-	}
-}
-
-func (s *script) Close() error {
-	s.once.Do(func() { close(s.closed) })
-	return nil
-}
-
-func (s *script) check() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pos != len(s.steps) {
-		s.t.Errorf("transcript: only %d of %d exchanges consumed", s.pos, len(s.steps))
-	}
+	p := transcript.Events(t.Name(), end, evs...)
+	t.Cleanup(func() { p.Check(t) })
+	return p
 }
 
 func req(t testing.TB, f Frame) []byte {
@@ -332,8 +289,7 @@ func TestTranscriptSilentAndGone(t *testing.T) {
 	}
 	d.Stop()
 
-	port = newScript(t, versionStep(t, o))
-	port.eof = true
+	port = newScriptEnd(t, transcript.HangUpOnWrite, versionStep(t, o))
 	d, _ = New("desk", port, o)
 	if err := d.Start(context.Background(), make(chan drivers.Read)); err != nil {
 		t.Fatal(err)

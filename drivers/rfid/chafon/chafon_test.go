@@ -77,7 +77,7 @@ func TestTranscript(t *testing.T) {
 	opts.Power = 26
 	opts.Region = &Region{BandEU, 0, 14}
 	opts.ScanTime = 300 * time.Millisecond
-	opts.Timeout = 20 * time.Millisecond
+	opts.Timeout = 250 * time.Millisecond
 	d, err := New("wand", tr, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestTranscript18(t *testing.T) {
 	)
 	opts := DefaultOpts
 	opts.Address = 0
-	opts.Timeout = 20 * time.Millisecond
+	opts.Timeout = 250 * time.Millisecond
 	d, err := New("wand", tr, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestStatusErrorEndsReading(t *testing.T) {
 		exchange{unhex(t, "04 FF 01 1B B4"), frame(t, Response{Addr: 7, Cmd: CmdInventory, Status: StatusIllegalCmd})},
 	)
 	opts := DefaultOpts
-	opts.Timeout = 20 * time.Millisecond
+	opts.Timeout = 250 * time.Millisecond
 	d, _ := New("wand", tr, opts)
 	if err := d.Start(context.Background(), make(chan drivers.Read)); err != nil {
 		t.Fatal(err)

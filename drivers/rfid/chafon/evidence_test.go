@@ -43,7 +43,7 @@ func TestUHFReader86(t *testing.T) {
 			defer port.Close()
 			opts := DefaultOpts
 			opts.Power, opts.Q, opts.ScanTime = 26, 4, 2*time.Second
-			opts.Timeout = 20 * time.Millisecond
+			opts.Timeout = 250 * time.Millisecond
 			d, err := New("gate", port, opts)
 			if err != nil {
 				t.Fatal(err)

@@ -3,9 +3,9 @@ package catalog
 import (
 	"bytes"
 	"encoding/csv"
-	"fmt"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"

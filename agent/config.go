@@ -27,6 +27,12 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// TokenFile holds the login token or PIN; required when Listen is not loopback.
 	TokenFile string `yaml:"token_file"`
+	// TLSCertFile and TLSKeyFile serve the UI over HTTPS (PEM files);
+	// WebConfig is the alternative, an exporter-toolkit web config file
+	// (its tls_server_config), as for metrics.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	WebConfig   string `yaml:"web_config"`
 	// Metrics is the Prometheus listener.
 	Metrics MetricsConfig `yaml:"metrics"`
 	// Barcodes says how this library numbers its barcodes.
@@ -373,6 +379,16 @@ func (c *Config) Validate() error {
 		} else if !IsLoopback(host) && c.TokenFile == "" {
 			bad("listen", "%s is reachable from the network (not loopback), so token_file is required (a file holding a login token of 12 characters or more), or listen on 127.0.0.1", c.Listen)
 		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		key := "tls_cert_file"
+		if c.TLSCertFile == "" {
+			key = "tls_key_file"
+		}
+		bad(key, "give both tls_cert_file and tls_key_file (HTTPS for the UI) or neither")
+	}
+	if c.TLSCertFile != "" && c.WebConfig != "" {
+		bad("web_config", "give either tls_cert_file/tls_key_file or web_config for the UI, not both")
 	}
 	if c.Metrics.Listen != "" {
 		if _, err := hostPort(c.Metrics.Listen); err != nil {

@@ -55,6 +55,8 @@ func TestConfigErrors(t *testing.T) {
 		{"devices:\n  - name: a\n    baud: fast\n", `t.yaml:3: devices[0].baud: "fast" is not a whole number`},
 		{"barcodes:\n  item_prefix: X\n", "t.yaml:2: barcodes.item_prefix"},
 		{"dedupe_window: soon\n", "t.yaml:1: dedupe_window:"},
+		{"tls_cert_file: ui.crt\n", "give both"},
+		{"tls_cert_file: ui.crt\ntls_key_file: ui.key\nweb_config: web.yml\n", "not both"},
 	}
 	for _, tc := range tests {
 		_, err := ParseConfig("t.yaml", []byte(tc.yaml))

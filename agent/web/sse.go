@@ -286,6 +286,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.exit(rm, me)
 	rc := http.NewResponseController(w)
+	// A stream outlives the server's read and write timeouts: no read is
+	// due (a closed connection still ends the request), and each write
+	// gets its own deadline below.
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")

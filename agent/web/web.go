@@ -11,6 +11,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"errors"
 	"fmt"
@@ -89,8 +90,20 @@ type Opts struct {
 	// Title names the agent in page headings ("tally — Lincoln Elementary").
 	Title string
 	// SecureCookies marks cookies Secure (set when served over TLS, e.g.
-	// behind a reverse proxy).
+	// behind a reverse proxy; set by itself when TLS is configured here).
 	SecureCookies bool
+	// TLSCertFile and TLSKeyFile serve HTTPS (PEM files). WebConfigFile is
+	// the alternative: an exporter-toolkit web config file whose
+	// tls_server_config is used (basic_auth_users are refused: the UI has
+	// its own login).
+	TLSCertFile, TLSKeyFile, WebConfigFile string
+	// Timeouts: to read a request's headers, its whole body, and how long
+	// an idle keep-alive connection is kept. Responses other than the live
+	// stream must be written within WriteTimeout.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConns caps the open connections, MaxConnsPerAddr those of one
+	// client address (an IPv6 /64 counts as one); more are closed at once.
+	MaxConns, MaxConnsPerAddr int
 	// Feed is how many recent reads the scan screen shows.
 	Feed int
 	// MissingMax caps the rows of the live missing list.
@@ -106,7 +119,8 @@ type Opts struct {
 
 // DefaultOpts serves on loopback only, without login.
 var DefaultOpts = Opts{Addr: "127.0.0.1:8080", Title: "tally", Feed: 25, MissingMax: 300, MaxWatchers: 256,
-	LoginTTL: 12 * time.Hour}
+	LoginTTL: 12 * time.Hour, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
+	IdleTimeout: 30 * time.Second, MaxConns: 512, MaxConnsPerAddr: 64}
 
 //go:embed assets
 var assets embed.FS
@@ -121,6 +135,7 @@ type Server struct {
 	h     http.Handler
 	pages map[string]*pageTmpl
 	auth  *authState
+	tls   *tls.Config // nil: plain HTTP
 
 	done     chan struct{} // closed at shutdown: ends live streams
 	doneOnce sync.Once
@@ -157,18 +172,36 @@ func New(b Backend, hub *agent.Hub, opts Opts) (*Server, error) {
 	if opts.LoginTTL <= 0 {
 		opts.LoginTTL = d.LoginTTL
 	}
+	for _, p := range []struct{ v, d *time.Duration }{{&opts.ReadHeaderTimeout, &d.ReadHeaderTimeout},
+		{&opts.ReadTimeout, &d.ReadTimeout}, {&opts.WriteTimeout, &d.WriteTimeout}, {&opts.IdleTimeout, &d.IdleTimeout}} {
+		if *p.v <= 0 {
+			*p.v = *p.d
+		}
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = d.MaxConns
+	}
+	if opts.MaxConnsPerAddr <= 0 {
+		opts.MaxConnsPerAddr = d.MaxConnsPerAddr
+	}
+	tc, err := tlsConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
+		opts.SecureCookies = true
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if hub == nil {
 		hub = agent.NewHub()
 	}
-	s := &Server{b: b, hub: hub, opts: opts, done: make(chan struct{}), rooms: map[int64]*room{}}
+	s := &Server{b: b, hub: hub, opts: opts, tls: tc, done: make(chan struct{}), rooms: map[int64]*room{}}
 	if err := checkToken(opts.Addr, opts.Token); err != nil {
 		return nil, err
 	}
 	s.login = !IsLoopback(opts.Addr) || opts.Token != ""
-	var err error
 	if s.auth, err = newAuth(opts); err != nil {
 		return nil, err
 	}
@@ -192,6 +225,9 @@ func checkToken(addr, token string) error {
 	}
 	return nil
 }
+
+// TLS says whether the server speaks HTTPS itself.
+func (s *Server) TLS() bool { return s.tls != nil }
 
 // LoginRequired says whether the server asks for the token.
 func (s *Server) LoginRequired() bool { return s.login }
@@ -217,7 +253,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return fmt.Errorf("web: %s is not loopback and no login token is set: refusing to serve", ln.Addr())
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	o := s.opts
+	ln = limitConns(ln, o.MaxConns, o.MaxConnsPerAddr)
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+	}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: o.ReadHeaderTimeout, ReadTimeout: o.ReadTimeout,
+		WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout, MaxHeaderBytes: 64 << 10,
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

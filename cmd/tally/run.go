@@ -126,6 +126,13 @@ func checkConfig(path string) (*agent.Config, []agent.DeviceSpec, error) {
 			bad(key, errors.New(strings.TrimPrefix(err.Error(), "web: ")))
 		}
 	}
+	if err := web.CheckTLS(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.WebConfig); err != nil {
+		key := "tls_cert_file"
+		if cfg.WebConfig != "" {
+			key = "web_config"
+		}
+		bad(key, errors.New(strings.TrimPrefix(err.Error(), "web: ")))
+	}
 	if wc := cfg.Metrics.WebConfig; wc != "" {
 		if err := toolkitweb.Validate(wc); err != nil {
 			bad("metrics.web_config", fmt.Errorf("%s: %w", wc, err))

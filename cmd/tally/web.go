@@ -27,17 +27,24 @@ func serveWeb(ctx context.Context, rt *runtime, fallback int) (string, error) {
 	}
 	o := web.DefaultOpts
 	o.Addr, o.Token, o.Title = l.Addr().String(), token, "tally"
+	o.TLSCertFile, o.TLSKeyFile, o.WebConfigFile = rt.cfg.TLSCertFile, rt.cfg.TLSKeyFile, rt.cfg.WebConfig
 	srv, err := web.New(webBackend{Engine: rt.e, rt: rt}, rt.hub, o)
 	if err != nil {
 		l.Close()
 		return "", err
+	}
+	scheme := "http"
+	if srv.TLS() {
+		scheme = "https"
+	} else if !web.IsLoopback(o.Addr) {
+		fmt.Fprintf(rt.log, "warning: the UI on %s is plain HTTP: the login token crosses the network unencrypted (set tls_cert_file and tls_key_file, or web_config)\n", o.Addr)
 	}
 	rt.loops = append(rt.loops, func(ctx context.Context) error { return srv.Serve(ctx, l) })
 	host, port, _ := net.SplitHostPort(l.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/", nil
+	return scheme + "://" + net.JoinHostPort(host, port) + "/", nil
 }
 
 // webBackend adapts the runtime to what the UI consumes.

@@ -126,7 +126,9 @@ func checkConfig(path string) (*agent.Config, []agent.DeviceSpec, error) {
 			bad(key, errors.New(strings.TrimPrefix(err.Error(), "web: ")))
 		}
 	}
-	if err := web.CheckTLS(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.WebConfig); err != nil {
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") || cfg.TLSCertFile != "" && cfg.WebConfig != "" {
+		// Validate has said so.
+	} else if err := web.CheckTLS(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.WebConfig); err != nil {
 		key := "tls_cert_file"
 		if cfg.WebConfig != "" {
 			key = "web_config"

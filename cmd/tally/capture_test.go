@@ -59,6 +59,19 @@ func TestReplayPrintsReads(t *testing.T) {
 	}
 }
 
+// Paced, a scanner idle for longer than --stall is not taken for a stuck
+// driver: the next report is simply not due yet.
+func TestReplayPacedIdleIsNoStall(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "idle.txt")
+	os.WriteFile(f, []byte("tally-transcript 1\nprofile generic-keyboard-wedge\n"+
+		"< +0.000 00 00 1E 00 00 00 00 00\n< +0.010 00 00 28 00 00 00 00 00\n"+
+		"< +4.000 00 00 1F 00 00 00 00 00\n< +4.010 00 00 28 00 00 00 00 00\n"), 0o644)
+	out := tally(t, "", "replay", f, "--speed", "2", "--stall", "1s")
+	if got := readLines(out); len(got) != 2 || got[0] != "read      1" || got[1] != "read      2" {
+		t.Errorf("reads %q\n%s", got, out)
+	}
+}
+
 // The FEIG manual's Annex F reply, played through the FEIG driver, comes
 // out as tag memory in block order. The annex's tag has three blocks, so
 // the reader's profile (a file, as a school would write for its reader)

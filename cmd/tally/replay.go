@@ -123,7 +123,9 @@ loop:
 			}
 			break loop
 		case <-tick.C:
-			if n := pb.Played(); n != last {
+			// Progress, or a paced reply not yet due, is not a stall.
+			next, more := pb.Next()
+			if n := pb.Played(); n != last || (*speed > 0 && more && next.At > clock()) {
 				last, lastAt = n, time.Now()
 			} else if time.Since(lastAt) >= *stall {
 				stalled = true

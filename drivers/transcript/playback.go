@@ -327,6 +327,16 @@ func (p *Playback) Pace(speed float64) {
 // Done is closed when every event has been played, or a write differed.
 func (p *Playback) Done() <-chan struct{} { return p.done }
 
+// Next is the next event to play; false when none is left.
+func (p *Playback) Next() (Event, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pos == len(p.evs) {
+		return Event{}, false
+	}
+	return p.evs[p.pos], true
+}
+
 // Played is how many events have been played.
 func (p *Playback) Played() int {
 	p.mu.Lock()

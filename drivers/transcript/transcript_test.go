@@ -166,6 +166,9 @@ func TestPlaybackPoll(t *testing.T) {
 		t.Fatal("done before the last event")
 	default:
 	}
+	if next, ok := p.Next(); !ok || next.Dir != Write || next.Line != 5 || p.Played() != 3 {
+		t.Errorf("Next = %+v, %v after %d played", next, ok, p.Played())
+	}
 	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "t.txt:5: 2 of 5 events not played; next the transcript has a write: 04") {
 		t.Errorf("Err before the end = %v", err)
 	}

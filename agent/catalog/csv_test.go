@@ -169,7 +169,7 @@ func FuzzParseCSV(f *testing.F) {
 // same bytes into fields and nothing else.
 func BenchmarkReadCSV(b *testing.B) {
 	var buf bytes.Buffer
-	in := mustReadB(b, "testdata/csv/koha_items_table/input.csv")
+	in := mustRead(b, "testdata/csv/koha_items_table/input.csv")
 	lines := strings.Split(strings.TrimRight(string(in), "\r\n"), "\r\n")
 	buf.WriteString(lines[0] + "\r\n")
 	const rows = 20000
@@ -210,13 +210,4 @@ func BenchmarkReadCSV(b *testing.B) {
 			}
 		}
 	})
-}
-
-func mustReadB(b *testing.B, path string) []byte {
-	b.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type Config struct {
 	DedupeWindow Duration `yaml:"dedupe_window"`
 	// Devices are the scanners and readers to run.
 	Devices []DeviceConfig `yaml:"devices"`
+	// ProfilesDir holds the school's own device profiles (*.yaml, checked
+	// as strictly as the built-in ones); relative to the config file.
+	ProfilesDir string `yaml:"profiles_dir"`
 	// Feedback is the buzzer and LEDs.
 	Feedback FeedbackConfig `yaml:"feedback"`
 	// Sync is where the outbox goes.
@@ -81,6 +85,11 @@ type DeviceConfig struct {
 	Path string `yaml:"path"`
 	// Session binds the device to a session at start (0: bind later).
 	Session int64 `yaml:"session"`
+	// VID and PID pick the device by its USB ids ("0x0c2e"), overriding the
+	// profile's match rule: a scanner's HID interface, or the USB-serial
+	// bridge of a reader when no port is given.
+	VID string `yaml:"vid"`
+	PID string `yaml:"pid"`
 }
 
 // FeedbackConfig names GPIO pins (periph.io names such as GPIO18).
@@ -195,6 +204,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		c.root = &root
+	}
+	if c.ProfilesDir != "" && !filepath.IsAbs(c.ProfilesDir) {
+		c.ProfilesDir = filepath.Join(filepath.Dir(name), c.ProfilesDir)
 	}
 	if err := c.Validate(); err != nil {
 		return &c, err // decoded but not valid: a checker can go on to list the rest
@@ -424,6 +436,14 @@ func (c *Config) Validate() error {
 		if d.Session < 0 {
 			bad(at+".session", "%d is negative: give a session id, or 0 to bind later", d.Session)
 		}
+		for _, f := range []struct{ key, v string }{{"vid", d.VID}, {"pid", d.PID}} {
+			if _, err := ParseUSBID(f.v); err != nil {
+				bad(at+"."+f.key, "device %s: %v", d.Name, err)
+			}
+		}
+		if d.PID != "" && d.VID == "" {
+			bad(at+".pid", "device %s: a pid needs its vid", d.Name)
+		}
 	}
 	if c.Sync.Interval <= 0 {
 		bad("sync.interval", "%v: give how often the relay looks for due rows, e.g. 30s", time.Duration(c.Sync.Interval))
@@ -485,6 +505,20 @@ func httpURL(s, example string) error {
 		return fmt.Errorf("%q is not an http(s) URL such as %s", s, example)
 	}
 	return nil
+}
+
+// ParseUSBID parses a USB vendor or product id as `tally devices` and lsusb
+// print it: four hex digits, with or without 0x. "" is 0 (any).
+func ParseUSBID(s string) (uint16, error) {
+	t := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseUint(t, 16, 16)
+	if err != nil || len(t) != 4 || v == 0 {
+		return 0, fmt.Errorf("%q is not a USB id: want 4 hex digits such as \"0x0c2e\" (`tally devices` shows them)", s)
+	}
+	return uint16(v), nil
 }
 
 // IsLoopback reports whether host (from host:port) is reachable only from

@@ -6,7 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
 	"strings"
+
+	"go.bug.st/serial/enumerator"
 
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
@@ -29,6 +33,15 @@ type OpenEnv struct {
 	// `tally replay` plays a transcript. nil: each driver opens the real
 	// port itself.
 	Serial func(path string, line profile.Serial) (io.ReadWriteCloser, error)
+	// SerialPorts lists the serial ports with their USB ids, to find a
+	// reader chosen by vid/pid; nil: go.bug.st/serial's enumerator.
+	SerialPorts func() ([]*enumerator.PortDetails, error)
+}
+
+// Profiles returns the profiles a config can name: the built-in ones and
+// those in its profiles_dir.
+func Profiles(cfg *Config) ([]*profile.Profile, error) {
+	return profile.WithUser(cfg.ProfilesDir)
 }
 
 // DeviceSpecs turns the configured devices into specs the Devices runner
@@ -41,6 +54,9 @@ func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]DeviceSpec, error)
 func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]DeviceSpec, error) {
 	if env.HID == nil {
 		env.HID = hidscanner.HIDBus{}
+	}
+	if env.SerialPorts == nil {
+		env.SerialPorts = func() ([]*enumerator.PortDetails, error) { return enumerator.GetDetailedPortsList() }
 	}
 	var specs []DeviceSpec
 	for _, d := range cfg.Devices {
@@ -99,6 +115,12 @@ func scannerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fa
 			m.Interface, m.MatchInterface = p.Match[0].Interface, true
 		}
 	}
+	if d.VID != "" {
+		// The config names the device: its ids, not the profile's, pick it.
+		vid, _ := ParseUSBID(d.VID)
+		pid, _ := ParseUSBID(d.PID)
+		m = hidscanner.Match{VID: vid, PID: pid}
+	}
 	m.Serial, m.Path = d.Serial, d.Path
 	// Refuse options the driver would refuse at every reconnect, now, with
 	// the profile's name: a profile and its driver must agree.
@@ -112,11 +134,11 @@ func scannerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fa
 
 func readerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Factory, error) {
 	port := d.Port
-	if port == "" {
+	if port == "" && d.VID == "" {
 		port = p.Serial.Port
 	}
-	if port == "" || strings.ContainsAny(port, "*?[") {
-		return nil, fmt.Errorf("name the serial port (port: /dev/ttyUSB0); the profile only says %q", p.Serial.Port)
+	if d.VID == "" && (port == "" || strings.ContainsAny(port, "*?[")) {
+		return nil, fmt.Errorf("name the serial port (port: /dev/ttyUSB0), or its USB vid and pid; the profile only says %q", p.Serial.Port)
 	}
 	baud := d.Baud
 	if baud == 0 {
@@ -124,6 +146,62 @@ func readerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fac
 	}
 	line := p.Serial
 	line.Baud = baud
+	build, err := readerBuilder(env, d, p, baud, line)
+	if err != nil {
+		return nil, err
+	}
+	if port != "" {
+		return build(port), nil
+	}
+	// Chosen by USB ids: the port is looked up at every open, so a reader
+	// that comes back as another ttyUSB after re-plugging is found again.
+	vid, _ := ParseUSBID(d.VID)
+	pid, _ := ParseUSBID(d.PID)
+	return func(ctx context.Context) (drivers.Reader, error) {
+		port, err := usbSerialPort(env, vid, pid, d.Serial)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Name, err)
+		}
+		return build(port)(ctx)
+	}, nil
+}
+
+// usbSerialPort finds the one serial port on USB device vid:pid (pid 0:
+// any), with USB serial number serial when given.
+func usbSerialPort(env OpenEnv, vid, pid uint16, serial string) (string, error) {
+	ports, err := env.SerialPorts()
+	if err != nil {
+		return "", fmt.Errorf("list serial ports: %w", err)
+	}
+	var found []string
+	for _, pd := range ports {
+		if pd == nil || !pd.IsUSB {
+			continue
+		}
+		v, err1 := strconv.ParseUint(pd.VID, 16, 16)
+		q, err2 := strconv.ParseUint(pd.PID, 16, 16)
+		if err1 != nil || err2 != nil || uint16(v) != vid || pid != 0 && uint16(q) != pid || serial != "" && pd.SerialNumber != serial {
+			continue
+		}
+		found = append(found, pd.Name)
+	}
+	sort.Strings(found)
+	switch len(found) {
+	case 0:
+		with := ""
+		if serial != "" {
+			with = " with serial " + serial
+		}
+		return "", fmt.Errorf("no serial port on USB device %04x:%04x%s (plugged in? `tally devices` lists the ports)", vid, pid, with)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("%d serial ports on USB device %04x:%04x (%s): add serial: with its USB serial number, or name the port", len(found), vid, pid, strings.Join(found, ", "))
+}
+
+// readerBuilder returns what makes the factory of the profile's driver on
+// a given port.
+func readerBuilder(env OpenEnv, d DeviceConfig, p *profile.Profile, baud int, line profile.Serial) (func(port string) drivers.Factory, error) {
 	wrap := func(r drivers.Reader, err error) (drivers.Reader, error) { return r, err }
 	switch p.Protocol {
 	case profile.ProtoChafon:
@@ -137,16 +215,20 @@ func readerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fac
 		if len(p.Antennas) > 0 {
 			o.Antenna = p.Antennas[0] // the 288 layout's inventory names one antenna
 		}
-		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return chafon.New(d.Name, rw, o) },
-			func(ctx context.Context) (drivers.Reader, error) { return wrap(chafon.Open(d.Name, port, baud, o)) }), nil
+		return func(port string) drivers.Factory {
+			return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return chafon.New(d.Name, rw, o) },
+				func(ctx context.Context) (drivers.Reader, error) { return wrap(chafon.Open(d.Name, port, baud, o)) })
+		}, nil
 	case profile.ProtoThingMagic:
 		o := thingmagic.DefaultOpts
 		if p.PowerDBm != nil {
 			o.ReadPower = int(*p.PowerDBm * 100) // centi-dBm
 		}
 		o.Antennas = p.Antennas
-		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return thingmagic.New(d.Name, rw, o) },
-			func(ctx context.Context) (drivers.Reader, error) { return wrap(thingmagic.Open(d.Name, port, baud, o)) }), nil
+		return func(port string) drivers.Factory {
+			return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return thingmagic.New(d.Name, rw, o) },
+				func(ctx context.Context) (drivers.Reader, error) { return wrap(thingmagic.Open(d.Name, port, baud, o)) })
+		}, nil
 	case profile.ProtoFEIG:
 		o := feig.DefaultOpts
 		if p.Address != nil {
@@ -158,15 +240,19 @@ func readerFactory(env OpenEnv, d DeviceConfig, p *profile.Profile) (drivers.Fac
 		if p.Blocks > 0 {
 			o.Blocks, o.FallbackBlocks = p.Blocks, min(p.Blocks, feig.DefaultOpts.FallbackBlocks)
 		}
-		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return feig.New(d.Name, rw, o) },
-			func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) }), nil
+		return func(port string) drivers.Factory {
+			return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return feig.New(d.Name, rw, o) },
+				func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) })
+		}, nil
 	case profile.ProtoASCII:
 		o := ascii.DefaultOpts
 		if p.ASCIIFormat == profile.ASCIIRDM6300 {
 			o = ascii.RDM6300Opts
 		}
-		return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return ascii.New(d.Name, rw, o) },
-			func(ctx context.Context) (drivers.Reader, error) { return wrap(ascii.Open(d.Name, port, baud, o)) }), nil
+		return func(port string) drivers.Factory {
+			return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return ascii.New(d.Name, rw, o) },
+				func(ctx context.Context) (drivers.Reader, error) { return wrap(ascii.Open(d.Name, port, baud, o)) })
+		}, nil
 	}
 	return nil, fmt.Errorf("profile %s: protocol %q is not supported", p.Name, p.Protocol)
 }

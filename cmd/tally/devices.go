@@ -20,6 +20,7 @@ import (
 
 	"go.bug.st/serial/enumerator"
 
+	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
 	"github.com/tally-inventory/tally/drivers/tagdata"
@@ -691,12 +692,17 @@ func profileMatch(p *profile.Profile) string {
 }
 
 func cmdProfiles(ctx context.Context, args []string) error {
-	fs := newFlags("profiles", "[--kind scanner|rfid] [--json]", `
+	if len(args) > 0 && args[0] == "check" {
+		return cmdProfilesCheck(args[1:])
+	}
+	fs := newFlags("profiles", "[--kind scanner|rfid] [--json] | check FILE...", `
 Lists the device profiles built into tally: one per scanner model and
 interface mode, one per RFID reader model. MODE is the scanner's USB mode
 (keyboard, hidpos, snapi) or the reader's protocol. MATCH is the USB
 VID:PID (and HID usage page) the profile recognises.
-Print a scanner's setup sheet with `+"`tally sheet PROFILE`"+`.`)
+Print a scanner's setup sheet with `+"`tally sheet PROFILE`"+`.
+`+"`tally profiles check FILE...`"+` checks your own profile files (for the
+config's profiles_dir) as strictly as tally checks its own.`)
 	kind := fs.String("kind", "", "only scanner or rfid profiles")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseArgs(fs, args, 0); err != nil {
@@ -755,13 +761,80 @@ Print a scanner's setup sheet with `+"`tally sheet PROFILE`"+`.`)
 
 // ---- tally sheet -----------------------------------------------------------
 
+// cmdProfilesCheck checks profile files: the strict loader (an unknown key
+// or a bad value is FILE:LINE: field: what), then what the runtime's
+// factory would refuse.
+func cmdProfilesCheck(args []string) error {
+	fs := newFlags("profiles check", "FILE...", `
+Checks profile files written for the config's profiles_dir: every key known,
+every value one the hardware can take, the name equal to the file name, and
+the profile one the runtime accepts. Each problem is printed as
+FILE:LINE: field: what is wrong.`)
+	if err := parseArgs(fs, args, -1); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("name the profile files to check, e.g. `tally profiles check /etc/tally/profiles/acme-scanner.yaml`")
+	}
+	builtin, err := profile.Builtin()
+	if err != nil {
+		return fmt.Errorf("built-in profiles: %w", err)
+	}
+	bad := 0
+	for _, path := range fs.Args() {
+		p, err := checkProfileFile(builtin, path)
+		if err != nil {
+			bad++
+			fmt.Fprintln(stdout, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok: %s, %s %s\n", path, p.Name, p, p.Kind)
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d profile files have problems (see above)", bad, fs.NArg())
+	}
+	return nil
+}
+
+// checkProfileFile loads a profile file and builds the runtime's factory
+// for a device using it, without opening anything.
+func checkProfileFile(builtin []*profile.Profile, path string) (*profile.Profile, error) {
+	p, err := profile.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if b, err := profile.Find(builtin, p.Name); err == nil {
+		return nil, fmt.Errorf("%s:1: name: %q is a built-in profile (%s); give yours another name", path, p.Name, b)
+	}
+	dc := agent.DeviceConfig{Name: "check", Profile: p.Name}
+	if p.Kind == profile.KindRFID && (p.Serial.Port == "" || strings.ContainsAny(p.Serial.Port, "*?[")) {
+		dc.Port = "/dev/ttyUSB0" // the config names the port; the profile need not
+	}
+	if _, err := agent.DeviceSpecs(&agent.Config{Devices: []agent.DeviceConfig{dc}}, []*profile.Profile{p}); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// sheetProfile is the profile `tally sheet` prints: a profile file when arg
+// names one, else the built-in profile called arg.
+func sheetProfile(ps []*profile.Profile, arg string) (*profile.Profile, error) {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") || strings.ContainsRune(arg, os.PathSeparator) {
+		if _, err := os.Stat(arg); err == nil {
+			return profile.LoadFile(arg)
+		}
+	}
+	return profile.Find(ps, arg)
+}
+
 func cmdSheet(ctx context.Context, args []string) error {
-	fs := newFlags("sheet", "PROFILE [--out FILE]", `
+	fs := newFlags("sheet", "PROFILE|FILE [--out FILE]", `
 Writes the setup sheet of a profile as a printable HTML page: the settings to
 scan, in order, each as a Code 128 barcode, with what it does and why. Open
 it in a browser and print it at 100% scale, then scan the barcodes top to
 bottom. `+"`tally profiles`"+` lists the profile names; `+"`tally devices`"+` shows
-which ones match the scanner plugged in.`)
+which ones match the scanner plugged in. A profile file of your own
+(FILE.yaml) works too.`)
 	out := fs.String("out", "", "write to this `file` (atomically) instead of stdout")
 	if err := parseArgs(fs, args, -1); err != nil {
 		return err
@@ -785,7 +858,7 @@ which ones match the scanner plugged in.`)
 		}
 		return fmt.Errorf("name one profile, e.g. `tally sheet %s`; scanner profiles: %s", example, strings.Join(known, ", "))
 	}
-	p, err := profile.Find(ps, names[0])
+	p, err := sheetProfile(ps, names[0])
 	if err != nil {
 		return err
 	}

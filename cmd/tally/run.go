@@ -149,9 +149,12 @@ func checkConfig(path string) (*agent.Config, []agent.DeviceSpec, error) {
 		}
 	}
 
-	profiles, err := profile.Builtin()
+	profiles, err := agent.Profiles(cfg) // built-in and profiles_dir
 	if err != nil {
-		return nil, nil, fmt.Errorf("built-in profiles: %w", err)
+		bad("profiles_dir", err)
+		if profiles, err = profile.Builtin(); err != nil {
+			return nil, nil, fmt.Errorf("built-in profiles: %w", err)
+		}
 	}
 	var specs []agent.DeviceSpec
 	for i, d := range cfg.Devices {

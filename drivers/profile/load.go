@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -121,7 +123,62 @@ func Load(name string, data []byte) (*Profile, error) {
 // LoadDir loads every *.yaml file in fsys (recursively). It returns the
 // profiles sorted by name, or every error of every file, joined, so one
 // bad file does not hide another.
-func LoadDir(fsys fs.FS) ([]*Profile, error) {
+func LoadDir(fsys fs.FS) ([]*Profile, error) { return loadDir(fsys, "") }
+
+// LoadFile loads and validates the profile file at path (as `tally profiles
+// check` and `tally sheet FILE` do); errors name path and the line.
+func LoadFile(path string) (*Profile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(f, maxProfileSize+1)); err != nil {
+		return nil, &FieldError{File: path, Msg: err.Error()}
+	}
+	return Load(path, buf.Bytes())
+}
+
+// WithUser returns the built-in profiles and those in the directory dir
+// (a school's own scanners and readers), loaded by the same strict rules,
+// sorted by name. Errors name each file by its path under dir. A user
+// profile may not take a built-in one's name: the config would silently
+// mean another device.
+func WithUser(dir string) ([]*Profile, error) {
+	ps, err := Builtin()
+	if err != nil || dir == "" {
+		return ps, err
+	}
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("profiles_dir: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("profiles_dir: %s is not a directory", dir)
+	}
+	user, err := loadDir(os.DirFS(dir), dir)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	out := append([]*Profile(nil), ps...)
+	for _, u := range user {
+		if b, err := Find(ps, u.Name); err == nil {
+			errs = append(errs, &FieldError{File: u.File, Line: 1, Field: "name",
+				Msg: fmt.Sprintf("%q is a built-in profile (%s); give yours another name", u.Name, b)})
+			continue
+		}
+		out = append(out, u)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// loadDir loads every profile under fsys; prefix (a directory on disk, or
+// "") goes before each file name in profiles and errors.
+func loadDir(fsys fs.FS, prefix string) ([]*Profile, error) {
 	var (
 		out  []*Profile
 		errs []error
@@ -139,22 +196,26 @@ func LoadDir(fsys fs.FS) ([]*Profile, error) {
 			return err
 		}
 		defer f.Close()
+		name := p
+		if prefix != "" {
+			name = filepath.Join(prefix, filepath.FromSlash(p))
+		}
 		var buf bytes.Buffer
 		if _, err := buf.ReadFrom(io.LimitReader(f, maxProfileSize+1)); err != nil {
-			errs = append(errs, &FieldError{File: p, Msg: err.Error()})
+			errs = append(errs, &FieldError{File: name, Msg: err.Error()})
 			return nil
 		}
-		prof, err := Load(p, buf.Bytes())
+		prof, err := Load(name, buf.Bytes())
 		if err != nil {
 			errs = append(errs, err)
 			return nil
 		}
 		if other, dup := seen[prof.Name]; dup {
-			errs = append(errs, &FieldError{File: p, Field: "name",
+			errs = append(errs, &FieldError{File: name, Field: "name",
 				Msg: fmt.Sprintf("profile %q is also defined in %s; names must be unique", prof.Name, other)})
 			return nil
 		}
-		seen[prof.Name] = p
+		seen[prof.Name] = name
 		out = append(out, prof)
 		return nil
 	})

@@ -153,7 +153,7 @@ func TestUserProfileErrors(t *testing.T) {
 	}
 	for _, y := range []string{"vid: 12", "vid: \"0xzz12\"", "pid: \"0x1234\""} {
 		_, err := ParseConfig("t.yaml", []byte("devices:\n  - name: a\n    profile: p\n    "+y+"\n"))
-		if err == nil || !strings.Contains(err.Error(), "devices[0] (a)") {
+		if err == nil || !strings.Contains(err.Error(), "t.yaml:4: devices[0].") {
 			t.Errorf("%s: %v", y, err)
 		}
 	}

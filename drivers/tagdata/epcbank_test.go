@@ -2,6 +2,7 @@ package tagdata
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -11,44 +12,64 @@ import (
 // TDS, SparkFun, dp2; sources in the file) through the EPC-bank entry point
 // with no format forced, as `tally decode --format uhf` and the runtime do.
 func TestEPCBankEvidence(t *testing.T) {
-	f, err := os.Open("testdata/epc-bank.txt")
+	rows := readTable(t, "testdata/epc-bank.txt", 4)
+	for _, r := range rows {
+		col := r.cols
+		tag, err := DecodeHex("uhf", col[0])
+		if col[1] == "error" {
+			if err == nil || !strings.Contains(err.Error(), col[2]) {
+				t.Errorf("%s: %s decoded to %+v, %v; want an error %q", r.at, col[0], tag, err, col[2])
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %s: %v", r.at, col[0], err)
+			continue
+		}
+		if string(tag.Model) != col[1] || tag.ID != col[2] || tag.GTIN != col[3] {
+			t.Errorf("%s: %s = %s %q GTIN %q, want %s %q GTIN %q", r.at, col[0], tag.Model, tag.ID, tag.GTIN, col[1], col[2], col[3])
+		}
+	}
+	if len(rows) < 5 {
+		t.Fatalf("read %d rows", len(rows))
+	}
+}
+
+// row is one line of a testdata table: its place (file:line) and columns.
+type row struct {
+	at   string
+	cols []string
+}
+
+// readTable reads a testdata table: one row a line, columns split by '|'
+// and trimmed, '#' lines (the sources) and blank lines skipped.
+func readTable(t *testing.T, path string, ncols int) []row {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var rows []row
 	sc := bufio.NewScanner(f)
-	n := 0
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		col := strings.Split(text, "|")
-		if len(col) != 4 {
-			t.Fatalf("epc-bank.txt:%d: want 4 columns", line)
+		cols := strings.Split(text, "|")
+		if len(cols) != ncols {
+			t.Fatalf("%s:%d: %d columns, want %d", path, line, len(cols), ncols)
 		}
-		for i := range col {
-			col[i] = strings.TrimSpace(col[i])
+		for i := range cols {
+			cols[i] = strings.TrimSpace(cols[i])
 		}
-		n++
-		tag, err := DecodeHex("uhf", col[0])
-		if col[1] == "error" {
-			if err == nil || !strings.Contains(err.Error(), col[2]) {
-				t.Errorf("epc-bank.txt:%d: %s decoded to %+v, %v; want an error %q", line, col[0], tag, err, col[2])
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("epc-bank.txt:%d: %s: %v", line, col[0], err)
-			continue
-		}
-		if string(tag.Model) != col[1] || tag.ID != col[2] || tag.GTIN != col[3] {
-			t.Errorf("epc-bank.txt:%d: %s = %s %q GTIN %q, want %s %q GTIN %q", line, col[0], tag.Model, tag.ID, tag.GTIN, col[1], col[2], col[3])
-		}
+		rows = append(rows, row{at: fmt.Sprintf("%s:%d", path, line), cols: cols})
 	}
-	if err := sc.Err(); err != nil || n < 5 {
-		t.Fatalf("read %d rows: %v", n, err)
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return rows
 }
 
 // The GS1 TDS example EPC without its PC word: bytes 0-1 (0x3074) must not

@@ -1,8 +1,6 @@
 package tagdata
 
 import (
-	"bufio"
-	"os"
 	"strings"
 	"testing"
 )
@@ -11,39 +9,25 @@ import (
 // (libdanrfid's test tag with Bibliotheca's byte 0 values): a tag whose CRC
 // holds is read, with a warning, instead of refused for an unknown version.
 func TestISO28560_3SwappedNibbles(t *testing.T) {
-	f, err := os.Open("testdata/iso28560-3-nibbles.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		col := strings.Split(text, "|")
-		for i := range col {
-			col[i] = strings.TrimSpace(col[i])
-		}
-		n++
+	rows := readTable(t, "testdata/iso28560-3-nibbles.txt", 4)
+	for _, r := range rows {
+		col := r.cols
 		tag, err := Decode(ModelISO28560_3, mustHex(t, col[0]))
 		if err != nil {
-			t.Errorf("nibbles.txt:%d: %v", line, err)
+			t.Errorf("%s: %v", r.at, err)
 			continue
 		}
 		warn := strings.Join(tag.Warnings, "; ")
 		if tag.ID != col[1] || tag.TypeOfUsage != col[2] || col[3] == "" && warn != "" || !strings.Contains(warn, col[3]) {
-			t.Errorf("nibbles.txt:%d: id %q usage %q warnings %q, want %q %q %q", line, tag.ID, tag.TypeOfUsage, warn, col[1], col[2], col[3])
+			t.Errorf("%s: id %q usage %q warnings %q, want %q %q %q", r.at, tag.ID, tag.TypeOfUsage, warn, col[1], col[2], col[3])
 		}
 		// Detect finds it too.
 		if d, err := Detect(mustHex(t, col[0])); err != nil || d.Model != ModelISO28560_3 || d.ID != col[1] {
-			t.Errorf("nibbles.txt:%d: Detect = %+v, %v", line, d, err)
+			t.Errorf("%s: Detect = %+v, %v", r.at, d, err)
 		}
 	}
-	if n != 3 {
-		t.Fatalf("%d rows", n)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows", len(rows))
 	}
 	// Neither nibble a version: still refused, with the byte named.
 	p := mustHex(t, "11010131313232333334340000000000000000513e4445373035000000000000")

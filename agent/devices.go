@@ -38,7 +38,15 @@ type DeviceStatus struct {
 	Reads     int64        `json:"reads"`
 	Dropped   int64        `json:"dropped"` // reads refused: unbound device or a store error
 	connected bool
+	// notRecording is the store error of the device's last read, until a
+	// read of it commits again: the device reads, but nothing is kept.
+	notRecording string
 }
+
+// StateNotRecording is shown for a device whose reads the store cannot
+// commit (disk full, database locked…): it is connected and reading, but
+// nothing it reads is kept.
+const StateNotRecording = "not_recording"
 
 // Feedback is told the fate of every read of a device: after commit for an
 // accepted read (res set), or the error that kept it from being accepted.
@@ -56,6 +64,11 @@ type Devices struct {
 	dedupe   time.Duration
 	feedback Feedback
 	supOpts  drivers.SupervisorOpts
+
+	// Logf, when set, hears each change of a device's state once — failing
+	// and why, disconnected, connected again, not recording — never each
+	// retry. Set it before Run.
+	Logf func(format string, args ...any)
 
 	mu    sync.Mutex
 	specs []DeviceSpec
@@ -99,6 +112,7 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 	opts.OnState = func(name string, st drivers.State, err error) {
 		d.mu.Lock()
 		ds := d.stat[name]
+		prev := drivers.State(ds.State)
 		ds.State = string(st)
 		ds.connected = st == drivers.StateConnected
 		ds.Error = ""
@@ -106,6 +120,7 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 			ds.Error = err.Error()
 		}
 		d.mu.Unlock()
+		d.logState(name, prev, st, err)
 	}
 	sup := drivers.NewSupervisor(s.Name, s.Open, opts)
 	reads := make(chan drivers.Read, 256)
@@ -156,12 +171,21 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 			d.mu.Lock()
 			ds := d.stat[s.Name]
 			ds.LastRead, ds.LastCode = p.rd.Time, p.rd.Code
+			was := ds.notRecording
 			if err != nil {
 				ds.Dropped++
+				ds.notRecording = err.Error()
 			} else {
 				ds.Reads++
+				ds.notRecording = ""
 			}
 			d.mu.Unlock()
+			switch {
+			case err != nil && was == "":
+				d.logf("device %s: not recording: %v — its reads are not kept until the store accepts them again", s.Name, err)
+			case err == nil && was != "":
+				d.logf("device %s: recording again", s.Name)
+			}
 			if d.feedback != nil {
 				d.feedback.Feedback(s.Name, p.rd, res, err)
 			}
@@ -174,6 +198,28 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 	d.stat[s.Name].State = string(drivers.StateStopped)
 	d.stat[s.Name].connected = false
 	d.mu.Unlock()
+}
+
+func (d *Devices) logf(format string, args ...any) {
+	if d.Logf != nil {
+		d.Logf(format, args...)
+	}
+}
+
+// logState says what a device's new state means, once per change.
+func (d *Devices) logState(name string, prev, st drivers.State, err error) {
+	switch st {
+	case drivers.StateConnected:
+		if prev == drivers.StateDisconnected || prev == drivers.StateFailing {
+			d.logf("device %s: connected again", name)
+		} else {
+			d.logf("device %s: connected", name)
+		}
+	case drivers.StateDisconnected:
+		d.logf("device %s: disconnected: %v (retrying)", name, err)
+	case drivers.StateFailing:
+		d.logf("device %s: failing: %v (still retrying, with longer waits)", name, err)
+	}
 }
 
 func (d *Devices) refuse(name string, rd drivers.Read, err error) {
@@ -226,7 +272,11 @@ func (d *Devices) Status() []DeviceStatus {
 	defer d.mu.Unlock()
 	out := make([]DeviceStatus, 0, len(d.stat))
 	for _, s := range d.stat {
-		out = append(out, *s)
+		st := *s
+		if st.notRecording != "" && st.connected {
+			st.State, st.Error = StateNotRecording, "not recording: "+st.notRecording
+		}
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

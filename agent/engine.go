@@ -46,6 +46,9 @@ type Engine struct {
 	// OnCatalog, when set, is told when the index took in a catalog change
 	// another process (an import) committed.
 	OnCatalog func(changed, removed int)
+	// OnCommitError, when set, is told of every read the store could not
+	// commit, with store.ErrorReason's reason: a failure is never silent.
+	OnCommitError func(rd drivers.Read, reason string, err error)
 }
 
 type invState struct {
@@ -380,7 +383,10 @@ func (e *Engine) SubmitAsync(ctx context.Context, sessionID int64, rd drivers.Re
 	}
 	return func() (*Result, error) {
 		if err := <-done; err != nil {
-			return nil, err
+			if e.OnCommitError != nil {
+				e.OnCommitError(rd, store.ErrorReason(err), err)
+			}
+			return nil, fmt.Errorf("not recorded: %w", err)
 		}
 		return j.res, nil
 	}, nil

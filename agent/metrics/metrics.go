@@ -19,9 +19,10 @@
 //	tally_feedback_latency_seconds           histogram  -                             device bytes received → feedback given (commit included)
 //	tally_commit_duration_seconds            histogram  -                             time of one group commit to the journal
 //	tally_commit_batch_size                  histogram  -                             reads per group commit
+//	tally_commit_errors_total                counter    reason                        reads the store could not commit: disk_full, locked, constraint, read_only, io, corrupt, other
 //	tally_deliveries_total                   counter    sink, result                  outbox rows sent upstream: accepted, retried, rejected
-//	tally_devices                            gauge      state                         configured devices per state: connected, disconnected, failing
-//	tally_device_state                       gauge      device, kind, state           1 for a device's current state, 0 for the other two
+//	tally_devices                            gauge      state                         configured devices per state: connected, disconnected, failing, not_recording
+//	tally_device_state                       gauge      device, kind, state           1 for a device's current state, 0 for the others
 //	tally_sessions_open                      gauge      -                             scanning sessions open now
 //	tally_items_indexed                      gauge      -                             catalog items in the in-memory index
 //	tally_inventory_items_seen               gauge      inventory                     in-scope items seen so far, per open inventory
@@ -143,6 +144,7 @@ type Metrics struct {
 	commit     prometheus.Histogram
 	batch      prometheus.Histogram
 	deliveries *prometheus.CounterVec
+	commitErrs *prometheus.CounterVec
 	sinkIdx    map[string]int
 	delivByKey []prometheus.Counter // [sink*len(Results)+result], pre-resolved
 
@@ -208,6 +210,10 @@ func New(opts Opts) *Metrics {
 			Namespace: namespace, Name: "deliveries_total",
 			Help: "Outbox rows sent upstream, by sink and result (accepted, retried, rejected).",
 		}, []string{"sink", "result"}),
+		commitErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "commit_errors_total",
+			Help: "Reads the store could not commit, by reason (disk_full, locked, constraint, read_only, io, corrupt, other).",
+		}, []string{"reason"}),
 		outcomeIdx: make(map[string]int, len(reconcile.Outcomes)),
 		sinkIdx:    make(map[string]int, len(opts.Sinks)),
 		otherSink:  make(map[[2]string]prometheus.Counter),
@@ -221,6 +227,9 @@ func New(opts Opts) *Metrics {
 		for _, k := range Kinds {
 			m.readsByKey = append(m.readsByKey, m.reads.WithLabelValues(string(o), string(k)))
 		}
+	}
+	for _, r := range CommitErrorReasons {
+		m.commitErrs.WithLabelValues(r)
 	}
 	for _, s := range opts.Sinks {
 		if _, dup := m.sinkIdx[s]; dup {
@@ -256,6 +265,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.commit.Describe(ch)
 	m.batch.Describe(ch)
 	m.deliveries.Describe(ch)
+	m.commitErrs.Describe(ch)
 	m.state.Describe(ch)
 }
 
@@ -267,6 +277,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.commit.Collect(ch)
 	m.batch.Collect(ch)
 	m.deliveries.Collect(ch)
+	m.commitErrs.Collect(ch)
 	m.state.Collect(ch)
 }
 
@@ -317,6 +328,25 @@ func (m *Metrics) ObserveFeedback(d time.Duration) {
 		return
 	}
 	m.feedback.Observe(d.Seconds())
+}
+
+// CommitErrorReasons are the reason label's values; the store's
+// ErrorReason maps an SQLite error onto them.
+var CommitErrorReasons = []string{"disk_full", "locked", "constraint", "read_only", "io", "corrupt", Other}
+
+// ObserveCommitError counts a read the store could not commit; a reason
+// outside CommitErrorReasons counts as "other".
+func (m *Metrics) ObserveCommitError(reason string) {
+	if m == nil {
+		return
+	}
+	for _, r := range CommitErrorReasons {
+		if r == reason {
+			m.commitErrs.WithLabelValues(r).Inc()
+			return
+		}
+	}
+	m.commitErrs.WithLabelValues(Other).Inc()
 }
 
 // ObserveCommit records one group commit of batch reads that took d.

@@ -145,6 +145,19 @@ func TestEveryMetricMoves(t *testing.T) {
 			t.Errorf("deliveries{sink=%s,result=%s} = %v, want %v", c.sink, c.result, got, c.want)
 		}
 	}
+
+	commitErr := func(reason string) float64 {
+		return metric(t, m, "tally_commit_errors_total", map[string]string{"reason": reason}).Counter.GetValue()
+	}
+	if got := commitErr("disk_full"); got != 0 {
+		t.Errorf("commit errors before any = %v, want 0 (pre-initialised series)", got)
+	}
+	m.ObserveCommitError("disk_full")
+	m.ObserveCommitError("disk_full")
+	m.ObserveCommitError("a reason nobody listed")
+	if got, other := commitErr("disk_full"), commitErr(Other); got != 2 || other != 1 {
+		t.Errorf("commit errors disk_full %v other %v, want 2 and 1", got, other)
+	}
 }
 
 func near(a, b float64) bool { d := a - b; return d < 1e-12 && d > -1e-12 }

@@ -178,7 +178,7 @@ scrape_configs:
 	}
 
 	// The rules file loaded into the running server.
-	api.waitForRules(9)
+	api.waitForRules(10)
 }
 
 // dashboardQueries returns the dashboard's PromQL with Grafana's variables

@@ -38,12 +38,13 @@ type DeviceState string
 
 const (
 	Connected    DeviceState = "connected"
-	Disconnected DeviceState = "disconnected" // unplugged or not yet found; retried
-	Failing      DeviceState = "failing"      // present but erroring; backing off
+	Disconnected DeviceState = "disconnected"  // unplugged or not yet found; retried
+	Failing      DeviceState = "failing"       // present but erroring; backing off
+	NotRecording DeviceState = "not_recording" // reading, but the store cannot commit its reads
 )
 
 // DeviceStates lists the states, in label order.
-var DeviceStates = []DeviceState{Connected, Disconnected, Failing}
+var DeviceStates = []DeviceState{Connected, Disconnected, Failing, NotRecording}
 
 // Device is one configured device.
 type Device struct {
@@ -150,7 +151,7 @@ func (c *stateCollector) collectSnapshot(ch chan<- prometheus.Metric, s *Snapsho
 
 	// A repeated name would make the registry fail the whole scrape, so
 	// the first occurrence wins.
-	var perState [3]int
+	perState := make([]int, len(DeviceStates))
 	seen := make(map[string]bool, len(s.Devices))
 	for _, dev := range s.Devices {
 		if seen[dev.Name] {

@@ -547,3 +547,28 @@ func IsConstraint(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
 }
+
+// ErrorReason sorts a failed write into a small fixed set, for the log and
+// the commit error metric: disk_full, locked, constraint, read_only, io,
+// corrupt, or other.
+func ErrorReason(err error) string {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return "other"
+	}
+	switch se.Code {
+	case sqlite3.ErrFull:
+		return "disk_full"
+	case sqlite3.ErrBusy, sqlite3.ErrLocked:
+		return "locked"
+	case sqlite3.ErrConstraint:
+		return "constraint"
+	case sqlite3.ErrReadonly, sqlite3.ErrPerm:
+		return "read_only"
+	case sqlite3.ErrIoErr:
+		return "io"
+	case sqlite3.ErrCorrupt, sqlite3.ErrNotADB:
+		return "corrupt"
+	}
+	return "other"
+}

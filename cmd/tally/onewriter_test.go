@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -201,5 +202,88 @@ func TestOneWriterBesideAgent(t *testing.T) {
 	json.Unmarshal(body, &got)
 	if resp.StatusCode != http.StatusCreated || got.Result.Outcome == "unknown" || got.Result.Title != "Imported Beside The Agent" {
 		t.Errorf("a read of the book imported beside the agent: HTTP %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestRunLogsDeviceStateChanges: `tally run` with two configured devices
+// that cannot open (a serial port that does not exist, a USB scanner that
+// is not plugged in) says so in its log — each change of state once, with
+// the reason, not once per retry. It used to print only its start-up line.
+func TestRunLogsDeviceStateChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	bin := buildTally(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tally.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`database: %s
+listen: 127.0.0.1:0
+metrics:
+  listen: ""
+devices:
+  - name: desk-scanner
+    profile: honeywell-voyager-1250g-hidpos
+  - name: cart-wand
+    profile: chafon-uhfreader288
+    port: %s
+`, filepath.Join(dir, "tally.db"), filepath.Join(dir, "no-such-port"))), 0o644)
+	cmd := exec.Command(bin, "run", "--config", cfg)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var log []string
+	failing := 0
+	// Both devices reach "failing" after several retries each.
+	timeout := time.After(60 * time.Second)
+	for failing < 2 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("tally run exited:\n%s", strings.Join(log, "\n"))
+			}
+			log = append(log, l)
+			if strings.Contains(l, ": failing: ") {
+				failing++
+			}
+		case <-timeout:
+			cmd.Process.Kill()
+			t.Fatalf("no 'failing' line for both devices:\n%s", strings.Join(log, "\n"))
+		}
+	}
+	// A few more retries go by (the backoff is 2 s and more by now), then stop.
+	time.Sleep(3 * time.Second)
+	cmd.Process.Signal(syscall.SIGTERM)
+	for l := range lines {
+		log = append(log, l)
+	}
+	cmd.Wait()
+	all := strings.Join(log, "\n")
+	for _, c := range []struct{ dev, state, why string }{
+		{"cart-wand", "disconnected", "no-such-port"},
+		{"cart-wand", "failing", "no-such-port"},
+		{"desk-scanner", "disconnected", "no HID device"},
+		{"desk-scanner", "failing", "no HID device"},
+	} {
+		n := 0
+		for _, l := range log {
+			if strings.Contains(l, "device "+c.dev+": "+c.state+": ") {
+				n++
+				if !strings.Contains(l, c.why) {
+					t.Errorf("%s %s without the reason %q: %s", c.dev, c.state, c.why, l)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d lines saying %s is %s, want exactly 1:\n%s", n, c.dev, c.state, all)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +75,16 @@ func newRuntime(ctx context.Context, cfg *agent.Config, log io.Writer) (*runtime
 			f(r)
 		}
 	}
+	fails := &failLog{w: log, every: 10 * time.Second}
+	e.OnCommitError = func(rd drivers.Read, reason string, err error) {
+		rt.metrics.ObserveCommitError(reason)
+		fails.log(time.Now(), reason, err)
+		// Device reads get the error signal through Feedback; a read typed
+		// into the UI gets it here.
+		if rd.Kind == drivers.KindManual && rt.signals != nil {
+			_ = rt.signals.Signal(context.Background(), feedback.Error)
+		}
+	}
 	e.OnCatalog = func(changed, removed int) {
 		fmt.Fprintf(rt.log, "tally: catalog changed in the store (an import): %d items reloaded, %d removed; %d items indexed\n", changed, removed, e.Index.Len())
 	}
@@ -88,8 +100,44 @@ func (rt *runtime) setDevices(specs []agent.DeviceSpec) error {
 	if err != nil {
 		return err
 	}
+	d.Logf = func(format string, args ...any) { fmt.Fprintf(rt.log, "tally: "+format+"\n", args...) }
 	rt.devs = d
 	return nil
+}
+
+// failLog logs reads the store refused: the first at once, then at most
+// one line per interval saying how many more there were, so a full disk
+// cannot flood the journal but is never silent.
+type failLog struct {
+	mu         sync.Mutex
+	w          io.Writer
+	every      time.Duration
+	last       time.Time
+	suppressed map[string]int
+}
+
+func (l *failLog) log(now time.Time, reason string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && now.Sub(l.last) < l.every {
+		if l.suppressed == nil {
+			l.suppressed = map[string]int{}
+		}
+		l.suppressed[reason]++
+		return
+	}
+	more := ""
+	if n := len(l.suppressed); n > 0 {
+		reasons := make([]string, 0, n)
+		for r, c := range l.suppressed {
+			reasons = append(reasons, fmt.Sprintf("%d %s", c, r))
+		}
+		sort.Strings(reasons)
+		more = fmt.Sprintf(" (and since the last message: %s)", strings.Join(reasons, ", "))
+		l.suppressed = nil
+	}
+	l.last = now
+	fmt.Fprintf(l.w, "tally: a read was not recorded (%s): %v%s\n", reason, err, more)
 }
 
 // Feedback implements agent.Feedback: the buzzer and LEDs (and anything
@@ -299,6 +347,8 @@ func (rt *runtime) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 				st = metrics.Connected
 			case drivers.StateFailing:
 				st = metrics.Failing
+			case agent.StateNotRecording:
+				st = metrics.NotRecording
 			}
 			s.Devices = append(s.Devices, metrics.Device{Name: d.Name, Kind: d.Kind, State: st})
 		}

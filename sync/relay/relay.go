@@ -170,33 +170,15 @@ func New(ctx context.Context, db *store.DB, w *store.Writer, sinks []Sink, opts 
 
 func withDefaults(o Opts) Opts {
 	d := DefaultOpts
-	if o.BatchSize <= 0 {
-		o.BatchSize = d.BatchSize
-	}
-	if o.BaseBackoff <= 0 {
-		o.BaseBackoff = d.BaseBackoff
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = d.MaxBackoff
-	}
-	if o.MaxRetryAfter <= 0 {
-		o.MaxRetryAfter = d.MaxRetryAfter
-	}
-	if o.RetryBase <= 0 {
-		o.RetryBase = d.RetryBase
-	}
-	if o.RetryBudget <= 0 {
-		o.RetryBudget = d.RetryBudget
-	}
-	if o.RetryRatio <= 0 {
-		o.RetryRatio = d.RetryRatio
-	}
-	if o.MaxConsecutive <= 0 {
-		o.MaxConsecutive = d.MaxConsecutive
-	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = d.PollInterval
-	}
+	orDefault(&o.BatchSize, d.BatchSize)
+	orDefault(&o.MaxConsecutive, d.MaxConsecutive)
+	orDefault(&o.RetryBudget, d.RetryBudget)
+	orDefault(&o.RetryRatio, d.RetryRatio)
+	orDefault(&o.BaseBackoff, d.BaseBackoff)
+	orDefault(&o.MaxBackoff, d.MaxBackoff)
+	orDefault(&o.MaxRetryAfter, d.MaxRetryAfter)
+	orDefault(&o.RetryBase, d.RetryBase)
+	orDefault(&o.PollInterval, d.PollInterval)
 	if o.StopGrace < 0 {
 		o.StopGrace = 0
 	} else if o.StopGrace == 0 {
@@ -209,6 +191,13 @@ func withDefaults(o Opts) Opts {
 		o.Rand = rand.Float64
 	}
 	return o
+}
+
+// orDefault sets a zero or negative option to its default.
+func orDefault[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // Sinks returns the configured sink names, in order.

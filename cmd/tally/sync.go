@@ -263,7 +263,7 @@ func (f *syncFlags) openRelay(ctx context.Context) (*relay.Relay, func(), error)
 // (schema/sync-once.schema.json).
 type onceJSON struct {
 	relay.Summary
-	MaxTimeReached bool               `json:"max_time_reached"` // stopped by --max-time with rows left
+	MaxTimeReached bool               `json:"max_time_reached"` // stopped by --max-time (run out, or the next attempt after it) with rows left
 	Sinks          []relay.SinkStatus `json:"sinks"`
 }
 
@@ -289,15 +289,27 @@ a running agent or the next run delivers it. Rejected rows become dead letters.`
 	defer closeFn()
 	dctx, cancel := context.WithTimeout(ctx, *maxTime)
 	tot, err := r.Drain(dctx)
-	timedOut := dctx.Err() != nil && ctx.Err() == nil && tot.Pending > 0
 	cancel()
 	if err != nil {
 		return err
 	}
+	// What is left, from the store: a pass the deadline cut short has no
+	// backlog figures of its own.
 	st, err := r.Status(context.WithoutCancel(ctx))
 	if err != nil {
 		return err
 	}
+	tot.Pending, tot.Dead, tot.Next = 0, 0, time.Time{}
+	for _, s := range st.Sinks {
+		tot.Pending += s.Pending
+		tot.Dead += s.Dead
+		if due := sinkDue(s); s.Pending > 0 && (tot.Next.IsZero() || due.Before(tot.Next)) {
+			tot.Next = due
+		}
+	}
+	// With rows left and no Ctrl-C, Drain stopped for --max-time: it ran
+	// out, or the next attempt falls after it.
+	timedOut := ctx.Err() == nil && !tot.Paused && tot.Pending > 0
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(onceJSON{Summary: tot, MaxTimeReached: timedOut, Sinks: st.Sinks})
 	}
@@ -309,7 +321,7 @@ a running agent or the next run delivers it. Rejected rows become dead letters.`
 	if tot.Pending > 0 {
 		why := "stopped"
 		if timedOut {
-			why = "stopped after --max-time " + maxTime.String()
+			why = "stopped within --max-time " + maxTime.String()
 		}
 		fmt.Fprintf(stdout, "%s with %d left; the next run or a running agent delivers it:\n", why, tot.Pending)
 		now := time.Now()
@@ -317,10 +329,7 @@ a running agent or the next run delivers it. Rejected rows become dead letters.`
 			if s.Pending == 0 {
 				continue
 			}
-			due := s.NextDue
-			if s.BackoffUntil.After(due) {
-				due = s.BackoffUntil
-			}
+			due := sinkDue(s)
 			when := "due now"
 			if due.After(now) {
 				when = "next due " + due.Local().Format("2006-01-02 15:04:05") + " (in " + due.Sub(now).Round(time.Second).String() + ")"
@@ -336,6 +345,19 @@ a running agent or the next run delivers it. Rejected rows become dead letters.`
 		fmt.Fprintf(stdout, "see the dead letters with: tally sync status; put them back with: tally sync retry [ID...]\n")
 	}
 	return nil
+}
+
+// sinkDue is when a sink's next attempt falls due: its earliest row, or
+// the end of its back-off; now when nothing holds it.
+func sinkDue(s relay.SinkStatus) time.Time {
+	due := s.NextDue
+	if s.BackoffUntil.After(due) {
+		due = s.BackoffUntil
+	}
+	if due.IsZero() {
+		due = time.Now()
+	}
+	return due
 }
 
 func cmdSyncRun(ctx context.Context, args []string) error {

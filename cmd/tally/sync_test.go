@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
@@ -132,8 +133,11 @@ func TestSyncDeadLetterAndRetry(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "secret"), secret, 0o600)
 	rc := webhooktest.New(secret)
 	defer rc.Close()
+	var mu sync.Mutex // the sink sends several requests at once
 	var badKey string
 	rc.SetFault(func(m webhook.Message, _ int) webhooktest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
 		if m.Kind == "missing" && (badKey == "" || badKey == m.Key) {
 			badKey = m.Key
 			return webhooktest.Reject
@@ -244,7 +248,7 @@ func TestSyncOnceMaxTime(t *testing.T) {
 	rc.Down()
 	args := []string{"sync", "once", "--webhook-url", rc.URL(), "--webhook-secret-file", filepath.Join(dir, "secret"), "--max-time", "1500ms"}
 	out := tally(t, "", args...)
-	for _, want := range []string{"delivered 0,", "; " + itoa(n) + " pending", "stopped after --max-time 1.5s with " + itoa(n) + " left",
+	for _, want := range []string{"delivered 0,", "; " + itoa(n) + " pending", "stopped within --max-time 1.5s with " + itoa(n) + " left",
 		"webhook: " + itoa(n) + " pending, next due ", "last error: webhook inv1/", "dial tcp"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("once with the upstream down:\n%s\nlacks %q", out, want)

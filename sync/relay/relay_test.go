@@ -668,3 +668,32 @@ func (shortSink) Name() string { return "short" }
 func (shortSink) Deliver(ctx context.Context, evs []relay.Event) []relay.Outcome {
 	return []relay.Outcome{{Verdict: relay.Accept}}
 }
+
+// TestDrainDeadline: a deadline that cuts a pass short ends Drain without
+// an error (the store read it interrupted is no failure), and a next
+// attempt due after the deadline ends it at once instead of a useless wait.
+func TestDrainDeadline(t *testing.T) {
+	e := newEnv(t)
+	e.insert(t, 3)
+	m := &memSink{name: "m", verdict: func(relay.Event) relay.Outcome {
+		return relay.Outcome{Verdict: relay.Retry, Err: errors.New("down")}
+	}}
+	r := e.relay(t, []relay.Sink{m}, relay.Opts{BaseBackoff: time.Hour, MaxBackoff: time.Hour, Rand: func() float64 { return 1 }})
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if _, err := r.Drain(ctx); err != nil {
+		t.Errorf("Drain past its deadline: %v, want nil", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan relay.Summary)
+	go func() { s, _ := r.Drain(ctx); done <- s }()
+	select {
+	case s := <-done:
+		if s.Pending != 3 || s.Next.IsZero() {
+			t.Errorf("summary %+v: want 3 pending with a next attempt", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Drain waits for a back-off of an hour with a deadline in a minute")
+	}
+}

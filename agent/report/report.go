@@ -12,6 +12,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Table is one report.
@@ -111,14 +112,21 @@ func WriteCSV(w io.Writer, t Table) error {
 }
 
 // Neutralize keeps a spreadsheet from running a cell as a formula (CSV
-// injection): a cell that begins with =, +, -, @, tab or CR gets a leading
-// apostrophe. A barcode or title is data, never a formula.
+// injection): a cell that begins with =, +, -, @, tab or CR (OWASP's list),
+// or with their fullwidth forms ＝ ＋ － ＠ (which spreadsheets with East
+// Asian input fold to the ASCII ones), also after leading spaces, gets a
+// leading apostrophe. A barcode or title is data, never a formula.
 func Neutralize(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if s[0] == '\t' || s[0] == '\r' {
+		return "'" + s
+	}
+	t := strings.TrimLeft(s, " \u00a0\u3000\n")
+	r, _ := utf8.DecodeRuneInString(t)
+	switch r {
+	case '=', '+', '-', '@', '\t', '\r', '\uff1d', '\uff0b', '\uff0d', '\uff20':
 		return "'" + s
 	}
 	return s

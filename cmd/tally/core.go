@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -143,14 +144,14 @@ error is listed as FILE:LINE: what is wrong. Importing again updates items in pl
 	problems, unread, warnings := 0, 0, 0
 	for _, res := range results {
 		for _, e := range res.Errors {
-			fmt.Fprintln(stderr, e.Error())
+			fmt.Fprintln(stderr, clipLines(e.Error()))
 		}
 		problems += res.Problems()
 		unread += res.Unread
 	}
 	for _, res := range results {
 		for _, w := range res.Warnings {
-			fmt.Fprintln(stderr, "warning: "+w.Error())
+			fmt.Fprintln(stderr, "warning: "+clipLines(w.Error()))
 		}
 		warnings += len(res.Warnings)
 		for _, r := range res.Records {
@@ -721,11 +722,21 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 		}
 		errc <- first
 	}()
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 4096), 1<<20)
-	var submitErr error
-	for sc.Scan() {
-		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+	lr := newLineReader(stdin, maxLine)
+	var submitErr, readErr error
+	for {
+		b, n, long, err := lr.Next()
+		if err != nil {
+			if err != io.EOF {
+				readErr = err
+			}
+			break
+		}
+		if long > 0 {
+			fmt.Fprintf(stderr, "line %d: %d bytes, longer than any code (%d at most): skipped; the lines after it are read\n", n, long, maxLine)
+			continue
+		}
+		line := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
 		if line == "" {
 			continue
 		}
@@ -744,7 +755,7 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 	if werr != nil {
 		return werr
 	}
-	return sc.Err()
+	return readErr
 }
 
 type scanLine struct {
@@ -778,11 +789,11 @@ func scanJSON(r *agent.Result) scanLine {
 
 func scanText(r *agent.Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-20s %-15s", strings.ToUpper(string(r.Outcome)), r.Code)
+	fmt.Fprintf(&b, "%-20s %-15s", strings.ToUpper(string(r.Outcome)), printable(r.Code))
 	if r.Title != "" {
-		fmt.Fprintf(&b, " %s", r.Title)
+		fmt.Fprintf(&b, " %s", printable(r.Title))
 		if r.CallNumber != "" {
-			fmt.Fprintf(&b, " [%s]", r.CallNumber)
+			fmt.Fprintf(&b, " [%s]", printable(r.CallNumber))
 		}
 	}
 	d := r.Detail
@@ -790,15 +801,15 @@ func scanText(r *agent.Result) string {
 	case d.Prev != "" || d.Next != "":
 		fmt.Fprintf(&b, " — belongs between %s and %s", place(d.PrevCall, d.Prev, "the start"), place(d.NextCall, d.Next, "the end"))
 	case d.Home != "":
-		fmt.Fprintf(&b, " — belongs in %s", d.Home)
+		fmt.Fprintf(&b, " — belongs in %s", printable(d.Home))
 	case d.Problem != "":
-		fmt.Fprintf(&b, " — %s", d.Problem)
+		fmt.Fprintf(&b, " — %s", printable(d.Problem))
 	}
 	if len(r.Flags) > 0 {
 		fmt.Fprintf(&b, " (also: %s)", strings.Join(r.Flags, ", "))
 	}
 	for _, m := range r.Retro {
-		fmt.Fprintf(&b, "\n%-20s %-15s %s [%s] — read earlier; belongs between %s and %s", "OUT_OF_ORDER", m.Barcode, m.Title, m.CallNumber,
+		fmt.Fprintf(&b, "\n%-20s %-15s %s [%s] — read earlier; belongs between %s and %s", "OUT_OF_ORDER", printable(m.Barcode), printable(m.Title), printable(m.CallNumber),
 			place(m.PrevCall, m.Prev, "the start"), place(m.NextCall, m.Next, "the end"))
 	}
 	if r.Expected > 0 {
@@ -813,9 +824,9 @@ func place(call, bc, end string) string {
 	case bc == "":
 		return end
 	case call == "":
-		return bc
+		return printable(bc)
 	}
-	return call + " (" + bc + ")"
+	return printable(call) + " (" + printable(bc) + ")"
 }
 
 func cmdReport(ctx context.Context, args []string) error {

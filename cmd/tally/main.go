@@ -61,7 +61,7 @@ func runMain(ctx context.Context, args []string, out, errw io.Writer) int {
 				if errors.Is(err, flag.ErrHelp) {
 					return 0
 				}
-				fmt.Fprintf(errw, "tally %s: %v\n", name, err)
+				fmt.Fprintf(errw, "tally %s: %s\n", name, clipLines(err.Error()))
 				return 1
 			}
 			return 0

@@ -15,10 +15,10 @@ import (
 
 // newScript is a HID device playing evs: reading when a write is due,
 // writing other bytes than the transcript's, or leaving events unplayed
-// (dev.Check) fails the test. After the last event the device is silent
-// until closed.
+// (checked when the test ends) fails the test. After the last event the
+// device is silent until closed.
 func newScript(t *testing.T, evs ...transcript.Event) *transcript.Playback {
-	return transcript.Events(t.Name(), transcript.Silent, evs...)
+	return transcript.Play(t, transcript.Silent, evs...)
 }
 
 func ins(reports ...[]byte) []transcript.Event { return transcript.Reads(reports...) }

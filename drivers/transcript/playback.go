@@ -94,10 +94,28 @@ func Events(name string, end End, evs ...Event) *Playback {
 	return NewPlayback(&Transcript{Name: name, Events: evs}, end)
 }
 
+// Exchange is a write answered by reads: a command the driver must send
+// and the chunks of the device's reply.
+func Exchange(req []byte, reply ...[]byte) []Event {
+	return append([]Event{{Dir: Write, Data: req}}, Reads(reply...)...)
+}
+
 // TB is the part of testing.TB that Check needs.
 type TB interface {
 	Helper()
 	Errorf(format string, args ...any)
+}
+
+// Play is a Playback of evs for a test: named after it, and checked when
+// the test ends.
+func Play(t interface {
+	TB
+	Name() string
+	Cleanup(func())
+}, end End, evs ...Event) *Playback {
+	p := Events(t.Name(), end, evs...)
+	t.Cleanup(func() { p.Check(t) })
+	return p
 }
 
 // Check fails the test unless the transcript has been played through:
@@ -109,11 +127,14 @@ func (p *Playback) Check(t TB) {
 	}
 }
 
-// Reads builds Read events, one per chunk or HID report.
+// Reads builds Read events, one per chunk or HID report; empty chunks are
+// left out.
 func Reads(chunks ...[]byte) []Event {
-	evs := make([]Event, len(chunks))
-	for i, c := range chunks {
-		evs[i] = Event{Dir: Read, Data: c}
+	evs := make([]Event, 0, len(chunks))
+	for _, c := range chunks {
+		if len(c) > 0 {
+			evs = append(evs, Event{Dir: Read, Data: c})
+		}
 	}
 	return evs
 }

@@ -438,3 +438,15 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("Check after playing reported %q", tb.errs)
 	}
 }
+
+func TestExchange(t *testing.T) {
+	evs := Exchange([]byte{1}, []byte{2}, []byte{3, 4})
+	if len(evs) != 3 || evs[0].Dir != Write || evs[1].Dir != Read || evs[2].Dir != Read || evs[2].Data[1] != 4 {
+		t.Fatalf("Exchange = %+v", evs)
+	}
+	p := Play(t, Silent, evs...)
+	p.Write([]byte{1})
+	b := make([]byte, 4)
+	p.Read(b)
+	p.Read(b) // Play checks at the end of the test that all is played
+}

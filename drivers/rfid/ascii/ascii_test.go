@@ -12,9 +12,9 @@ import (
 )
 
 // reader plays chunks the way a text-output reader prints them; it takes
-// no commands, so any write fails the test through Check.
+// no commands, so any write fails the test (checked when it ends).
 func reader(t *testing.T, evs ...transcript.Event) *transcript.Playback {
-	return transcript.Events(t.Name(), transcript.Silent, evs...)
+	return transcript.Play(t, transcript.Silent, evs...)
 }
 
 func TestDriverLines(t *testing.T) {

@@ -26,13 +26,10 @@ type exchange struct {
 func newTranscript(t *testing.T, steps ...exchange) *transcript.Playback {
 	var evs []transcript.Event
 	for _, s := range steps {
-		evs = append(evs, transcript.Event{Dir: transcript.Write, Data: s.want})
-		if len(s.reply) > 0 {
-			evs = append(evs, transcript.Event{Dir: transcript.Read, Data: s.reply})
-		}
+		evs = append(evs, transcript.Exchange(s.want, s.reply)...)
 	}
-	p := transcript.Events(t.Name(), transcript.Silent, evs...)
-	t.Cleanup(func() { p.Check(t); p.Close() })
+	p := transcript.Play(t, transcript.Silent, evs...)
+	t.Cleanup(func() { p.Close() })
 	return p
 }
 

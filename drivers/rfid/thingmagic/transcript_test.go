@@ -33,12 +33,9 @@ func newScript(t testing.TB, steps ...step) *transcript.Playback {
 func newScriptEnd(t testing.TB, end transcript.End, steps ...step) *transcript.Playback {
 	var evs []transcript.Event
 	for _, st := range steps {
-		evs = append(evs, transcript.Event{Dir: transcript.Write, Data: st.req})
-		evs = append(evs, transcript.Reads(st.resp...)...)
+		evs = append(evs, transcript.Exchange(st.req, st.resp...)...)
 	}
-	p := transcript.Events(t.Name(), end, evs...)
-	t.Cleanup(func() { p.Check(t) })
-	return p
+	return transcript.Play(t, end, evs...)
 }
 
 func cmd(t testing.TB, op byte, data []byte) []byte {

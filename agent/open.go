@@ -302,7 +302,8 @@ func (c *closeAfterStop) Stop() error {
 // toggle bit says whether the EPC is a GS1 EPC or an ISO/TS 28560-4 UII
 // (with its AFI): ThingMagic reports PC ‖ EPC inside its tag record
 // (thingMagicEPCBank); Chafon's inventory reports the EPC alone, so a GS1
-// EPC decodes by its header and anything else stays the raw EPC. A read
+// EPC decodes by its header and anything else stays the raw EPC (a driver
+// that hands over PC ‖ EPC instead gets the toggle bit's decision). A read
 // that does not decode, or decodes to a model the profile does not list,
 // keeps the raw EPC as its code: it is looked up as such and never turned
 // into an identifier the tag does not hold.
@@ -333,9 +334,13 @@ func tagDecoder(proto profile.Protocol, models []profile.TagModel) func(drivers.
 			if bank, ok := thingMagicEPCBank(rd.Raw, epc); ok {
 				pc = uint16(bank[0])<<8 | uint16(bank[1]) // XPC words, if any, sit between it and the EPC
 			}
-		case profile.ProtoChafon:
-			if !bytes.Equal(rd.Raw, epc) {
-				return rd // not the EPC alone: not what this driver hands over
+		default:
+			// A driver that reads the PC word too (Chafon's inventory does
+			// not; a read of EPC word 1 does) hands over PC ‖ EPC.
+			if n := len(rd.Raw); n == len(epc)+2 && bytes.HasSuffix(rd.Raw, epc) && int(rd.Raw[0]>>3) == len(epc)/2 {
+				pc = uint16(rd.Raw[0])<<8 | uint16(rd.Raw[1])
+			} else if !bytes.Equal(rd.Raw, epc) {
+				return rd // neither the EPC alone nor PC ‖ EPC: not ours to guess at
 			}
 		}
 		t, err := tagdata.DecodeUHF(pc, epc, nil)

@@ -121,15 +121,21 @@ func TestTagDecoderThingMagic(t *testing.T) {
 func TestTagDecoderChafon(t *testing.T) {
 	iso, _ := tagdata.Encode28560_4(tagdata.Tag4{ID: "31234000123456", AFI: tagdata.AFILibraryIn})
 	dec := tagDecoder(profile.ProtoChafon, []profile.TagModel{profile.TagISO28560_4, profile.TagSGTIN96, profile.TagGIAI96})
+	withPC := func(pc uint16, epc []byte) []byte { return append([]byte{byte(pc >> 8), byte(pc)}, epc...) }
 	for _, tc := range []struct {
-		epc         []byte
+		raw, epc    []byte
 		code, model string
 	}{
-		{sgtinExample, sgtinURN, "sgtin-96"},
-		{iso.EPC, drivers.HexUpper(iso.EPC), ""},
+		{sgtinExample, sgtinExample, sgtinURN, "sgtin-96"},
+		{iso.EPC, iso.EPC, drivers.HexUpper(iso.EPC), ""},
+		// With the PC word read too, the toggle bit decides.
+		{withPC(iso.PC, iso.EPC), iso.EPC, "31234000123456", "iso28560-4"},
+		{withPC(0x3000, sgtinExample), sgtinExample, sgtinURN, "sgtin-96"},
+		// Two bytes more that are no PC word for this EPC: left alone.
+		{withPC(0x1234, sgtinExample), sgtinExample, drivers.HexUpper(sgtinExample), ""},
 	} {
 		uid := drivers.HexUpper(tc.epc)
-		rd := dec(drivers.Read{Raw: tc.epc, Code: uid, TagUID: uid, Kind: drivers.KindRFID})
+		rd := dec(drivers.Read{Raw: tc.raw, Code: uid, TagUID: uid, Kind: drivers.KindRFID})
 		if rd.Code != tc.code || rd.TagModel != tc.model {
 			t.Errorf("EPC %s: code %q model %q, want %q %q", uid, rd.Code, rd.TagModel, tc.code, tc.model)
 		}

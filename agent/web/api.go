@@ -298,6 +298,14 @@ func (s *Server) apiRead(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.submitTyped(r.Context(), id, req.Code)
 	if err != nil {
+		if msg, resume := s.closedAdvice(r.Context(), id, err); msg != "" {
+			body := map[string]any{"error": msg}
+			if resume != 0 {
+				body["resume"] = fmt.Sprintf("/api/sessions/%d/state", resume) // POST {"state": "open"}
+			}
+			writeJSON(w, http.StatusConflict, body)
+			return
+		}
 		apiErr(w, err)
 		return
 	}
@@ -319,9 +327,14 @@ func (s *Server) apiUndo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.notify(id)
+	if res.Barcode != "" && res.Title == "" {
+		if it, ok := s.b.Catalog().Get(res.Barcode); ok {
+			res.Title, res.CallNumber = it.Title, it.CallNumber
+		}
+	}
 	v := viewOf(res)
 	v.Undone = true
-	writeJSON(w, http.StatusOK, map[string]any{"undone": v})
+	writeJSON(w, http.StatusOK, map[string]any{"undone": v, "text": undoneText(v)})
 }
 
 func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {

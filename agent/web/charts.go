@@ -36,8 +36,43 @@ type Box struct{ X, Y, W, H float64 }
 
 // Tick is an axis label.
 type Tick struct {
-	X, Y float64
-	Text string
+	X, Y   float64
+	Text   string
+	Anchor string // SVG text-anchor: the end ticks stay inside the chart
+}
+
+// timeTicks labels the time axis with four ticks, as precise as the span
+// needs so that no two read the same (a walk of reads within one second
+// gets milliseconds); a label equal to the one before is left out.
+func timeTicks(t0 time.Time, span time.Duration, px func(time.Time) float64, y float64) []Tick {
+	layout := "15:04"
+	switch {
+	case span > 20*time.Hour:
+		layout = "Jan 2 15:04"
+	case span < 3*time.Second:
+		layout = "15:04:05.000"
+	case span < 30*time.Second:
+		layout = "15:04:05.0"
+	case span < 10*time.Minute:
+		layout = "15:04:05"
+	}
+	var out []Tick
+	for i := 0; i <= 3; i++ {
+		t := t0.Add(span * time.Duration(i) / 3)
+		txt := t.Local().Format(layout)
+		if len(out) > 0 && out[len(out)-1].Text == txt {
+			continue
+		}
+		out = append(out, Tick{X: px(t), Y: y, Text: txt, Anchor: "middle"})
+		if span <= 0 {
+			break
+		}
+	}
+	out[0].Anchor = "start"
+	if len(out) > 1 {
+		out[len(out)-1].Anchor = "end"
+	}
+	return out
 }
 
 // BarChart is outcomes by location: one stacked bar per location.
@@ -151,20 +186,7 @@ func (s *Server) charts(ctx context.Context, inv *store.Inventory) (*Charts, err
 			n := ymax * i / 4
 			lc.YTicks = append(lc.YTicks, Tick{X: lc.Plot.X - 6, Y: py(n), Text: thousands(n)})
 		}
-		layout := "15:04"
-		if span < 10*time.Minute {
-			layout = "15:04:05"
-		}
-		if span > 20*time.Hour {
-			layout = "Jan 2 15:04"
-		}
-		for i := 0; i <= 3; i++ {
-			t := t0.Add(span * time.Duration(i) / 3)
-			lc.XTicks = append(lc.XTicks, Tick{X: px(t), Y: lc.Plot.Y + lc.Plot.H + 18, Text: t.Local().Format(layout)})
-			if span <= 0 {
-				break
-			}
-		}
+		lc.XTicks = timeTicks(t0, span, px, lc.Plot.Y+lc.Plot.H+18)
 		lc.Summary = fmt.Sprintf("%s of %s items seen between %s and %s.", thousands(seen), thousands(p.Expected),
 			t0.Local().Format("2006-01-02 15:04"), t1.Local().Format("2006-01-02 15:04"))
 	}

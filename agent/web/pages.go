@@ -30,7 +30,7 @@ var pageNames = []string{"home", "login", "inventory_new", "inventory", "scan", 
 	"report", "devices", "sync", "error"}
 
 var funcs = template.FuncMap{
-	"money":     func(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) },
+	"money":     money,
 	"thousands": thousands,
 	"label":     label,
 	"when": func(t time.Time) string {
@@ -463,7 +463,7 @@ func (s *Server) sessionShow(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	data := map[string]any{"V": v, "Feed": s.opts.Feed}
+	data := map[string]any{"V": v, "Feed": s.opts.Feed, "Undone": s.undoneNote(r.Context(), v, r.URL.Query().Get("undone"))}
 	if v.Session.Kind == "cart" {
 		s.render(w, r, "cart", "Cart "+v.Session.Cart, data)
 		return
@@ -505,10 +505,48 @@ func (s *Server) readPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.submitTyped(r.Context(), id, r.PostForm.Get("code")); err != nil {
+		if msg, resume := s.closedAdvice(r.Context(), id, err); msg != "" {
+			w.WriteHeader(http.StatusConflict)
+			s.render(w, r, "error", "Reads are not taken", map[string]any{"Code": http.StatusConflict, "Msg": msg,
+				"Back": fmt.Sprintf("/sessions/%d", id), "Resume": resume})
+			return
+		}
 		s.errorPage(w, r, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/sessions/%d", id), http.StatusSeeOther)
+}
+
+// closedAdvice turns a read refused because its session is not open into
+// what to do next here, in the UI: resume a paused session (resume is
+// then its id, for the Resume button), or start a new one.
+func (s *Server) closedAdvice(ctx context.Context, id int64, err error) (msg string, resume int64) {
+	if !errors.Is(err, agent.ErrSessionClosed) {
+		return "", 0
+	}
+	sess, serr := s.b.Store().Session(ctx, id)
+	if serr != nil {
+		return "", 0
+	}
+	inv, ierr := s.b.Store().Inventory(ctx, sess.InventoryID)
+	switch {
+	case ierr == nil && !inv.Open():
+		return fmt.Sprintf("The inventory %q is finalized, so this read was not taken. Its reports are on the inventory page.", inv.Name), 0
+	case sess.State == "paused":
+		return fmt.Sprintf("Session %d is paused, so this read was not taken. Press Resume, then scan it again.", id), id
+	default:
+		return fmt.Sprintf("Session %d has %s, so this read was not taken. Start a new session from the inventory page.", id, sess.State), 0
+	}
+}
+
+// money is cents as currency digits, with thousands separators like
+// counts: 1,234.50.
+func money(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%s.%02d", sign, thousands(int(c/100)), c%100)
 }
 
 func (s *Server) undoPost(w http.ResponseWriter, r *http.Request) {
@@ -516,12 +554,35 @@ func (s *Server) undoPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.b.Undo(r.Context(), id); err != nil {
+	res, err := s.b.Undo(r.Context(), id)
+	if err != nil {
 		s.errorPage(w, r, err)
 		return
 	}
 	s.notify(id)
-	http.Redirect(w, r, fmt.Sprintf("/sessions/%d", id), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/sessions/%d?undone=%d", id, res.ReadID), http.StatusSeeOther)
+}
+
+// undoneText says what an undo took back: "Took back: Misshelved — The
+// Wolf · 599.78 SMI · 30234000012345".
+func undoneText(v ReadView) string {
+	return "Took back: " + v.Label + " — " + v.Item
+}
+
+// undoneNote finds the read an undo took back (the page after a form undo).
+func (s *Server) undoneNote(ctx context.Context, v *SessionView, q string) string {
+	rid, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || rid <= 0 {
+		return ""
+	}
+	note := ""
+	_ = s.b.Store().Reads(ctx, v.Session.InventoryID, v.Session.ID, func(row *store.ReadRow) error {
+		if row.ID == rid && row.Undone {
+			note = undoneText(viewOf(resultOf(s.b.Catalog(), row)))
+		}
+		return nil
+	})
+	return note
 }
 
 func (s *Server) setState(ctx context.Context, id int64, state string) (*store.Session, error) {
@@ -641,7 +702,46 @@ func (s *Server) reportsShow(w http.ResponseWriter, r *http.Request) {
 			rest = append(rest, t)
 		}
 	}
-	s.render(w, r, "reports", "Reports — "+inv.Name, map[string]any{"Inv": inv, "Summary": summary, "Tables": rest, "Charts": ch})
+	s.render(w, r, "reports", "Reports — "+inv.Name, map[string]any{"Inv": inv, "Summary": summaryForPeople(summary), "Tables": rest, "Charts": ch})
+}
+
+// summaryForPeople shows the summary's numbers as the rest of the UI
+// does: counts and money with thousands separators, and a progress of a
+// few items as "<0.1%" rather than "0.0%". (CSV and JSON keep the plain
+// numbers.)
+func summaryForPeople(t report.Table) report.Table {
+	out := t
+	out.Rows = make([][]string, len(t.Rows))
+	vals := map[string]string{}
+	for _, r := range t.Rows {
+		if len(r) == 2 {
+			vals[r[0]] = r[1]
+		}
+	}
+	for i, r := range t.Rows {
+		out.Rows[i] = r
+		if len(r) != 2 {
+			continue
+		}
+		v := r[1]
+		if n, err := strconv.Atoi(v); err == nil {
+			v = thousands(n)
+		} else if whole, cents, ok := strings.Cut(v, "."); ok && len(cents) == 2 && !strings.HasSuffix(v, "%") {
+			if w, err1 := strconv.ParseInt(whole, 10, 64); err1 == nil {
+				if c, err2 := strconv.ParseInt(cents, 10, 64); err2 == nil && w >= 0 {
+					v = money(w*100 + c)
+				}
+			}
+		} else if r[0] == "progress" {
+			seen, err1 := strconv.Atoi(vals["items seen (in scope)"])
+			exp, err2 := strconv.Atoi(vals["items expected"])
+			if err1 == nil && err2 == nil {
+				v = percentText(seen, exp)
+			}
+		}
+		out.Rows[i] = []string{r[0], v}
+	}
+	return out
 }
 
 func (s *Server) reportShow(w http.ResponseWriter, r *http.Request) {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -180,14 +179,10 @@ func TestBrowserLoginRedirectStaysOnSite(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#token"), pin+"\r")); err != nil {
 		t.Fatal(err)
 	}
-	// Poll through the navigation (an evaluation during it may fail).
-	var href string
-	for end := time.Now().Add(deadline); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		h, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === 'complete' ? location.href : ''`))
-		if err == nil && h != "" && !strings.Contains(h, "/login") {
-			href = h
-			break
-		}
+	waitAcrossNavigation(t, ctx, "after login", `document.readyState === 'complete' && !location.href.includes('/login')`)
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !strings.HasPrefix(href, site+"/") || hits.Load() != 0 {
 		t.Fatalf("after login Chromium is at %s (other host hit %d times), want %s/; console: %s", href, hits.Load(), site, consoleErrors())

@@ -193,6 +193,8 @@
   function onRead(ev) {
     if (ev.read.id <= lastID) return;
     lastID = ev.read.id;
+    var undone = $('undo-note');
+    if (undone) undone.hidden = true; // a new read: the undo note is old news
     setLast(ev.read);
     addFeed(ev.read);
     // Seen now: off the missing list at once (the server sends the
@@ -244,7 +246,7 @@
       body: JSON.stringify(body || {})
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (d) {
-        if (!res.ok) throw new Error(d.error || ('HTTP ' + res.status));
+        if (!res.ok) { var e = new Error(d.error || ('HTTP ' + res.status)); e.data = d; throw e; }
         return d;
       });
     });
@@ -264,6 +266,17 @@
         if (!es || es.readyState !== EventSource.OPEN) { setLast(d.read); addFeed(d.read); setProgress(d.progress); }
       }).catch(function (err) {
         showError(code + ': ' + err.message);
+        // A paused session: offer its Resume button right here.
+        if (err.data && err.data.resume && errBox) {
+          var b = document.createElement('button');
+          b.type = 'button'; b.id = 'resume'; b.textContent = 'Resume';
+          b.addEventListener('click', function () {
+            post(err.data.resume, { state: 'open' }).then(function () { location.reload(); })
+              .catch(function (e2) { showError('Resume: ' + e2.message); });
+          });
+          errBox.appendChild(document.createTextNode(' '));
+          errBox.appendChild(b);
+        }
       });
       input.focus();
     });
@@ -283,6 +296,8 @@
       e.preventDefault();
       post('/api/sessions/' + encodeURIComponent(sid) + '/undo').then(function (d) {
         showError('');
+        var note = $('undo-note');
+        if (note) { note.textContent = d.text || ''; note.hidden = !d.text; }
         // The live stream repaints the screen with a fresh state.
         if (!es || es.readyState !== EventSource.OPEN) location.reload();
         void d;

@@ -264,22 +264,23 @@ type devicesReport struct {
 }
 
 func cmdDevices(ctx context.Context, args []string) error {
-	fs := newFlags("devices", "[--all] [--json]", `
+	fs := newFlags("devices", "[--all] [--json] [--config FILE]", `
 Lists the USB-HID devices (scanners, keyboards…) and serial ports connected
 to this machine, and for each the built-in profiles that match it. Use it to
 check that a scanner or reader is seen and that tally may open it, and to find
 the VID and PID of a scanner that has no profile.`)
 	asJSON := fs.Bool("json", false, "print JSON")
 	all := fs.Bool("all", false, "also list HID devices that no profile matches when some do (mice, keyboards…)")
+	cfgPath := fs.String("config", "", "also match the profiles in this config `file`'s profiles_dir")
 	if err := parseArgs(fs, args, -1); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: `tally devices` takes only flags", fs.Arg(0))
 	}
-	ps, err := profile.Builtin()
+	ps, err := knownProfiles(*cfgPath)
 	if err != nil {
-		return fmt.Errorf("built-in profiles: %w", err)
+		return err
 	}
 	rep := listDevices(hidBus, serialPorts, ps)
 	if *asJSON {
@@ -695,7 +696,7 @@ func cmdProfiles(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "check" {
 		return cmdProfilesCheck(args[1:])
 	}
-	fs := newFlags("profiles", "[--kind scanner|rfid] [--json] | check FILE...", `
+	fs := newFlags("profiles", "[--kind scanner|rfid] [--json] [--config FILE] | check FILE...", `
 Lists the device profiles built into tally: one per scanner model and
 interface mode, one per RFID reader model. MODE is the scanner's USB mode
 (keyboard, hidpos, snapi) or the reader's protocol. MATCH is the USB
@@ -704,6 +705,7 @@ Print a scanner's setup sheet with `+"`tally sheet PROFILE`"+`.
 `+"`tally profiles check FILE...`"+` checks your own profile files (for the
 config's profiles_dir) as strictly as tally checks its own.`)
 	kind := fs.String("kind", "", "only scanner or rfid profiles")
+	cfgPath := fs.String("config", "", "also list the profiles in this config `file`'s profiles_dir")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseArgs(fs, args, 0); err != nil {
 		return err
@@ -713,9 +715,9 @@ config's profiles_dir) as strictly as tally checks its own.`)
 	default:
 		return fmt.Errorf("--kind %q: want scanner or rfid", *kind)
 	}
-	ps, err := profile.Builtin()
+	ps, err := knownProfiles(*cfgPath)
 	if err != nil {
-		return fmt.Errorf("built-in profiles: %w", err)
+		return err
 	}
 	var sel []*profile.Profile
 	for _, p := range ps {
@@ -816,6 +818,23 @@ func checkProfileFile(builtin []*profile.Profile, path string) (*profile.Profile
 	return p, nil
 }
 
+// knownProfiles is the built-in profiles, and with a config file those in
+// its profiles_dir too.
+func knownProfiles(configPath string) ([]*profile.Profile, error) {
+	if configPath == "" {
+		ps, err := profile.Builtin()
+		if err != nil {
+			return nil, fmt.Errorf("built-in profiles: %w", err)
+		}
+		return ps, nil
+	}
+	cfg, err := agent.LoadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	return agent.Profiles(cfg)
+}
+
 // sheetProfile is the profile `tally sheet` prints: a profile file when arg
 // names one, else the built-in profile called arg.
 func sheetProfile(ps []*profile.Profile, arg string) (*profile.Profile, error) {
@@ -828,7 +847,7 @@ func sheetProfile(ps []*profile.Profile, arg string) (*profile.Profile, error) {
 }
 
 func cmdSheet(ctx context.Context, args []string) error {
-	fs := newFlags("sheet", "PROFILE|FILE [--out FILE]", `
+	fs := newFlags("sheet", "PROFILE|FILE [--out FILE] [--config FILE]", `
 Writes the setup sheet of a profile as a printable HTML page: the settings to
 scan, in order, each as a Code 128 barcode, with what it does and why. Open
 it in a browser and print it at 100% scale, then scan the barcodes top to
@@ -836,13 +855,14 @@ bottom. `+"`tally profiles`"+` lists the profile names; `+"`tally devices`"+` sh
 which ones match the scanner plugged in. A profile file of your own
 (FILE.yaml) works too.`)
 	out := fs.String("out", "", "write to this `file` (atomically) instead of stdout")
+	cfgPath := fs.String("config", "", "also find PROFILE in this config `file`'s profiles_dir")
 	if err := parseArgs(fs, args, -1); err != nil {
 		return err
 	}
 	names := fs.Args()
-	ps, err := profile.Builtin()
+	ps, err := knownProfiles(*cfgPath)
 	if err != nil {
-		return fmt.Errorf("built-in profiles: %w", err)
+		return err
 	}
 	if len(names) != 1 {
 		fs.Usage()

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tally-inventory/tally/drivers/hidscanner"
 )
 
 // A school's own scanner and reader, from profile files: `tally profiles
@@ -60,5 +62,20 @@ func TestUserProfileCLI(t *testing.T) {
 	}
 	if out := tally(t, "", "config", "check", cfg); !strings.Contains(out, "ok (2 devices") {
 		t.Errorf("config check: %s", out)
+	}
+
+	// With --config, the listing, the sheet and `tally devices` know them.
+	if out := tally(t, "", "profiles", "--config", cfg, "--kind", "scanner"); !strings.Contains(out, "acme-ls100-hidpos") || !strings.Contains(out, "generic-keyboard-wedge") {
+		t.Errorf("profiles --config:\n%s", out)
+	}
+	if out := tally(t, "", "sheet", "--config", cfg, "acme-ls100-hidpos"); !strings.Contains(out, "$IF-HIDPOS") {
+		t.Errorf("sheet --config NAME:\n%.300s", out)
+	}
+	withDevices(t, fakeBus{devs: []hidscanner.DeviceInfo{{Path: "0001:0007:00", VID: 0x1a2b, PID: 0x3c4d, Product: "LS100"}}}, nil, nil, nil)
+	if out := tally(t, "", "devices", "--config", cfg); !strings.Contains(out, "profile: acme-ls100-hidpos") {
+		t.Errorf("devices --config:\n%s", out)
+	}
+	if out := tally(t, "", "devices"); strings.Contains(out, "acme-ls100-hidpos") {
+		t.Errorf("devices without --config matched a user profile:\n%s", out)
 	}
 }

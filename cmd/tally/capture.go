@@ -49,6 +49,7 @@ text, holds no catalog or patron data beyond what the device sent, and
 	out := fs.String("out", "", "transcript `file` to write (default capture-PROFILE-TIME.txt)")
 	dur := fs.Duration("for", 0, "stop after this long (0: until Ctrl-C)")
 	maxReads := fs.Int("reads", 0, "stop after this many reads (0: no limit)")
+	config := fs.String("config", "", "config `file` whose profiles_dir holds your own profiles")
 	note := fs.String("note", "", "a note for the transcript header, e.g. the tag or firmware")
 	if err := parseArgs(fs, args, 0); err != nil {
 		return err
@@ -56,7 +57,7 @@ text, holds no catalog or patron data beyond what the device sent, and
 	if *prof == "" {
 		return errors.New("--profile is required (`tally profiles` lists them)")
 	}
-	p, err := findProfile(*prof)
+	p, err := findProfile(*prof, *config)
 	if err != nil {
 		return err
 	}
@@ -178,21 +179,22 @@ loop:
 	return nil
 }
 
-// findProfile is a built-in profile by name, or the profile in a file
-// (a path, or a name ending in .yaml) for a device tally does not list.
-func findProfile(arg string) (*profile.Profile, error) {
-	if strings.ContainsRune(arg, os.PathSeparator) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
-		data, err := os.ReadFile(arg)
-		if err != nil {
-			return nil, err
-		}
-		return profile.Load(arg, data)
-	}
+// findProfile is the profile capture and replay drive a device with: a
+// profile file when arg names one, else a built-in profile or, with a
+// config, one in its profiles_dir.
+func findProfile(arg, configPath string) (*profile.Profile, error) {
 	ps, err := profile.Builtin()
+	if configPath != "" {
+		cfg, cerr := agent.LoadConfig(configPath)
+		if cerr != nil {
+			return nil, cerr
+		}
+		ps, err = agent.Profiles(cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return profile.Find(ps, arg)
+	return sheetProfile(ps, arg)
 }
 
 // captureBus is the HID bus capture records from; tests plug a fake one.

@@ -74,8 +74,8 @@ func TestReplayPacedIdleIsNoStall(t *testing.T) {
 
 // The FEIG manual's Annex F reply, played through the FEIG driver, comes
 // out as tag memory in block order. The annex's tag has three blocks, so
-// the reader's profile (a file, as a school would write for its reader)
-// reads three.
+// the reader's profile (a school's own, as a file or in the config's
+// profiles_dir) reads three.
 func TestReplayFEIGAnnexF(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "firmware-configs", "rfid", "feig-id-isc-mr101.yaml"))
 	if err != nil {
@@ -84,13 +84,17 @@ func TestReplayFEIGAnnexF(t *testing.T) {
 	prof := strings.Replace(string(data), "name: feig-id-isc-mr101", "name: feig-annex-f\nblocks: 3", 1)
 	file := filepath.Join(t.TempDir(), "feig-annex-f.yaml")
 	os.WriteFile(file, []byte(prof), 0o644)
-	if _, err := findProfile(file); err != nil && strings.Contains(err.Error(), "blocks") {
-		t.Skipf("needs the profile setting blocks (FEIG block count), from the rfid helper's work: %v", err)
-	}
-	out := tally(t, "", "replay", "--speed", "0", "--profile", file, filepath.Join("testdata", "replay", "feig-annex-f.txt"))
 	want := "read      E00700000147677E  symbology ISO15693  tag E00700000147677E  data 01 02 03 04 11 12 13 14 21 22 23 24"
+	out := tally(t, "", "replay", "--speed", "0", "--profile", file, filepath.Join("testdata", "replay", "feig-annex-f.txt"))
 	if got := readLines(out); len(got) != 1 || got[0] != want {
 		t.Errorf("reads %q, want %q\n%s", got, want, out)
+	}
+	// The same profile by name, from the profiles_dir of a config.
+	cfg := filepath.Join(t.TempDir(), "tally.yaml")
+	os.WriteFile(cfg, []byte("profiles_dir: "+filepath.Dir(file)+"\n"), 0o644)
+	out = tally(t, "", "replay", "--speed", "0", "--config", cfg, "--profile", "feig-annex-f", filepath.Join("testdata", "replay", "feig-annex-f.txt"))
+	if got := readLines(out); len(got) != 1 || got[0] != want {
+		t.Errorf("with --config: reads %q, want %q\n%s", got, want, out)
 	}
 }
 

@@ -29,6 +29,7 @@ naming the transcript line.
 With --session the reads are also decided by the engine in that session
 (they are journaled like scans), and each line shows the outcome.`)
 	prof := fs.String("profile", "", "profile `name` or file; default: the transcript's")
+	config := fs.String("config", "", "config `file` whose profiles_dir holds your own profiles")
 	db := dbFlag(fs)
 	sid := fs.Int64("session", 0, "decide the reads in this session `id` (writes to the database)")
 	stall := fs.Duration("stall", 10*time.Second, "give up when the driver makes no progress for this long")
@@ -50,7 +51,7 @@ With --session the reads are also decided by the engine in that session
 	if name == "" {
 		return fmt.Errorf("%s: the transcript names no profile; give --profile", tr.Name)
 	}
-	p, err := findProfile(name)
+	p, err := findProfile(name, *config)
 	if err != nil {
 		return err
 	}

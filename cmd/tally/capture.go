@@ -183,14 +183,7 @@ loop:
 // profile file when arg names one, else a built-in profile or, with a
 // config, one in its profiles_dir.
 func findProfile(arg, configPath string) (*profile.Profile, error) {
-	ps, err := profile.Builtin()
-	if configPath != "" {
-		cfg, cerr := agent.LoadConfig(configPath)
-		if cerr != nil {
-			return nil, cerr
-		}
-		ps, err = agent.Profiles(cfg)
-	}
+	ps, err := knownProfiles(configPath)
 	if err != nil {
 		return nil, err
 	}

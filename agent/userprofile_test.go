@@ -133,8 +133,8 @@ func TestUserProfileErrors(t *testing.T) {
 			"profiles/acme-bad.yaml:7: decode.terminator: none: a keyboard-mode scanner must end each code"},
 		{"acme-typo.yaml", "name: acme-typo\nvendor: Acme\nmodel: X\nkind: scanner\nmode: hidpos\nmatchs: []\n",
 			`profiles/acme-typo.yaml:6: matchs: unknown field "matchs"`},
-		{"generic-keyboard-wedge.yaml", "name: generic-keyboard-wedge\nvendor: Acme\nmodel: X\nkind: scanner\nmode: keyboard\n",
-			`generic-keyboard-wedge.yaml:1: name: "generic-keyboard-wedge" is a built-in profile`},
+		{"generic-keyboard-wedge.yaml", "# mine\nname: generic-keyboard-wedge\nvendor: Acme\nmodel: X\nkind: scanner\nmode: keyboard\n",
+			`generic-keyboard-wedge.yaml:2: name: "generic-keyboard-wedge" is a built-in profile`},
 	} {
 		cfg, err := LoadConfig(userSetup(t, map[string]string{tc.file: tc.text}))
 		if err != nil {

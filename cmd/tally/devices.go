@@ -806,7 +806,8 @@ func checkProfileFile(builtin []*profile.Profile, path string) (*profile.Profile
 		return nil, err
 	}
 	if b, err := profile.Find(builtin, p.Name); err == nil {
-		return nil, fmt.Errorf("%s:1: name: %q is a built-in profile (%s); give yours another name", path, p.Name, b)
+		return nil, &profile.FieldError{File: path, Line: profile.KeyLine(path, "name"), Field: "name",
+			Msg: fmt.Sprintf("%q is a built-in profile (%s); give yours another name", p.Name, b)}
 	}
 	dc := agent.DeviceConfig{Name: "check", Profile: p.Name}
 	if p.Kind == profile.KindRFID && (p.Serial.Port == "" || strings.ContainsAny(p.Serial.Port, "*?[")) {

@@ -46,6 +46,14 @@ func TestUserProfileCLI(t *testing.T) {
 		}
 	}
 
+	taken := filepath.Join(dir, "generic-keyboard-wedge.yaml")
+	if err := os.WriteFile(taken, []byte("# a copy\nname: generic-keyboard-wedge\nvendor: Acme\nmodel: X\nkind: scanner\nmode: keyboard\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs := tallyFail(t, "", "profiles", "check", taken); !strings.Contains(out+errs, taken+`:2: name: "generic-keyboard-wedge" is a built-in profile`) {
+		t.Errorf("profiles check of a built-in name:\n%s%s", out, errs)
+	}
+
 	html := filepath.Join(dir, "sheet.html")
 	out = tally(t, "", "sheet", scanner, "--out", html)
 	b, err := os.ReadFile(html)

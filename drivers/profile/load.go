@@ -163,7 +163,7 @@ func WithUser(dir string) ([]*Profile, error) {
 	out := append([]*Profile(nil), ps...)
 	for _, u := range user {
 		if b, err := Find(ps, u.Name); err == nil {
-			errs = append(errs, &FieldError{File: u.File, Line: 1, Field: "name",
+			errs = append(errs, &FieldError{File: u.File, Line: KeyLine(u.File, "name"), Field: "name",
 				Msg: fmt.Sprintf("%q is a built-in profile (%s); give yours another name", u.Name, b)})
 			continue
 		}
@@ -174,6 +174,20 @@ func WithUser(dir string) ([]*Profile, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// KeyLine is the line of a top-level key in a profile file, 0 if unknown.
+func KeyLine(path, key string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, key+":") {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // loadDir loads every profile under fsys; prefix (a directory on disk, or

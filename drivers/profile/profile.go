@@ -20,7 +20,7 @@
 //	mode: keyboard             # keyboard | hidpos | snapi
 //	decode:
 //	  layout: us               # us | de | fr (keyboard mode only)
-//	  terminator: enter        # enter | tab | none
+//	  terminator: enter        # enter | tab (keyboard); none (hidpos, snapi)
 //	  strip_codabar_startstop: true
 //	  strip_aim: false
 //	setup_format: honeywell-menu

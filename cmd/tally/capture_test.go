@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -266,5 +267,40 @@ func TestCaptureHID(t *testing.T) {
 	}
 	if got := readLines(tally(t, "", "replay", "--speed", "0", file)); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("replayed:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// A scanner unplugged during a capture: the error is recorded, the capture
+// ends with what it read, and the replay says the device failed there.
+func TestCaptureDeviceGone(t *testing.T) {
+	rs, err := hidscanner.KeyboardReports("12345\r", "us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []transcript.Event
+	for _, r := range rs {
+		evs = append(evs, transcript.Event{Dir: transcript.Read, Data: append([]byte(nil), r[:]...)})
+	}
+	evs = append(evs, transcript.Event{Dir: transcript.Fail, Err: "hidapi: LIBUSB_ERROR_NO_DEVICE"})
+	captureBus = oneHIDBus{info: hidscanner.DeviceInfo{Path: "1-1.4:1.0"}, dev: transcript.Play(t, transcript.Silent, evs...)}
+	defer func() { captureBus = hidscanner.HIDBus{} }()
+
+	file := filepath.Join(t.TempDir(), "gone.txt")
+	out := tally(t, "", "capture", "--profile", "generic-keyboard-wedge", "--hid", "1-1.4:1.0", "--out", file)
+	if got := readLines(out); len(got) != 1 || got[0] != "read      12345" || !strings.Contains(out, "LIBUSB_ERROR_NO_DEVICE") {
+		t.Fatalf("capture printed:\n%s", out)
+	}
+	tr, err := transcript.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := tr.Events[len(tr.Events)-1]
+	if last.Dir != transcript.Fail || last.Err != "hidapi: LIBUSB_ERROR_NO_DEVICE" {
+		t.Fatalf("last event %+v", last)
+	}
+	out = tally(t, "", "replay", "--speed", "0", file)
+	if got := readLines(out); len(got) != 1 || got[0] != "read      12345" ||
+		!strings.Contains(out, fmt.Sprintf("device failed at %s:%d, as recorded: hidapi: LIBUSB_ERROR_NO_DEVICE", file, last.Line)) {
+		t.Errorf("replay printed:\n%s", out)
 	}
 }

@@ -179,3 +179,42 @@ func TestWatcherCap(t *testing.T) {
 		c()
 	}
 }
+
+// TestManyWatchersGetEveryRead: with more screens than batchAbove the
+// events go out in batches; every screen still gets every read, and is
+// never told to reload.
+func TestManyWatchersGetEveryRead(t *testing.T) {
+	e := newEnv(t, Opts{})
+	srv := httptest.NewServer(e.s)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type screen struct {
+		count func(string) int
+		evc   chan string
+	}
+	var screens []screen
+	for i := 0; i < batchAbove+4; i++ {
+		count, evc := liveStream(t, ctx, srv.URL+"/sessions/1/events")
+		if <-evc != "state" {
+			t.Fatal("no state")
+		}
+		screens = append(screens, screen{count, evc})
+	}
+	codes := []string{"F1", "F2", "F3", "F4", "F5", "N1", "NOPE-1", "F6"}
+	const n = 40
+	for i := 0; i < n; i++ {
+		e.read(t, e.sess, codes[i%len(codes)])
+	}
+	for i, sc := range screens {
+		for end := time.Now().Add(time.Minute); sc.count("read") < n && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := sc.count("read"); got != n {
+			t.Errorf("screen %d got %d of %d reads", i, got, n)
+		}
+		if sc.count("reload") != 0 {
+			t.Errorf("screen %d was told to reload", i)
+		}
+	}
+}

@@ -16,7 +16,9 @@ const (
 	missingDelay  = time.Second      // coalesces missing-list recounts (the page drops a read item at once)
 	fullStateEach = 30 * time.Second // a full state now and then heals lost events
 	keepAlive     = 15 * time.Second
-	writeTimeout  = 10 * time.Second // a screen that takes longer to take one event is cut off
+	writeTimeout  = 10 * time.Second      // a screen that takes longer to take one event is cut off
+	batchAbove    = 16                    // with more screens than this on a session, events go out in batches…
+	batchEvery    = 50 * time.Millisecond // …at most this often: one write per screen per batch, not per read
 )
 
 // The live stream is built so that no number of open screens can slow the
@@ -46,6 +48,8 @@ type room struct {
 	err    error         // why it never started (set before dead is closed)
 
 	ws     map[*watcher]struct{}
+	pend   []byte           // events held for the next batch
+	batchC <-chan time.Time // when the batch goes
 	t      *tracker
 	mv     *MissingView
 	cached []byte // the encoded state, until something changes
@@ -166,6 +170,20 @@ func (rm *room) state() []byte {
 	return rm.cached
 }
 
+// emit sends an event now, or with many screens in the next batch: a
+// write per screen costs a system call, and hundreds of them per read
+// would compete with the commit for the processors.
+func (rm *room) emit(b []byte) {
+	if len(rm.ws) <= batchAbove {
+		rm.send(b)
+		return
+	}
+	rm.pend = append(rm.pend, b...)
+	if rm.batchC == nil {
+		rm.batchC = time.After(batchEvery)
+	}
+}
+
 // send hands an event to every screen; one that has no room for it is
 // dropped and told to reload.
 func (rm *room) send(b []byte) {
@@ -206,6 +224,7 @@ func (rm *room) run() {
 		if err := rm.load(ctx); err != nil {
 			return false
 		}
+		rm.pend = nil // the state holds them
 		rm.send(rm.state())
 		return true
 	}
@@ -233,7 +252,7 @@ func (rm *room) run() {
 			}
 			ev := rm.t.apply(res)
 			rm.cached = nil
-			rm.send(frame("read", ev))
+			rm.emit(frame("read", ev))
 			if missC == nil && rm.t.cart == nil {
 				missC = time.After(missingDelay)
 			}
@@ -250,7 +269,13 @@ func (rm *room) run() {
 			rm.t.progress = p
 			mv := rm.t.missingWindow(ms, s.opts.MissingMax)
 			rm.mv, rm.cached = &mv, nil
-			rm.send(frame("missing", map[string]any{"missing": mv, "progress": p}))
+			rm.emit(frame("missing", map[string]any{"missing": mv, "progress": p}))
+		case <-rm.batchC:
+			rm.batchC = nil
+			if len(rm.pend) > 0 {
+				rm.send(rm.pend)
+				rm.pend = nil
+			}
 		case <-rm.resync:
 			reload()
 		case <-full.C:

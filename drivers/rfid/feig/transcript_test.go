@@ -25,19 +25,17 @@ type step struct {
 // newScript is a port playing steps as a transcript (drivers/transcript):
 // each request must be written exactly, then its reply chunks are read. A
 // transcript not played through fails the test. After the last step the
-// reader is silent; see newScriptEnd.
+// reader is silent.
 func newScript(t testing.TB, steps ...step) *transcript.Playback {
-	return newScriptEnd(t, transcript.Silent, steps...)
+	return transcript.Play(t, transcript.Silent, exchanges(steps)...)
 }
 
-// newScriptEnd is newScript with what the reader does after the last step:
-// transcript.HangUpOnWrite is a pulled cable.
-func newScriptEnd(t testing.TB, end transcript.End, steps ...step) *transcript.Playback {
+func exchanges(steps []step) []transcript.Event {
 	var evs []transcript.Event
 	for _, st := range steps {
 		evs = append(evs, transcript.Exchange(st.req, st.resp...)...)
 	}
-	return transcript.Play(t, end, evs...)
+	return evs
 }
 
 func req(t testing.TB, f Frame) []byte {
@@ -286,7 +284,7 @@ func TestTranscriptSilentAndGone(t *testing.T) {
 	}
 	d.Stop()
 
-	port = newScriptEnd(t, transcript.HangUpOnWrite, versionStep(t, o))
+	port = transcript.Play(t, transcript.HangUpOnWrite, exchanges([]step{versionStep(t, o)})...) // then the cable is pulled
 	d, _ = New("desk", port, o)
 	if err := d.Start(context.Background(), make(chan drivers.Read)); err != nil {
 		t.Fatal(err)

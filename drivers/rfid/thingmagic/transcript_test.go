@@ -23,19 +23,17 @@ type step struct {
 // newScript is a port playing steps as a transcript (drivers/transcript):
 // each request must be written exactly, then its reply chunks are read. A
 // transcript not played through fails the test. After the last step the
-// reader is silent; see newScriptEnd.
+// reader is silent.
 func newScript(t testing.TB, steps ...step) *transcript.Playback {
-	return newScriptEnd(t, transcript.Silent, steps...)
+	return transcript.Play(t, transcript.Silent, exchanges(steps)...)
 }
 
-// newScriptEnd is newScript with what the reader does after the last step:
-// transcript.HangUpOnWrite is a pulled cable.
-func newScriptEnd(t testing.TB, end transcript.End, steps ...step) *transcript.Playback {
+func exchanges(steps []step) []transcript.Event {
 	var evs []transcript.Event
 	for _, st := range steps {
 		evs = append(evs, transcript.Exchange(st.req, st.resp...)...)
 	}
-	return transcript.Play(t, end, evs...)
+	return evs
 }
 
 func cmd(t testing.TB, op byte, data []byte) []byte {
@@ -249,7 +247,7 @@ func TestTranscriptTimeouts(t *testing.T) {
 
 func TestTranscriptDisconnect(t *testing.T) {
 	steps := initSteps(t, testOpts)
-	port := newScriptEnd(t, transcript.HangUpOnWrite, steps...)
+	port := transcript.Play(t, transcript.HangUpOnWrite, exchanges(steps)...) // then the cable is pulled
 	d, _ := New("wand", port, testOpts)
 	if err := d.Start(context.Background(), make(chan drivers.Read)); err != nil {
 		t.Fatal(err)

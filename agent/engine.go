@@ -53,10 +53,16 @@ type Engine struct {
 
 type invState struct {
 	inv      *store.Inventory
-	seen     map[string]int64 // barcode → session of first sighting
-	expected int              // items the scope expects (at load)
-	seenIn   int              // of those, seen
-	outside  int              // known items seen that belong elsewhere
+	seen     map[string]int64           // barcode → session of first sighting
+	start    map[string]store.StartItem // the scope as the inventory began
+	expected int                        // items the scope expects
+	seenIn   int                        // of those, seen
+	also     int                        // items at home seen that were not expected (on loan, lost… found on the shelf)
+	outside  int                        // known items seen that belong elsewhere
+}
+
+func (st *invState) view() scopeView {
+	return scopeView{sc: &st.inv.Scope, start: st.start, seen: st.seen}
 }
 
 type sessState struct {
@@ -83,6 +89,7 @@ type Result struct {
 	Retro       []Retro           `json:"retro,omitempty"` // earlier reads this one proved out of order
 	Seen        int               `json:"seen"`            // expected items seen so far in the inventory
 	Expected    int               `json:"expected"`
+	Also        int               `json:"also_seen,omitempty"` // found at home but not expected (on loan, lost…), counted apart
 	Kind        drivers.Kind      `json:"device_kind,omitempty"`
 	// Decide is how long the decision took (lookup, rules, shelf order),
 	// without the store: the reconcile latency metric.
@@ -209,7 +216,11 @@ func (e *Engine) inventory(ctx context.Context, id int64) (*invState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st = &invState{inv: inv, seen: seen}
+	start, err := e.DB.InventoryStart(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st = &invState{inv: inv, seen: seen, start: start}
 	e.countProgress(st)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -220,19 +231,25 @@ func (e *Engine) inventory(ctx context.Context, id int64) (*invState, error) {
 	return st, nil
 }
 
+// countProgress counts expected and seen items from the scope as the
+// inventory began; items at home that it did not expect (a checked-out book
+// on the shelf) are counted apart, so the expected count never grows as
+// they turn up.
 func (e *Engine) countProgress(st *invState) {
-	st.expected, st.seenIn, st.outside = 0, 0, 0
-	sc := &st.inv.Scope
+	st.expected, st.seenIn, st.also, st.outside = 0, 0, 0, 0
+	v := st.view()
 	e.Index.Each(func(_ catalog.Ref, it *catalog.Item) bool {
 		_, seen := st.seen[it.Barcode]
-		// An item seen in this inventory stays expected even though its
-		// last-seen date is now today.
-		if sc.Expects(it) || seen && sc.Home(it) {
+		switch {
+		case v.expects(it):
 			st.expected++
 			if seen {
 				st.seenIn++
 			}
-		} else if seen && !sc.Home(it) {
+		case !seen:
+		case v.sc.Home(it):
+			st.also++
+		default:
 			st.outside++
 		}
 		return true
@@ -297,11 +314,14 @@ func (e *Engine) shelfFromJournal(ctx context.Context, invID, sessionID int64) (
 	return sh, err
 }
 
-// Progress is how far an open inventory is.
+// Progress is how far an open inventory is. Expected is fixed when the
+// inventory begins; Also counts items at home that it did not expect but
+// found (on loan, lost… on the shelf), apart from Seen.
 type Progress struct {
 	ID             int64
 	Name           string
 	Seen, Expected int
+	Also           int
 }
 
 // Progress reports every open inventory's progress, loading any not yet
@@ -321,10 +341,23 @@ func (e *Engine) Progress(ctx context.Context) ([]Progress, error) {
 			return nil, err
 		}
 		e.mu.Lock()
-		out = append(out, Progress{ID: inv.ID, Name: inv.Name, Seen: st.seenIn, Expected: st.expected})
+		out = append(out, Progress{ID: inv.ID, Name: inv.Name, Seen: st.seenIn, Expected: st.expected, Also: st.also})
 		e.mu.Unlock()
 	}
 	return out, nil
+}
+
+// InventoryProgress is one inventory's progress, open or finalized: counted
+// from its scope as it began, so finalize marking the unseen missing does
+// not turn "3 of 3818" into "3 of 3".
+func (e *Engine) InventoryProgress(ctx context.Context, invID int64) (Progress, error) {
+	st, err := e.inventory(ctx, invID)
+	if err != nil {
+		return Progress{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return Progress{ID: invID, Name: st.inv.Name, Seen: st.seenIn, Expected: st.expected, Also: st.also}, nil
 }
 
 // Forget drops cached state of a session or inventory after it changed
@@ -402,7 +435,7 @@ type readJob struct {
 	addedSeen    bool
 	addedShelf   bool
 	inScope      bool
-	grewExpected bool
+	also         bool
 	outside      bool
 	statusChange catalog.Status
 }
@@ -493,22 +526,21 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	if item != nil && !seenBefore {
 		inv.seen[item.Barcode] = ss.s.ID
 		j.addedSeen = true
-		// As countProgress counts: an item at home in the scope that is seen
-		// counts as expected and seen even when its status skipped it (a
-		// checked-out book found on the shelf).
-		if sc := &inv.inv.Scope; sc.Expects(item) {
+		// As countProgress counts: the scope as the inventory began decides;
+		// a checked-out book found on the shelf is counted apart.
+		switch v := inv.view(); {
+		case v.expects(item):
 			inv.seenIn++
 			j.inScope = true
-		} else if sc.Home(item) {
-			inv.seenIn++
-			inv.expected++
-			j.inScope, j.grewExpected = true, true
-		} else {
+		case v.sc.Home(item):
+			inv.also++
+			j.also = true
+		default:
 			inv.outside++
 			j.outside = true
 		}
 	}
-	res.Seen, res.Expected = inv.seenIn, inv.expected
+	res.Seen, res.Expected, res.Also = inv.seenIn, inv.expected, inv.also
 	return nil
 }
 
@@ -622,8 +654,8 @@ func (j *readJob) Aborted(error) {
 		if j.inScope {
 			inv.seenIn--
 		}
-		if j.grewExpected {
-			inv.expected--
+		if j.also {
+			inv.also--
 		}
 		if j.outside {
 			inv.outside--

@@ -28,46 +28,77 @@ type MissingItem struct {
 // Missing lists the items the inventory expects that no session of it has
 // seen, in shelf order. An item seen anywhere in the inventory — in another
 // session, another section, another cart — is never missing: misplaced
-// books show up in the misplaced report instead.
+// books show up in the misplaced report instead. Items that were lost,
+// missing or withdrawn already when the inventory began are not in it (see
+// StillMissing).
 func (e *Engine) Missing(ctx context.Context, invID int64) ([]MissingItem, error) {
+	m, _, err := e.missingLists(ctx, invID)
+	return m, err
+}
+
+// StillMissing lists the items at home in the scope that were lost,
+// missing or withdrawn when the inventory began and have not turned up:
+// known already, so never queued upstream again as newly missing.
+func (e *Engine) StillMissing(ctx context.Context, invID int64) ([]MissingItem, error) {
+	_, s, err := e.missingLists(ctx, invID)
+	return s, err
+}
+
+func (e *Engine) missingLists(ctx context.Context, invID int64) (missing, still []MissingItem, err error) {
 	inv, err := e.DB.Inventory(ctx, invID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seen, err := e.DB.Seen(ctx, invID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e.missing(inv, seen), nil
+	start, err := e.DB.InventoryStart(ctx, invID)
+	if err != nil {
+		return nil, nil, err
+	}
+	missing, still = e.missing(scopeView{sc: &inv.Scope, start: start, seen: seen})
+	return missing, still, nil
 }
 
-func (e *Engine) missing(inv *store.Inventory, seen map[string]int64) []MissingItem {
-	var out []MissingItem
-	e.Index.EachUnless(func(bc string) bool { _, ok := seen[bc]; return ok }, func(ref catalog.Ref, it *catalog.Item) bool {
-		if !inv.Scope.Expects(it) {
+// missing splits the unseen items at home in the scope into the missing
+// (expected, and not gone already when the inventory began) and the still
+// missing (lost, missing or withdrawn then), each in shelf order.
+func (e *Engine) missing(v scopeView) (missing, still []MissingItem) {
+	e.Index.EachUnless(func(bc string) bool { _, ok := v.seen[bc]; return ok }, func(ref catalog.Ref, it *catalog.Item) bool {
+		gone := stillMissing(v.startStatus(it))
+		if !gone && !v.expects(it) || gone && !v.sc.Home(it) {
 			return true
 		}
 		kind := "missing"
 		if it.Container != "" {
 			kind = "cart_missing"
 		}
-		out = append(out, MissingItem{Barcode: it.Barcode, Title: it.Title, CallNumber: it.CallNumber,
+		m := MissingItem{Barcode: it.Barcode, Title: it.Title, CallNumber: it.CallNumber,
 			Library: it.Library, Location: it.Location, Container: it.Container, Price: it.Price, Kind: kind,
-			ref: ref})
+			ref: ref}
+		if gone {
+			m.Kind = "still_missing"
+			still = append(still, m)
+		} else {
+			missing = append(missing, m)
+		}
 		return true
 	})
 	// Sort keys are read after the pass: calling back into the index while
 	// it holds its read lock could deadlock against a waiting writer.
-	for i := range out {
-		out[i].sortKey = e.Index.SortKey(out[i].ref)
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].sortKey != out[b].sortKey {
-			return out[a].sortKey < out[b].sortKey
+	for _, l := range [][]MissingItem{missing, still} {
+		for i := range l {
+			l[i].sortKey = e.Index.SortKey(l[i].ref)
 		}
-		return out[a].Barcode < out[b].Barcode
-	})
-	return out
+		sort.Slice(l, func(a, b int) bool {
+			if l[a].sortKey != l[b].sortKey {
+				return l[a].sortKey < l[b].sortKey
+			}
+			return l[a].Barcode < l[b].Barcode
+		})
+	}
+	return missing, still
 }
 
 // FinalizeResult is what finalizing did (or, with dry run, would do).
@@ -75,8 +106,11 @@ type FinalizeResult struct {
 	Inventory *store.Inventory `json:"inventory"`
 	Missing   []MissingItem    `json:"missing"`
 	Value     int64            `json:"missing_value_cents"`
-	Outbox    map[string]int   `json:"outbox"` // upstream effects by kind, all of the inventory
-	DryRun    bool             `json:"dry_run"`
+	// StillMissing were lost, missing or withdrawn before the inventory
+	// began and did not turn up: reported, not queued again.
+	StillMissing []MissingItem  `json:"still_missing"`
+	Outbox       map[string]int `json:"outbox"` // upstream effects by kind, all of the inventory
+	DryRun       bool           `json:"dry_run"`
 }
 
 // Finalize closes an inventory: it ends its sessions, computes the missing
@@ -99,8 +133,7 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 		if err != nil {
 			return err
 		}
-		seen := st.seen
-		res.Missing = e.missing(inv, seen)
+		res.Missing, res.StillMissing = e.missing(st.view())
 		for _, m := range res.Missing {
 			res.Value += m.Price
 			res.Outbox[m.Kind]++

@@ -15,7 +15,7 @@ import (
 )
 
 // ReportNames lists the reports, in the order `tally report` prints them.
-var ReportNames = []string{"summary", "missing", "misplaced", "out_of_order", "found",
+var ReportNames = []string{"summary", "missing", "still_missing", "misplaced", "out_of_order", "found",
 	"checked_out_on_shelf", "withdrawn_on_shelf", "hold_pickup", "unknown", "invalid", "carts"}
 
 // Reports builds the named reports of an inventory ("all" or none: every one).
@@ -118,10 +118,26 @@ func (e *Engine) reportOne(ctx context.Context, inv *store.Inventory, j *journal
 	switch name {
 	case "summary":
 		return e.summary(ctx, inv, j)
+	case "still_missing":
+		v, err := e.viewOf(ctx, inv, j)
+		if err != nil {
+			return report.Table{}, err
+		}
+		_, still := e.missing(v)
+		t := report.Table{Name: name, Title: "Still missing", Note: "Lost, missing or withdrawn before this inventory began, and not seen in it: known already, so not sent upstream again as missing.",
+			Columns: []string{"barcode", "title", "call_number", "library", "location", "status_before", "replacement_value"}}
+		for _, m := range still {
+			t.Rows = append(t.Rows, []string{m.Barcode, m.Title, m.CallNumber, m.Library, m.Location, string(v.start[m.Barcode].Status), money(m.Price)})
+		}
+		return t, nil
 	case "missing":
 		var ms []MissingItem
 		if inv.Open() {
-			ms = e.missing(inv, seenOf(j))
+			v, err := e.viewOf(ctx, inv, j)
+			if err != nil {
+				return report.Table{}, err
+			}
+			ms, _ = e.missing(v)
 		} else {
 			var err error
 			if ms, err = e.finalizedMissing(ctx, inv.ID); err != nil {
@@ -191,6 +207,15 @@ func (e *Engine) reportOne(ctx context.Context, inv *store.Inventory, j *journal
 	return report.Table{}, fmt.Errorf("unknown report %q: want one of %s", name, strings.Join(ReportNames, ", "))
 }
 
+// viewOf is the inventory's scope as it began, with what its journal saw.
+func (e *Engine) viewOf(ctx context.Context, inv *store.Inventory, j *journalView) (scopeView, error) {
+	start, err := e.DB.InventoryStart(ctx, inv.ID)
+	if err != nil {
+		return scopeView{}, err
+	}
+	return scopeView{sc: &inv.Scope, start: start, seen: seenOf(j)}, nil
+}
+
 func seenOf(j *journalView) map[string]int64 {
 	m := make(map[string]int64, len(j.first))
 	for bc, r := range j.first {
@@ -246,9 +271,9 @@ func (e *Engine) outOfOrder(ctx context.Context, inv *store.Inventory, j *journa
 		}
 		sh.Add(r.Barcode, e.Index.SortKeyOf(r.Barcode))
 	}
-	label := func(bc string) string {
+	label := func(bc, end string) string {
 		if bc == "" {
-			return "(end of shelf)"
+			return end
 		}
 		it, _ := e.Index.Get(bc)
 		return strings.TrimSpace(it.CallNumber + " " + bc)
@@ -260,7 +285,7 @@ func (e *Engine) outOfOrder(ctx context.Context, inv *store.Inventory, j *journa
 			if !m.Certain {
 				certain = "either this or a neighbour moved"
 			}
-			t.Rows = append(t.Rows, []string{m.ID, it.Title, it.CallNumber, label(m.Prev), label(m.Next),
+			t.Rows = append(t.Rows, []string{m.ID, it.Title, it.CallNumber, label(m.Prev, "(start of shelf)"), label(m.Next, "(end of shelf)"),
 				strconv.FormatInt(sid, 10), strconv.Itoa(m.Pos + 1), certain})
 		}
 	}
@@ -324,7 +349,7 @@ func (e *Engine) summary(ctx context.Context, inv *store.Inventory, j *journalVi
 		return t, err
 	}
 	e.mu.Lock()
-	expected, seenIn, outside := st.expected, st.seenIn, st.outside
+	expected, seenIn, also, outside := st.expected, st.seenIn, st.also, st.outside
 	e.mu.Unlock()
 	add("inventory", fmt.Sprintf("%d — %s", inv.ID, inv.Name))
 	state := "open"
@@ -334,11 +359,12 @@ func (e *Engine) summary(ctx context.Context, inv *store.Inventory, j *journalVi
 	add("state", state)
 	add("sessions", len(j.sessions))
 	add("reads", len(j.reads))
-	add("items expected", expected)
+	add("items expected", fmt.Sprintf("%d (as the inventory began)", expected))
 	add("items seen (in scope)", seenIn)
 	if expected > 0 {
 		add("progress", fmt.Sprintf("%.1f%%", 100*float64(seenIn)/float64(expected)))
 	}
+	add("items found not expected (on loan, lost… on the shelf)", also)
 	add("items seen from elsewhere", outside)
 	counts := map[string]int{}
 	for _, r := range j.reads {
@@ -349,11 +375,15 @@ func (e *Engine) summary(ctx context.Context, inv *store.Inventory, j *journalVi
 			add("reads: "+string(o), counts[string(o)])
 		}
 	}
-	var ms []MissingItem
-	if inv.Open() {
-		ms = e.missing(inv, seenOf(j))
-	} else if ms, err = e.finalizedMissing(ctx, inv.ID); err != nil {
+	view, err := e.viewOf(ctx, inv, j)
+	if err != nil {
 		return t, err
+	}
+	ms, still := e.missing(view)
+	if !inv.Open() {
+		if ms, err = e.finalizedMissing(ctx, inv.ID); err != nil {
+			return t, err
+		}
 	}
 	var v int64
 	for _, m := range ms {
@@ -361,5 +391,6 @@ func (e *Engine) summary(ctx context.Context, inv *store.Inventory, j *journalVi
 	}
 	add("missing", len(ms))
 	add("missing replacement value", money(v))
+	add("still missing (lost, missing or withdrawn before)", len(still))
 	return t, nil
 }

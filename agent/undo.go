@@ -95,20 +95,14 @@ func (j *undoJob) Committed() {
 	inv := j.ss.inv
 	if j.firstSeen {
 		delete(inv.seen, j.row.Barcode)
-		if it, ok := j.e.Index.Get(j.row.Barcode); ok {
-			if j.restore != "" {
-				it.Status = j.restore
-				j.e.Index.Put(it)
-			}
-			if sc := &inv.inv.Scope; sc.Expects(&it) {
-				inv.seenIn--
-			} else if sc.Home(&it) {
-				inv.seenIn--
-				inv.expected--
-			} else {
-				inv.outside--
-			}
+		if it, ok := j.e.Index.Get(j.row.Barcode); ok && j.restore != "" {
+			it.Status = j.restore
+			j.e.Index.Put(it)
 		}
+		// Undo is rare: count again rather than mirror every rule.
+		j.e.mu.Lock()
+		j.e.countProgress(inv)
+		j.e.mu.Unlock()
 	}
 	// Rebuild the shelf sequence from the journal: undo is rare, exactness matters.
 	if j.ss.shelf != nil {

@@ -40,7 +40,11 @@ type Session struct {
 	EndedAt     time.Time `json:"ended_at,omitempty"`
 }
 
-// CreateInventory stores a new inventory.
+// CreateInventory stores a new inventory, with its view of the scope as it
+// begins: each item at home in the scope, its status then, and whether the
+// scope expects it on the shelf. Expected counts and progress are computed
+// from that view, so they never move with statuses the inventory itself sets
+// (a found book's lost status cleared, missing books marked at finalize).
 func (db *DB) CreateInventory(ctx context.Context, name string, scope catalog.Scope, pol reconcile.Policy) (*Inventory, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -52,7 +56,12 @@ func (db *DB) CreateInventory(ctx context.Context, name string, scope catalog.Sc
 	sj, _ := json.Marshal(scope)
 	pj, _ := json.Marshal(pol)
 	at := time.Now().UTC()
-	res, err := db.w.ExecContext(ctx, "INSERT INTO inventories (name, scope, policy, created_at) VALUES (?,?,?,?)",
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("create inventory: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, "INSERT INTO inventories (name, scope, policy, created_at) VALUES (?,?,?,?)",
 		name, string(sj), string(pj), at.Format(time.RFC3339Nano))
 	if err != nil {
 		if IsConstraint(err) {
@@ -61,7 +70,78 @@ func (db *DB) CreateInventory(ctx context.Context, name string, scope catalog.Sc
 		return nil, fmt.Errorf("create inventory: %w", err)
 	}
 	id, _ := res.LastInsertId()
+	if err := snapshotScope(ctx, tx, id, &scope); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("create inventory: %w", err)
+	}
 	return &Inventory{ID: id, Name: name, Scope: scope, Policy: pol, CreatedAt: at}, nil
+}
+
+// snapshotScope records the items at home in the scope as they are now.
+func snapshotScope(ctx context.Context, tx *sql.Tx, invID int64, sc *catalog.Scope) error {
+	rows, err := tx.QueryContext(ctx, "SELECT "+itemCols+" FROM items")
+	if err != nil {
+		return fmt.Errorf("create inventory: read items: %w", err)
+	}
+	type row struct {
+		bc, status string
+		expected   bool
+	}
+	var home []row
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("create inventory: read items: %w", err)
+		}
+		if sc.Home(&it) {
+			home = append(home, row{it.Barcode, string(it.Status), sc.Expects(&it)})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("create inventory: read items: %w", err)
+	}
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO inventory_items (inventory_id, barcode, status, expected) VALUES (?,?,?,?)")
+	if err != nil {
+		return fmt.Errorf("create inventory: %w", err)
+	}
+	defer ins.Close()
+	for _, r := range home {
+		if _, err := ins.ExecContext(ctx, invID, r.bc, r.status, r.expected); err != nil {
+			return fmt.Errorf("create inventory: %w", err)
+		}
+	}
+	return nil
+}
+
+// StartItem is an item as an inventory found it when it began.
+type StartItem struct {
+	Status   catalog.Status
+	Expected bool
+}
+
+// InventoryStart returns the inventory's view of its scope when it began:
+// each item then at home in it. Empty for inventories made before tally kept
+// this view.
+func (db *DB) InventoryStart(ctx context.Context, invID int64) (map[string]StartItem, error) {
+	rows, err := db.SQL.QueryContext(ctx, "SELECT barcode, status, expected FROM inventory_items WHERE inventory_id = ?", invID)
+	if err != nil {
+		return nil, fmt.Errorf("inventory %d: read its scope: %w", invID, err)
+	}
+	defer rows.Close()
+	out := map[string]StartItem{}
+	for rows.Next() {
+		var bc, st string
+		var exp bool
+		if err := rows.Scan(&bc, &st, &exp); err != nil {
+			return nil, fmt.Errorf("inventory %d: read its scope: %w", invID, err)
+		}
+		out[bc] = StartItem{Status: catalog.Status(st), Expected: exp}
+	}
+	return out, rows.Err()
 }
 
 func scanInventory(sc interface{ Scan(...any) error }) (*Inventory, error) {

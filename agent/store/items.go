@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"time"
@@ -129,17 +130,11 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		return res, fmt.Errorf("import: read items: %w", err)
 	}
 	for rows.Next() {
-		var it catalog.Item
-		var st, kind string
-		var due, seen int64
-		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
-			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
+		it, err := scanItem(rows)
+		if err != nil {
 			rows.Close()
 			return res, fmt.Errorf("import: read items: %w", err)
 		}
-		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
-		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
 		old[it.Barcode] = it
 	}
 	rows.Close()
@@ -227,6 +222,21 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		}
 	}
 	return res, nil
+}
+
+// scanItem reads one row of itemCols.
+func scanItem(rows *sql.Rows) (catalog.Item, error) {
+	var it catalog.Item
+	var st, kind string
+	var due, seen int64
+	if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+		&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
+		&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
+		return it, err
+	}
+	it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
+	it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
+	return it, nil
 }
 
 // sameItem compares items as stored (dates as days).

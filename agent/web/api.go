@@ -102,7 +102,8 @@ func (s *Server) apiCreateInventory(w http.ResponseWriter, r *http.Request) {
 	if req.Policy != nil {
 		pol = *req.Policy
 	}
-	inv, err := s.b.Store().CreateInventory(r.Context(), req.Name, req.Scope, pol)
+	// Skip statuses left out mean the default policy; [] means none.
+	inv, err := s.b.Store().CreateInventory(r.Context(), req.Name, agent.WithDefaults(req.Scope), pol)
 	if err != nil {
 		apiErr(w, err)
 		return

@@ -275,8 +275,15 @@ func (s *Server) pickers() []picker {
 	return append(out, cp)
 }
 
-var defaultSkips = []string{string(catalog.StatusCheckedOut), string(catalog.StatusLost), string(catalog.StatusMissing),
-	string(catalog.StatusWithdrawn)}
+// defaultSkips are the statuses the new-inventory form ticks: the one
+// default policy the CLI and the API use too.
+var defaultSkips = func() []string {
+	var out []string
+	for _, st := range agent.DefaultSkipStatuses() {
+		out = append(out, string(st))
+	}
+	return out
+}()
 
 func (s *Server) inventoryNew(w http.ResponseWriter, r *http.Request) {
 	form := url.Values{"skip_status": defaultSkips, "clear_lost": {"on"}, "shelf_order": {"on"}, "missing_lost_value": {"4"}}

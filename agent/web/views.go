@@ -576,6 +576,21 @@ func missingAndProgress(ctx context.Context, b Backend, inv *store.Inventory) ([
 	if err != nil {
 		return nil, nil, Progress{}, err
 	}
+	// The engine counts from the scope as the inventory began, and counts
+	// books found that it did not expect (on loan…) apart.
+	if pb, ok := b.(interface {
+		InventoryProgress(context.Context, int64) (agent.Progress, error)
+	}); ok {
+		ip, err := pb.InventoryProgress(ctx, inv.ID)
+		if err != nil {
+			return nil, nil, Progress{}, err
+		}
+		p := progressOf(ip.Seen, ip.Expected)
+		if ip.Also > 0 {
+			p.Text += fmt.Sprintf("; also found: %s not expected (on loan, lost…)", thousands(ip.Also))
+		}
+		return ms, seen, p, nil
+	}
 	x := b.Catalog()
 	home := 0
 	for bc := range seen {

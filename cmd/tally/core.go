@@ -365,7 +365,7 @@ are reported as misplaced, never as missing.`)
 	fs.Var(&kinds, "kind", "book and/or equipment")
 	from := fs.String("call-from", "", "first call number of the range, e.g. 500")
 	to := fs.String("call-to", "", "last call number of the range, inclusive as a prefix, e.g. 599")
-	fs.Var(&skips, "skip-status", "statuses not expected on the shelf, e.g. checked_out,lost,withdrawn")
+	fs.Var(&skips, "skip-status", "statuses not expected on the shelf (default: "+statusList(agent.DefaultSkipStatuses())+"; none: expect every status)")
 	since := fs.String("skip-seen-since", "", "skip items seen on or after this `date` (YYYY-MM-DD)")
 	clearLost := fs.Bool("clear-lost", reconcile.DefaultPolicy.ClearLost, "clear the lost status of items found on the shelf (else only report)")
 	checkIn := fs.Bool("check-in", reconcile.DefaultPolicy.CheckIn, "check in items found on the shelf that are checked out (else only report)")
@@ -386,12 +386,17 @@ are reported as misplaced, never as missing.`)
 		}
 	}
 	for _, s := range skips {
+		if s == "none" {
+			sc.SkipStatuses = []catalog.Status{}
+			continue
+		}
 		st, err := catalog.ParseStatus(s)
 		if err != nil {
 			return fmt.Errorf("--skip-status: %w", err)
 		}
 		sc.SkipStatuses = append(sc.SkipStatuses, st)
 	}
+	sc = agent.WithDefaults(sc) // the same defaults as the UI and the API
 	if *since != "" {
 		t, err := catalog.ParseDate(*since)
 		if err != nil {
@@ -412,12 +417,20 @@ are reported as misplaced, never as missing.`)
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(inv)
 	}
-	missing, err := e.Missing(ctx, inv.ID)
+	p, err := e.InventoryProgress(ctx, inv.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "inventory %d created: %s — %d items expected\nnext: tally session start --inventory %d\n", inv.ID, inv.Name, len(missing), inv.ID)
+	fmt.Fprintf(stdout, "inventory %d created: %s — %d items expected\nnext: tally session start --inventory %d\n", inv.ID, inv.Name, p.Expected, inv.ID)
 	return nil
+}
+
+func statusList(ss []catalog.Status) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ",")
 }
 
 func cmdInventoryList(ctx context.Context, args []string) error {
@@ -556,6 +569,9 @@ of the policy). Run with --dry-run first to see what it will do.`)
 	}
 	fmt.Fprintf(stdout, "%s inventory %d (%s): %d missing, replacement value %d.%02d\n", verb, id, res.Inventory.Name,
 		len(res.Missing), res.Value/100, res.Value%100)
+	if n := len(res.StillMissing); n > 0 {
+		fmt.Fprintf(stdout, "%d still missing: lost, missing or withdrawn before the inventory began and not seen (listed, not sent upstream again)\n", n)
+	}
 	fmt.Fprintf(stdout, "upstream changes queued for this inventory:")
 	for _, k := range []string{"seen", "found", "misplaced", "checked_out_on_shelf", "unknown", "missing", "cart_missing", "cart_foreign"} {
 		if n := res.Outbox[k]; n > 0 {

@@ -38,7 +38,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if out := tally(t, "", "import", filepath.Join(dir, "collection.csv")); !strings.Contains(out, "4360 unchanged") {
 		t.Fatalf("re-import: %s", out)
 	}
-	out := tally(t, "", "inventory", "create", "--name", "Fall 2026 — Fiction", "--location", "Fiction", "--skip-status", "checked_out")
+	out := tally(t, "", "inventory", "create", "--name", "Fall 2026 — Fiction", "--location", "Fiction")
 	if !strings.Contains(out, "inventory 1 created") {
 		t.Fatalf("create: %s", out)
 	}

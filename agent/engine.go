@@ -401,7 +401,7 @@ func (e *Engine) SubmitAsync(ctx context.Context, sessionID int64, rd drivers.Re
 		return nil, err
 	}
 	if ss.s.State != "open" {
-		return nil, fmt.Errorf("session %d is %s: %w (resume it with `tally session resume %d`)", sessionID, ss.s.State, ErrSessionClosed, sessionID)
+		return nil, fmt.Errorf("session %d is %s: %w", sessionID, ss.s.State, ErrSessionClosed) // each interface says what to do
 	}
 	if !ss.inv.inv.Open() {
 		return nil, fmt.Errorf("inventory %d is finalized: %w", ss.inv.inv.ID, ErrSessionClosed)

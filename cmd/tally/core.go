@@ -410,6 +410,9 @@ are reported as misplaced, never as missing.`)
 		return err
 	}
 	defer done()
+	if err := nameTaken(ctx, e.DB, *name); err != nil {
+		return err
+	}
 	inv, err := e.DB.CreateInventory(ctx, *name, sc, pol)
 	if err != nil {
 		return err
@@ -612,6 +615,9 @@ cart sessions (--cart) check one equipment cart.`)
 	if *cart != "" {
 		kind = "cart"
 	}
+	if err := inventoryBlocked(ctx, d, *inv); err != nil {
+		return err
+	}
 	s, err := d.StartSession(ctx, *inv, kind, *cart, *op, *dev)
 	if err != nil {
 		return err
@@ -640,6 +646,9 @@ func sessionState(state string) func(context.Context, []string) error {
 			return err
 		}
 		defer d.Close()
+		if err := sessionBlocked(ctx, d, id, true); err != nil {
+			return err
+		}
 		s, err := d.SetSessionState(ctx, id, state)
 		if err != nil {
 			return err
@@ -664,6 +673,10 @@ func cmdSessionEnd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
+	if s, err := e.DB.Session(ctx, id); err == nil && s.State == "ended" {
+		fmt.Fprintf(stdout, "session %d had already ended\n", id)
+		return nil
+	}
 	s, err := e.DB.SetSessionState(ctx, id, "ended")
 	if err != nil {
 		return err
@@ -709,6 +722,9 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 		return err
 	}
 	defer done()
+	if err := sessionBlocked(ctx, e.DB, *sid, false); err != nil {
+		return err
+	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
@@ -765,6 +781,12 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 	}
 	close(queue)
 	werr := <-errc
+	if errors.Is(submitErr, agent.ErrSessionClosed) {
+		// Paused or ended meanwhile (from the UI, or another terminal).
+		if b := sessionBlocked(ctx, e.DB, *sid, false); b != nil {
+			submitErr = b
+		}
+	}
 	if submitErr != nil {
 		return submitErr
 	}

@@ -3,10 +3,8 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,20 +158,7 @@ func newDemo(t *testing.T) *demo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	d := &demo{b: b, url: "http://" + ln.Addr().String(), carts: map[string][]catalog.Item{}}
+	d := &demo{b: b, url: "http://" + serve(t, s), carts: map[string][]catalog.Item{}}
 	for _, it := range items {
 		switch {
 		case it.Location == "Fiction" && it.Status == catalog.StatusAvailable && !it.HoldWaiting:

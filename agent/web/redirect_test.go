@@ -1,11 +1,8 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -144,20 +141,7 @@ func TestBrowserLoginRedirectStaysOnSite(t *testing.T) {
 	ctx, consoleErrors := browser(t)
 	const pin = "482913"
 	e := newEnv(t, Opts{Addr: "127.0.0.1:0", Token: pin})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.s.Serve(sctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	site := "http://" + ln.Addr().String()
+	site := "http://" + serve(t, e.s)
 	var hits atomic.Int32
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)

@@ -501,6 +501,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 			rt.PrevCall, rt.NextCall = e.callNumber(rt.Prev), e.callNumber(rt.Next)
 			res.Retro = append(res.Retro, rt)
 		}
+		e.swapped(ss.shelf, &r)
 	}
 	res.Outcome, res.Flags, res.Detail = r.Outcome, r.Flags, r.Detail
 	res.Meaning = reconcile.Meaning(r.Outcome)

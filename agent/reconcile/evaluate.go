@@ -53,6 +53,11 @@ type Detail struct {
 	NextCall string `json:"next_call,omitempty"`
 	Problem  string `json:"problem,omitempty"` // invalid: what is wrong
 	Status   string `json:"status,omitempty"`  // the item's status when it matters
+	// Swap: this read proved the two books read just before it shelved the
+	// wrong way round (flag FlagSwap); SwapA was read first.
+	Swap  string `json:"swap,omitempty"` // "swap: FIC BRO (title) ↔ FIC ADA (title)"
+	SwapA string `json:"swap_a,omitempty"`
+	SwapB string `json:"swap_b,omitempty"`
 }
 
 // Result is the meaning of one read.

@@ -39,6 +39,10 @@ var priority = map[Outcome]int{
 	Duplicate: 20, Present: 10, OK: 0,
 }
 
+// FlagSwap marks a read that proved the two books before it swapped
+// (see Shelf.Swap); Detail names them. The read itself is in order.
+const FlagSwap = "swap"
+
 // Flags is a set of outcomes that also apply besides the primary one, plus
 // a few notes that are not outcomes (such as "patron_card").
 type Flags []string

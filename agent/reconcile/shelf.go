@@ -33,6 +33,8 @@ type Shelf struct {
 	tbuf []string
 	// flagged positions already announced live.
 	flagged map[int]bool
+	// swap is the first of the pair the latest Add proved swapped, -1 if none.
+	swap int
 	// Window bounds the look-back of live decisions.
 	Window int
 }
@@ -41,7 +43,7 @@ type Shelf struct {
 const DefaultWindow = 64
 
 // NewShelf returns an empty analysis.
-func NewShelf() *Shelf { return &Shelf{Window: DefaultWindow, flagged: map[int]bool{}} }
+func NewShelf() *Shelf { return &Shelf{Window: DefaultWindow, flagged: map[int]bool{}, swap: -1} }
 
 // Len is the number of reads added.
 func (s *Shelf) Len() int { return len(s.keys) }
@@ -95,8 +97,44 @@ func (s *Shelf) Add(id, key string) []int {
 		}
 	}
 	u.flagged = out
+	s.swap = -1
+	if p, ok := s.findSwap(); ok {
+		s.swap = p
+		s.flagged[p], s.flagged[p+1] = true, true
+		u.flagged = append(u.flagged, p, p+1)
+	}
 	s.undo = append(s.undo, u)
 	return out
+}
+
+// Swap returns the position of the first of two neighbours that the latest
+// Add proved were shelved the wrong way round (…a c b d… with a ≤ b < c ≤ d):
+// exchanging them puts the stretch in order. The longest-run analysis
+// cannot tell which of the two moved, so it never flags either live; a
+// swap is told instead, once the read after the pair shows that c fits
+// before it (in "1 2 9 3 4" the 9 is not swapped with 3, it belongs
+// further on). Both positions count as announced.
+func (s *Shelf) Swap() (int, bool) { return s.swap, s.swap >= 0 }
+
+func (s *Shelf) findSwap() (int, bool) {
+	d := len(s.keys) - 1
+	b, c := d-1, d-2
+	if c < 0 || s.flagged[b] || s.flagged[c] || s.flagged[d] {
+		return 0, false
+	}
+	if !(s.keys[b] < s.keys[c] && s.keys[c] <= s.keys[d]) {
+		return 0, false
+	}
+	// a is the nearest earlier read not already known to be out of place.
+	for a := c - 1; a >= 0; a-- {
+		if !s.flagged[a] {
+			if s.keys[a] > s.keys[b] {
+				return 0, false
+			}
+			break
+		}
+	}
+	return c, true
 }
 
 type undoEntry struct {
@@ -116,6 +154,7 @@ func (s *Shelf) Undo() {
 	for _, p := range u.flagged {
 		delete(s.flagged, p)
 	}
+	s.swap = -1
 	if u.tail < 0 {
 		s.tails = s.tails[:u.pile]
 	} else {

@@ -236,3 +236,61 @@ func movedShelf(n, moves int) []string {
 	}
 	return keys
 }
+
+func TestShelfSwap(t *testing.T) {
+	tests := []struct {
+		seq  []int
+		at   int // read after which the swap is told, -1: never
+		pair [2]int
+	}{
+		{seq: []int{1, 2, 4, 3, 5, 6}, at: 4, pair: [2]int{4, 3}},
+		{seq: []int{2, 1, 3}, at: 2, pair: [2]int{2, 1}},              // at the start of the shelf
+		{seq: []int{1, 2, 3, 3, 2, 4}, at: -1},                        // 2 after two 3s: a ≤ b fails
+		{seq: []int{1, 2, 9, 3, 4, 5}, at: -1},                        // 9 moved, not swapped
+		{seq: []int{1, 2, 5, 4, 5, 6}, at: 4, pair: [2]int{5, 4}},     // c ≤ d with equal keys
+		{seq: []int{1, 2, 4, 3}, at: -1},                              // nothing after the pair yet
+		{seq: []int{1, 20, 2, 4, 3, 5, 6}, at: 5, pair: [2]int{4, 3}}, // a moved book before the pair is skipped
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.seq), func(t *testing.T) {
+			s := NewShelf()
+			at := -1
+			var pair [2]int
+			for i, n := range tc.seq {
+				s.Add(keyOf(n), keyOf(n))
+				if p, ok := s.Swap(); ok {
+					if at >= 0 {
+						t.Fatalf("swap told twice: after %d and %d", at, i)
+					}
+					at = i
+					pair = [2]int{tc.seq[p], tc.seq[p+1]}
+				}
+			}
+			if at != tc.at || (at >= 0 && pair != tc.pair) {
+				t.Fatalf("swap after read %d of %v, want after %d of %v", at, pair, tc.at, tc.pair)
+			}
+		})
+	}
+}
+
+// A swap is told once, and taking back the read that proved it takes the
+// swap back too.
+func TestShelfSwapUndo(t *testing.T) {
+	s := shelfOf([]int{1, 2, 4, 3})
+	s.Add(keyOf(5), keyOf(5))
+	if _, ok := s.Swap(); !ok {
+		t.Fatal("no swap")
+	}
+	s.Undo()
+	if _, ok := s.Swap(); ok {
+		t.Fatal("swap still told after undo")
+	}
+	s.Add(keyOf(5), keyOf(5))
+	if p, ok := s.Swap(); !ok || p != 2 {
+		t.Fatalf("swap after redo: %d %v", p, ok)
+	}
+	s.Add(keyOf(6), keyOf(6))
+	if _, ok := s.Swap(); ok {
+		t.Fatal("swap told twice")
+	}
+}

@@ -158,6 +158,8 @@ func notes(o reconcile.Outcome, f reconcile.Flags, d reconcile.Detail) []string 
 				out = append(out, "This is a patron card")
 			case "isbn":
 				out = append(out, "This is an ISBN, not the library barcode")
+			case reconcile.FlagSwap:
+				out = append(out, d.Swap)
 			default:
 				if _, ok := labels[reconcile.Outcome(x)]; ok {
 					out = append(out, "Also: "+reconcile.Meaning(reconcile.Outcome(x)))

@@ -846,6 +846,9 @@ func scanText(r *agent.Result) string {
 	if len(r.Flags) > 0 {
 		fmt.Fprintf(&b, " (also: %s)", strings.Join(r.Flags, ", "))
 	}
+	if d.Swap != "" {
+		fmt.Fprintf(&b, "\n%-20s %-15s %s", "SWAP", "", d.Swap)
+	}
 	for _, m := range r.Retro {
 		fmt.Fprintf(&b, "\n%-20s %-15s %s [%s] — read earlier; belongs between %s and %s", "OUT_OF_ORDER", printable(m.Barcode), printable(m.Title), printable(m.CallNumber),
 			place(m.PrevCall, m.Prev, "the start"), place(m.NextCall, m.Next, "the end"))

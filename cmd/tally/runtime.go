@@ -145,10 +145,7 @@ func (l *failLog) log(now time.Time, reason string, err error) {
 func (rt *runtime) Feedback(device string, rd drivers.Read, res *agent.Result, err error) {
 	outcome := feedback.Error
 	if err == nil && res != nil {
-		outcome = string(res.Outcome)
-		if res.Flags.Has("patron_card") {
-			outcome = feedback.PatronCard
-		}
+		outcome = res.Signal()
 	}
 	if rt.signals != nil {
 		_ = rt.signals.Signal(context.Background(), outcome)

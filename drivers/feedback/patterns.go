@@ -18,6 +18,7 @@ const (
 	Error             = "error"
 	WrongLocation     = "wrong_location"
 	OutOfOrder        = "out_of_order"
+	Swap              = "swap" // two neighbours just read are shelved the wrong way round
 	CheckedOutOnShelf = "checked_out_on_shelf"
 	Found             = "found"
 	WithdrawnOnShelf  = "withdrawn_on_shelf"
@@ -89,6 +90,7 @@ const ms = time.Millisecond
 //	error                 1000L                            red    yes    NOT saved: scan it again
 //	wrong_location        150H 50 150L                     amber  yes    belongs elsewhere: pull it
 //	out_of_order          100L 50 100H 50 100L             amber  yes    misshelved in this range
+//	swap                  100H 50 100L 150 100L 50 100H    amber  yes    the two books just read: swap them
 //	checked_out_on_shelf  80L 30 80M 30 80H                amber  yes    rising: check it in
 //	found                 60L 20 60M 20 60H 20 200H        amber  yes    rising, long end: was lost
 //	withdrawn_on_shelf    300L 60 300L                     red    yes    withdrawn: pull it
@@ -105,6 +107,7 @@ var Patterns = map[string]Pattern{
 	Error:             {Light: Red, Alarm: true, Steps: []Step{{1000 * ms, 0, Low}}},
 	WrongLocation:     {Light: Amber, Alarm: true, Steps: []Step{{150 * ms, 50 * ms, High}, {150 * ms, 0, Low}}},
 	OutOfOrder:        {Light: Amber, Alarm: true, Steps: []Step{{100 * ms, 50 * ms, Low}, {100 * ms, 50 * ms, High}, {100 * ms, 0, Low}}},
+	Swap:              {Light: Amber, Alarm: true, Steps: []Step{{100 * ms, 50 * ms, High}, {100 * ms, 150 * ms, Low}, {100 * ms, 50 * ms, Low}, {100 * ms, 0, High}}},
 	CheckedOutOnShelf: {Light: Amber, Alarm: true, Steps: []Step{{80 * ms, 30 * ms, Low}, {80 * ms, 30 * ms, Mid}, {80 * ms, 0, High}}},
 	Found:             {Light: Amber, Alarm: true, Steps: []Step{{60 * ms, 20 * ms, Low}, {60 * ms, 20 * ms, Mid}, {60 * ms, 20 * ms, High}, {200 * ms, 0, High}}},
 	WithdrawnOnShelf:  {Light: Red, Alarm: true, Steps: []Step{{300 * ms, 60 * ms, Low}, {300 * ms, 0, Low}}},

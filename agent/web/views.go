@@ -327,6 +327,7 @@ type tracker struct {
 	maxKey   string
 	minCall  string
 	maxCall  string
+	stretch  reconcile.Stretch // what the walk has passed, for the missing list
 
 	cart      *CartView
 	cartIdx   map[string]int
@@ -434,7 +435,7 @@ func (t *tracker) apply(r *agent.Result) ReadEvent {
 		if _, ok := t.first[r.Barcode]; !ok {
 			t.first[r.Barcode] = rv.Outcome
 			if r.Outcome != reconcile.WrongLocation && !r.Flags.Has(string(reconcile.WrongLocation)) && r.Outcome != reconcile.Foreign {
-				t.walked(r.Barcode, r.CallNumber)
+				t.walked(r.Barcode, r.CallNumber, r.Outcome)
 			}
 		}
 	}
@@ -471,6 +472,7 @@ func (t *tracker) apply(r *agent.Result) ReadEvent {
 // retro marks an earlier first sighting as out of order.
 func (t *tracker) retro(rt agent.Retro) (RetroView, bool) {
 	v := retroView(rt)
+	t.stretch.Out(t.x.SortKeyOf(rt.Barcode))
 	if t.first[rt.Barcode] != string(reconcile.OK) {
 		return v, false // its own outcome says more; keep it
 	}
@@ -490,10 +492,13 @@ func (t *tracker) retro(rt agent.Retro) (RetroView, bool) {
 	return v, true
 }
 
-func (t *tracker) walked(bc, call string) {
+func (t *tracker) walked(bc, call string, o reconcile.Outcome) {
 	k := t.x.SortKeyOf(bc)
 	if k == "" {
 		return
+	}
+	if o != reconcile.OutOfOrder {
+		t.stretch.Add(k)
 	}
 	if t.minKey == "" || k < t.minKey {
 		t.minKey, t.minCall = k, call
@@ -612,9 +617,11 @@ func (t *tracker) missingWindow(ms []agent.MissingItem, maxRows int) MissingView
 	if t.maxKey == "" {
 		v.Heading = "Still to find, in shelf order"
 	} else {
+		// Only call numbers the walk has passed (see reconcile.Stretch).
+		from, to := t.stretch.Bounds()
 		key := func(i int) string { return t.x.SortKeyOf(ms[i].Barcode) }
-		lo = sort.Search(len(ms), func(i int) bool { return key(i) >= t.minKey })
-		hi = sort.Search(len(ms), func(i int) bool { return key(i) > t.maxKey })
+		lo = sort.Search(len(ms), func(i int) bool { return key(i) >= from })
+		hi = max(lo, sort.Search(len(ms), func(i int) bool { return key(i) >= to }))
 		v.Heading = "Not seen in the stretch you walked"
 		if t.minCall != "" && t.maxCall != "" {
 			v.Heading += " (" + t.minCall + " to " + t.maxCall + ")"

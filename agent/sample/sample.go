@@ -5,9 +5,12 @@
 package sample
 
 import (
+	_ "embed"
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tally-inventory/tally/agent/callnumber"
@@ -30,11 +33,54 @@ type Opts struct {
 var DefaultOpts = Opts{Books: 40000, Carts: 12, PerCart: 30, Library: "MAIN", Institution: "0234", Seed: 1,
 	Today: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
 
-var surnames = []string{"Adams", "Alvarez", "Baker", "Bell", "Brown", "Carle", "Chen", "Clark", "Cole", "Cruz",
-	"Davis", "Dahl", "Diaz", "Evans", "Fox", "Garcia", "Gray", "Green", "Hall", "Hill", "Hughes", "Ito", "James",
-	"Jones", "Kim", "King", "Lee", "Lewis", "Lopez", "Lowry", "Martin", "Meyer", "Moore", "Nguyen", "Ortiz", "Park",
-	"Patel", "Perez", "Reed", "Riordan", "Rowling", "Ruiz", "Scott", "Silva", "Smith", "Stone", "Taylor", "Tolkien",
-	"Turner", "Walker", "White", "Willems", "Wood", "Young", "Zhang"}
+// censusSurnames is the head of the U.S. Census Bureau's 1990 surname
+// list ("Frequently Occurring Names in the U.S. — 1990", dist.all.last: name,
+// per cent of people, cumulative per cent, rank), its first 3,000 of 88,799
+// lines, as kept in github.com/nullstyle/name-database at
+// sources/census-1990/dist.all.last, commit 46d2e01a4953b8f54e8625c9111cf5b372d80b49.
+// Authors drawn from it spread over the cutters as on a real shelf: many
+// call numbers with a handful of books, a few (SMI, WIL, JOH) with dozens.
+//
+//go:embed testdata/dist.all.last.top3000
+var censusSurnames string
+
+// surnames and their cumulative weights, for a weighted pick.
+var surnames, surnameCum = parseSurnames(censusSurnames)
+
+func parseSurnames(s string) ([]string, []float64) {
+	var names []string
+	var cum []float64
+	total := 0.0
+	for i, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 4 {
+			panic(fmt.Sprintf("sample: surname table line %d: %d fields, want 4", i+1, len(f)))
+		}
+		p, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			panic(fmt.Sprintf("sample: surname table line %d: %v", i+1, err))
+		}
+		total += p
+		names = append(names, f[0][:1]+strings.ToLower(f[0][1:]))
+		cum = append(cum, total)
+	}
+	return names, cum
+}
+
+// surname picks a surname with the census's frequencies.
+func surname(r *rand.Rand) string {
+	x := r.Float64() * surnameCum[len(surnameCum)-1]
+	return surnames[min(sort.SearchFloat64s(surnameCum, x), len(surnames)-1)]
+}
+
+// author is one writer of the generated collection.
+type author struct {
+	surname string
+	initial string
+}
+
+// BooksPerAuthor is the mean number of books a section holds per author.
+const BooksPerAuthor = 3
 
 var words = []string{"River", "Secret", "Dragon", "Garden", "Ocean", "Star", "Winter", "Forest", "Journey", "Island",
 	"Mystery", "Shadow", "Light", "Mountain", "City", "Friend", "Storm", "Moon", "Clock", "Bridge", "Planet",
@@ -83,9 +129,14 @@ func Generate(o Opts) []catalog.Item {
 			n = o.Books - len(items)
 		}
 		start := len(items)
+		// The section's authors, each with a handful of books.
+		pool := make([]author, max(1, n/BooksPerAuthor))
+		for i := range pool {
+			pool[i] = author{surname(r), string(rune('A' + r.IntN(26)))}
+		}
 		for i := 0; i < n; i++ {
-			author := surnames[r.IntN(len(surnames))]
-			first := string(rune('A' + r.IntN(26)))
+			a := pool[r.IntN(len(pool))]
+			author, first := a.surname, a.initial
 			title := "The " + words[r.IntN(len(words))] + " " + words[r.IntN(len(words))]
 			var cn, itype string
 			switch sec.Prefix {
@@ -95,7 +146,7 @@ func Generate(o Opts) []catalog.Item {
 				cn = fmt.Sprintf("%03d.%d %s", d.class, r.IntN(1000), cutter(author))
 				itype = "BK"
 			case "B":
-				subject := surnames[r.IntN(len(surnames))]
+				subject := surname(r)
 				cn = "B " + cutter(subject)
 				title = "The Life of " + first + ". " + subject
 				itype = "BK"
@@ -131,8 +182,15 @@ func Generate(o Opts) []catalog.Item {
 			items = append(items, it)
 		}
 		sec := items[start:]
+		// Shelf order as shelvers keep it: call number, then author, then title.
 		sort.SliceStable(sec, func(a, b int) bool {
-			return callnumber.Compare(sec[a].CallNumber, sec[b].CallNumber) < 0
+			if c := callnumber.Compare(sec[a].CallNumber, sec[b].CallNumber); c != 0 {
+				return c < 0
+			}
+			if sec[a].Author != sec[b].Author {
+				return sec[a].Author < sec[b].Author
+			}
+			return sec[a].Title < sec[b].Title
 		})
 		for i := range sec {
 			sec[i].Barcode = nextBarcode()

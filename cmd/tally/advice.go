@@ -100,7 +100,13 @@ func scopeFlags(sc catalog.Scope) string {
 	if sc.CallTo != "" {
 		fmt.Fprintf(&b, " --call-to %s", shellWord(sc.CallTo))
 	}
+	if len(skips) == 0 {
+		skips = []string{"none"} // stored as it was made: without it, create would add the default skips
+	}
 	list("skip-status", skips)
+	if !sc.SkipSeenSince.IsZero() {
+		fmt.Fprintf(&b, " --skip-seen-since %s", sc.SkipSeenSince.Format("2006-01-02"))
+	}
 	return b.String()
 }
 

@@ -76,7 +76,7 @@ func TestAdviceLeadsSomewhere(t *testing.T) {
 	tally(t, "", "inventory", "finalize", "1")
 	for _, args := range [][]string{{"scan", "--session", "3"}, {"session", "start", "--inventory", "1"}, {"session", "resume", "3"}} {
 		msg := refused(code, args...)
-		if !strings.Contains(msg, "`tally inventory create --name NAME --location Fiction`") || strings.Contains(msg, "session start") {
+		if !strings.Contains(msg, "`tally inventory create --name NAME --location Fiction --skip-status ") || strings.Contains(msg, "session start") {
 			t.Errorf("tally %s on a finalized inventory: %s", strings.Join(args, " "), msg)
 		}
 	}

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -15,28 +14,26 @@ import (
 	"github.com/tally-inventory/tally/drivers/profile"
 	"github.com/tally-inventory/tally/drivers/sim"
 	"github.com/tally-inventory/tally/drivers/tagdata"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
 // hidBus is a fake USB-HID bus for the factory: the devices plugged in
-// before the factory runs, each replaying its input reports.
+// before the factory runs, each playing its transcript (input reports,
+// and the feature reports and ACKs the driver must send).
 type hidBus struct {
 	mu   sync.Mutex
-	devs map[string]*hidDev
+	devs map[string]*transcript.Playback
 	info []hidscanner.DeviceInfo
 }
 
-func (b *hidBus) plug(info hidscanner.DeviceInfo, reports [][]byte) {
+func (b *hidBus) plug(info hidscanner.DeviceInfo, evs []transcript.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.devs == nil {
-		b.devs = map[string]*hidDev{}
+		b.devs = map[string]*transcript.Playback{}
 	}
 	b.info = append(b.info, info)
-	d := &hidDev{reports: make(chan []byte, len(reports)), closed: make(chan struct{})}
-	for _, r := range reports {
-		d.reports <- r
-	}
-	b.devs[info.Path] = d
+	b.devs[info.Path] = transcript.Events(info.Path, transcript.Silent, evs...)
 }
 
 func (b *hidBus) Enumerate(vid, pid uint16) ([]hidscanner.DeviceInfo, error) {
@@ -61,43 +58,17 @@ func (b *hidBus) Open(info hidscanner.DeviceInfo) (hidscanner.Device, error) {
 	return d, nil
 }
 
-// hidDev replays its reports, then blocks until closed, as an idle
-// scanner does. Output reports (SNAPI ACKs) are kept.
-type hidDev struct {
-	reports chan []byte
-	closed  chan struct{}
-	once    sync.Once
-	mu      sync.Mutex
-	written [][]byte
-}
-
-func (d *hidDev) Read(p []byte) (int, error) {
-	select {
-	case r := <-d.reports:
-		return copy(p, r), nil
-	case <-d.closed:
-		return 0, errors.New("closed")
-	}
-}
-
-func (d *hidDev) Write(p []byte) (int, error) {
-	d.mu.Lock()
-	d.written = append(d.written, append([]byte(nil), p...))
-	d.mu.Unlock()
-	return len(p), nil
-}
-
-func (d *hidDev) Close() error { d.once.Do(func() { close(d.closed) }); return nil }
-
 // libraryCode is a 14-digit Codabar library barcode, what the scanners read.
 const libraryCode = "31234000123456"
 
-// scannerReports is what a scanner set up as p says sends for one scan of
-// libraryCode: keyboard reports ending in its terminator, HID POS reports
-// in its vendor's layout, or SNAPI reports.
-func scannerReports(t *testing.T, p *profile.Profile) [][]byte {
+// scannerEvents is what a scanner set up as p says exchanges with tally
+// for one scan of libraryCode: keyboard reports ending in its terminator;
+// for HID POS, the feature report that turns a Honeywell's reports on,
+// then reports in its vendor's layout; SNAPI reports, each answered by the
+// driver's ACK.
+func scannerEvents(t *testing.T, p *profile.Profile) []transcript.Event {
 	t.Helper()
-	var out [][]byte
+	var out []transcript.Event
 	switch p.Mode {
 	case profile.ModeKeyboard:
 		suffix := "\r"
@@ -110,20 +81,24 @@ func scannerReports(t *testing.T, p *profile.Profile) [][]byte {
 			t.Fatal(err)
 		}
 		for _, r := range reps {
-			out = append(out, append([]byte(nil), r[:]...))
+			out = append(out, transcript.Reads(append([]byte(nil), r[:]...))...)
 		}
 	case profile.ModeHIDPOS:
 		vendor := hidscanner.VendorHoneywell
-		if strings.EqualFold(p.Vendor, "zebra") {
+		if strings.Contains(strings.ToLower(p.Vendor), "zebra") {
 			vendor = hidscanner.VendorZebra
+		} else {
+			out = append(out, transcript.Event{Dir: transcript.Feature, Data: []byte{0xFE, 0x01}})
 		}
 		reps, err := hidscanner.POSReports("]F0", []byte(libraryCode), vendor)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = reps
+		out = append(out, transcript.Reads(reps...)...)
 	case profile.ModeSNAPI:
-		out = hidscanner.SNAPIReports(0x02, []byte(libraryCode)) // 0x02: Codabar
+		for _, r := range hidscanner.SNAPIReports(0x02, []byte(libraryCode)) { // 0x02: Codabar
+			out = append(out, transcript.Event{Dir: transcript.Read, Data: r}, transcript.Event{Dir: transcript.Write, Data: []byte{0x00, 0x01, r[0], 0x01, 0x00}})
+		}
 	default:
 		t.Fatalf("%s: mode %q", p.Name, p.Mode)
 	}
@@ -248,7 +223,7 @@ func TestEveryProfileOpens(t *testing.T) {
 			var wantUID string
 			switch p.Kind {
 			case profile.KindScanner:
-				bus.plug(hidInfo(p, "1-1:1.0"), scannerReports(t, p))
+				bus.plug(hidInfo(p, "1-1:1.0"), scannerEvents(t, p))
 			case profile.KindRFID:
 				cfg.Devices[0].Port, wantUID = readerSim(t, ctx, p)
 			}
@@ -308,7 +283,7 @@ func TestExampleConfigRuns(t *testing.T) {
 		}
 		switch p.Kind {
 		case profile.KindScanner:
-			bus.plug(hidInfo(p, fmt.Sprintf("1-%d:1.0", i)), scannerReports(t, p))
+			bus.plug(hidInfo(p, fmt.Sprintf("1-%d:1.0", i)), scannerEvents(t, p))
 		case profile.KindRFID:
 			cfg.Devices[i].Port, _ = readerSim(t, ctx, p) // the one edit a user makes: the port
 		}

@@ -76,7 +76,7 @@ func TestUserProfilesRun(t *testing.T) {
 	bus := &hidBus{}
 	// Another vendor's scanner on the bus must not be picked.
 	bus.plug(hidscanner.DeviceInfo{Path: "1-1:1.0", VID: 0x0c2e, PID: 0x0b61}, nil)
-	bus.plug(hidscanner.DeviceInfo{Path: "1-2:1.0", VID: 0x1a2b, PID: 0x3c4d}, scannerReports(t, scanner))
+	bus.plug(hidscanner.DeviceInfo{Path: "1-2:1.0", VID: 0x1a2b, PID: 0x3c4d}, scannerEvents(t, scanner))
 	reader, err := profile.Find(ps, "acme-uhf-desk")
 	if err != nil {
 		t.Fatal(err)

@@ -82,7 +82,7 @@ func TestSirsi949(t *testing.T) {
 	}
 	it := recs[0].Item
 	want := Item{Barcode: "30007007467409", Title: "Friendly fire", Author: "Lovano, Joe", CallNumber: "5490",
-		Library: "HUNTINGTON", Location: "HUNT-AUDIO", Collection: "COMPDISCS", ItemType: "SOUND", Status: StatusAvailable, Kind: KindBook}
+		Library: "HUNTINGTON", Location: "HUNT-AUDIO", Collection: "COMPDISCS", ItemType: "SOUND", Status: StatusAvailable, Kind: KindBook, Year: 1999}
 	if it != want {
 		t.Errorf("first item\n got %+v\nwant %+v", it, want)
 	}

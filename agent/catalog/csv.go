@@ -13,7 +13,7 @@ import (
 // Columns of the tally CSV, in the documented order.
 var Columns = []string{"barcode", "title", "author", "call_number", "library", "location",
 	"collection", "item_type", "status", "due_date", "last_seen", "price", "kind", "container",
-	"asset_tag", "serial", "rfid", "hold"}
+	"asset_tag", "serial", "rfid", "hold", "year"}
 
 // headerColumns maps other spellings of a column to tally's. Koha's status
 // columns map to flags that combine into one Status; the item search's
@@ -25,11 +25,16 @@ var headerColumns = map[string]string{
 	"datelastseen": "last_seen", "onloan": "due_date", "replacementprice": "price",
 	"permanent_location": "location", "itemlost": "itemlost", "notforloan": "notforloan",
 	"withdrawn": "withdrawn", "damaged": "damaged",
+	// A report joining biblio and biblioitems (kohastructure.sql):
+	// biblio.copyrightdate (smallint) and biblioitems.publicationyear (text).
+	"copyrightdate": "year", "publicationyear": "year",
 	// Koha's item search "Export CSV" (csv_headers/catalogue/itemsearch.tt),
 	// old and new header texts.
 	"home library": "library", "shelving location": "location", "item type": "item_type",
 	"itemtype": "item_type", "call number": "call_number", "not for loan status": "notforloan_text",
 	"lost status": "lost_text", "lost": "lost_text", "withdrawn status": "withdrawn_text", "due date": "due_date",
+	// itemsearch_item.csv.inc: biblioitem.publicationyear || biblio.copyrightdate
+	"publication date": "year",
 	// Other common spellings.
 	"branch": "library", "callnumber": "call_number", "date_due": "due_date", "shelving_location": "location",
 }
@@ -41,6 +46,8 @@ var headerColumns = map[string]string{
 var preferredColumn = map[string]int{
 	"replacementprice": 2, "price": 1,
 	"location": 3, "shelving location": 2, "shelving_location": 2, "permanent_location": 1,
+	// Koha's item search prefers publicationyear to copyrightdate.
+	"year": 3, "publicationyear": 2, "copyrightdate": 1,
 }
 
 // Snipe-IT headers (hardware list export, resources/lang/en-US; the Custom
@@ -69,7 +76,7 @@ var ignoredColumns = map[string]bool{
 	"exclude_from_local_holds_priority": true,
 	// Koha item search: the current (holding) library is not the home one;
 	// Checkouts counts past loans, it is not a status.
-	"publication date": true, "publisher": true, "serial enumeration": true, "current library": true,
+	"publisher": true, "serial enumeration": true, "current library": true,
 	"current location": true, "inventory number": true, "checkouts": true,
 	// a rejects file written by tally import --skip-invalid
 	"error": true,
@@ -418,6 +425,12 @@ func (src *csvSource) rowItem(row []string) (it Item, a snipeAssign, msgs, warns
 			it.RFID = v
 		case "hold":
 			it.HoldWaiting, err = parseBool(v)
+		case "year":
+			// Lenient like the price: a year is for the collection report, an
+			// inventory does not need it.
+			if it.Year = FirstYear(v); it.Year == 0 && v != "" && v != "0" {
+				warns = append(warns, fmt.Sprintf("year %q holds no four-digit year: imported without a year", v))
+			}
 		case "itemlost":
 			flags.lost, err = kohaInt(v)
 		case "notforloan":

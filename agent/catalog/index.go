@@ -33,6 +33,7 @@ type rec struct {
 	kind                               uint8 // 0 book, 1 equipment
 	hold                               bool
 	live                               bool
+	year                               int16   // publication year, 0 = unknown (fits the padding before ext)
 	ext                                *recExt // nil for most books
 }
 
@@ -405,7 +406,7 @@ func (x *Index) pack(it Item, key string) rec {
 		location: x.pool.intern(it.Location), collection: x.pool.intern(it.Collection),
 		itemType: x.pool.intern(it.ItemType), container: x.pool.intern(NormalizeID(it.Container)),
 		due: toDays(it.DueDate), seen: toDays(it.LastSeen), price: it.Price,
-		status: it.Status, hold: it.HoldWaiting, live: true,
+		status: it.Status, hold: it.HoldWaiting, live: true, year: int16(it.Year),
 	}
 	if it.Kind == KindEquipment {
 		r.kind = 1
@@ -423,7 +424,7 @@ func (x *Index) item(ref Ref) Item {
 		Library: x.pool.strs[r.library], Location: x.pool.strs[r.location],
 		Collection: x.pool.strs[r.collection], ItemType: x.pool.strs[r.itemType],
 		Container: x.pool.strs[r.container], DueDate: fromDays(r.due), LastSeen: fromDays(r.seen),
-		Price: r.price, Status: r.status, Kind: KindBook, HoldWaiting: r.hold,
+		Price: r.price, Status: r.status, Kind: KindBook, HoldWaiting: r.hold, Year: int(r.year),
 	}
 	if r.kind == 1 {
 		it.Kind = KindEquipment

@@ -88,6 +88,7 @@ type Item struct {
 	DueDate     time.Time // when checked out; zero otherwise
 	LastSeen    time.Time // zero when never seen
 	Price       int64     // replacement price in cents; 0 when unknown
+	Year        int       // publication year of this edition; 0 when unknown
 	Kind        Kind
 	Container   string // cart or kit the item belongs in (equipment)
 	AssetTag    string

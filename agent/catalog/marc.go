@@ -148,11 +148,13 @@ type marcRecord struct {
 	off    int    // byte offset (binary); -1 for XML
 	raw    string // slice of the input
 	marc8  bool   // binary with leader/09 other than 'a'
+	f008   string // the 008 control field, "" when absent
 	fields []marcField
 }
 
 type marcField struct {
 	tag  string
+	ind2 byte
 	pos  int // absolute byte offset (binary) or line (XML)
 	subs []marcSubfield
 }
@@ -166,7 +168,7 @@ type marcSubfield struct {
 // marcWanted reports whether the importer reads the field with this tag.
 func marcWanted(tag string) bool {
 	switch tag {
-	case "245", "100", "110", "111", "952", "852", "949", "999":
+	case "245", "100", "110", "111", "260", "264", "952", "852", "949", "999":
 		return true
 	}
 	return false
@@ -346,10 +348,17 @@ func (p *marcParser) binaryRecord(recno, off int, rec string) {
 			fail("field %s (bytes %d-%d) does not end with a field terminator (0x1E): byte %d is 0x%02X", marcShow(tag), off+fs, off+fe-1, off+fe-1, rec[fe-1])
 			return
 		}
+		if tag == "008" && r.f008 == "" {
+			r.f008 = rec[fs : fe-1]
+		}
 		if marcWanted(tag) {
 			n := len(p.subBuf)
 			p.subBuf = marcSubfields(p.subBuf, rec[fs:fe-1], off+fs)
-			r.fields = append(r.fields, marcField{tag: tag, pos: off + fs, subs: p.subBuf[n:len(p.subBuf):len(p.subBuf)]})
+			var ind2 byte
+			if flen > 2 {
+				ind2 = rec[fs+1]
+			}
+			r.fields = append(r.fields, marcField{tag: tag, ind2: ind2, pos: off + fs, subs: p.subBuf[n:len(p.subBuf):len(p.subBuf)]})
 		}
 	}
 	p.record(&r)
@@ -541,7 +550,7 @@ func (p *marcParser) xmlError(d *xml.Decoder, start int, err error) {
 func (p *marcParser) xmlRecord(d *xml.Decoder, line int) (*marcRecord, error) {
 	r := &marcRecord{line: line, off: -1}
 	depth := 1
-	field, sub := -1, false
+	field, sub, ctl := -1, false, false
 	var code byte
 	var text strings.Builder
 	var subLine int
@@ -561,8 +570,16 @@ func (p *marcParser) xmlRecord(d *xml.Decoder, line int) (*marcRecord, error) {
 			case depth == 2 && t.Name.Local == "datafield":
 				tag := marcAttr(t, "tag")
 				if marcWanted(tag) {
-					r.fields = append(r.fields, marcField{tag: tag, pos: tokLine})
+					var ind2 byte
+					if v := marcAttr(t, "ind2"); v != "" {
+						ind2 = v[0]
+					}
+					r.fields = append(r.fields, marcField{tag: tag, ind2: ind2, pos: tokLine})
 					field = len(r.fields) - 1
+				}
+			case depth == 2 && t.Name.Local == "controlfield":
+				if ctl = marcAttr(t, "tag") == "008" && r.f008 == ""; ctl {
+					text.Reset()
 				}
 			case depth == 3 && field >= 0 && t.Name.Local == "subfield":
 				c := marcAttr(t, "code")
@@ -573,7 +590,7 @@ func (p *marcParser) xmlRecord(d *xml.Decoder, line int) (*marcRecord, error) {
 				text.Reset()
 			}
 		case xml.CharData:
-			if sub {
+			if sub || ctl {
 				text.Write(t)
 			}
 		case xml.EndElement:
@@ -583,6 +600,8 @@ func (p *marcParser) xmlRecord(d *xml.Decoder, line int) (*marcRecord, error) {
 				f := &r.fields[field]
 				f.subs = append(f.subs, marcSubfield{code: code, value: text.String(), pos: subLine})
 				sub = false
+			case depth == 1 && ctl:
+				r.f008, ctl = text.String(), false
 			case depth == 1:
 				field = -1
 			}
@@ -717,6 +736,7 @@ func (p *marcParser) record(r *marcRecord) {
 	if r.off >= 0 { // binary: do not let the catalog pin the whole file
 		title, author = strings.Clone(title), strings.Clone(author)
 	}
+	year := marcYear(r)
 	k := 0
 	for i := range r.fields {
 		f := &r.fields[i]
@@ -724,7 +744,7 @@ func (p *marcParser) record(r *marcRecord) {
 			continue
 		}
 		k++
-		it := Item{Title: title, Author: author, Kind: KindBook}
+		it := Item{Title: title, Author: author, Kind: KindBook, Year: year}
 		h := &holdingText{p: p, r: r, f: f}
 		switch holdTag {
 		case "952":
@@ -777,6 +797,40 @@ func (p *marcParser) record(r *marcRecord) {
 		p.seen[it.Barcode] = marcSeen{line: r.line, off: r.off}
 		p.recs = append(p.recs, Record{Item: it, Line: r.line, Raw: r.raw})
 	}
+}
+
+// marcYear is the record's publication year: 008/07-10 when 008/06 says
+// it holds a year (see year008); else the first year in 260 $c or in a 264
+// $c of production or publication (second indicator 0 or 1), "c1998.",
+// "[2004]", "1890?."; else a 264 copyright date (second indicator 4,
+// "©2011") or the other 264s; else the middle of the decade 008 gives
+// ("199u"); else 0. Only the digits of $c are read, which MARC-8 and UTF-8
+// encode alike.
+func marcYear(r *marcRecord) int {
+	y, exact := year008(r.f008)
+	if exact {
+		return y
+	}
+	for pass := 0; pass < 2; pass++ {
+		for i := range r.fields {
+			f := &r.fields[i]
+			if f.tag != "260" && f.tag != "264" {
+				continue
+			}
+			pub := f.tag == "260" || f.ind2 == '0' || f.ind2 == '1'
+			if pub != (pass == 0) {
+				continue
+			}
+			for j := range f.subs {
+				if f.subs[j].code == 'c' {
+					if v := FirstYear(f.subs[j].value); v != 0 {
+						return v
+					}
+				}
+			}
+		}
+	}
+	return y
 }
 
 // marcHoldings picks the field that holds a record's items and counts

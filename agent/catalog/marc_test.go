@@ -26,12 +26,25 @@ var updateMARC = flag.Bool("update", false, "rewrite the golden files in testdat
 type mfield struct {
 	tag  string
 	ctrl string
+	ind  string // the two indicators; "" is two blanks
 	subs []string
 }
 
 func ctl(tag, v string) mfield { return mfield{tag: tag, ctrl: v} }
 
 func df(tag string, subs ...string) mfield { return mfield{tag: tag, subs: subs} }
+
+// dfi is df with indicators ("#1" is blank, 1).
+func dfi(tag, ind string, subs ...string) mfield {
+	return mfield{tag: tag, ind: strings.ReplaceAll(ind, "#", " "), subs: subs}
+}
+
+func (f mfield) indicators() string {
+	if len(f.ind) == 2 {
+		return f.ind
+	}
+	return "  "
+}
 
 // encodeMARC writes one ISO 2709 record: leader (coding = leader/09, 'a'
 // for UTF-8 or ' ' for MARC-8), directory, fields, record terminator.
@@ -42,7 +55,7 @@ func encodeMARC(coding byte, fields ...mfield) []byte {
 		if f.ctrl != "" {
 			data.WriteString(f.ctrl)
 		} else {
-			data.WriteString("  ")
+			data.WriteString(f.indicators())
 			for _, s := range f.subs {
 				data.WriteByte(marcSF)
 				data.WriteString(s)
@@ -91,7 +104,7 @@ func encodeXML(prefix string, records ...[]mfield) []byte {
 				fmt.Fprintf(&b, "    <%s tag=%q>%s</%s>\n", el("controlfield"), f.tag, xmlText(f.ctrl), el("controlfield"))
 				continue
 			}
-			fmt.Fprintf(&b, "    <%s tag=%q ind1=\" \" ind2=\" \">\n", el("datafield"), f.tag)
+			fmt.Fprintf(&b, "    <%s tag=%q ind1=%q ind2=%q>\n", el("datafield"), f.tag, f.indicators()[:1], f.indicators()[1:])
 			for _, s := range f.subs {
 				fmt.Fprintf(&b, "      <%s code=%q>%s</%s>\n", el("subfield"), s[:1], xmlText(s[1:]), el("subfield"))
 			}

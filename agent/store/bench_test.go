@@ -136,7 +136,7 @@ func loadMap(ctx context.Context, db *DB) (map[string]catalog.Item, error) {
 		var due, seen int64
 		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
 			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year); err != nil {
 			return nil, err
 		}
 		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
@@ -251,7 +251,7 @@ func BenchmarkReconcile(b *testing.B) {
 			var due, seen int64
 			err := st.QueryRowContext(ctx, codes[i%len(codes)]).Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
 				&it.Location, &it.Collection, &it.ItemType, &st2, &due, &seen, &it.Price, &kind,
-				&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting)
+				&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,7 +12,7 @@ import (
 )
 
 const itemCols = `barcode, title, author, call_number, library, location, collection, item_type,
-	status, due_date, last_seen, price, kind, container, asset_tag, serial, rfid, hold`
+	status, due_date, last_seen, price, kind, container, asset_tag, serial, rfid, hold, year`
 
 // LoadIndex builds the in-memory index from the items table. Two
 // connections read the two halves of the table at once (most of the cost
@@ -70,7 +70,7 @@ func (db *DB) scanItems(ctx context.Context, q, arg string, out chan<- []catalog
 		it := &k.Item
 		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
 			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &k.SortKey); err != nil {
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year, &k.SortKey); err != nil {
 			return err
 		}
 		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
@@ -142,13 +142,13 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		return res, fmt.Errorf("import: read items: %w", err)
 	}
 	up, err := tx.PrepareContext(ctx, `INSERT INTO items (`+itemCols+`, sort_key, rev)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author,
 		call_number=excluded.call_number, library=excluded.library, location=excluded.location,
 		collection=excluded.collection, item_type=excluded.item_type, status=excluded.status,
 		due_date=excluded.due_date, last_seen=excluded.last_seen, price=excluded.price,
 		kind=excluded.kind, container=excluded.container, asset_tag=excluded.asset_tag,
-		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, sort_key=excluded.sort_key, rev=excluded.rev`)
+		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, year=excluded.year, sort_key=excluded.sort_key, rev=excluded.rev`)
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
@@ -170,7 +170,7 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		if _, err := up.ExecContext(ctx, it.Barcode, it.Title, it.Author, it.CallNumber, it.Library,
 			it.Location, it.Collection, it.ItemType, string(it.Status), toDays(it.DueDate),
 			toDays(it.LastSeen), it.Price, string(it.Kind), it.Container, it.AssetTag, it.Serial,
-			it.RFID, it.HoldWaiting, callnumber.Key(it.CallNumber), rev); err != nil {
+			it.RFID, it.HoldWaiting, it.Year, callnumber.Key(it.CallNumber), rev); err != nil {
 			return res, fmt.Errorf("import: item %s: %w", it.Barcode, err)
 		}
 	}
@@ -231,7 +231,7 @@ func scanItem(rows *sql.Rows) (catalog.Item, error) {
 	var due, seen int64
 	if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
 		&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-		&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting); err != nil {
+		&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year); err != nil {
 		return it, err
 	}
 	it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
@@ -319,7 +319,7 @@ func (t TxWriter) CatalogChanges(since int64, removed func(barcode string), chan
 		it := &k.Item
 		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
 			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &k.SortKey); err != nil {
+			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year, &k.SortKey); err != nil {
 			return fmt.Errorf("read catalog changes: %w", err)
 		}
 		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)

@@ -454,6 +454,10 @@ CREATE TABLE inventory_items (
 	PRIMARY KEY (inventory_id, barcode)
 ) WITHOUT ROWID;
 `,
+	// 4: publication year, for the collection report's ages.
+	`
+ALTER TABLE items ADD COLUMN year INTEGER NOT NULL DEFAULT 0; -- 0 = unknown
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

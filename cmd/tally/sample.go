@@ -55,13 +55,16 @@ func itemRow(it catalog.Item) []string {
 	if it.Price != 0 {
 		price = fmt.Sprintf("%d.%02d", it.Price/100, it.Price%100)
 	}
-	hold := ""
+	hold, year := "", ""
 	if it.HoldWaiting {
 		hold = "yes"
 	}
+	if it.Year != 0 {
+		year = fmt.Sprint(it.Year)
+	}
 	return []string{it.Barcode, it.Title, it.Author, it.CallNumber, it.Library, it.Location, it.Collection,
 		it.ItemType, string(it.Status), d(it.DueDate), d(it.LastSeen), price, string(it.Kind), it.Container,
-		it.AssetTag, it.Serial, it.RFID, hold}
+		it.AssetTag, it.Serial, it.RFID, hold, year}
 }
 
 func cmdSampleWalk(ctx context.Context, args []string) error {

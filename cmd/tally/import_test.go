@@ -131,8 +131,10 @@ func TestImportSameCatalogOtherFormatUnchanged(t *testing.T) {
 	// Record 5 (Faguet) as an exporter that writes NFD would give it.
 	x := `<?xml version="1.0" encoding="UTF-8"?>
 <collection xmlns="http://www.loc.gov/MARC21/slim"><record><leader>00699nam a2200217 a 4500</leader>
+<controlfield tag="008">970701q1890    fr           u000 0 fre u</controlfield>
 <datafield tag="100" ind1="1" ind2=" "><subfield code="a">Faguet, E` + "\u0301" + `mile,</subfield><subfield code="d">1847-1916.</subfield></datafield>
 <datafield tag="245" ind1="0" ind2="0"><subfield code="a">Dix-huitie` + "\u0300" + `me sie` + "\u0300" + `cle :</subfield><subfield code="b">e` + "\u0301" + `tudes litte` + "\u0301" + `raires /</subfield><subfield code="c">E` + "\u0301" + `mile Faguet.</subfield></datafield>
+<datafield tag="260" ind1=" " ind2=" "><subfield code="a">Paris :</subfield><subfield code="b">Boivin,</subfield><subfield code="c">1890?.</subfield></datafield>
 <datafield tag="949" ind1=" " ind2=" "><subfield code="a">PQ263F3 1890</subfield><subfield code="w">LC</subfield><subfield code="i">30007001934487</subfield><subfield code="r">Y</subfield><subfield code="t">BOOKS</subfield><subfield code="l">DESM-CIR</subfield><subfield code="m">DESMARAIS</subfield></datafield>
 </record></collection>
 `

@@ -318,7 +318,9 @@ func writeRejects(path string, results []*catalog.Result) ([]string, error) {
 }
 
 // writeAtomic writes a file so that a crash leaves the old one or the new
-// one, never half: tmp, fsync, rename, fsync the directory.
+// one, never half: tmp, fsync, rename, fsync the directory. The file is
+// 0644, as the sync exports are: what --out writes (reports, setup sheets,
+// rejects) is for people to open, print or share, and holds no secret.
 func writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
@@ -327,6 +329,10 @@ func writeAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600
+		f.Close()
+		return err
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err

@@ -67,7 +67,11 @@ flight and exits within 5 seconds. See tally.example.yaml for every key.`)
 	if _, err := rt.startRelay(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "tally %s: %d items indexed, %d devices; UI %s, metrics %s\n", version, rt.e.Index.Len(), len(specs), orNone(ui), orNone(met))
+	empty := ""
+	if rt.e.Index.Len() == 0 {
+		empty = " — the catalog is empty: import a catalog first: tally import FILE (or tally import --from koha)"
+	}
+	fmt.Fprintf(stderr, "tally %s: %d items indexed%s, %d devices; UI %s, metrics %s\n", version, rt.e.Index.Len(), empty, len(specs), orNone(ui), orNone(met))
 	err = rt.serve(ctx, 5*time.Second)
 	if errors.Is(err, context.Canceled) {
 		err = nil

@@ -877,11 +877,15 @@ func place(call, bc, end string) string {
 }
 
 func cmdReport(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "collection" {
+		return cmdReportCollection(ctx, args[1:])
+	}
 	fs := newFlags("report", "--inventory ID [--format csv|json|html] [--out FILE] [REPORT...]", `
 Writes an inventory's reports. REPORT is one or more of:
   `+strings.Join(agent.ReportNames, ", ")+`
 (default: all). CSV cells that a spreadsheet would run as formulas are
-neutralized. HTML is a printable page.`)
+neutralized. HTML is a printable page. The collection report (ages per
+class) is `+"`tally report collection [--inventory ID]`"+`.`)
 	db := dbFlag(fs)
 	inv := fs.Int64("inventory", 0, "inventory `id`")
 	format := fs.String("format", "csv", "csv, json or html")

@@ -6,9 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
-	"github.com/tally-inventory/tally/agent/reconcile"
 )
 
 // The live "not seen in the stretch you walked" list names only books the
@@ -26,37 +24,21 @@ func TestMissingOnlyWhereWalked(t *testing.T) {
 	add("FIC ADA", 12)
 	add("FIC BAK", 3)
 	add("FIC CAR", 3)
-	b := newBackend(t, items)
-	hub := agent.NewHub()
-	b.OnResult = hub.Publish
-	s, err := New(b, hub, Opts{})
+	e := newEnvWith(t, items, Opts{})
+	b, s, ctx := e.b, e.s, context.Background()
+	live, _, err := s.load(ctx, e.sess)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
-	ctx := context.Background()
-	inv, err := b.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := b.DB.StartSession(ctx, inv.ID, "shelf", "", "ana", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &fixtureEnv{b: b, hub: hub, s: s, inv: inv.ID, sess: ss.ID}
-	live, _, err := s.load(ctx, ss.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := hub.Subscribe(ss.ID, 100)
+	sub := e.hub.Subscribe(e.sess, 100)
 	defer sub.Close()
 	check := func(step string, want ...string) {
 		t.Helper()
-		_, v, err := s.load(ctx, ss.ID)
+		_, v, err := s.load(ctx, e.sess)
 		if err != nil {
 			t.Fatal(err)
 		}
-		iv, err := b.DB.Inventory(ctx, inv.ID)
+		iv, err := b.DB.Inventory(ctx, e.inv)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +59,7 @@ func TestMissingOnlyWhereWalked(t *testing.T) {
 	}
 	walk := func(codes ...string) {
 		for _, c := range codes {
-			e.read(t, ss.ID, c)
+			e.read(t, e.sess, c)
 			live.apply(<-sub.C)
 		}
 	}

@@ -61,7 +61,13 @@ type fixtureEnv struct {
 
 func newEnv(t *testing.T, o Opts) *fixtureEnv {
 	t.Helper()
-	b := newBackend(t, fixture())
+	return newEnvWith(t, fixture(), o)
+}
+
+// newEnvWith is newEnv on a catalog of items.
+func newEnvWith(t *testing.T, items []catalog.Item, o Opts) *fixtureEnv {
+	t.Helper()
+	b := newBackend(t, items)
 	hub := agent.NewHub()
 	b.OnResult = hub.Publish
 	s, err := New(b, hub, o)

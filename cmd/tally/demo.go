@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,9 +81,9 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	cfg.Listen, cfg.Metrics.Listen = o.listen, o.metrics
 	cfg.Sync.Export = &agent.ExportConfig{Dir: filepath.Join(o.dir, "export")}
 	cfg.Sync.Interval = agent.Duration(2 * time.Second)
-	var log io.Writer = os.Stdout
+	var log io.Writer = stdout
 	if o.json {
-		log = os.Stderr // stdout carries only JSON lines
+		log = stderr // stdout carries only JSON lines
 	}
 	fmt.Fprintf(log, "tally demo: generating a library of %d books and %d carts…\n", o.books, sample.DefaultOpts.Carts)
 	so := sample.DefaultOpts
@@ -165,8 +166,8 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	if o.json {
 		json.NewEncoder(os.Stdout).Encode(map[string]string{"ui": ui, "metrics": met, "database": cfg.Database})
 	}
-	fmt.Fprintf(log, "\ntally demo is running.\n  live UI:   %s\n  metrics:   %s\n  database:  %s\n  exports:   %s\nPress Ctrl-C to stop.\n\n",
-		orNone(ui), orNone(met), cfg.Database, cfg.Sync.Export.Dir)
+	fmt.Fprintf(log, "\ntally demo is running.\n  live UI:   %s\n  metrics:   %s\n  database:  %s\n  exports:   %s\n%s%sPress Ctrl-C to stop.\n\n",
+		orNone(ui), orNone(met), cfg.Database, cfg.Sync.Export.Dir, portTaken("the UI", o.listen, ui), portTaken("the metrics", o.metrics, met))
 	if o.onStart != nil {
 		o.onStart(rt, ui, met)
 	}
@@ -193,9 +194,43 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
-	fmt.Fprintf(log, "\ntally demo stopped. The database is kept in %s — try:\n  tally report --db %s --inventory %d --format html --out report.html\n",
-		o.dir, cfg.Database, shelfInv.ID)
+	// End the demo's sessions: the database it leaves is a finished day,
+	// and a later demo on it starts sessions of its own.
+	ended := 0
+	for _, inv := range []int64{shelfInv.ID, cartInv.ID} {
+		ss, serr := rt.db.Sessions(context.Background(), inv)
+		if serr != nil {
+			err = errors.Join(err, serr)
+			continue
+		}
+		for _, s := range ss {
+			if s.State != "ended" {
+				if _, serr := rt.db.SetSessionState(context.Background(), s.ID, "ended"); serr != nil {
+					err = errors.Join(err, serr)
+					continue
+				}
+				ended++
+			}
+		}
+	}
+	fmt.Fprintf(log, "\ntally demo stopped; its %d open sessions are ended. The database is kept in %s — try:\n  tally report --db %s --inventory %d --format html --out report.html\n",
+		ended, o.dir, cfg.Database, shelfInv.ID)
 	return err
+}
+
+// portTaken says when a listener took another port than the one asked
+// for (it was in use), "" otherwise.
+func portTaken(what, asked, url string) string {
+	_, want, err := net.SplitHostPort(asked)
+	if err != nil || want == "0" || url == "" {
+		return ""
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
+	host, _, _ = strings.Cut(host, "/")
+	if _, got, err := net.SplitHostPort(host); err == nil && got != want {
+		return fmt.Sprintf("  (port %s was in use, so %s is on port %s)\n", want, what, got)
+	}
+	return ""
 }
 
 func orNone(s string) string {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/barcode"
 	"github.com/tally-inventory/tally/drivers/dedupe"
 )
 
@@ -70,6 +71,11 @@ type Devices struct {
 	// retry. Set it before Run.
 	Logf func(format string, args ...any)
 
+	// Control, when set, acts on control barcodes (`tally sheet control`)
+	// scanned on any scanner and stamps reads with the operator; set it
+	// before Run.
+	Control *Controller
+
 	mu    sync.Mutex
 	specs []DeviceSpec
 	stat  map[string]*DeviceStatus
@@ -127,8 +133,10 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 	// The pipeline drains reads even after ctx ends, until the supervisor
 	// has stopped its reader and closed nothing more can arrive.
 	type pending struct {
-		rd   drivers.Read
-		wait func() (*Result, error)
+		rd      drivers.Read
+		wait    func() (*Result, error)
+		control string // a control barcode's pattern, played in device order
+		ctlErr  error
 	}
 	waits := make(chan pending, 512)
 	var pipe sync.WaitGroup
@@ -150,6 +158,16 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 			if s.Normalize != nil {
 				rd = s.Normalize(rd)
 			}
+			if d.Control != nil && s.Kind != drivers.KindRFID {
+				if barcode.IsControl(barcode.Normalize(rd.Code)) {
+					// Acted on here, before the next read is submitted, so
+					// the reads after it see the new session and state.
+					pat, err := d.Control.Handle(context.WithoutCancel(ctx), s.Name, rd)
+					waits <- pending{rd: rd, control: pat, ctlErr: err}
+					continue
+				}
+				rd.Operator = d.Control.Operator(s.Name)
+			}
 			sid := d.Binding(s.Name)
 			if sid == 0 {
 				d.refuse(s.Name, rd, fmt.Errorf("device %s is not bound to a session: bind it in the UI or with `session` in the config", s.Name))
@@ -161,12 +179,16 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 				d.refuse(s.Name, rd, err)
 				continue
 			}
-			waits <- pending{rd, w}
+			waits <- pending{rd: rd, wait: w}
 		}
 	}()
 	go func() { // feedback, in device order, after commit
 		defer pipe.Done()
 		for p := range waits {
+			if p.control != "" {
+				d.controlled(s.Name, p.rd, p.control, p.ctlErr)
+				continue
+			}
 			res, err := p.wait()
 			d.mu.Lock()
 			ds := d.stat[s.Name]
@@ -219,6 +241,22 @@ func (d *Devices) logState(name string, prev, st drivers.State, err error) {
 		d.logf("device %s: disconnected: %v (retrying)", name, err)
 	case drivers.StateFailing:
 		d.logf("device %s: failing: %v (still retrying, with longer waits)", name, err)
+	}
+}
+
+// controlled records a control barcode on the device and plays its pattern.
+func (d *Devices) controlled(name string, rd drivers.Read, pattern string, err error) {
+	d.mu.Lock()
+	ds := d.stat[name]
+	ds.LastRead, ds.LastCode = rd.Time, rd.Code
+	if err != nil {
+		ds.Dropped++
+	} else {
+		ds.Reads++
+	}
+	d.mu.Unlock()
+	if d.Control.Signal != nil {
+		d.Control.Signal(name, pattern)
 	}
 }
 

@@ -512,7 +512,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	detail, _ := json.Marshal(r.Detail)
 	row := &store.ReadRow{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device,
 		DeviceKind: string(rd.Kind), Raw: rd.Raw, Code: code, Barcode: res.Barcode, Outcome: string(r.Outcome),
-		Flags: r.Flags.String(), Detail: string(detail)}
+		Flags: r.Flags.String(), Detail: string(detail), Operator: rd.Operator}
 	id, err := e.DB.Tx(tx).InsertRead(row)
 	if err != nil {
 		j.undoShelf()

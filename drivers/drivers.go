@@ -35,6 +35,7 @@ type Read struct {
 	RSSI      int       // RFID signal strength in dBm, 0 when unknown
 	DSFID     byte      // HF ISO 15693 data storage format identifier from the inventory (0x06: ISO 28560-2); 0 when unused or unknown
 	Time      time.Time // when the driver decoded it
+	Operator  string    // who was scanning (an operator badge scanned on the device); "" when unknown
 }
 
 // Reader is the contract every device driver implements.

@@ -25,6 +25,7 @@ type ReadRow struct {
 	Flags       string    `json:"flags,omitempty"`
 	Detail      string    `json:"detail,omitempty"`
 	Undone      bool      `json:"undone,omitempty"`
+	Operator    string    `json:"operator,omitempty"` // from an operator badge; written, not read back by Reads
 }
 
 // OutboxRow is one upstream effect waiting for the relay.
@@ -73,8 +74,8 @@ func (t TxWriter) exec(q string, args ...any) (sql.Result, error) {
 // cannot be prepared lazily: a transaction holds the one writer connection
 // while they run, and preparing on the pool would wait for it forever.
 const (
-	qInsertRead = `INSERT INTO reads (session_id, inventory_id, at, device, device_kind, raw, code, barcode, outcome, flags, detail)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)`
+	qInsertRead = `INSERT INTO reads (session_id, inventory_id, at, device, device_kind, raw, code, barcode, outcome, flags, detail, operator)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
 	qInsertSeen   = "INSERT INTO seen (inventory_id, barcode, read_id, session_id) VALUES (?,?,?,?)"
 	qMarkSeen     = "UPDATE items SET last_seen = ? WHERE barcode = ? AND last_seen < ?"
 	qSetStatus    = "UPDATE items SET status = ?, due_date = CASE WHEN ? = 'checked_out' THEN due_date ELSE 0 END WHERE barcode = ?"
@@ -106,7 +107,7 @@ func InsertRead(tx *sql.Tx, r *ReadRow) (int64, error) { return TxWriter{tx: tx}
 // InsertRead appends a journal row and returns its id.
 func (t TxWriter) InsertRead(r *ReadRow) (int64, error) {
 	res, err := t.exec(qInsertRead, r.SessionID, r.InventoryID, r.At.UTC().Format(time.RFC3339Nano),
-		r.Device, r.DeviceKind, r.Raw, r.Code, r.Barcode, r.Outcome, r.Flags, r.Detail)
+		r.Device, r.DeviceKind, r.Raw, r.Code, r.Barcode, r.Outcome, r.Flags, r.Detail, r.Operator)
 	if err != nil {
 		return 0, fmt.Errorf("journal read: %w", err)
 	}

@@ -458,6 +458,22 @@ CREATE TABLE inventory_items (
 	`
 ALTER TABLE items ADD COLUMN year INTEGER NOT NULL DEFAULT 0; -- 0 = unknown
 `,
+	// 5: who scanned each read (operator badges), and the journal of control
+	// barcodes: each command scanned, done or refused.
+	`
+ALTER TABLE reads ADD COLUMN operator TEXT NOT NULL DEFAULT '';
+CREATE TABLE controls (
+	id           INTEGER PRIMARY KEY,
+	at           TEXT NOT NULL,
+	device       TEXT NOT NULL DEFAULT '',
+	operator     TEXT NOT NULL DEFAULT '',
+	command      TEXT NOT NULL,            -- shelf, cart, pause, resume, end, undo, operator
+	code         TEXT NOT NULL,            -- the control barcode as scanned
+	session_id   INTEGER NOT NULL DEFAULT 0,
+	inventory_id INTEGER NOT NULL DEFAULT 0,
+	refused      TEXT NOT NULL DEFAULT ''  -- why it was not done; '' when done
+);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

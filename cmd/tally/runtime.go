@@ -48,6 +48,7 @@ type runtime struct {
 	jsonMu     sync.Mutex
 	metrics    *metrics.Metrics
 	relay      *relay.Relay
+	uiControls agent.Controls // the UI's buttons, for control barcodes (control.go)
 }
 
 // newRuntime opens the store and the engine.
@@ -102,6 +103,7 @@ func (rt *runtime) setDevices(specs []agent.DeviceSpec) error {
 	}
 	d.Logf = func(format string, args ...any) { fmt.Fprintf(rt.log, "tally: "+format+"\n", args...) }
 	rt.devs = d
+	d.Control = rt.newController()
 	return nil
 }
 

@@ -39,6 +39,7 @@ func serveWeb(ctx context.Context, rt *runtime, fallback int) (string, error) {
 	} else if !web.IsLoopback(o.Addr) {
 		fmt.Fprintf(rt.log, "warning: the UI on %s is plain HTTP: the login token crosses the network unencrypted (set tls_cert_file and tls_key_file, or web_config)\n", o.Addr)
 	}
+	rt.uiControls = srv
 	rt.loops = append(rt.loops, func(ctx context.Context) error { return srv.Serve(ctx, l) })
 	host, port, _ := net.SplitHostPort(l.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {

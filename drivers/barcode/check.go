@@ -63,6 +63,7 @@ type Result struct {
 // Check classifies a normalized code (see Normalize) and validates the check
 // digit of formats that have one:
 //
+//   - a tally control barcode (ControlPrefix): never valid as an item.
 //   - AssetPattern, then PatronPattern, when configured.
 //   - 14 digits starting with ItemPrefix or PatronPrefix: library barcode,
 //     mod-10 ("Luhn") check digit, institution code when configured.
@@ -88,6 +89,10 @@ func Check(code string, o Opts) Result {
 		if c < '0' || c > '9' {
 			digits = false
 		}
+	}
+	if IsControl(code) { // before AssetPattern: a broad pattern must not take a command for a tag
+		return Result{Code: code, Class: ClassControl,
+			Problem: "a tally control barcode (from `tally sheet control`), not an item: scan it on a scanner the agent reads"}
 	}
 	if o.AssetPattern != nil && o.AssetPattern.MatchString(code) {
 		return Result{Code: code, Class: ClassAsset, Valid: true}

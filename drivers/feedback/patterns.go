@@ -26,6 +26,15 @@ const (
 	Present           = "present"
 	Foreign           = "foreign"
 	Missing           = "missing"
+
+	// Control barcodes (`tally sheet control`): what a scanned command did.
+	SessionStarted = "session_started"
+	SessionPaused  = "session_paused"
+	SessionResumed = "session_resumed"
+	SessionEnded   = "session_ended"
+	Undone         = "undone"
+	OperatorSet    = "operator"
+	ControlRefused = "control_refused"
 )
 
 // Light is the colour of the outcome LED; amber lights green and red.
@@ -97,6 +106,13 @@ const ms = time.Millisecond
 //	hold_pickup           80H 80 80H 80 80H                amber  yes    hold waiting: pull it
 //	foreign               200M 50 200L                     red    yes    belongs to another cart
 //	missing               400L 100 400L 100 400L           red    yes    cart closed with devices missing
+//	session_started       60M 40 60H 40 200H               green  -      control: session started, scanner bound
+//	session_paused        200H 100 200L                    amber  -      control: paused (falling)
+//	session_resumed       200L 100 200H                    green  -      control: resumed (rising)
+//	session_ended         300H 100 300M 100 300L           green  -      control: ended (long, falling)
+//	undone                40H 40 40H 40 40H 40 40H         amber  -      control: last read taken back
+//	operator              120M 60 40H                      green  -      control: badge, reads now carry the name
+//	control_refused       250L 50 250L 50 250L             red    yes    control: not done (no session, finalized…)
 var Patterns = map[string]Pattern{
 	OK:                {Light: Green, Steps: []Step{{60 * ms, 0, High}}},
 	Present:           {Light: Green, Steps: []Step{{100 * ms, 0, High}}},
@@ -114,4 +130,11 @@ var Patterns = map[string]Pattern{
 	HoldPickup:        {Light: Amber, Alarm: true, Steps: []Step{{80 * ms, 80 * ms, High}, {80 * ms, 80 * ms, High}, {80 * ms, 0, High}}},
 	Foreign:           {Light: Red, Alarm: true, Steps: []Step{{200 * ms, 50 * ms, Mid}, {200 * ms, 0, Low}}},
 	Missing:           {Light: Red, Alarm: true, Steps: []Step{{400 * ms, 100 * ms, Low}, {400 * ms, 100 * ms, Low}, {400 * ms, 0, Low}}},
+	SessionStarted:    {Light: Green, Steps: []Step{{60 * ms, 40 * ms, Mid}, {60 * ms, 40 * ms, High}, {200 * ms, 0, High}}},
+	SessionPaused:     {Light: Amber, Steps: []Step{{200 * ms, 100 * ms, High}, {200 * ms, 0, Low}}},
+	SessionResumed:    {Light: Green, Steps: []Step{{200 * ms, 100 * ms, Low}, {200 * ms, 0, High}}},
+	SessionEnded:      {Light: Green, Steps: []Step{{300 * ms, 100 * ms, High}, {300 * ms, 100 * ms, Mid}, {300 * ms, 0, Low}}},
+	Undone:            {Light: Amber, Steps: []Step{{40 * ms, 40 * ms, High}, {40 * ms, 40 * ms, High}, {40 * ms, 40 * ms, High}, {40 * ms, 0, High}}},
+	OperatorSet:       {Light: Green, Steps: []Step{{120 * ms, 60 * ms, Mid}, {40 * ms, 0, High}}},
+	ControlRefused:    {Light: Red, Alarm: true, Steps: []Step{{250 * ms, 50 * ms, Low}, {250 * ms, 50 * ms, Low}, {250 * ms, 0, Low}}},
 }

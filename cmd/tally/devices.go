@@ -30,7 +30,7 @@ func init() {
 	register("decode", "decode RFID tag data given as hex and print its fields", cmdDecode)
 	register("devices", "list connected scanners and serial ports with the profiles that match", cmdDevices)
 	register("profiles", "list the built-in scanner and RFID reader profiles", cmdProfiles)
-	register("sheet", "print a scanner profile's setup sheet (barcodes to scan) as HTML", cmdSheet)
+	register("sheet", "print a scanner profile's setup sheet, control barcodes (`sheet control`) or operator badges as HTML", cmdSheet)
 }
 
 // ---- tally decode ----------------------------------------------------------
@@ -848,6 +848,9 @@ func sheetProfile(ps []*profile.Profile, arg string) (*profile.Profile, error) {
 }
 
 func cmdSheet(ctx context.Context, args []string) error {
+	if isControlSheet(args) {
+		return cmdSheetControl(ctx, args) // sheet_control.go
+	}
 	fs := newFlags("sheet", "PROFILE|FILE [--out FILE] [--config FILE]", `
 Writes the setup sheet of a profile as a printable HTML page: the settings to
 scan, in order, each as a Code 128 barcode, with what it does and why. Open

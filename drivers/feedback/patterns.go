@@ -108,7 +108,7 @@ const ms = time.Millisecond
 //	missing               400L 100 400L 100 400L           red    yes    cart closed with devices missing
 //	session_started       60M 40 60H 40 200H               green  -      control: session started, scanner bound
 //	session_paused        200H 100 200L                    amber  -      control: paused (falling)
-//	session_resumed       200L 100 200H                    green  -      control: resumed (rising)
+//	session_resumed       200L 50 100H 50 100H             green  -      control: resumed (rising, quickening)
 //	session_ended         300H 100 300M 100 300L           green  -      control: ended (long, falling)
 //	undone                40H 40 40H 40 40H 40 40H         amber  -      control: last read taken back
 //	operator              120M 60 40H                      green  -      control: badge, reads now carry the name
@@ -132,7 +132,7 @@ var Patterns = map[string]Pattern{
 	Missing:           {Light: Red, Alarm: true, Steps: []Step{{400 * ms, 100 * ms, Low}, {400 * ms, 100 * ms, Low}, {400 * ms, 0, Low}}},
 	SessionStarted:    {Light: Green, Steps: []Step{{60 * ms, 40 * ms, Mid}, {60 * ms, 40 * ms, High}, {200 * ms, 0, High}}},
 	SessionPaused:     {Light: Amber, Steps: []Step{{200 * ms, 100 * ms, High}, {200 * ms, 0, Low}}},
-	SessionResumed:    {Light: Green, Steps: []Step{{200 * ms, 100 * ms, Low}, {200 * ms, 0, High}}},
+	SessionResumed:    {Light: Green, Steps: []Step{{200 * ms, 50 * ms, Low}, {100 * ms, 50 * ms, High}, {100 * ms, 0, High}}},
 	SessionEnded:      {Light: Green, Steps: []Step{{300 * ms, 100 * ms, High}, {300 * ms, 100 * ms, Mid}, {300 * ms, 0, Low}}},
 	Undone:            {Light: Amber, Steps: []Step{{40 * ms, 40 * ms, High}, {40 * ms, 40 * ms, High}, {40 * ms, 40 * ms, High}, {40 * ms, 0, High}}},
 	OperatorSet:       {Light: Green, Steps: []Step{{120 * ms, 60 * ms, Mid}, {40 * ms, 0, High}}},

@@ -141,6 +141,11 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 	waits := make(chan pending, 512)
 	var pipe sync.WaitGroup
 	pipe.Add(2)
+	// A refused read is told in its place among the reads before it, not
+	// ahead of their feedback.
+	refused := func(rd drivers.Read, err error) {
+		waits <- pending{rd: rd, wait: func() (*Result, error) { return nil, err }}
+	}
 	go func() { // submit, in device order
 		defer pipe.Done()
 		defer close(waits)
@@ -170,13 +175,13 @@ func (d *Devices) runOne(ctx context.Context, s DeviceSpec) {
 			}
 			sid := d.Binding(s.Name)
 			if sid == 0 {
-				d.refuse(s.Name, rd, fmt.Errorf("device %s is not bound to a session: bind it in the UI or with `session` in the config", s.Name))
+				refused(rd, fmt.Errorf("device %s is not bound to a session: bind it in the UI or with `session` in the config", s.Name))
 				continue
 			}
 			// Submitting outlives ctx: a read the device produced is decided.
 			w, err := d.e.SubmitAsync(context.WithoutCancel(ctx), sid, rd)
 			if err != nil {
-				d.refuse(s.Name, rd, err)
+				refused(rd, err)
 				continue
 			}
 			waits <- pending{rd: rd, wait: w}
@@ -257,15 +262,6 @@ func (d *Devices) controlled(name string, rd drivers.Read, pattern string, err e
 	d.mu.Unlock()
 	if d.Control.Signal != nil {
 		d.Control.Signal(name, pattern)
-	}
-}
-
-func (d *Devices) refuse(name string, rd drivers.Read, err error) {
-	d.mu.Lock()
-	d.stat[name].Dropped++
-	d.mu.Unlock()
-	if d.feedback != nil {
-		d.feedback.Feedback(name, rd, nil, err)
 	}
 }
 

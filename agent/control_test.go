@@ -16,6 +16,7 @@ import (
 	"github.com/tally-inventory/tally/drivers/feedback"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
 // signals records, in order, what the buzzer was told: reads' outcomes
@@ -104,7 +105,7 @@ func TestControlByScanningOnly(t *testing.T) {
 		}
 	}
 	bus := &hidBus{}
-	bus.plug(hidInfo(p, "1-1:1.0"), reports)
+	bus.plug(hidInfo(p, "1-1:1.0"), transcript.Reads(reports...))
 	specs, err := DeviceSpecsEnv(&Config{Devices: []DeviceConfig{{Name: "wand", Profile: p.Name}}}, ps, OpenEnv{HID: bus})
 	if err != nil {
 		t.Fatal(err)

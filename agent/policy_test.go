@@ -144,3 +144,30 @@ func TestDefaultPolicy(t *testing.T) {
 		t.Errorf("%d missing, %d still missing; want 29 and 5", len(res.Missing), len(res.StillMissing))
 	}
 }
+
+// The out-of-order report names a missing left neighbour "(start of
+// shelf)" — it said "(end of shelf)" for both ends.
+func TestOutOfOrderShelfEnds(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, shelfLibrary(40))
+	inv, _ := e.DB.CreateInventory(ctx, "Fiction", WithDefaults(catalog.Scope{Locations: []string{"Fiction"}}), DefaultPolicy())
+	s, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	// B0000 belongs before everything read; B0039 after.
+	for _, bc := range []string{"B0006", "B0007", "B0000", "B0008", "B0009", "B0039", "B0010"} {
+		scan(t, e, s.ID, bc)
+	}
+	ts, err := e.Reports(ctx, inv.ID, "out_of_order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]string{}
+	for _, r := range ts[0].Rows {
+		got[r[0]] = [2]string{r[3], r[4]}
+	}
+	if g := got["B0000"]; g[0] != "(start of shelf)" || !strings.Contains(g[1], "B0006") {
+		t.Errorf("B0000 belongs between %q and %q, want (start of shelf) and B0006", g[0], g[1])
+	}
+	if g := got["B0039"]; !strings.Contains(g[0], "B0010") || g[1] != "(end of shelf)" {
+		t.Errorf("B0039 belongs between %q and %q, want B0010 and (end of shelf)", g[0], g[1])
+	}
+}

@@ -94,7 +94,7 @@ func acquireLock(path string, h Holder) (*writerLock, error) {
 	lp := abs + ".lock"
 	f, err := os.OpenFile(lp, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open the lock file %s: %w%s", lp, err, dirHint(lp, err))
+		return nil, fmt.Errorf("take the writer lock: %w%s", err, dirHint(lp, err))
 	}
 	if err := flock(f); err != nil {
 		f.Close()

@@ -211,7 +211,7 @@ func dirHint(path string, _ error) string {
 	}
 	f, err := os.CreateTemp(dir, ".tally-probe*")
 	if err != nil {
-		return fmt.Sprintf(" (the directory %s is not writable by this user; SQLite keeps its -wal and -shm files there)", dir)
+		return fmt.Sprintf(" (the directory %s is not writable by this user; tally keeps its lock, -wal and -shm files there)", dir)
 	}
 	f.Close()
 	os.Remove(f.Name())

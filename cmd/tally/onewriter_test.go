@@ -287,3 +287,61 @@ devices:
 		}
 	}
 }
+
+// TestReportOnReadOnlyFile: `tally report` works on a database this user
+// may not write (in a directory it may not write either); it used to fail
+// opening the file for writing.
+func TestReportOnReadOnlyFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	dir, err := os.MkdirTemp("", "tally-ro-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { os.Chmod(dir, 0o755); os.RemoveAll(dir) }()
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "tally")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db := filepath.Join(dir, "tally.db")
+	env := append(os.Environ(), "TALLY_DB="+db)
+	csv := filepath.Join(dir, "c.csv")
+	os.WriteFile(csv, []byte("barcode,title,location\nRO0001,A Book,Fiction\n"), 0o644)
+	for _, args := range [][]string{{"import", csv}, {"inventory", "create", "--name", "Fiction", "--location", "Fiction"}} {
+		if code, out, errs := runBin(t, bin, env, "", args...); code != 0 {
+			t.Fatalf("tally %v: %d\n%s%s", args, code, out, errs)
+		}
+	}
+	os.Chmod(db, 0o444)
+	os.Chmod(dir, 0o555)
+	run := func(args ...string) (int, string, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		if os.Geteuid() == 0 { // root writes anything: run as nobody
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := run("report", "--inventory", "1", "summary"); code != 0 || !strings.Contains(out, "items expected") {
+		t.Errorf("report on a read-only database: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := run("inventory", "list"); code != 0 || !strings.Contains(out, "Fiction") {
+		t.Errorf("inventory list on a read-only database: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := run("session", "start", "--inventory", "1"); code == 0 {
+		t.Error("a session started in a database this user may not write")
+	} else if strings.Contains(errs, "is the directory writable") {
+		t.Logf("refused: %s", errs)
+	}
+}

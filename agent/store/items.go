@@ -224,14 +224,16 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 	return res, nil
 }
 
-// scanItem reads one row of itemCols.
-func scanItem(rows *sql.Rows) (catalog.Item, error) {
+// scanItem reads one row of itemCols, and the columns after them into
+// extra. (LoadIndex has its own loop: it is the hot one.)
+func scanItem(rows *sql.Rows, extra ...any) (catalog.Item, error) {
 	var it catalog.Item
 	var st, kind string
 	var due, seen int64
-	if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+	dest := append([]any{&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
 		&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-		&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year); err != nil {
+		&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year}, extra...)
+	if err := rows.Scan(dest...); err != nil {
 		return it, err
 	}
 	it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
@@ -312,18 +314,12 @@ func (t TxWriter) CatalogChanges(since int64, removed func(barcode string), chan
 		return fmt.Errorf("read catalog changes: %w", err)
 	}
 	defer rows.Close()
-	var st, kind string
-	var due, seen int64
 	for rows.Next() {
 		var k catalog.Keyed
-		it := &k.Item
-		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
-			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year, &k.SortKey); err != nil {
+		var err error
+		if k.Item, err = scanItem(rows, &k.SortKey); err != nil {
 			return fmt.Errorf("read catalog changes: %w", err)
 		}
-		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
-		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
 		changed(k)
 	}
 	return rows.Err()

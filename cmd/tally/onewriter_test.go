@@ -23,7 +23,11 @@ import (
 // runBin runs the built binary and returns its exit code, stdout and stderr.
 func runBin(t *testing.T, bin string, env []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	return runCmd(t, exec.Command(bin, args...), env, stdin)
+}
+
+func runCmd(t *testing.T, cmd *exec.Cmd, env []string, stdin string) (int, string, string) {
+	t.Helper()
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -33,7 +37,7 @@ func runBin(t *testing.T, bin string, env []string, stdin string, args ...string
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run tally %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("run %s: %v", strings.Join(cmd.Args, " "), err)
 	}
 	return code, out.String(), errb.String()
 }
@@ -318,20 +322,10 @@ func TestReportOnReadOnlyFile(t *testing.T) {
 	os.Chmod(dir, 0o555)
 	run := func(args ...string) (int, string, string) {
 		cmd := exec.Command(bin, args...)
-		cmd.Env = env
 		if os.Geteuid() == 0 { // root writes anything: run as nobody
 			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		}
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, out.String(), errb.String()
+		return runCmd(t, cmd, env, "")
 	}
 	if code, out, errs := run("report", "--inventory", "1", "summary"); code != 0 || !strings.Contains(out, "items expected") {
 		t.Errorf("report on a read-only database: exit %d\n%s%s", code, out, errs)

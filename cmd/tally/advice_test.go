@@ -41,7 +41,7 @@ func TestAdviceLeadsSomewhere(t *testing.T) {
 			t.Fatalf("tally %s: %q names no next step", strings.Join(args, " "), msg)
 		}
 		for _, m := range cmds {
-			words := shellSplit(t, m[1])[1:]
+			words := shellWords(t, m[1])[1:]
 			for i, w := range words {
 				switch w {
 				case "NAME":
@@ -91,33 +91,4 @@ func TestAdviceLeadsSomewhere(t *testing.T) {
 	if msg := refused("", "inventory", "create", "--name", "Fiction again 5"); !strings.Contains(msg, "`tally session start --inventory") {
 		t.Errorf("an open inventory's name: %s", msg)
 	}
-}
-
-// shellSplit splits a command as a shell would, for the quoting shellWord does.
-func shellSplit(t *testing.T, s string) []string {
-	var words []string
-	var cur strings.Builder
-	in, any := false, false
-	for _, r := range s {
-		switch {
-		case r == '\'':
-			in, any = !in, true
-		case r == ' ' && !in:
-			if any {
-				words = append(words, cur.String())
-				cur.Reset()
-				any = false
-			}
-		default:
-			cur.WriteRune(r)
-			any = true
-		}
-	}
-	if in {
-		t.Fatalf("unbalanced quote in %q", s)
-	}
-	if any {
-		words = append(words, cur.String())
-	}
-	return words
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -52,13 +51,5 @@ the import (MARC 008/07-10 or 260/264 $c; a CSV year column).`)
 	if err := c.Write(&b, f); err != nil {
 		return err
 	}
-	if *outPath != "" {
-		if err := writeAtomic(*outPath, []byte(b.String())); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "wrote %s\n", *outPath)
-		return nil
-	}
-	_, err = fmt.Fprint(stdout, b.String())
-	return err
+	return writeOut(*outPath, b.String())
 }

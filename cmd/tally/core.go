@@ -317,6 +317,20 @@ func writeRejects(path string, results []*catalog.Result) ([]string, error) {
 	return written, nil
 }
 
+// writeOut writes what --out names (atomically), or stdout when it names
+// nothing.
+func writeOut(path, text string) error {
+	if path == "" {
+		_, err := fmt.Fprint(stdout, text)
+		return err
+	}
+	if err := writeAtomic(path, []byte(text)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s\n", path)
+	return nil
+}
+
 // writeAtomic writes a file so that a crash leaves the old one or the new
 // one, never half: tmp, fsync, rename, fsync the directory. The file is
 // 0644, as the sync exports are: what --out writes (reports, setup sheets,
@@ -917,15 +931,7 @@ class) is `+"`tally report collection [--inventory ID]`"+`.`)
 	if err := report.Write(&b, f, "Inventory report — "+i.Name, tables...); err != nil {
 		return err
 	}
-	if *outPath != "" {
-		if err := writeAtomic(*outPath, []byte(b.String())); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "wrote %s\n", *outPath)
-		return nil
-	}
-	_, err = fmt.Fprint(stdout, b.String())
-	return err
+	return writeOut(*outPath, b.String())
 }
 
 func cmdCallnumberSort(ctx context.Context, args []string) error {

@@ -142,16 +142,23 @@ func stripComment(l string) string {
 	return strings.TrimSpace(l)
 }
 
-// shellWords splits on spaces, keeping "double quoted" words whole.
+// shellWords splits a command line as a shell would for the quoting used
+// in README and in the CLI's advice: "double" or 'single' quoted words.
 func shellWords(t *testing.T, s string) []string {
 	var words []string
 	var cur strings.Builder
-	q, any := false, false
+	var q rune // the open quote, 0 outside quotes
+	any := false
 	for _, r := range s {
 		switch {
-		case r == '"':
-			q, any = !q, true
-		case r == ' ' && !q:
+		case (r == '"' || r == '\'') && (q == 0 || q == r):
+			if q == 0 {
+				q = r
+			} else {
+				q = 0
+			}
+			any = true
+		case r == ' ' && q == 0:
 			if any {
 				words = append(words, cur.String())
 				cur.Reset()
@@ -162,7 +169,7 @@ func shellWords(t *testing.T, s string) []string {
 			any = true
 		}
 	}
-	if q {
+	if q != 0 {
 		t.Fatalf("unbalanced quote: %s", s)
 	}
 	if any {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tally-inventory/tally/agent/callnumber"
@@ -35,6 +36,15 @@ var classLabels = map[string]string{
 	"900": "900 History & geography", "fiction": "Fiction", "easy": "Easy / picture books",
 	"biography": "Biography", "equipment": "Equipment", "other": "Other (LC, no class)",
 	"total": "Total",
+}
+
+// chartLabels are the classes' short names, for the charts' narrow label
+// column.
+var chartLabels = map[string]string{
+	"000": "000 General works", "100": "100 Philosophy", "200": "200 Religion",
+	"300": "300 Social sciences", "400": "400 Language", "500": "500 Science",
+	"600": "600 Technology", "700": "700 Arts", "800": "800 Literature", "900": "900 History",
+	"fiction": "Fiction", "easy": "Easy", "biography": "Biography", "equipment": "Equipment", "other": "Other",
 }
 
 // ClassOf is the report class of a holding: equipment, else the shelf of
@@ -213,6 +223,22 @@ func (c *Collection) Write(w io.Writer, f Format) error {
 	return fmt.Errorf("report format %q: want csv, json or html", f)
 }
 
+// Charts returns the two charts as inline SVG, for a page that has its
+// own layout (the web UI): median age, and share older than 20 years. The
+// SVG carries its colours and fonts as attributes, so it needs no style
+// sheet and passes a Content-Security-Policy without inline styles.
+func (c *Collection) Charts() (age, older20 template.HTML, err error) {
+	p := c.page()
+	var a, o strings.Builder
+	if err := collectionPage.ExecuteTemplate(&a, "svg", p.AgeChart); err != nil {
+		return "", "", err
+	}
+	if err := collectionPage.ExecuteTemplate(&o, "svg", p.Old20); err != nil {
+		return "", "", err
+	}
+	return template.HTML(a.String()), template.HTML(o.String()), nil
+}
+
 // bar is one bar of a chart, in SVG user units.
 type bar struct {
 	Y, W        float64
@@ -234,10 +260,11 @@ type pageData struct {
 }
 
 const (
-	chartW   = 640.0
-	chartLab = 230.0
-	barH     = 18.0
-	barGap   = 6.0
+	chartW    = 640.0
+	chartLab  = 150.0
+	chartText = 90.0 // room right of the longest bar for its value
+	barH      = 18.0
+	barGap    = 6.0
 )
 
 func (c *Collection) page() pageData {
@@ -252,9 +279,9 @@ func (c *Collection) page() pageData {
 	}
 	mk := func(title string, val func(ClassRow) (float64, string, bool), full float64) chart {
 		ch := chart{Title: title, W: chartW, LabelW: chartLab}
-		span := chartW - chartLab - 60
+		span := chartW - chartLab - chartText
 		for i, r := range c.Rows {
-			b := bar{Y: float64(i) * (barH + barGap), Label: r.Label, Text: "no year"}
+			b := bar{Y: float64(i) * (barH + barGap), Label: chartLabels[r.Class], Text: "no year"}
 			if v, txt, ok := val(r); ok {
 				b.W, b.Text = max(0, v)/full*span, txt
 			}
@@ -300,10 +327,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#eee}
 tr.total td{font-weight:bold;border-top:2px solid #333}
 svg{width:100%;max-width:640px;height:auto;display:block}
-svg text{font:12px system-ui,sans-serif;fill:#111}
-svg rect{fill:#4a6fa5}
-.charts{display:flex;flex-wrap:wrap;gap:1em 2em}
-@media print{body{margin:0;font-size:11px}h2{break-after:avoid}tr,svg{break-inside:avoid}th{background:#ddd!important}svg rect{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+figure{margin:0 0 1em}
+@media print{body{margin:0;font-size:11px}h2{break-after:avoid}tr,svg{break-inside:avoid}th{background:#ddd!important}svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 </style></head><body>
 <h1>Collection report</h1>
 <p class="meta">Ages counted from {{.At}}{{if .Inv}} · missing items of inventory “{{.C.Inventory}}”{{end}} · printed {{.Printed}}</p>
@@ -317,8 +342,24 @@ svg rect{fill:#4a6fa5}
 {{end}}{{with .C.Total}}<tr class="total"><th scope="row">{{.Label}}</th><td class="n">{{.Items}}</td><td class="n">{{.Dated}}</td><td class="n">{{year .MedianYear}}</td><td class="n">{{pct .Older10}}</td><td class="n">{{pct .Older20}}</td>{{if $inv}}<td class="n">{{n .Missing}}</td><td class="n">{{money .MissingValue}}{{if .Unpriced}} ({{.Unpriced}} unpriced){{end}}</td>{{end}}</tr>{{end}}
 </tbody></table></section>
 </body></html>
-{{define "chart"}}<figure><figcaption><h2>{{.Title}}</h2></figcaption>
-<svg viewBox="0 0 {{.W}} {{.H}}" role="img" aria-label="{{.Summary}}">{{$lw := .LabelW}}
-{{range .Bars}}<text x="{{f1 (add $lw -8)}}" y="{{f1 (add .Y 13)}}" text-anchor="end">{{.Label}}</text><rect x="{{$lw}}" y="{{f1 .Y}}" width="{{f1 .W}}" height="18"><title>{{.Label}}: {{.Text}}</title></rect><text x="{{f1 (add (add $lw .W) 6)}}" y="{{f1 (add .Y 13)}}">{{.Text}}</text>
-{{end}}</svg></figure>{{end}}
+{{define "chart"}}<figure><figcaption><h2>{{.Title}}</h2></figcaption>{{template "svg" .}}</figure>{{end}}
+{{define "svg"}}<svg viewBox="0 0 {{.W}} {{.H}}" role="img" aria-label="{{.Title}}: {{.Summary}}" font-family="system-ui,sans-serif" font-size="12" fill="#111">{{$lw := .LabelW}}
+{{range .Bars}}<text x="{{f1 (add $lw -8)}}" y="{{f1 (add .Y 13)}}" text-anchor="end">{{.Label}}</text><rect x="{{$lw}}" y="{{f1 .Y}}" width="{{f1 .W}}" height="18" fill="#4a6fa5"><title>{{.Label}}: {{.Text}}</title></rect><text x="{{f1 (add (add $lw .W) 6)}}" y="{{f1 (add .Y 13)}}">{{.Text}}</text>
+{{end}}</svg>{{end}}
 `))
+
+// Text forms of a row's figures, for pages: "2005.5", "75%", "–" when
+// unknown, "32.00".
+
+func (r ClassRow) MedianText() string  { return orDash(year(r.MedianYear)) }
+func (r ClassRow) Older10Text() string { return pct(r.Older10) }
+func (r ClassRow) Older20Text() string { return pct(r.Older20) }
+func (r ClassRow) MissingN() int       { return deref(r.Missing) }
+func (r ClassRow) ValueText() string   { return money(deref(r.MissingValue)) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

@@ -169,7 +169,7 @@ func TestCollectionHTMLCharts(t *testing.T) {
 		t.Errorf("bars 000 %.1f, fiction %.1f: want fiction half of 000", full, half)
 	}
 	// Median ages: 000 is 25 years, the oldest median is biography's 27.
-	if a, bio := p.AgeChart.Bars[0].W, p.AgeChart.Bars[12].W; bio != chartW-chartLab-60 || a != bio*25/27 {
+	if a, bio := p.AgeChart.Bars[0].W, p.AgeChart.Bars[12].W; bio != chartW-chartLab-chartText || a != bio*25/27 {
 		t.Errorf("age bars 000 %.2f, biography %.2f", a, bio)
 	}
 }

@@ -197,6 +197,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /inventories/{id}/finalize", s.finalizePost)
 	m.HandleFunc("GET /inventories/{id}/reports", s.reportsShow)
 	m.HandleFunc("GET /inventories/{id}/reports/{name}", s.reportShow)
+	m.HandleFunc("GET /reports/collection", s.collectionShow)
 	m.HandleFunc("GET /sessions/{id}", s.sessionShow)
 	m.HandleFunc("GET /sessions/{id}/events", s.events)
 	m.HandleFunc("POST /sessions/{id}/reads", s.readPost)

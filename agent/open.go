@@ -240,6 +240,9 @@ func readerBuilder(env OpenEnv, d DeviceConfig, p *profile.Profile, baud int, li
 		if p.Blocks > 0 {
 			o.Blocks, o.FallbackBlocks = p.Blocks, min(p.Blocks, feig.DefaultOpts.FallbackBlocks)
 		}
+		// The tag decoder stage decodes the blocks, with the DSFID and the
+		// profile's tag_data; the driver hands them over undecoded.
+		o.Decode = func(byte, []byte) (string, string, error) { return "", "", nil }
 		return func(port string) drivers.Factory {
 			return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return feig.New(d.Name, rw, o) },
 				func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) })
@@ -320,9 +323,12 @@ func tagDecoder(proto profile.Protocol, models []profile.TagModel) func(drivers.
 	if len(want) == 0 {
 		return nil
 	}
+	if proto == profile.ProtoFEIG {
+		return func(rd drivers.Read) drivers.Read { return decodeHF(rd, want) }
+	}
 	return func(rd drivers.Read) drivers.Read {
 		if rd.TagModel != "" {
-			return rd // the driver decoded it already (FEIG: HF blocks)
+			return rd // the driver decoded it already
 		}
 		epc, err := hex.DecodeString(rd.TagUID)
 		if err != nil || len(epc) == 0 {
@@ -350,6 +356,31 @@ func tagDecoder(proto profile.Protocol, models []profile.TagModel) func(drivers.
 		rd.Code, rd.TagModel = t.ID, string(t.Model)
 		return rd
 	}
+}
+
+// decodeHF decodes an HF tag's memory (rd.Raw, in memory order). A DSFID
+// of 0x06 (FEIG's inventory reports it) says the tag holds ISO 28560-2
+// data, so that model alone is tried: a tag that says so
+// and does not decode keeps its UID rather than become whatever another
+// model makes of its bytes. Otherwise the model is detected. A model the
+// profile does not list keeps the UID too.
+func decodeHF(rd drivers.Read, want map[tagdata.Model]bool) drivers.Read {
+	rd.Code, rd.TagModel = rd.TagUID, ""
+	if len(rd.Raw) == 0 {
+		return rd
+	}
+	var t *tagdata.Tag
+	var err error
+	if rd.DSFID == feig.DSFID28560_2 {
+		t, err = tagdata.Decode(tagdata.ModelISO28560_2, rd.Raw)
+	} else {
+		t, err = tagdata.Detect(rd.Raw)
+	}
+	if err != nil || t.ID == "" || !want[t.Model] {
+		return rd
+	}
+	rd.Code, rd.TagModel = t.ID, string(t.Model)
+	return rd
 }
 
 // thingMagicEPCBank finds PC ‖ (XPC ‖) EPC in a ThingMagic tag record,

@@ -215,6 +215,7 @@ func readerBuilder(env OpenEnv, d DeviceConfig, p *profile.Profile, baud int, li
 		if len(p.Antennas) > 0 {
 			o.Antenna = p.Antennas[0] // the 288 layout's inventory names one antenna
 		}
+		o.ReadPC = p.ReadPC
 		return func(port string) drivers.Factory {
 			return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return chafon.New(d.Name, rw, o) },
 				func(ctx context.Context) (drivers.Reader, error) { return wrap(chafon.Open(d.Name, port, baud, o)) })
@@ -305,8 +306,9 @@ func (c *closeAfterStop) Stop() error {
 // toggle bit says whether the EPC is a GS1 EPC or an ISO/TS 28560-4 UII
 // (with its AFI): ThingMagic reports PC ‖ EPC inside its tag record
 // (thingMagicEPCBank); Chafon's inventory reports the EPC alone, so a GS1
-// EPC decodes by its header and anything else stays the raw EPC (a driver
-// that hands over PC ‖ EPC instead gets the toggle bit's decision). A read
+// EPC decodes by its header and anything else stays the raw EPC, unless
+// the profile says read_pc: then the driver reads each tag's PC word and
+// hands over PC ‖ EPC, which gets the toggle bit's decision. A read
 // that does not decode, or decodes to a model the profile does not list,
 // keeps the raw EPC as its code: it is looked up as such and never turned
 // into an identifier the tag does not hold.

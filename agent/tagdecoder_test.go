@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -239,4 +240,81 @@ func FuzzThingMagicEPCBank(f *testing.F) {
 			t.Fatalf("code changed to %q without a tag model", rd.Code)
 		}
 	})
+}
+
+// A Chafon profile with read_pc: the driver reads each new tag's PC word
+// over the pty from the simulator and the decoder stage gets PC ‖ EPC, so
+// an ISO/TS 28560-4 tag decodes by the PC's toggle bit; without read_pc
+// the same tag stays its raw EPC. The 28560-4 tag is dp2's
+// (github.com/DigitalPlatform/dp2 TestUHF.cs: PC 45C2, item 12345678.31),
+// the GS1 one the Tag Data Standard's SGTIN-96 example.
+func TestChafonReadPCThroughFactory(t *testing.T) {
+	dp2 := []byte{0x14, 0x1C, 0xC0, 0x4F, 0xC7, 0x0B, 0xAD, 0xB5, 0xC6, 0xE2, 0xDA, 0x1D, 0xED, 0x4D, 0xD3, 0x19}
+	tags := []sim.Tag{{EPC: sgtinExample, PC: 0x3000}, {EPC: dp2, PC: 0x45C2}}
+	yaml, err := os.ReadFile("../firmware-configs/rfid/chafon-uhfreader18.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, readPC := range []bool{true, false} {
+		t.Run(fmt.Sprintf("read_pc=%v", readPC), func(t *testing.T) {
+			y := string(yaml)
+			if readPC {
+				y += "read_pc: true\n"
+			}
+			p, err := profile.Load("chafon-uhfreader18.yaml", []byte(y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{drivers.HexUpper(sgtinExample): sgtinURN, drivers.HexUpper(dp2): drivers.HexUpper(dp2)}
+			if readPC {
+				want[drivers.HexUpper(dp2)] = "12345678.31"
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			pty, err := sim.OpenPty()
+			if err != nil {
+				t.Skipf("no pty: %v", err)
+			}
+			defer pty.Close()
+			field := sim.NewPopulation(tags, 1)
+			field.EnterAll()
+			srv := sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x09})
+			srvCtx, stopSrv := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); srv.Serve(srvCtx) }()
+			defer func() { stopSrv(); <-done }()
+			cfg := &Config{Devices: []DeviceConfig{{Name: "wand", Profile: p.Name, Port: pty.Path}}}
+			specs, err := DeviceSpecs(cfg, []*profile.Profile{p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := specs[0].Open(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make(chan drivers.Read, 256)
+			if err := r.Start(ctx, out); err != nil {
+				t.Fatal(err)
+			}
+			defer r.Stop()
+			got, models := map[string]string{}, map[string]string{}
+			for len(got) < len(want) {
+				select {
+				case rd := <-out:
+					rd = specs[0].Normalize(rd)
+					got[rd.TagUID], models[rd.TagUID] = rd.Code, rd.TagModel
+				case <-ctx.Done():
+					t.Fatalf("reads so far %v, want %v", got, want)
+				}
+			}
+			for uid, code := range want {
+				if got[uid] != code {
+					t.Errorf("tag %s: code %q (model %q), want %q", uid, got[uid], models[uid], code)
+				}
+			}
+			if readPC && models[drivers.HexUpper(dp2)] != "iso28560-4" {
+				t.Errorf("dp2 tag model %q, want iso28560-4", models[drivers.HexUpper(dp2)])
+			}
+		})
+	}
 }

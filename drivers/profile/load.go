@@ -70,6 +70,7 @@ type rawProfile struct {
 	Antennas    []int      `yaml:"antennas"`
 	BlockOrder  string     `yaml:"block_order"`
 	Blocks      *int       `yaml:"blocks"`
+	ReadPC      bool       `yaml:"read_pc"`
 	TagData     []string   `yaml:"tag_data"`
 }
 

@@ -182,6 +182,7 @@ type Profile struct {
 	Antennas    []int       // antenna ports to use, 1-based
 	BlockOrder  BlockOrder  // protocol feig: how the reader sends each block; "" is msb-first
 	Blocks      int         // protocol feig: tag memory blocks to read; 0 keeps the driver's (28, an ICODE SLIX)
+	ReadPC      bool        // protocol chafon: read each new tag's PC word (one command per tag) so ISO/TS 28560-4 tags decode
 	TagData     []TagModel  // data models to try, in order
 }
 

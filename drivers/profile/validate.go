@@ -430,6 +430,11 @@ func (l *loader) rfid(r *rawProfile, p *Profile) {
 		p.Blocks = *r.Blocks
 	}
 
+	if r.ReadPC && p.Protocol != ProtoChafon {
+		l.errf("read_pc", "applies to protocol chafon only (ThingMagic reports the PC word with each tag)")
+	}
+	p.ReadPC = r.ReadPC
+
 	if len(r.TagData) == 0 {
 		l.errf("tag_data", "missing; list the tag data models to expect, e.g. [iso28560-3]")
 	}

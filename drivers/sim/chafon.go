@@ -59,7 +59,7 @@ type ChafonSettings struct {
 // its serial protocol byte for byte on an io.ReadWriter, typically a pty
 // master: Len Adr Cmd Data CRC-16/MCRF4XX (LSB first) in, Len Adr Cmd
 // Status Data CRC out. It implements inventory (0x01), reader information
-// (0x21), set region (0x22), set scan time (0x25), set power (0x2F) and
+// (0x21), read data (0x02), set region (0x22), set scan time (0x25), set power (0x2F) and
 // set work mode (0x35 or 0x76, by reader type);
 // other commands are answered "illegal command" (0xFE). The encoder here is
 // written independently of drivers/rfid/chafon on purpose, so that the two
@@ -326,6 +326,8 @@ func (s *Chafon) handle(c chafonCmd) error {
 			return s.reply(c.cmd, 0xF8, nil)
 		}
 		return s.inventory(c)
+	case 0x02:
+		return s.readData(c)
 	}
 	if ok, status := s.workMode(c); ok {
 		return s.reply(c.cmd, status, nil)
@@ -402,6 +404,45 @@ func (s *Chafon) inventory(c chafonCmd) error {
 		}
 	}
 	return nil
+}
+
+// readData answers Read Data (0x02): ENum (EPC words), EPC, Mem, WordPtr,
+// Num, Pwd (4), MaskAdr, MaskLen in; the words read out. The tag is the
+// one in the field with that EPC; the EPC bank (Mem 1) is StoredCRC, PC,
+// EPC; the user bank is Mem 3. No such tag: 0xFB; a read past the bank:
+// 0xFC (tag error).
+func (s *Chafon) readData(c chafonCmd) error {
+	if len(c.data) < 1 || len(c.data) != 1+2*int(c.data[0])+9 {
+		return s.reply(c.cmd, 0xFD, nil)
+	}
+	n := 2 * int(c.data[0])
+	epc, rest := c.data[1:1+n], c.data[1+n:]
+	mem, ptr, num := rest[0], int(rest[1]), int(rest[2])
+	for _, t := range s.opts.Field.InField() {
+		if string(t.EPC) != string(epc) {
+			continue
+		}
+		var bank []byte
+		switch mem {
+		case 0x01:
+			pc := t.PC
+			if pc == 0 {
+				pc = uint16(len(t.EPC)/2) << 11
+			}
+			bank = append([]byte{0, 0, byte(pc >> 8), byte(pc)}, t.EPC...)
+			crc := gen2CRC(bank[2:])
+			bank[0], bank[1] = byte(crc>>8), byte(crc)
+		case 0x03:
+			bank = t.User
+		default:
+			return s.reply(c.cmd, 0xFF, nil)
+		}
+		if num == 0 || 2*(ptr+num) > len(bank) {
+			return s.reply(c.cmd, 0xFC, nil)
+		}
+		return s.reply(c.cmd, 0x00, bank[2*ptr:2*(ptr+num)])
+	}
+	return s.reply(c.cmd, 0xFB, nil)
 }
 
 // reply writes one answer frame through the noisy link.

@@ -50,6 +50,13 @@ type Opts struct {
 	// MaxTimeouts is how many commands in a row may go unanswered before
 	// the reader is reported gone (drivers.ErrDisconnected).
 	MaxTimeouts int
+	// ReadPC reads each newly seen tag's PC word (EPC bank word 1, one
+	// Read Data command per tag, remembered while the tag is seen) and
+	// hands over PC ‖ EPC in Read.Raw: the inventory reports the EPC
+	// alone, and ISO/TS 28560-4 tags are told from GS1 EPCs by the PC's
+	// toggle bit. Off by default: it costs a command per new tag. 18
+	// layout only.
+	ReadPC bool
 }
 
 // DefaultOpts suits a UHFReader18/288 on its own link at factory settings.
@@ -81,6 +88,9 @@ func (o Opts) validate() error {
 	if o.Region != nil && (o.Region.Min > 63 || o.Region.Max > 63 || o.Region.Min > o.Region.Max) {
 		return fmt.Errorf("chafon: region channels %d..%d invalid; use 0 <= min <= max <= 63", o.Region.Min, o.Region.Max)
 	}
+	if o.ReadPC && o.Protocol == Protocol288 {
+		return errors.New("chafon: ReadPC works with the UHFReader18 layout only (its Read Data frame is the one checked against a public source)")
+	}
 	if o.Timeout <= 0 || o.MaxTimeouts <= 0 {
 		return errors.New("chafon: Timeout and MaxTimeouts must be positive; start from DefaultOpts")
 	}
@@ -111,6 +121,9 @@ type Dev struct {
 	timeouts atomic.Uint64
 	rounds   atomic.Uint64
 	tags     atomic.Uint64
+
+	pcs     map[string][2]byte // EPC (raw string) → PC word, with ReadPC
+	pcOrder []string           // pcs' keys, oldest first
 
 	mu     sync.Mutex
 	info   Info
@@ -274,6 +287,9 @@ func (d *Dev) init(ctx context.Context, l *link) error {
 	if proto == ProtocolAuto {
 		proto = protocolFor(info.Type)
 	}
+	if o.ReadPC && proto != Protocol18 {
+		return fmt.Errorf("read_pc: reader type 0x%02X speaks the 288 layout; reading the PC word works with the UHFReader18 layout only", info.Type)
+	}
 	if cmd, data, ok := answerMode(info.Type); ok {
 		// As chafon-rfid does, the answer is not checked: a reader
 		// already in answer mode may refuse the command.
@@ -332,7 +348,9 @@ func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
 	var parseErr error
 	misses := 0
 	var timer *time.Timer
+	var seen []Tag // this round's tags, with ReadPC
 	for ctx.Err() == nil {
+		seen = seen[:0]
 		err := l.transact(ctx, cmd, timeout, func(r Response) (bool, error) {
 			switch r.Status {
 			case StatusDone, StatusTimeOverflow, StatusMore, StatusBufferFull:
@@ -343,6 +361,11 @@ func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
 			}
 			now := time.Now()
 			parseErr = ParseInventory(proto, r.Data, func(t Tag) {
+				if o.ReadPC {
+					t.EPC = append([]byte(nil), t.EPC...)
+					seen = append(seen, t)
+					return
+				}
 				uid := drivers.HexUpper(t.EPC)
 				rd := drivers.Read{
 					Device:    d.name,
@@ -367,6 +390,11 @@ func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
 			}
 			return r.Status == StatusMore, nil
 		})
+		if len(seen) > 0 {
+			if derr := d.deliverWithPC(ctx, l, out, seen); derr != nil && ctx.Err() == nil {
+				return derr
+			}
+		}
 		switch {
 		case err == nil:
 			misses = 0
@@ -392,6 +420,57 @@ func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
 			case <-ctx.Done():
 			case <-timer.C:
 			}
+		}
+	}
+	return nil
+}
+
+// pcCacheSize bounds the PC words remembered with ReadPC.
+const pcCacheSize = 4096
+
+// deliverWithPC hands over a round's tags as PC ‖ EPC, reading the PC word
+// of each tag not seen before with Read Data (0x02): EPC bank (0x01), word
+// pointer 1, one word, addressed to the tag by its EPC. A tag whose PC
+// cannot be read (it left the field, the read failed) goes out as its EPC
+// alone and is tried again when next seen.
+func (d *Dev) deliverWithPC(ctx context.Context, l *link, out chan<- drivers.Read, tags []Tag) error {
+	if d.pcs == nil {
+		d.pcs = map[string][2]byte{}
+	}
+	now := time.Now()
+	for _, t := range tags {
+		raw := t.EPC
+		pc, ok := d.pcs[string(t.EPC)]
+		if !ok {
+			r, err := l.transactOne(ctx, Command{Addr: d.opts.Address, Cmd: CmdReadData, Data: ReadPCData(t.EPC)}, d.opts.Timeout)
+			switch {
+			case errors.Is(err, ErrTimeout):
+				d.timeouts.Add(1)
+			case err != nil:
+				return fmt.Errorf("read PC: %w", err)
+			case r.Status == StatusOK && len(r.Data) == 2:
+				pc, ok = [2]byte{r.Data[0], r.Data[1]}, true
+				if len(d.pcOrder) >= pcCacheSize {
+					delete(d.pcs, d.pcOrder[0])
+					d.pcOrder = d.pcOrder[1:]
+				}
+				d.pcs[string(t.EPC)] = pc
+				d.pcOrder = append(d.pcOrder, string(t.EPC))
+			}
+		}
+		if ok {
+			raw = append(pc[:], t.EPC...)
+		}
+		uid := drivers.HexUpper(t.EPC)
+		rd := drivers.Read{
+			Device: d.name, Kind: drivers.KindRFID, Raw: raw, Code: uid, Symbology: "EPC",
+			TagUID: uid, Antenna: t.Antenna, Time: now,
+		}
+		select {
+		case out <- rd:
+			d.tags.Add(1)
+		case <-ctx.Done():
+			return nil
 		}
 	}
 	return nil

@@ -257,3 +257,17 @@ func (i Info) Data() []byte {
 	st := byte(min(max(i.ScanTime/(100*time.Millisecond), 0), 255))
 	return []byte{i.Firmware[0], i.Firmware[1], i.Type, i.Protocols, r[0], r[1], byte(i.Power), st, 0x01, 0x00, 0x00, 0x00}
 }
+
+// ReadPCData returns the Read Data (0x02) command data that reads the PC
+// word of the tag with epc: ENum (the EPC's length in words), EPC, Mem
+// 0x01 (EPC bank), WordPtr 1, Num 1, access password 0, MaskAdr 0, MaskLen
+// 0. The answer's data is the word read. Layout as in the UHFReader18
+// family's user manual and github.com/PietaTony/uhf iso18000-6C.go
+// ReadData (commit 00708d206c0a9d3ec76a26c2a79858ce0a06fdd2), which speaks
+// the same command set.
+func ReadPCData(epc []byte) []byte {
+	d := make([]byte, 0, len(epc)+10)
+	d = append(d, byte(len(epc)/2))
+	d = append(d, epc...)
+	return append(d, 0x01, 0x01, 0x01, 0, 0, 0, 0, 0, 0)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -33,24 +34,9 @@ func TestFEIGProfileSettings(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			pty, err := sim.OpenPty()
-			if err != nil {
-				t.Skipf("no pty: %v", err)
-			}
-			defer pty.Close()
-			s := sim.NewFEIG(pty.Master, sim.FEIGOpts{Tags: []sim.Tag{{UID: uid, Blocks: mem, BlockSize: 4}}, LSBFirst: order == "lsb-first"})
-			done := make(chan struct{})
-			go func() { defer close(done); s.Serve(ctx) }()
-			defer func() { cancel(); <-done }()
-			cfg := &Config{Devices: []DeviceConfig{{Name: "pad", Profile: p.Name, Port: pty.Path}}}
-			specs, err := DeviceSpecsEnv(cfg, []*profile.Profile{p}, OpenEnv{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := specs[0].Open(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, _ := openOnPty(t, ctx, p, func(m *os.File) func(context.Context) error {
+				return sim.NewFEIG(m, sim.FEIGOpts{Tags: []sim.Tag{{UID: uid, Blocks: mem, BlockSize: 4}}, LSBFirst: order == "lsb-first"}).Serve
+			})
 			rd := firstRead(t, ctx, r)
 			if rd.TagUID != "E00700000147677E" || !bytes.Equal(rd.Raw, mem) {
 				t.Errorf("read %s % X, want tag memory % X", rd.TagUID, rd.Raw, mem)
@@ -101,28 +87,10 @@ func TestFEIGTagDataByDSFID(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			pty, err := sim.OpenPty()
-			if err != nil {
-				t.Skipf("no pty: %v", err)
-			}
-			defer pty.Close()
-			s := sim.NewFEIG(pty.Master, sim.FEIGOpts{Tags: []sim.Tag{{UID: uid, DSFID: tc.dsfid, Blocks: mem, BlockSize: 4}}})
-			done := make(chan struct{})
-			go func() { defer close(done); s.Serve(ctx) }()
-			defer func() { cancel(); <-done }()
-			cfg := &Config{Devices: []DeviceConfig{{Name: "pad", Profile: p.Name, Port: pty.Path}}}
-			specs, err := DeviceSpecsEnv(cfg, []*profile.Profile{p}, OpenEnv{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := specs[0].Open(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rd := firstRead(t, ctx, r)
-			if specs[0].Normalize != nil {
-				rd = specs[0].Normalize(rd)
-			}
+			r, spec := openOnPty(t, ctx, p, func(m *os.File) func(context.Context) error {
+				return sim.NewFEIG(m, sim.FEIGOpts{Tags: []sim.Tag{{UID: uid, DSFID: tc.dsfid, Blocks: mem, BlockSize: 4}}}).Serve
+			})
+			rd := normalizedReads(t, ctx, r, spec, 1)[uidHex]
 			if rd.Code != tc.code || rd.TagModel != tc.model || rd.TagUID != uidHex {
 				t.Errorf("read %s: code %q model %q, want %q %q", rd.TagUID, rd.Code, rd.TagModel, tc.code, tc.model)
 			}

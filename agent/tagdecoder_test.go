@@ -167,53 +167,22 @@ func TestUHFTagDataThroughFactory(t *testing.T) {
 		t.Run(tc.profile, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			pty, err := sim.OpenPty()
+			p, err := profile.Find(ps, tc.profile)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer pty.Close()
-			var serve func(context.Context) error
-			if strings.HasPrefix(tc.profile, "thingmagic") {
-				serve = sim.NewThingMagic(pty.Master, sim.ThingMagicOpts{Tags: tags, Hardware: 0x30}).Serve
-			} else {
+			r, spec := openOnPty(t, ctx, p, func(m *os.File) func(context.Context) error {
+				if strings.HasPrefix(tc.profile, "thingmagic") {
+					return sim.NewThingMagic(m, sim.ThingMagicOpts{Tags: tags, Hardware: 0x30}).Serve
+				}
 				field := sim.NewPopulation(tags, 1)
 				field.EnterAll()
-				serve = sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x0C}).Serve
-			}
-			srvCtx, stopSrv := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { defer close(done); serve(srvCtx) }()
-			defer func() { stopSrv(); <-done }()
-			cfg := &Config{Devices: []DeviceConfig{{Name: "wand", Profile: tc.profile, Port: pty.Path}}}
-			specs, err := DeviceSpecs(cfg, ps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := specs[0].Open(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := make(chan drivers.Read, 256)
-			if err := r.Start(ctx, out); err != nil {
-				t.Fatal(err)
-			}
-			defer r.Stop()
-			got := map[string]string{}
-			for len(got) < len(tc.want) {
-				select {
-				case rd := <-out:
-					rd = specs[0].Normalize(rd)
-					if c, seen := got[rd.TagUID]; seen && c != rd.Code {
-						t.Errorf("tag %s read as %q and %q", rd.TagUID, c, rd.Code)
-					}
-					got[rd.TagUID] = rd.Code
-				case <-ctx.Done():
-					t.Fatalf("reads so far %v, want %v", got, tc.want)
-				}
-			}
+				return sim.NewChafon(m, sim.ChafonOpts{Field: field, Type: 0x0C}).Serve
+			})
+			got := normalizedReads(t, ctx, r, spec, len(tc.want))
 			for uid, code := range tc.want {
-				if got[uid] != code {
-					t.Errorf("tag %s: code %q, want %q", uid, got[uid], code)
+				if got[uid].Code != code {
+					t.Errorf("tag %s: code %q, want %q", uid, got[uid].Code, code)
 				}
 			}
 		})
@@ -271,49 +240,19 @@ func TestChafonReadPCThroughFactory(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			pty, err := sim.OpenPty()
-			if err != nil {
-				t.Skipf("no pty: %v", err)
-			}
-			defer pty.Close()
-			field := sim.NewPopulation(tags, 1)
-			field.EnterAll()
-			srv := sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x09})
-			srvCtx, stopSrv := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { defer close(done); srv.Serve(srvCtx) }()
-			defer func() { stopSrv(); <-done }()
-			cfg := &Config{Devices: []DeviceConfig{{Name: "wand", Profile: p.Name, Port: pty.Path}}}
-			specs, err := DeviceSpecs(cfg, []*profile.Profile{p})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := specs[0].Open(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := make(chan drivers.Read, 256)
-			if err := r.Start(ctx, out); err != nil {
-				t.Fatal(err)
-			}
-			defer r.Stop()
-			got, models := map[string]string{}, map[string]string{}
-			for len(got) < len(want) {
-				select {
-				case rd := <-out:
-					rd = specs[0].Normalize(rd)
-					got[rd.TagUID], models[rd.TagUID] = rd.Code, rd.TagModel
-				case <-ctx.Done():
-					t.Fatalf("reads so far %v, want %v", got, want)
-				}
-			}
+			r, spec := openOnPty(t, ctx, p, func(m *os.File) func(context.Context) error {
+				field := sim.NewPopulation(tags, 1)
+				field.EnterAll()
+				return sim.NewChafon(m, sim.ChafonOpts{Field: field, Type: 0x09}).Serve
+			})
+			got := normalizedReads(t, ctx, r, spec, len(want))
 			for uid, code := range want {
-				if got[uid] != code {
-					t.Errorf("tag %s: code %q (model %q), want %q", uid, got[uid], models[uid], code)
+				if got[uid].Code != code {
+					t.Errorf("tag %s: code %q (model %q), want %q", uid, got[uid].Code, got[uid].TagModel, code)
 				}
 			}
-			if readPC && models[drivers.HexUpper(dp2)] != "iso28560-4" {
-				t.Errorf("dp2 tag model %q, want iso28560-4", models[drivers.HexUpper(dp2)])
+			if m := got[drivers.HexUpper(dp2)].TagModel; readPC && m != "iso28560-4" {
+				t.Errorf("dp2 tag model %q, want iso28560-4", m)
 			}
 		})
 	}

@@ -239,7 +239,11 @@ type WalkOpts struct {
 	Unknown   int     // barcodes not in the catalog
 	Misreads  int     // barcodes with one digit wrong (fail the check digit)
 	Rescans   int     // the same book scanned twice in a row
-	Seed      uint64
+	// Swaps: two neighbouring books of different call numbers shelved the
+	// wrong way round (within one call number it is no mistake). Drawn
+	// last, so a walk without them is the same as before they existed.
+	Swaps int
+	Seed  uint64
 }
 
 // DefaultWalk is a realistic day at the shelf.
@@ -296,6 +300,21 @@ func Walk(section, others []catalog.Item, o WalkOpts) []string {
 	for i := 0; i < o.Rescans && len(seq) > 0; i++ {
 		p := r.IntN(len(seq))
 		seq = append(seq[:p+1], append([]string{seq[p]}, seq[p+1:]...)...)
+	}
+	call := map[string]string{}
+	if o.Swaps > 0 {
+		for _, it := range section {
+			call[it.Barcode] = it.CallNumber
+		}
+	}
+	for i := 0; i < o.Swaps && len(seq) > 1; i++ {
+		for try := 0; try < 100; try++ {
+			p := r.IntN(len(seq) - 1)
+			if a, b := call[seq[p]], call[seq[p+1]]; a != "" && b != "" && a != b {
+				seq[p], seq[p+1] = seq[p+1], seq[p]
+				break
+			}
+		}
 	}
 	return seq
 }

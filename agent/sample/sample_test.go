@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/tally-inventory/tally/agent/callnumber"
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
 )
 
 // The demo's fiction looks like a real shelf: authors drawn with the
@@ -56,5 +58,44 @@ func TestGenerateShelfOrder(t *testing.T) {
 			callnumber.Compare(a[i-1].CallNumber, a[i].CallNumber) > 0 {
 			t.Fatalf("%s before %s", a[i-1].CallNumber, a[i].CallNumber)
 		}
+	}
+}
+
+// A walk's swapped neighbours are what the live shelf check tells as
+// swaps: each pair of distinct call numbers, once, at the read after it.
+func TestWalkSwapsAreTold(t *testing.T) {
+	o := DefaultOpts
+	o.Books = 3000
+	var fic []catalog.Item
+	for _, it := range Generate(o) {
+		if it.Location == "Fiction" {
+			fic = append(fic, it)
+		}
+	}
+	key := map[string]string{}
+	for _, it := range fic {
+		key[it.Barcode] = callnumber.Key(it.CallNumber)
+	}
+	plain := Walk(fic, nil, WalkOpts{Seed: 3})
+	seq := Walk(fic, nil, WalkOpts{Seed: 3, Swaps: 4})
+	want := 0
+	for i := range seq {
+		if seq[i] != plain[i] && i+1 < len(seq) && seq[i] == plain[i+1] && key[seq[i]] != key[seq[i+1]] {
+			want++
+		}
+	}
+	if want != 4 {
+		t.Fatalf("%d swaps of distinct call numbers in the walk, want 4", want)
+	}
+	sh := reconcile.NewShelf()
+	told := 0
+	for _, bc := range seq {
+		sh.Add(bc, key[bc])
+		if _, ok := sh.Swap(); ok {
+			told++
+		}
+	}
+	if told != want {
+		t.Fatalf("%d swaps told, %d in the walk", told, want)
 	}
 }

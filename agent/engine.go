@@ -503,6 +503,10 @@ func (j *readJob) Run(tx *sql.Tx) error {
 		}
 		e.swapped(ss.shelf, &r)
 	}
+	if err := j.pulled(tx, item, &r); err != nil {
+		j.undoShelf()
+		return err
+	}
 	res.Outcome, res.Flags, res.Detail = r.Outcome, r.Flags, r.Detail
 	res.Meaning = reconcile.Meaning(r.Outcome)
 	if item != nil {

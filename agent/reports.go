@@ -16,7 +16,7 @@ import (
 
 // ReportNames lists the reports, in the order `tally report` prints them.
 var ReportNames = []string{"summary", "missing", "still_missing", "misplaced", "out_of_order", "found",
-	"checked_out_on_shelf", "withdrawn_on_shelf", "hold_pickup", "unknown", "invalid", "carts"}
+	"checked_out_on_shelf", "withdrawn_on_shelf", "hold_pickup", "unknown", "invalid", "carts", "pulled", "pull_not_found"}
 
 // Reports builds the named reports of an inventory ("all" or none: every one).
 func (e *Engine) Reports(ctx context.Context, invID int64, names ...string) ([]report.Table, error) {
@@ -203,6 +203,8 @@ func (e *Engine) reportOne(ctx context.Context, inv *store.Inventory, j *journal
 		return t, nil
 	case "carts":
 		return e.carts(inv, j), nil
+	case "pulled", "pull_not_found":
+		return e.pullReport(ctx, inv, j, name)
 	}
 	return report.Table{}, fmt.Errorf("unknown report %q: want one of %s", name, strings.Join(ReportNames, ", "))
 }

@@ -41,6 +41,9 @@ func (r *Result) Signal() string {
 	if r.Flags.Has("patron_card") {
 		return feedback.PatronCard
 	}
+	if r.Flags.Has(reconcile.FlagPull) && r.Outcome != reconcile.Invalid && r.Outcome != reconcile.Unknown {
+		return feedback.Pull // the list's reason is why the operator came
+	}
 	if r.Outcome == reconcile.OK || r.Outcome == reconcile.Present {
 		switch {
 		case r.Flags.Has(reconcile.FlagSwap):

@@ -58,6 +58,7 @@ type Detail struct {
 	Swap  string `json:"swap,omitempty"` // "swap: FIC BRO (title) ↔ FIC ADA (title)"
 	SwapA string `json:"swap_a,omitempty"`
 	SwapB string `json:"swap_b,omitempty"`
+	Pull  string `json:"pull,omitempty"` // flag FlagPull: "pull: " and the list's reason
 }
 
 // Result is the meaning of one read.

@@ -43,6 +43,10 @@ var priority = map[Outcome]int{
 // (see Shelf.Swap); Detail names them. The read itself is in order.
 const FlagSwap = "swap"
 
+// FlagPull marks a read of an item on the inventory's pull list; Detail.Pull
+// says why ("pull: hold for Ana").
+const FlagPull = "pull"
+
 // Flags is a set of outcomes that also apply besides the primary one, plus
 // a few notes that are not outcomes (such as "patron_card").
 type Flags []string

@@ -474,6 +474,18 @@ CREATE TABLE controls (
 	refused      TEXT NOT NULL DEFAULT ''  -- why it was not done; '' when done
 );
 `,
+	// 6: pull lists (see pull.go): items to take off the shelf when the
+	// walk meets them, each with the reason the operator is told.
+	`
+CREATE TABLE pull_items (
+	inventory_id INTEGER NOT NULL REFERENCES inventories(id),
+	barcode      TEXT NOT NULL,
+	reason       TEXT NOT NULL,
+	source       TEXT NOT NULL, -- the file the list came from, for the report
+	line         INTEGER NOT NULL,
+	PRIMARY KEY (inventory_id, barcode)
+) WITHOUT ROWID;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -160,6 +160,8 @@ func notes(o reconcile.Outcome, f reconcile.Flags, d reconcile.Detail) []string 
 				out = append(out, "This is an ISBN, not the library barcode")
 			case reconcile.FlagSwap:
 				out = append(out, d.Swap)
+			case reconcile.FlagPull:
+				out = append(out, d.Pull)
 			default:
 				if _, ok := labels[reconcile.Outcome(x)]; ok {
 					out = append(out, "Also: "+reconcile.Meaning(reconcile.Outcome(x)))

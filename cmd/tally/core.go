@@ -29,8 +29,8 @@ import (
 
 func init() {
 	register("import", "load the catalog: tally CSV (Koha columns too), Snipe-IT assets, MARC 21", cmdImport)
-	register("inventory", "create, list, show and finalize inventories", sub("inventory", map[string]func(context.Context, []string) error{
-		"create": cmdInventoryCreate, "list": cmdInventoryList, "show": cmdInventoryShow, "finalize": cmdInventoryFinalize,
+	register("inventory", "create, list, show, finalize inventories; attach pull lists", sub("inventory", map[string]func(context.Context, []string) error{
+		"create": cmdInventoryCreate, "list": cmdInventoryList, "show": cmdInventoryShow, "finalize": cmdInventoryFinalize, "pull": cmdInventoryPull,
 	}, "An inventory is a campaign such as \"Spring 2027 — Fiction\": a scope and policies, many sessions, finalized once."))
 	register("session", "start, pause, resume and end scanning sessions", sub("session", map[string]func(context.Context, []string) error{
 		"start": cmdSessionStart, "pause": sessionState("paused"), "resume": sessionState("open"), "end": cmdSessionEnd,
@@ -868,6 +868,9 @@ func scanText(r *agent.Result) string {
 	}
 	if d.Swap != "" {
 		fmt.Fprintf(&b, "\n%-20s %-15s %s", "SWAP", "", d.Swap)
+	}
+	if d.Pull != "" {
+		fmt.Fprintf(&b, "\n%-20s %-15s %s", "PULL", "", printable(d.Pull))
 	}
 	for _, m := range r.Retro {
 		fmt.Fprintf(&b, "\n%-20s %-15s %s [%s] — read earlier; belongs between %s and %s", "OUT_OF_ORDER", printable(m.Barcode), printable(m.Title), printable(m.CallNumber),

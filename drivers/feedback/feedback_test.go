@@ -309,7 +309,7 @@ func TestPatternsDistinct(t *testing.T) {
 			t.Errorf("%s lasts %v; too long for one read", name, p.Duration())
 		}
 	}
-	for _, o := range []string{OK, Duplicate, Unknown, Invalid, PatronCard, Error, WrongLocation, OutOfOrder, Swap,
+	for _, o := range []string{OK, Duplicate, Unknown, Invalid, PatronCard, Error, WrongLocation, OutOfOrder, Swap, Pull,
 		CheckedOutOnShelf, Found, WithdrawnOnShelf, HoldPickup, Present, Foreign, Missing} {
 		if _, ok := Patterns[o]; !ok {
 			t.Errorf("no pattern for %s", o)

@@ -19,6 +19,7 @@ const (
 	WrongLocation     = "wrong_location"
 	OutOfOrder        = "out_of_order"
 	Swap              = "swap" // two neighbours just read are shelved the wrong way round
+	Pull              = "pull" // on the inventory's pull list: take it off the shelf
 	CheckedOutOnShelf = "checked_out_on_shelf"
 	Found             = "found"
 	WithdrawnOnShelf  = "withdrawn_on_shelf"
@@ -104,6 +105,7 @@ const ms = time.Millisecond
 //	found                 60L 20 60M 20 60H 20 200H        amber  yes    rising, long end: was lost
 //	withdrawn_on_shelf    300L 60 300L                     red    yes    withdrawn: pull it
 //	hold_pickup           80H 80 80H 80 80H                amber  yes    hold waiting: pull it
+//	pull                  80M 40 80M 40 250H               amber  yes    on the pull list: take it off the shelf
 //	foreign               200M 50 200L                     red    yes    belongs to another cart
 //	missing               400L 100 400L 100 400L           red    yes    cart closed with devices missing
 //	session_started       60M 40 60H 40 200H               green  -      control: session started, scanner bound
@@ -128,6 +130,7 @@ var Patterns = map[string]Pattern{
 	Found:             {Light: Amber, Alarm: true, Steps: []Step{{60 * ms, 20 * ms, Low}, {60 * ms, 20 * ms, Mid}, {60 * ms, 20 * ms, High}, {200 * ms, 0, High}}},
 	WithdrawnOnShelf:  {Light: Red, Alarm: true, Steps: []Step{{300 * ms, 60 * ms, Low}, {300 * ms, 0, Low}}},
 	HoldPickup:        {Light: Amber, Alarm: true, Steps: []Step{{80 * ms, 80 * ms, High}, {80 * ms, 80 * ms, High}, {80 * ms, 0, High}}},
+	Pull:              {Light: Amber, Alarm: true, Steps: []Step{{80 * ms, 40 * ms, Mid}, {80 * ms, 40 * ms, Mid}, {250 * ms, 0, High}}},
 	Foreign:           {Light: Red, Alarm: true, Steps: []Step{{200 * ms, 50 * ms, Mid}, {200 * ms, 0, Low}}},
 	Missing:           {Light: Red, Alarm: true, Steps: []Step{{400 * ms, 100 * ms, Low}, {400 * ms, 100 * ms, Low}, {400 * ms, 0, Low}}},
 	SessionStarted:    {Light: Green, Steps: []Step{{60 * ms, 40 * ms, Mid}, {60 * ms, 40 * ms, High}, {200 * ms, 0, High}}},

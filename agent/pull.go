@@ -1,0 +1,163 @@
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/report"
+	"github.com/tally-inventory/tally/agent/store"
+)
+
+
+// ParsePullCSV reads a pull list: a header naming a barcode column and
+// optionally a reason column ("barcode,reason"), then one item a line.
+// Other columns (a title, say, from a spreadsheet) are ignored. Every bad
+// row is reported as FILE:LINE; the list is taken whole or not at all.
+func ParsePullCSV(file string, r io.Reader) ([]store.PullItem, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: file is empty: the first line must be the header \"barcode,reason\"", file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s:1: cannot read the header: %w", file, err)
+	}
+	bcCol, reasonCol := -1, -1
+	for i, h := range header {
+		switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) {
+		case "barcode":
+			bcCol = i
+		case "reason":
+			reasonCol = i
+		}
+	}
+	if bcCol < 0 {
+		return nil, fmt.Errorf("%s:1: no barcode column in the header %q: the first line must be \"barcode,reason\"", file, strings.Join(header, ","))
+	}
+	var items []store.PullItem
+	var errs []error
+	at := map[string]int{} // barcode → line
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				errs = append(errs, fmt.Errorf("%s:%d: %v: fix the quoting of this line", file, pe.Line, pe.Err))
+				if len(errs) >= 20 {
+					break
+				}
+				continue
+			}
+			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // a blank line
+		}
+		if bcCol >= len(rec) {
+			errs = append(errs, fmt.Errorf("%s:%d: no barcode: the line has %d fields, the barcode is field %d", file, line, len(rec), bcCol+1))
+			continue
+		}
+		bc := catalog.NormalizeID(rec[bcCol])
+		reason := ""
+		if reasonCol >= 0 && reasonCol < len(rec) {
+			reason = strings.Join(strings.Fields(rec[reasonCol]), " ")
+		}
+		switch {
+		case bc == "":
+			errs = append(errs, fmt.Errorf("%s:%d: the barcode is empty", file, line))
+		case strings.IndexFunc(bc, unicode.IsControl) >= 0 || strings.ContainsRune(bc, unicode.ReplacementChar):
+			errs = append(errs, fmt.Errorf("%s:%d: barcode %q has control characters or bytes that are not UTF-8: is this a text CSV?", file, line, bc))
+		case strings.IndexFunc(reason, unicode.IsControl) >= 0 || strings.ContainsRune(reason, unicode.ReplacementChar):
+			errs = append(errs, fmt.Errorf("%s:%d: the reason for %s has control characters or bytes that are not UTF-8", file, line, bc))
+		default:
+			if first, dup := at[bc]; dup {
+				errs = append(errs, fmt.Errorf("%s:%d: barcode %s is already listed on line %d: keep one line per item", file, line, bc, first))
+				break
+			}
+			at[bc] = line
+			items = append(items, store.PullItem{Barcode: bc, Reason: reason, Source: file, Line: line})
+		}
+		if len(errs) >= 20 {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%d bad line(s), nothing attached:\n%w", len(errs), errors.Join(errs...))
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s: no items after the header", file)
+	}
+	return items, nil
+}
+
+// PullText is what a read of a listed item tells the operator.
+func PullText(reason string) string {
+	if reason == "" {
+		return "pull: on the pull list"
+	}
+	return "pull: " + reason
+}
+
+// pulled flags a read of an item on the inventory's pull list, with the
+// list's reason, looked up inside the read's transaction.
+func (j *readJob) pulled(tx *sql.Tx, item *catalog.Item, r *reconcile.Result) error {
+	if item == nil {
+		return nil
+	}
+	reason, ok, err := j.e.DB.Tx(tx).PullReason(j.ss.inv.inv.ID, item.Barcode)
+	if err != nil || !ok {
+		return err
+	}
+	r.Flags = append(r.Flags, reconcile.FlagPull)
+	r.Detail.Pull = PullText(reason)
+	return nil
+}
+
+// pullReport lists the pull list's items the walk met ("pulled") or never
+// met ("pull_not_found").
+func (e *Engine) pullReport(ctx context.Context, inv *store.Inventory, j *journalView, name string) (report.Table, error) {
+	list, err := e.DB.PullList(ctx, inv.ID)
+	if err != nil {
+		return report.Table{}, err
+	}
+	t := report.Table{Name: name, Columns: []string{"barcode", "title", "call_number", "library", "location", "reason"}}
+	if name == "pulled" {
+		t.Title, t.Note = "Pulled (on the pull list and seen)", "Take these to where the list says."
+		t.Columns = append(t.Columns, "seen_at", "where")
+	} else {
+		t.Title, t.Note = "Pull list: not found", "On the pull list but not seen in this inventory."
+		t.Columns = append(t.Columns, "status", "list")
+	}
+	for _, p := range list {
+		it, known := e.Index.Get(p.Barcode)
+		r := j.first[p.Barcode]
+		row := []string{p.Barcode, it.Title, it.CallNumber, it.Library, it.Location, p.Reason}
+		switch {
+		case name == "pulled" && r != nil:
+			row = append(row, r.At.Local().Format("2006-01-02 15:04"), j.where(r))
+		case name != "pulled" && r == nil:
+			status := string(it.Status)
+			if !known {
+				status = "not in the catalog"
+			}
+			row = append(row, status, fmt.Sprintf("%s:%d", p.Source, p.Line))
+		default:
+			continue
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}

@@ -16,7 +16,6 @@ import (
 	"github.com/tally-inventory/tally/agent/store"
 )
 
-
 // ParsePullCSV reads a pull list: a header naming a barcode column and
 // optionally a reason column ("barcode,reason"), then one item a line.
 // Other columns (a title, say, from a spreadsheet) are ignored. Every bad
@@ -51,7 +50,6 @@ func ParsePullCSV(file string, r io.Reader) ([]store.PullItem, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -61,8 +59,9 @@ func ParsePullCSV(file string, r io.Reader) ([]store.PullItem, error) {
 				}
 				continue
 			}
-			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
+			return nil, fmt.Errorf("%s: %w", file, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}

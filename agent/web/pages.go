@@ -72,7 +72,7 @@ var funcs = template.FuncMap{
 var reportLabels = map[string]string{"summary": "Summary", "missing": "Missing", "misplaced": "Misplaced",
 	"out_of_order": "Shelf order", "found": "Found", "checked_out_on_shelf": "Checked out on the shelf",
 	"withdrawn_on_shelf": "Withdrawn on the shelf", "hold_pickup": "Holds to pull", "unknown": "Unknown barcodes",
-	"invalid": "Invalid reads", "carts": "Carts"}
+	"invalid": "Invalid reads", "carts": "Carts", "pulled": "Pulled", "pull_not_found": "Pull list: not found"}
 
 func contains(xs []string, x string) bool {
 	for _, v := range xs {

@@ -27,6 +27,7 @@ func TestFlagsAnywhere(t *testing.T) {
 	p := func(name string) string { return filepath.Join(dir, name) }
 	os.WriteFile(p("bad.csv"), []byte("barcode,title,status\n1,ok,available\n2,bad,borrowed\n"), 0o644)
 	os.WriteFile(p("tally.yaml"), []byte("database: "+db+"\n"), 0o644)
+	os.WriteFile(p("pull.csv"), []byte("barcode,reason\nX1,hold for Ana\n"), 0o644)
 	var walk string
 
 	type row struct {
@@ -53,6 +54,8 @@ func TestFlagsAnywhere(t *testing.T) {
 		{args: []string{"inventory", "--db", db, "list"}, wantOut: "Fiction"},
 		{args: []string{"--db", db, "inventory", "list", "--json"}, wantOut: `"name":"Fiction"`},
 		{args: []string{"inventory", "show", "1", "--json", "--db", db}, wantOut: `"summary"`},
+		{args: []string{"inventory", "pull", "1", p("pull.csv"), "--db", db}, wantOut: "pull list of 1 items"},
+		{args: []string{"inventory", "pull", "1", p("pull.csv"), "3", "--db", db}, wantErr: `unexpected argument "3"`},
 		{args: []string{"inventory", "show", "1", "2", "--db", db}, wantErr: `unexpected argument "2": usage is ` + "`tally inventory show ID [--json]`"},
 		{args: []string{"session", "start", "--inventory", "1", "ana", "--db", db}, wantErr: `unexpected argument "ana"`},
 		{args: []string{"session", "start", "--inventory", "1", "--operator", "ana", "--db", db}, wantOut: "session 1 started"},

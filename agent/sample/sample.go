@@ -98,6 +98,21 @@ var dewey = []struct {
 	{973, "American History"}, {976, "States"},
 }
 
+// pubYear draws a publication year: ages fall off exponentially, with the
+// mean age school collections tend to have per section (nonfiction and
+// reference older than fiction, easy books in between); one in fifty
+// has no year, as records without 008 or 260 do.
+func pubYear(r *rand.Rand, today time.Time, prefix string) int {
+	mean := map[string]float64{"": 17, "REF": 15, "B": 14, "E": 11}[prefix]
+	if mean == 0 {
+		mean = 9
+	}
+	if r.IntN(50) == 0 {
+		return 0
+	}
+	return today.Year() - min(int(r.ExpFloat64()*mean), 70)
+}
+
 // Section is a shelving location of the generated library.
 type Section struct {
 	Location string
@@ -115,6 +130,9 @@ var Sections = []Section{
 // section, then equipment.
 func Generate(o Opts) []catalog.Item {
 	r := rand.New(rand.NewPCG(o.Seed, o.Seed*7919+1))
+	// Publication years from a stream of their own, so that adding them
+	// changed nothing else the seed gives.
+	ry := rand.New(rand.NewPCG(o.Seed^0x59454152, 1))
 	items := make([]catalog.Item, 0, o.Books+o.Carts*o.PerCart)
 	seq := 0
 	nextBarcode := func() string {
@@ -164,7 +182,7 @@ func Generate(o Opts) []catalog.Item {
 			it := catalog.Item{Title: title, Author: author + ", " + first + ".", CallNumber: cn,
 				Library: o.Library, Location: sec.Location, Collection: sec.Location, ItemType: itype,
 				Status: catalog.StatusAvailable, Kind: catalog.KindBook, Price: int64(800 + r.IntN(2500)),
-				LastSeen: o.Today.AddDate(0, 0, -r.IntN(700)-1)}
+				LastSeen: o.Today.AddDate(0, 0, -r.IntN(700)-1), Year: pubYear(ry, o.Today, sec.Prefix)}
 			switch x := r.Float64(); {
 			case x < 0.04:
 				it.Status, it.DueDate = catalog.StatusCheckedOut, o.Today.AddDate(0, 0, r.IntN(21)-7)

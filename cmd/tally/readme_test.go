@@ -61,7 +61,8 @@ func TestREADMEShowsWhatTallyPrints(t *testing.T) {
 				continue
 			}
 			shown++
-			for j < len(got) && strings.TrimRight(got[j], " ") != want {
+			// CSV reports end their lines with CRLF (RFC 4180).
+			for j < len(got) && strings.TrimRight(got[j], " \r") != want {
 				j++
 			}
 			if j == len(got) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -37,16 +35,7 @@ func TestReportCollectionCLI(t *testing.T) {
 13,M,REF 031 WOR,Main,book,,2001
 14,N,QA76.73 .P98 2020,Main,book,,2020
 `), 0o644)
-	run := func(stdinText string, args ...string) string {
-		t.Helper()
-		var out, errb bytes.Buffer
-		stdin = strings.NewReader(stdinText)
-		defer func() { stdin = os.Stdin }()
-		if code := runMain(context.Background(), args, &out, &errb); code != 0 {
-			t.Fatalf("tally %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errb.String())
-		}
-		return out.String()
-	}
+	run := func(in string, args ...string) string { t.Helper(); return tally(t, in, args...) }
 	run("", "import", in)
 	run("", "inventory", "create", "--name", "Spring 2026", "--location", "Main")
 	run("", "session", "start", "--inventory", "1")

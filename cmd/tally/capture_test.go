@@ -209,7 +209,11 @@ func TestCaptureThenReplay(t *testing.T) {
 				t.Fatalf("transcript header %+v, %d events", tr.Header, len(tr.Events))
 			}
 			replayed := readLines(tally(t, "", "replay", "--speed", "0", file))
-			if len(replayed) < len(captured) || strings.Join(replayed[:len(captured)], "\n") != strings.Join(captured, "\n") {
+			// First sights must match in order and decoding. Which re-reads
+			// dedupe lets through as "repeat" depends on times kept to the
+			// millisecond in the transcript, so those lines are not compared.
+			firstCap, firstRep := firstSights(captured), firstSights(replayed)
+			if len(firstCap) == 0 || len(firstRep) < len(firstCap) || strings.Join(firstRep[:len(firstCap)], "\n") != strings.Join(firstCap, "\n") {
 				t.Fatalf("replayed reads:\n%s\ncaptured:\n%s", strings.Join(replayed, "\n"), strings.Join(captured, "\n"))
 			}
 			t.Logf("captured %d reads, replayed %d:\n%s", len(captured), len(replayed), strings.Join(replayed, "\n"))
@@ -218,6 +222,18 @@ func TestCaptureThenReplay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// firstSights keeps the "read" lines of capture or replay output: the
+// first sight of each tag, as opposed to dedupe's "repeat" lines.
+func firstSights(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "read ") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // oneHIDBus is a HID bus with one plugged-in device.

@@ -2,15 +2,9 @@ package metrics
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tally-inventory/tally/agent/internal/testcert"
 )
 
 func TestHandlerServesMetrics(t *testing.T) {
@@ -149,34 +145,9 @@ type secureSetup struct {
 func newSecureSetup(t *testing.T) secureSetup {
 	t.Helper()
 	dir := t.TempDir()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "tally test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	certFile, _, pool := testcert.Write(t, dir, "tls")
 	s := secureSetup{dir: dir, user: "prometheus", password: "correct horse battery staple",
-		certFile: filepath.Join(dir, "tls.crt"), webConfig: filepath.Join(dir, "web.yml")}
-	write(t, s.certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	write(t, filepath.Join(dir, "tls.key"), string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+		certFile: certFile, webConfig: filepath.Join(dir, "web.yml"), pool: pool}
 	hash, err := bcrypt.GenerateFromPassword([]byte(s.password), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -184,12 +155,6 @@ func newSecureSetup(t *testing.T) secureSetup {
 	// Relative paths: exporter-toolkit resolves them against the config's directory.
 	write(t, s.webConfig, "tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n"+
 		"basic_auth_users:\n  "+s.user+": "+string(hash)+"\n")
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.pool = x509.NewCertPool()
-	s.pool.AddCert(cert)
 	return s
 }
 

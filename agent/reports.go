@@ -364,7 +364,7 @@ func (e *Engine) summary(ctx context.Context, inv *store.Inventory, j *journalVi
 	add("items expected", fmt.Sprintf("%d (as the inventory began)", expected))
 	add("items seen (in scope)", seenIn)
 	if expected > 0 {
-		add("progress", fmt.Sprintf("%.1f%%", 100*float64(seenIn)/float64(expected)))
+		add("progress", report.Percent(seenIn, expected))
 	}
 	add("items found not expected (on loan, lost… on the shelf)", also)
 	add("items seen from elsewhere", outside)

@@ -15,6 +15,20 @@ import (
 	"unicode/utf8"
 )
 
+// Percent is seen of expected to a tenth of a percent, rounded down (so
+// 100.0% means all), and "<0.1%" for a few items rather than "0.0%". The UI
+// and the summary report say progress the same way.
+func Percent(seen, expected int) string {
+	if expected <= 0 {
+		return "0.0%"
+	}
+	p := float64(int(1000*float64(seen)/float64(expected))) / 10
+	if seen > 0 && p < 0.1 {
+		return "<0.1%"
+	}
+	return fmt.Sprintf("%.1f%%", p)
+}
+
 // Table is one report.
 type Table struct {
 	Name    string     `json:"name"`  // machine name: missing, misplaced, …

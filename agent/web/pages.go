@@ -744,7 +744,7 @@ func summaryForPeople(t report.Table) report.Table {
 			seen, err1 := strconv.Atoi(vals["items seen (in scope)"])
 			exp, err2 := strconv.Atoi(vals["items expected"])
 			if err1 == nil && err2 == nil {
-				v = percentText(seen, exp)
+				v = report.Percent(seen, exp)
 			}
 		}
 		out.Rows[i] = []string{r[0], v}

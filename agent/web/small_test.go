@@ -18,8 +18,8 @@ func TestNumbersForPeople(t *testing.T) {
 		{0, 12000, "0.0%"}, {1, 12000, "<0.1%"}, {11, 12000, "<0.1%"}, {12, 12000, "0.1%"},
 		{11999, 12000, "99.9%"}, {12000, 12000, "100.0%"}, {3, 0, "0.0%"},
 	} {
-		if got := percentText(tc.seen, tc.exp); got != tc.want {
-			t.Errorf("percentText(%d, %d) = %q, want %q", tc.seen, tc.exp, got, tc.want)
+		if got := report.Percent(tc.seen, tc.exp); got != tc.want {
+			t.Errorf("report.Percent(%d, %d) = %q, want %q", tc.seen, tc.exp, got, tc.want)
 		}
 	}
 	if p := progressOf(2, 40000); p.Text != "2 of 40,000 seen (<0.1%)" {

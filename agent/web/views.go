@@ -10,6 +10,7 @@ import (
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
 )
 
@@ -231,21 +232,8 @@ func progressOf(seen, expected int) Progress {
 	if expected > 0 {
 		p.Percent = float64(int(1000*float64(seen)/float64(expected))) / 10
 	}
-	p.Text = fmt.Sprintf("%s of %s seen (%s)", thousands(seen), thousands(expected), percentText(seen, expected))
+	p.Text = fmt.Sprintf("%s of %s seen (%s)", thousands(seen), thousands(expected), report.Percent(seen, expected))
 	return p
-}
-
-// percentText is seen of expected to a tenth of a percent, rounded down
-// (so 100.0% means all), and "<0.1%" for a few items rather than "0.0%".
-func percentText(seen, expected int) string {
-	if expected <= 0 {
-		return "0.0%"
-	}
-	p := float64(int(1000*float64(seen)/float64(expected))) / 10
-	if seen > 0 && p < 0.1 {
-		return "<0.1%"
-	}
-	return fmt.Sprintf("%.1f%%", p)
 }
 
 func thousands(n int) string {

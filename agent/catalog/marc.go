@@ -740,7 +740,7 @@ func (p *marcParser) record(r *marcRecord) {
 	k := 0
 	for i := range r.fields {
 		f := &r.fields[i]
-		if f.tag != holdTag || holdTag == "952" && !marcKohaItem(f) || (holdTag == "949" || holdTag == "999") && marcSub(f, 'i') == nil {
+		if f.tag != holdTag || !marcIsHolding(f) {
 			continue
 		}
 		k++
@@ -842,21 +842,18 @@ func marcHoldings(r *marcRecord) (string, int) {
 	var n952, n852, n949, n999 int
 	for i := range r.fields {
 		f := &r.fields[i]
+		if !marcIsHolding(f) {
+			continue
+		}
 		switch f.tag {
 		case "952":
-			if marcKohaItem(f) {
-				n952++
-			}
+			n952++
 		case "852":
 			n852++
 		case "949":
-			if marcSub(f, 'i') != nil {
-				n949++
-			}
+			n949++
 		case "999":
-			if marcSub(f, 'i') != nil {
-				n999++
-			}
+			n999++
 		}
 	}
 	switch {
@@ -868,6 +865,20 @@ func marcHoldings(r *marcRecord) (string, int) {
 		return "949", n949
 	}
 	return "999", n999
+}
+
+// marcIsHolding reports whether f is an item holding of its tag's kind, the
+// one rule both the count and the import use.
+func marcIsHolding(f *marcField) bool {
+	switch f.tag {
+	case "952":
+		return marcKohaItem(f)
+	case "852":
+		return true
+	case "949", "999":
+		return marcSub(f, 'i') != nil
+	}
+	return false
 }
 
 // marcKohaItem reports whether a 952 is a Koha item. Koha writes many

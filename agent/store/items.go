@@ -118,7 +118,7 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 	}
 	defer tx.Rollback()
 	var rev int64
-	if err := tx.QueryRowContext(ctx, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_rev'").Scan(&rev); err != nil {
+	if err := tx.QueryRowContext(ctx, qCatalogRev).Scan(&rev); err != nil {
 		return res, fmt.Errorf("import: read catalog revision: %w", err)
 	}
 	rev++

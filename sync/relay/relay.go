@@ -652,11 +652,7 @@ func (r *Relay) Drain(ctx context.Context) (Summary, error) {
 	var tot Summary
 	for {
 		s, err := r.Once(ctx)
-		tot.Delivered += s.Delivered
-		tot.Skipped += s.Skipped
-		tot.Retried += s.Retried
-		tot.Rejected += s.Rejected
-		tot.Cancelled += s.Cancelled
+		tot.add(s)
 		tot.Pending, tot.Dead, tot.Next, tot.Paused = s.Pending, s.Dead, s.Next, s.Paused
 		if ctx.Err() != nil && !errors.Is(err, store.ErrClosed) {
 			// Stopped: a read the deadline cut short is no failure, and what

@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -345,9 +346,7 @@ func (s *Sink) postAudit(ctx context.Context, a *Asset, tag string, body map[str
 	}
 	if !s.perAsset.Load() {
 		legacy := make(map[string]any, len(body)+1)
-		for k, v := range body {
-			legacy[k] = v
-		}
+		maps.Copy(legacy, body)
 		legacy["asset_tag"] = tag
 		b, err := s.c.do(ctx, http.MethodPost, "/hardware/audit", nil, legacy)
 		if !notFound(err) {

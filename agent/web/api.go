@@ -127,7 +127,7 @@ func (s *Server) apiInventory(w http.ResponseWriter, r *http.Request) {
 		apiErr(w, err)
 		return
 	}
-	_, _, p, err := missingAndProgress(ctx, s.b, inv)
+	p, err := progressFor(ctx, s.b, inv)
 	if err != nil {
 		apiErr(w, err)
 		return

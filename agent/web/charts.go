@@ -149,7 +149,7 @@ func (s *Server) charts(ctx context.Context, inv *store.Inventory) (*Charts, err
 	if err != nil {
 		return nil, err
 	}
-	_, _, p, err := missingAndProgress(ctx, s.b, inv)
+	p, err := progressFor(ctx, s.b, inv)
 	if err != nil {
 		return nil, err
 	}

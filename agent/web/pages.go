@@ -377,7 +377,7 @@ func (s *Server) inventoryShow(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	_, _, p, err := missingAndProgress(ctx, s.b, inv)
+	p, err := progressFor(ctx, s.b, inv)
 	if err != nil {
 		s.errorPage(w, r, err)
 		return

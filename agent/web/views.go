@@ -562,6 +562,40 @@ func inShelfSequence(r *agent.Result) bool {
 	return !r.Flags.Has(string(reconcile.WrongLocation))
 }
 
+// progressBackend is a backend whose engine keeps progress counts.
+type progressBackend interface {
+	InventoryProgress(context.Context, int64) (agent.Progress, error)
+}
+
+// engineProgress is the engine's progress when the backend keeps it
+// (ok false otherwise). The engine counts from the scope as the inventory
+// began, and counts books found that it did not expect (on loan…) apart.
+func engineProgress(ctx context.Context, b Backend, inv *store.Inventory) (Progress, bool, error) {
+	pb, ok := b.(progressBackend)
+	if !ok {
+		return Progress{}, false, nil
+	}
+	ip, err := pb.InventoryProgress(ctx, inv.ID)
+	if err != nil {
+		return Progress{}, true, err
+	}
+	p := progressOf(ip.Seen, ip.Expected)
+	if ip.Also > 0 {
+		p.Text += fmt.Sprintf("; also found: %s not expected (on loan, lost…)", thousands(ip.Also))
+	}
+	return p, true, nil
+}
+
+// progressFor is an inventory's progress, without building its missing
+// list when the engine keeps the counts.
+func progressFor(ctx context.Context, b Backend, inv *store.Inventory) (Progress, error) {
+	if p, ok, err := engineProgress(ctx, b, inv); ok || err != nil {
+		return p, err
+	}
+	_, _, p, err := missingAndProgress(ctx, b, inv)
+	return p, err
+}
+
 // missingAndProgress computes the inventory's missing list (shelf order)
 // and progress from the store, the way the engine counts them.
 func missingAndProgress(ctx context.Context, b Backend, inv *store.Inventory) ([]agent.MissingItem, map[string]int64, Progress, error) {
@@ -573,20 +607,8 @@ func missingAndProgress(ctx context.Context, b Backend, inv *store.Inventory) ([
 	if err != nil {
 		return nil, nil, Progress{}, err
 	}
-	// The engine counts from the scope as the inventory began, and counts
-	// books found that it did not expect (on loan…) apart.
-	if pb, ok := b.(interface {
-		InventoryProgress(context.Context, int64) (agent.Progress, error)
-	}); ok {
-		ip, err := pb.InventoryProgress(ctx, inv.ID)
-		if err != nil {
-			return nil, nil, Progress{}, err
-		}
-		p := progressOf(ip.Seen, ip.Expected)
-		if ip.Also > 0 {
-			p.Text += fmt.Sprintf("; also found: %s not expected (on loan, lost…)", thousands(ip.Also))
-		}
-		return ms, seen, p, nil
+	if p, ok, err := engineProgress(ctx, b, inv); ok || err != nil {
+		return ms, seen, p, err
 	}
 	x := b.Catalog()
 	home := 0

@@ -241,9 +241,17 @@ func readerBuilder(env OpenEnv, d DeviceConfig, p *profile.Profile, baud int, li
 		if p.Blocks > 0 {
 			o.Blocks, o.FallbackBlocks = p.Blocks, min(p.Blocks, feig.DefaultOpts.FallbackBlocks)
 		}
-		// The tag decoder stage decodes the blocks, with the DSFID and the
-		// profile's tag_data; the driver hands them over undecoded.
-		o.Decode = func(byte, []byte) (string, string, error) { return "", "", nil }
+		// The driver decodes each tag's blocks once (it caches by UID), with
+		// the DSFID; a model the profile's tag_data does not list keeps the
+		// UID, as a tag that does not decode does.
+		want := wantedModels(p.TagData)
+		o.Decode = func(dsfid byte, data []byte) (string, string, error) {
+			code, model, err := feig.DefaultDecode(dsfid, data)
+			if err != nil || !want[tagdata.Model(model)] {
+				return "", "", err
+			}
+			return code, model, nil
+		}
 		return func(port string) drivers.Factory {
 			return viaPort(env, port, line, func(rw io.ReadWriter) (drivers.Reader, error) { return feig.New(d.Name, rw, o) },
 				func(ctx context.Context) (drivers.Reader, error) { return wrap(feig.Open(d.Name, port, baud, o)) })
@@ -313,20 +321,9 @@ func (c *closeAfterStop) Stop() error {
 // keeps the raw EPC as its code: it is looked up as such and never turned
 // into an identifier the tag does not hold.
 func tagDecoder(proto profile.Protocol, models []profile.TagModel) func(drivers.Read) drivers.Read {
-	want := map[tagdata.Model]bool{}
-	for _, m := range models {
-		if m == profile.TagUID {
-			continue
-		}
-		if tm, err := tagdata.ParseModel(string(m)); err == nil && tm != "" {
-			want[tm] = true
-		}
-	}
-	if len(want) == 0 {
+	want := wantedModels(models)
+	if len(want) == 0 || proto == profile.ProtoFEIG { // FEIG: the driver decodes (readerBuilder)
 		return nil
-	}
-	if proto == profile.ProtoFEIG {
-		return func(rd drivers.Read) drivers.Read { return decodeHF(rd, want) }
 	}
 	return func(rd drivers.Read) drivers.Read {
 		if rd.TagModel != "" {
@@ -360,29 +357,19 @@ func tagDecoder(proto profile.Protocol, models []profile.TagModel) func(drivers.
 	}
 }
 
-// decodeHF decodes an HF tag's memory (rd.Raw, in memory order). A DSFID
-// of 0x06 (FEIG's inventory reports it) says the tag holds ISO 28560-2
-// data, so that model alone is tried: a tag that says so
-// and does not decode keeps its UID rather than become whatever another
-// model makes of its bytes. Otherwise the model is detected. A model the
-// profile does not list keeps the UID too.
-func decodeHF(rd drivers.Read, want map[tagdata.Model]bool) drivers.Read {
-	rd.Code, rd.TagModel = rd.TagUID, ""
-	if len(rd.Raw) == 0 {
-		return rd
+// wantedModels is the set of tag data models a profile's tag_data lists
+// (uid aside).
+func wantedModels(models []profile.TagModel) map[tagdata.Model]bool {
+	want := map[tagdata.Model]bool{}
+	for _, m := range models {
+		if m == profile.TagUID {
+			continue
+		}
+		if tm, err := tagdata.ParseModel(string(m)); err == nil && tm != "" {
+			want[tm] = true
+		}
 	}
-	var t *tagdata.Tag
-	var err error
-	if rd.DSFID == feig.DSFID28560_2 {
-		t, err = tagdata.Decode(tagdata.ModelISO28560_2, rd.Raw)
-	} else {
-		t, err = tagdata.Detect(rd.Raw)
-	}
-	if err != nil || t.ID == "" || !want[t.Model] {
-		return rd
-	}
-	rd.Code, rd.TagModel = t.ID, string(t.Model)
-	return rd
+	return want
 }
 
 // thingMagicEPCBank finds PC ‖ (XPC ‖) EPC in a ThingMagic tag record,

@@ -77,7 +77,7 @@ var DefaultOpts = Opts{
 	Retries:        2,
 	MaxFailures:    3,
 	CacheSize:      4096,
-	Decode:         defaultDecode,
+	Decode:         DefaultDecode,
 }
 
 func (o Opts) withDefaults() Opts {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tally-inventory/tally/drivers/internal/crc16"
 )
 
 // USB vendor IDs the validator knows: SNAPI is Zebra's, menu commands are
@@ -494,7 +496,7 @@ func checkFrame(proto Protocol, addr *int, b []byte) string {
 		if n < 5 || int(b[0]) != n-1 {
 			return fmt.Sprintf("a Chafon frame starts with its length (bytes after it); byte 0 is 0x%02X but %d bytes follow", b[0], n-1)
 		}
-		if got, want := uint16(b[n-2])|uint16(b[n-1])<<8, crcMCRF4XX(b[:n-2]); got != want {
+		if got, want := uint16(b[n-2])|uint16(b[n-1])<<8, crc16.MCRF4XX(b[:n-2]); got != want {
 			return fmt.Sprintf("CRC at offset %d is %02X %02X, want %02X %02X (CRC-16/MCRF4XX, LSB first)", n-2, b[n-2], b[n-1], byte(want), byte(want>>8))
 		}
 		if addr != nil && b[1] != byte(*addr) && b[1] != 0xFF {
@@ -504,7 +506,7 @@ func checkFrame(proto Protocol, addr *int, b []byte) string {
 		if n < 5 || int(b[0]) != n {
 			return fmt.Sprintf("a FEIG standard frame starts with its total length; byte 0 is 0x%02X but the frame has %d bytes", b[0], n)
 		}
-		if got, want := uint16(b[n-2])|uint16(b[n-1])<<8, crcMCRF4XX(b[:n-2]); got != want {
+		if got, want := uint16(b[n-2])|uint16(b[n-1])<<8, crc16.MCRF4XX(b[:n-2]); got != want {
 			return fmt.Sprintf("CRC at offset %d is %02X %02X, want %02X %02X (CRC-16/MCRF4XX, LSB first)", n-2, b[n-2], b[n-1], byte(want), byte(want>>8))
 		}
 		if addr != nil && b[1] != byte(*addr) && b[1] != 0xFF {
@@ -514,50 +516,9 @@ func checkFrame(proto Protocol, addr *int, b []byte) string {
 		if n < 5 || b[0] != 0xFF || int(b[1]) != n-5 {
 			return fmt.Sprintf("a ThingMagic frame is FF LEN OPCODE DATA CRC with LEN = %d data bytes", max(n-5, 0))
 		}
-		if got, want := uint16(b[n-2])<<8|uint16(b[n-1]), crcThingMagic(b[1:n-2]); got != want {
+		if got, want := uint16(b[n-2])<<8|uint16(b[n-1]), crc16.Augmented(b[1:n-2]); got != want {
 			return fmt.Sprintf("CRC at offset %d is %02X %02X, want %02X %02X (ThingMagic CRC, MSB first)", n-2, b[n-2], b[n-1], byte(want>>8), byte(want))
 		}
 	}
 	return ""
-}
-
-// crcMCRF4XX is CRC-16/MCRF4XX: poly 0x8408 reflected, init 0xFFFF, no xorout.
-func crcMCRF4XX(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, c := range b {
-		crc ^= uint16(c)
-		for i := 0; i < 8; i++ {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0x8408
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return crc
-}
-
-// crcThingMagic is the Mercury serial CRC: CCITT polynomial applied a nibble
-// at a time in augmented form, init 0xFFFF (protocols.md §3.1).
-func crcThingMagic(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, c := range b {
-		for _, nib := range [2]byte{c >> 4, c & 0x0f} {
-			crc = (crc<<4 | uint16(nib)) ^ crcNibble(crc>>12)
-		}
-	}
-	return crc
-}
-
-// crcNibble is entry i of the 16-entry CCITT (0x1021) table.
-func crcNibble(i uint16) uint16 {
-	v := i << 12
-	for k := 0; k < 4; k++ {
-		if v&0x8000 != 0 {
-			v = v<<1 ^ 0x1021
-		} else {
-			v <<= 1
-		}
-	}
-	return v
 }

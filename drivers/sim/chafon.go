@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tally-inventory/tally/drivers/internal/crc16"
 )
 
 // ChafonOpts configures a simulated Chafon UHFReader18/288 reader.
@@ -61,9 +63,10 @@ type ChafonSettings struct {
 // Status Data CRC out. It implements inventory (0x01), reader information
 // (0x21), read data (0x02), set region (0x22), set scan time (0x25), set power (0x2F) and
 // set work mode (0x35 or 0x76, by reader type);
-// other commands are answered "illegal command" (0xFE). The encoder here is
+// other commands are answered "illegal command" (0xFE). The framing here is
 // written independently of drivers/rfid/chafon on purpose, so that the two
-// check each other.
+// check each other; the CRC is the one drivers/internal/crc16 holds to the
+// public catalogue's check value.
 type Chafon struct {
 	rw   io.ReadWriter
 	fd   int // rw's descriptor when it is an *os.File, else -1
@@ -222,7 +225,7 @@ func (s *Chafon) nextCommand(b []byte) (c chafonCmd, used int, ok bool) {
 			return c, used, false
 		}
 		f := b[used : used+l+1]
-		if chafonSimCRC(f[:l-1]) != uint16(f[l-1])|uint16(f[l])<<8 {
+		if crc16.MCRF4XX(f[:l-1]) != uint16(f[l-1])|uint16(f[l])<<8 {
 			used++
 			s.badCommands.Add(1)
 			continue
@@ -231,22 +234,6 @@ func (s *Chafon) nextCommand(b []byte) (c chafonCmd, used int, ok bool) {
 		return c, used + l + 1, true
 	}
 	return c, used, false
-}
-
-// chafonSimCRC is CRC-16/MCRF4XX computed bit by bit.
-func chafonSimCRC(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, x := range b {
-		crc ^= uint16(x)
-		for range 8 {
-			if crc&1 == 1 {
-				crc = crc>>1 ^ 0x8408
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return crc
 }
 
 func (s *Chafon) is288() bool {
@@ -430,7 +417,7 @@ func (s *Chafon) readData(c chafonCmd) error {
 				pc = uint16(len(t.EPC)/2) << 11
 			}
 			bank = append([]byte{0, 0, byte(pc >> 8), byte(pc)}, t.EPC...)
-			crc := gen2CRC(bank[2:])
+			crc := crc16.Genibus(bank[2:])
 			bank[0], bank[1] = byte(crc>>8), byte(crc)
 		case 0x03:
 			bank = t.User
@@ -449,7 +436,7 @@ func (s *Chafon) readData(c chafonCmd) error {
 func (s *Chafon) reply(cmd, status byte, data []byte) error {
 	f := append(s.wbuf[:0], byte(5+len(data)), s.opts.Addr, cmd, status)
 	f = append(f, data...)
-	crc := chafonSimCRC(f)
+	crc := crc16.MCRF4XX(f)
 	f = append(f, byte(crc), byte(crc>>8))
 	s.wbuf = f
 	s.frames.Add(1)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tally-inventory/tally/drivers/internal/crc16"
 )
 
 // FEIGOpts configures a simulated FEIG ISO-host HF reader.
@@ -160,7 +162,7 @@ func (s *FEIG) nextRequest(b []byte) (feigReq, int, bool) {
 		if len(p) < n {
 			return feigReq{}, i, false
 		}
-		if uint16(p[n-2])|uint16(p[n-1])<<8 != feigCRC(p[:n-2]) {
+		if uint16(p[n-2])|uint16(p[n-1])<<8 != crc16.MCRF4XX(p[:n-2]) {
 			s.badRequests.Add(1)
 			continue
 		}
@@ -168,23 +170,6 @@ func (s *FEIG) nextRequest(b []byte) (feigReq, int, bool) {
 		return r, i + n, true
 	}
 	return feigReq{}, len(b), false
-}
-
-// feigCRC is CRC-16/MCRF4XX, written with a table-free nibble loop of its
-// own so that it cross-checks the driver's.
-func feigCRC(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, c := range b {
-		crc ^= uint16(c)
-		for range 8 {
-			lsb := crc & 1
-			crc >>= 1
-			if lsb != 0 {
-				crc ^= 0x8408
-			}
-		}
-	}
-	return crc
 }
 
 func (s *FEIG) handle(r feigReq) error {
@@ -324,7 +309,7 @@ func (s *FEIG) reply(r feigReq, status byte, data []byte) error {
 		f = append(f, byte(6+len(data)), s.opts.Addr, r.cmd, status)
 	}
 	f = append(f, data...)
-	c := feigCRC(f)
+	c := crc16.MCRF4XX(f)
 	f = append(f, byte(c), byte(c>>8))
 	s.wbuf = f
 	sof := byte(6 + len(data)) // a false start: a plausible length byte

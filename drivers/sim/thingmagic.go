@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tally-inventory/tally/drivers/internal/crc16"
 )
 
 // ThingMagicOpts configures a simulated ThingMagic Mercury reader.
@@ -216,7 +218,7 @@ func (s *ThingMagic) nextCommand(b []byte) (op byte, data []byte, used int, ok b
 			return 0, nil, i, false
 		}
 		f := b[i : i+n]
-		if binary.BigEndian.Uint16(f[n-2:]) != tmCRC(f[1:n-2]) {
+		if binary.BigEndian.Uint16(f[n-2:]) != crc16.Augmented(f[1:n-2]) {
 			s.badCommands.Add(1)
 			i++
 			continue
@@ -224,38 +226,6 @@ func (s *ThingMagic) nextCommand(b []byte) (op byte, data []byte, used int, ok b
 		return f[2], append([]byte(nil), f[3:n-2]...), i + n, true
 	}
 	return 0, nil, i, false
-}
-
-// tmCRC is the ThingMagic message CRC, written bit by bit (the driver uses
-// the vendor's nibble table) so that the two cross-check each other.
-func tmCRC(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, c := range b {
-		for bit := 7; bit >= 0; bit-- {
-			top := crc & 0x8000
-			crc = crc<<1 | uint16(c>>uint(bit))&1
-			if top != 0 {
-				crc ^= 0x1021
-			}
-		}
-	}
-	return crc
-}
-
-// gen2CRC is the Gen2 StoredCRC over PC+EPC (CRC-16/GENIBUS).
-func gen2CRC(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, c := range b {
-		crc ^= uint16(c) << 8
-		for range 8 {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
-	}
-	return ^crc
 }
 
 func (s *ThingMagic) version() []byte {
@@ -479,7 +449,7 @@ func (s *ThingMagic) appendRecord(b []byte, flags uint16, t *tmBuffered) []byte 
 	}
 	full := binary.BigEndian.AppendUint16(nil, pc)
 	full = append(full, t.tag.EPC...)
-	crc := gen2CRC(full)
+	crc := crc16.Genibus(full)
 	id := full
 	if flags&0x0040 == 0 { // without protocol metadata the host cannot find the PC: send the EPC alone
 		id = full[2:]
@@ -492,7 +462,7 @@ func (s *ThingMagic) appendRecord(b []byte, flags uint16, t *tmBuffered) []byte 
 func (s *ThingMagic) reply(op byte, status uint16, data []byte) error {
 	f := append(s.wbuf[:0], 0xFF, byte(len(data)), op, byte(status>>8), byte(status))
 	f = append(f, data...)
-	f = binary.BigEndian.AppendUint16(f, tmCRC(f[1:]))
+	f = binary.BigEndian.AppendUint16(f, crc16.Augmented(f[1:]))
 	s.wbuf = f
 	return linkNoiseWrite(s.rw, f, s.opts.Noise, s.rng, 0xFF)
 }

@@ -33,7 +33,8 @@ func tmCmd(t testing.TB, op byte, data ...byte) []byte {
 }
 
 // tmReplies decodes every reply the simulator wrote, with the driver's
-// decoder (an independent implementation of the framing and CRC).
+// decoder (framing written apart from the simulator's; both take the CRC
+// from drivers/internal/crc16, which is held to the public catalogue).
 func tmReplies(t *testing.T, b []byte) []thingmagic.Response {
 	var rs []thingmagic.Response
 	for len(b) > 0 {

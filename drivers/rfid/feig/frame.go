@@ -32,6 +32,8 @@ package feig
 import (
 	"errors"
 	"fmt"
+
+	"github.com/tally-inventory/tally/drivers/internal/crc16"
 )
 
 // STX starts an advanced-protocol frame.
@@ -46,29 +48,8 @@ const (
 // BroadcastAddr addresses whichever reader is on the line.
 const BroadcastAddr = 0xFF
 
-var crcTable = func() (t [256]uint16) {
-	for i := range t {
-		c := uint16(i)
-		for range 8 {
-			if c&1 != 0 {
-				c = c>>1 ^ 0x8408
-			} else {
-				c >>= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
-
 // CRC is CRC-16/MCRF4XX; its check value over "123456789" is 0x6F91.
-func CRC(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, c := range b {
-		crc = crc>>8 ^ crcTable[byte(crc)^c]
-	}
-	return crc
-}
+func CRC(b []byte) uint16 { return crc16.MCRF4XX(b) }
 
 // crcOK reports whether a complete frame's CRC matches, without allocating.
 func crcOK(f []byte) bool {

@@ -26,6 +26,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/tally-inventory/tally/drivers/internal/crc16"
 )
 
 // SOH starts every frame in both directions.
@@ -34,35 +36,13 @@ const SOH = 0xFF
 // MaxData is the most data bytes a frame can carry (LEN is one byte).
 const MaxData = 255
 
-// crcTable extends the vendor's 16-entry nibble table {0000, 1021, …,
-// f1ef} to whole bytes: entry i is what the top byte i feeds back after
-// eight shifts through polynomial 0x1021.
-var crcTable = func() (t [256]uint16) {
-	for i := range t {
-		c := uint16(i) << 8
-		for range 8 {
-			if c&0x8000 != 0 {
-				c = c<<1 ^ 0x1021
-			} else {
-				c <<= 1
-			}
-		}
-		t[i] = c
-	}
-	return t
-}()
-
-// CRC is the ThingMagic message CRC: init 0xFFFF, the message shifted in
-// at the low end of an augmented CCITT register (the vendor feeds it a
-// nibble at a time). It is not CRC-16/CCITT-FALSE although it looks close;
-// its check value over "123456789" is 0xA69D.
-func CRC(b []byte) uint16 {
-	crc := uint16(0xFFFF)
-	for _, c := range b {
-		crc = (crc<<8 | uint16(c)) ^ crcTable[crc>>8]
-	}
-	return crc
-}
+// CRC is the ThingMagic message CRC: polynomial 0x1021 from init 0xFFFF
+// with the message shifted in at the low end of the register (the vendor
+// feeds it a nibble at a time from a 16-entry table). It is not
+// CRC-16/CCITT-FALSE although it looks close; its check value over
+// "123456789" is 0xA69D, and with two zero bytes appended it gives the
+// catalogue's CRC-16/SPI-FUJITSU.
+func CRC(b []byte) uint16 { return crc16.Augmented(b) }
 
 // ErrShort says the bytes end before the frame does: read more and retry.
 var ErrShort = errors.New("thingmagic: frame incomplete")

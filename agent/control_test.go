@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -10,14 +11,40 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
-	"github.com/tally-inventory/tally/drivers/barcode"
 	"github.com/tally-inventory/tally/drivers/feedback"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
 	"github.com/tally-inventory/tally/drivers/transcript"
 )
+
+// shelfEngine is an engine over a fresh store whose catalog is one
+// Fiction shelf of the given barcodes, in call-number order.
+func shelfEngine(t testing.TB, barcodes ...string) *engine.Engine {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "tally.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []catalog.Item
+	for i, bc := range barcodes {
+		items = append(items, catalog.Item{Barcode: bc, CallNumber: fmt.Sprintf("FIC %c", 'A'+i), Library: "MAIN",
+			Location: "Fiction", Title: bc, Status: catalog.StatusAvailable, Kind: catalog.KindBook})
+	}
+	if _, err := db.Import(ctx, nil, "fixture", "csv", items, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.NewEngine(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(); db.Close() })
+	return e
+}
 
 // signals records, in order, what the buzzer was told: reads' outcomes
 // (Feedback) and control patterns (Controller.Signal).
@@ -34,28 +61,12 @@ func (s *signals) add(v string) {
 	s.c <- struct{}{}
 }
 
-func (s *signals) Feedback(device string, rd drivers.Read, res *Result, err error) {
+func (s *signals) Feedback(device string, rd drivers.Read, res *engine.Result, err error) {
 	if err != nil {
 		s.add(feedback.Error)
 		return
 	}
 	s.add(string(res.Outcome))
-}
-
-func TestControlParseRoundTrip(t *testing.T) {
-	for _, c := range []Control{{Cmd: CmdShelf, Inventory: 12}, {Cmd: CmdCart, Inventory: 3, Cart: "CART 01"},
-		{Cmd: CmdPause}, {Cmd: CmdResume}, {Cmd: CmdEnd}, {Cmd: CmdUndo}, {Cmd: CmdOperator, Operator: "Ana"}} {
-		got, err := ParseControl(barcode.Normalize(c.Code() + "\r"))
-		if err != nil || got != c {
-			t.Errorf("%s: parsed %+v, %v", c.Code(), got, err)
-		}
-	}
-	for _, bad := range []string{"#TALLY:", "#TALLY:SHELF", "#TALLY:SHELF:x", "#TALLY:SHELF:0", "#TALLY:CART:1", "#TALLY:CART:1: ",
-		"#TALLY:PAUSE:1", "#TALLY:OP:", "#TALLY:NAP", "TALLY:PAUSE"} {
-		if c, err := ParseControl(bad); err == nil {
-			t.Errorf("%q parsed as %+v", bad, c)
-		}
-	}
 }
 
 // A shelf session started, paused, resumed, undone and ended by scanning
@@ -64,23 +75,23 @@ func TestControlParseRoundTrip(t *testing.T) {
 // pipeline; the operator badge names every read after it.
 func TestControlByScanningOnly(t *testing.T) {
 	ctx := context.Background()
-	e := newTestEngine(t, slices.Clone(fixture))
+	e := shelfEngine(t, "F1", "F2", "F3", "F4")
 	inv, err := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctl := func(c Control) string { return c.Code() }
+	ctl := func(c engine.Control) string { return c.Code() }
 	typed := []string{
-		ctl(Control{Cmd: CmdPause}), // not in a session yet: refused
-		ctl(Control{Cmd: CmdOperator, Operator: "Ana"}),
-		ctl(Control{Cmd: CmdShelf, Inventory: inv.ID}),
+		ctl(engine.Control{Cmd: engine.CmdPause}), // not in a session yet: refused
+		ctl(engine.Control{Cmd: engine.CmdOperator, Operator: "Ana"}),
+		ctl(engine.Control{Cmd: engine.CmdShelf, Inventory: inv.ID}),
 		"F1", "F2",
-		ctl(Control{Cmd: CmdUndo}), // takes back F2
-		ctl(Control{Cmd: CmdPause}),
+		ctl(engine.Control{Cmd: engine.CmdUndo}), // takes back F2
+		ctl(engine.Control{Cmd: engine.CmdPause}),
 		"F3", // refused: paused
-		ctl(Control{Cmd: CmdResume}),
+		ctl(engine.Control{Cmd: engine.CmdResume}),
 		"F3",
-		ctl(Control{Cmd: CmdEnd}),
+		ctl(engine.Control{Cmd: engine.CmdEnd}),
 		"F4", // refused: ended
 	}
 	want := []string{feedback.ControlRefused, feedback.OperatorSet, feedback.SessionStarted, "ok", "ok", feedback.Undone,
@@ -111,11 +122,11 @@ func TestControlByScanningOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig := &signals{c: make(chan struct{}, 64)}
-	devs, err := NewDevices(e, specs, 0, sig)
+	devs, err := engine.NewDevices(e, specs, 0, sig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	devs.Control = &Controller{DB: e.DB, Devs: devs, Actions: EngineControls{E: e, Devs: devs},
+	devs.Control = &engine.Controller{DB: e.DB, Devs: devs, Actions: engine.EngineControls{E: e, Devs: devs},
 		Signal: func(_, pattern string) { sig.add(pattern) }}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -182,24 +193,5 @@ func TestControlByScanningOnly(t *testing.T) {
 	}
 	if cs[0].Device != "wand" || !strings.Contains(cs[0].Refused, "not in a session") {
 		t.Errorf("refused control %+v", cs[0])
-	}
-}
-
-// A control barcode that reaches a session as a read (typed in the UI, or
-// `tally scan`) is refused as an item, and journaled as such.
-func TestControlRefusedAsItem(t *testing.T) {
-	ctx := context.Background()
-	e := newTestEngine(t, slices.Clone(fixture))
-	inv, err := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := scan(t, e, s.ID, Control{Cmd: CmdOperator, Operator: "Ana"}.Code())
-	if r.Outcome != reconcile.Invalid || !strings.Contains(r.Detail.Problem, "control barcode") {
-		t.Errorf("outcome %s, problem %q", r.Outcome, r.Detail.Problem)
 	}
 }

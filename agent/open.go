@@ -12,6 +12,7 @@ import (
 
 	"go.bug.st/serial/enumerator"
 
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
@@ -46,25 +47,25 @@ func Profiles(cfg *Config) ([]*profile.Profile, error) {
 
 // DeviceSpecs turns the configured devices into specs the Devices runner
 // opens, each through its profile.
-func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]DeviceSpec, error) {
+func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]engine.DeviceSpec, error) {
 	return DeviceSpecsEnv(cfg, profiles, OpenEnv{})
 }
 
 // DeviceSpecsEnv is DeviceSpecs opening devices through env.
-func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]DeviceSpec, error) {
+func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]engine.DeviceSpec, error) {
 	if env.HID == nil {
 		env.HID = hidscanner.HIDBus{}
 	}
 	if env.SerialPorts == nil {
 		env.SerialPorts = func() ([]*enumerator.PortDetails, error) { return enumerator.GetDetailedPortsList() }
 	}
-	var specs []DeviceSpec
+	var specs []engine.DeviceSpec
 	for _, d := range cfg.Devices {
 		p, err := profile.Find(profiles, d.Profile)
 		if err != nil {
 			return nil, fmt.Errorf("device %s: %w", d.Name, err)
 		}
-		s := DeviceSpec{Name: d.Name, Profile: p.Name, Session: d.Session}
+		s := engine.DeviceSpec{Name: d.Name, Profile: p.Name, Session: d.Session}
 		switch p.Kind {
 		case profile.KindScanner:
 			s.Kind = drivers.KindScanner

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/profile"
 	"github.com/tally-inventory/tally/drivers/sim"
@@ -14,7 +15,7 @@ import (
 // and opens the device of profile p on the pty's slave through the factory
 // `tally run` uses. Cleanup stops the simulator and closes the pty; the
 // caller stops the reader.
-func openOnPty(t *testing.T, ctx context.Context, p *profile.Profile, serve func(master *os.File) func(context.Context) error) (drivers.Reader, DeviceSpec) {
+func openOnPty(t *testing.T, ctx context.Context, p *profile.Profile, serve func(master *os.File) func(context.Context) error) (drivers.Reader, engine.DeviceSpec) {
 	t.Helper()
 	pty, err := sim.OpenPty()
 	if err != nil {
@@ -38,7 +39,7 @@ func openOnPty(t *testing.T, ctx context.Context, p *profile.Profile, serve func
 
 // normalizedReads starts r and returns the normalized reads by tag UID
 // until n distinct tags were read; a tag read with two codes fails.
-func normalizedReads(t *testing.T, ctx context.Context, r drivers.Reader, spec DeviceSpec, n int) map[string]drivers.Read {
+func normalizedReads(t *testing.T, ctx context.Context, r drivers.Reader, spec engine.DeviceSpec, n int) map[string]drivers.Read {
 	t.Helper()
 	out := make(chan drivers.Read, 256)
 	if err := r.Start(ctx, out); err != nil {

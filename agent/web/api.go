@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
@@ -103,7 +103,7 @@ func (s *Server) apiCreateInventory(w http.ResponseWriter, r *http.Request) {
 		pol = *req.Policy
 	}
 	// Skip statuses left out mean the default policy; [] means none.
-	inv, err := s.b.Store().CreateInventory(r.Context(), req.Name, agent.WithDefaults(req.Scope), pol)
+	inv, err := s.b.Store().CreateInventory(r.Context(), req.Name, engine.WithDefaults(req.Scope), pol)
 	if err != nil {
 		apiErr(w, err)
 		return
@@ -175,7 +175,7 @@ func (s *Server) apiMissing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ms == nil {
-		ms = []agent.MissingItem{}
+		ms = []engine.MissingItem{}
 	}
 	writeJSON(w, http.StatusOK, ms)
 }
@@ -193,7 +193,7 @@ func (s *Server) apiReportNames(w http.ResponseWriter, r *http.Request) {
 		Name, Title, JSON, CSV string
 	}
 	var out []link
-	for _, n := range agent.ReportNames {
+	for _, n := range engine.ReportNames {
 		base := fmt.Sprintf("/api/inventories/%d/reports/%s", id, n)
 		out = append(out, link{n, reportLabels[n], base, base + "?format=csv"})
 	}
@@ -207,7 +207,7 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	if name != "all" && !validReport(name) {
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("report %q: want all or one of %s", name, strings.Join(agent.ReportNames, ", ")))
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("report %q: want all or one of %s", name, strings.Join(engine.ReportNames, ", ")))
 		return
 	}
 	f := report.JSON

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/store"
 )
@@ -19,7 +19,7 @@ import (
 // testBackend is a real engine on a temporary SQLite database, with the
 // few things the runtime adds (devices, sinks, undo) done simply.
 type testBackend struct {
-	*agent.Engine
+	*engine.Engine
 	mu      sync.Mutex
 	devices []DeviceStatus
 	sinks   []SinkStatus
@@ -52,8 +52,8 @@ func (b *testBackend) Bind(device string, sessionID int64) error {
 // Undo marks the session's last read undone and takes back its first
 // sighting and pending upstream effects, then lets the engine reload.
 // (The runtime's Engine.Undo replaces this.)
-func (b *testBackend) Undo(ctx context.Context, sessionID int64) (*agent.Result, error) {
-	var res agent.Result
+func (b *testBackend) Undo(ctx context.Context, sessionID int64) (*engine.Result, error) {
+	var res engine.Result
 	err := b.Writer().Do(ctx, store.Func(func(tx *sql.Tx) error {
 		var outcome string
 		err := tx.QueryRow(`SELECT id, inventory_id, code, barcode, outcome FROM reads
@@ -106,7 +106,7 @@ func newBackend(t testing.TB, items []catalog.Item) *testBackend {
 	if _, err := db.Import(ctx, nil, "fixture", "csv", items, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	e, err := agent.NewEngine(ctx, db)
+	e, err := engine.NewEngine(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

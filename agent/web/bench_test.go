@@ -11,20 +11,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/sample"
 	"github.com/tally-inventory/tally/drivers"
 )
 
 // benchEnv is the demo collection (40,000 books) with a Fiction inventory.
-func benchEnv(b *testing.B, books int) (*testBackend, *Server, *agent.Hub, int64, []catalog.Item) {
+func benchEnv(b *testing.B, books int) (*testBackend, *Server, *engine.Hub, int64, []catalog.Item) {
 	o := sample.DefaultOpts
 	o.Books = books
 	items := sample.Generate(o)
 	be := newBackend(b, items)
-	hub := agent.NewHub()
+	hub := engine.NewHub()
 	be.OnResult = hub.Publish
 	s, err := New(be, hub, Opts{})
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/sample"
 	"github.com/tally-inventory/tally/drivers"
@@ -152,7 +152,7 @@ func newDemo(t *testing.T) *demo {
 	o.Books, o.Carts, o.PerCart = 400, 2, 12
 	items := sample.Generate(o)
 	b := newBackend(t, items)
-	hub := agent.NewHub()
+	hub := engine.NewHub()
 	b.OnResult = hub.Publish
 	s, err := New(b, hub, Opts{Addr: "127.0.0.1:0", Title: "tally — Lincoln Elementary"})
 	if err != nil {
@@ -194,10 +194,10 @@ func newDemo(t *testing.T) *demo {
 
 // device is the simulated scanner: it submits reads one after another,
 // like a person walking the shelf, and hands back what was committed.
-func (d *demo) device(t *testing.T, sid int64, reads []drivers.Read, gap time.Duration) []*agent.Result {
+func (d *demo) device(t *testing.T, sid int64, reads []drivers.Read, gap time.Duration) []*engine.Result {
 	t.Helper()
 	type out struct {
-		res []*agent.Result
+		res []*engine.Result
 		err error
 	}
 	ch := make(chan out, 1)

@@ -16,7 +16,7 @@ import (
 )
 
 // collectionBackend is the part of a backend that builds the collection
-// report (agent.Engine has it). A backend without it has no such page.
+// report (engine.Engine has it). A backend without it has no such page.
 type collectionBackend interface {
 	Collection(ctx context.Context, invID int64, at time.Time) (*report.Collection, error)
 }

@@ -3,14 +3,14 @@ package web
 import (
 	"context"
 
-	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/store"
 )
 
 // The scan screen's buttons, for control barcodes scanned on a scanner
 // (`tally sheet control`): the functions the handlers call, so a scanned
 // command and a tapped one do the same and open screens follow live.
-var _ agent.Controls = (*Server)(nil)
+var _ engine.Controls = (*Server)(nil)
 
 // StartSession is the "Start session" button.
 func (s *Server) StartSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*store.Session, error) {

@@ -16,8 +16,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
@@ -152,7 +152,7 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, agent.ErrSessionClosed):
+	case errors.Is(err, engine.ErrSessionClosed):
 		return http.StatusConflict
 	}
 	msg := err.Error()
@@ -280,7 +280,7 @@ func (s *Server) pickers() []picker {
 // default policy the CLI and the API use too.
 var defaultSkips = func() []string {
 	var out []string
-	for _, st := range agent.DefaultSkipStatuses() {
+	for _, st := range engine.DefaultSkipStatuses() {
 		out = append(out, string(st))
 	}
 	return out
@@ -499,7 +499,7 @@ func cleanCode(code string) (string, error) {
 	return code, nil
 }
 
-func (s *Server) submitTyped(ctx context.Context, id int64, code string) (*agent.Result, error) {
+func (s *Server) submitTyped(ctx context.Context, id int64, code string) (*engine.Result, error) {
 	code, err := cleanCode(code)
 	if err != nil {
 		return nil, err
@@ -529,7 +529,7 @@ func (s *Server) readPost(w http.ResponseWriter, r *http.Request) {
 // what to do next here, in the UI: resume a paused session (resume is
 // then its id, for the Resume button), or start a new one.
 func (s *Server) closedAdvice(ctx context.Context, id int64, err error) (msg string, resume int64) {
-	if !errors.Is(err, agent.ErrSessionClosed) {
+	if !errors.Is(err, engine.ErrSessionClosed) {
 		return "", 0
 	}
 	sess, serr := s.b.Store().Session(ctx, id)
@@ -640,7 +640,7 @@ var upstreamWords = map[string]string{
 	"missing": "marked missing", "cart_missing": "cart devices marked missing", "cart_foreign": "devices found in the wrong cart",
 }
 
-func finalizeData(res *agent.FinalizeResult) map[string]any {
+func finalizeData(res *engine.FinalizeResult) map[string]any {
 	var kinds []kindCount
 	for k, n := range res.Outbox {
 		kinds = append(kinds, kindCount{k, orDefault(upstreamWords[k], k), n})
@@ -678,7 +678,7 @@ func (s *Server) afterFinalize(ctx context.Context, id int64) {
 	}
 }
 
-func validReport(name string) bool { return contains(agent.ReportNames, name) }
+func validReport(name string) bool { return contains(engine.ReportNames, name) }
 
 func (s *Server) reportsShow(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
@@ -759,7 +759,7 @@ func (s *Server) reportShow(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	if !validReport(name) {
-		s.errorPage(w, r, fmt.Errorf("report %q: %w (want one of %s)", name, store.ErrNotFound, strings.Join(agent.ReportNames, ", ")))
+		s.errorPage(w, r, fmt.Errorf("report %q: %w (want one of %s)", name, store.ErrNotFound, strings.Join(engine.ReportNames, ", ")))
 		return
 	}
 	ctx := r.Context()

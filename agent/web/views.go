@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
@@ -178,7 +178,7 @@ func notes(o reconcile.Outcome, f reconcile.Flags, d reconcile.Detail) []string 
 	return out
 }
 
-func viewOf(r *agent.Result) ReadView {
+func viewOf(r *engine.Result) ReadView {
 	code := r.Barcode
 	if code == "" {
 		code = r.Code
@@ -189,7 +189,7 @@ func viewOf(r *agent.Result) ReadView {
 		Notes: notes(r.Outcome, r.Flags, r.Detail)}
 }
 
-func retroView(rt agent.Retro) RetroView {
+func retroView(rt engine.Retro) RetroView {
 	return RetroView{Barcode: rt.Barcode, Outcome: string(reconcile.OutOfOrder), Label: label(string(reconcile.OutOfOrder)),
 		Headline: dash("Misshelved", between(rt.Prev, rt.PrevCall, rt.Next, rt.NextCall)),
 		Item:     itemLine(rt.Title, rt.CallNumber, rt.Barcode)}
@@ -197,8 +197,8 @@ func retroView(rt agent.Retro) RetroView {
 
 // resultOf turns a journal row back into the result it was, so the page
 // and the live stream share one code path.
-func resultOf(x *catalog.Index, r *store.ReadRow) *agent.Result {
-	res := &agent.Result{ReadID: r.ID, SessionID: r.SessionID, InventoryID: r.InventoryID, At: r.At, Device: r.Device,
+func resultOf(x *catalog.Index, r *store.ReadRow) *engine.Result {
+	res := &engine.Result{ReadID: r.ID, SessionID: r.SessionID, InventoryID: r.InventoryID, At: r.At, Device: r.Device,
 		Code: r.Code, Barcode: r.Barcode, Outcome: reconcile.Outcome(r.Outcome), Flags: reconcile.ParseFlags(r.Flags)}
 	if r.Detail != "" {
 		_ = json.Unmarshal([]byte(r.Detail), &res.Detail)
@@ -408,7 +408,7 @@ type ReadEvent struct {
 }
 
 // apply adds one committed result of this session.
-func (t *tracker) apply(r *agent.Result) ReadEvent {
+func (t *tracker) apply(r *engine.Result) ReadEvent {
 	rv := viewOf(r)
 	t.lastID = max(t.lastID, r.ReadID)
 	t.counts[rv.Outcome]++
@@ -460,7 +460,7 @@ func (t *tracker) apply(r *agent.Result) ReadEvent {
 }
 
 // retro marks an earlier first sighting as out of order.
-func (t *tracker) retro(rt agent.Retro) (RetroView, bool) {
+func (t *tracker) retro(rt engine.Retro) (RetroView, bool) {
 	v := retroView(rt)
 	t.stretch.Out(t.x.SortKeyOf(rt.Barcode))
 	if t.first[rt.Barcode] != string(reconcile.OK) {
@@ -545,7 +545,7 @@ func (t *tracker) replay(ctx context.Context, db *store.DB) error {
 				continue
 			}
 			it, _ := t.x.Get(m.ID)
-			t.retro(agent.Retro{Barcode: m.ID, Title: it.Title, CallNumber: it.CallNumber, Prev: m.Prev, PrevCall: call(m.Prev),
+			t.retro(engine.Retro{Barcode: m.ID, Title: it.Title, CallNumber: it.CallNumber, Prev: m.Prev, PrevCall: call(m.Prev),
 				Next: m.Next, NextCall: call(m.Next)})
 		}
 	}
@@ -554,7 +554,7 @@ func (t *tracker) replay(ctx context.Context, db *store.DB) error {
 
 // inShelfSequence mirrors the engine: first sightings of items at home in
 // the scope take part in the shelf order.
-func inShelfSequence(r *agent.Result) bool {
+func inShelfSequence(r *engine.Result) bool {
 	switch r.Outcome {
 	case reconcile.Invalid, reconcile.Unknown, reconcile.Duplicate, reconcile.WrongLocation:
 		return false
@@ -564,7 +564,7 @@ func inShelfSequence(r *agent.Result) bool {
 
 // progressBackend is a backend whose engine keeps progress counts.
 type progressBackend interface {
-	InventoryProgress(context.Context, int64) (agent.Progress, error)
+	InventoryProgress(context.Context, int64) (engine.Progress, error)
 }
 
 // engineProgress is the engine's progress when the backend keeps it
@@ -598,7 +598,7 @@ func progressFor(ctx context.Context, b Backend, inv *store.Inventory) (Progress
 
 // missingAndProgress computes the inventory's missing list (shelf order)
 // and progress from the store, the way the engine counts them.
-func missingAndProgress(ctx context.Context, b Backend, inv *store.Inventory) ([]agent.MissingItem, map[string]int64, Progress, error) {
+func missingAndProgress(ctx context.Context, b Backend, inv *store.Inventory) ([]engine.MissingItem, map[string]int64, Progress, error) {
 	ms, err := b.Missing(ctx, inv.ID)
 	if err != nil {
 		return nil, nil, Progress{}, err
@@ -623,7 +623,7 @@ func missingAndProgress(ctx context.Context, b Backend, inv *store.Inventory) ([
 // missingWindow picks, from the missing list in shelf order, the items in
 // the stretch the session has walked; before the first read, the start of
 // the list.
-func (t *tracker) missingWindow(ms []agent.MissingItem, maxRows int) MissingView {
+func (t *tracker) missingWindow(ms []engine.MissingItem, maxRows int) MissingView {
 	v := MissingView{Whole: len(ms), Items: []MissingRow{}}
 	lo, hi := 0, len(ms)
 	if t.maxKey == "" {

@@ -23,23 +23,23 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 )
 
 // Backend is what the UI needs from the agent runtime: the method set of
-// *agent.Engine it uses plus a few things only the runtime knows (devices,
+// *engine.Engine it uses plus a few things only the runtime knows (devices,
 // sinks). The runtime adapts; tests wrap a real engine.
 type Backend interface {
 	// Submit decides and records one read; it returns after commit.
-	Submit(ctx context.Context, sessionID int64, rd drivers.Read) (*agent.Result, error)
+	Submit(ctx context.Context, sessionID int64, rd drivers.Read) (*engine.Result, error)
 	// Undo takes back the last read of a session and returns it.
-	Undo(ctx context.Context, sessionID int64) (*agent.Result, error)
-	Missing(ctx context.Context, invID int64) ([]agent.MissingItem, error)
-	Finalize(ctx context.Context, invID int64, dryRun bool) (*agent.FinalizeResult, error)
+	Undo(ctx context.Context, sessionID int64) (*engine.Result, error)
+	Missing(ctx context.Context, invID int64) ([]engine.MissingItem, error)
+	Finalize(ctx context.Context, invID int64, dryRun bool) (*engine.FinalizeResult, error)
 	Reports(ctx context.Context, invID int64, names ...string) ([]report.Table, error)
 	// Forget drops cached state after a session or inventory changed here.
 	Forget(sessionID, invID int64)
@@ -128,7 +128,7 @@ var assets embed.FS
 // Server is the UI and API handler.
 type Server struct {
 	b     Backend
-	hub   *agent.Hub
+	hub   *engine.Hub
 	opts  Opts
 	login bool // login required
 	mux   *http.ServeMux
@@ -149,7 +149,7 @@ var _ http.Handler = (*Server)(nil)
 
 // New builds the server. hub delivers every committed result (the runtime
 // publishes on it); it may be nil, and then pages do not update live.
-func New(b Backend, hub *agent.Hub, opts Opts) (*Server, error) {
+func New(b Backend, hub *engine.Hub, opts Opts) (*Server, error) {
 	if b == nil {
 		return nil, errors.New("web: no backend")
 	}
@@ -195,7 +195,7 @@ func New(b Backend, hub *agent.Hub, opts Opts) (*Server, error) {
 		opts.Now = time.Now
 	}
 	if hub == nil {
-		hub = agent.NewHub()
+		hub = engine.NewHub()
 	}
 	s := &Server{b: b, hub: hub, opts: opts, tls: tc, done: make(chan struct{}), rooms: map[int64]*room{}}
 	if err := checkToken(opts.Addr, opts.Token); err != nil {

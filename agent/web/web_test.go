@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
@@ -52,7 +52,7 @@ func fixture() []catalog.Item {
 
 type fixtureEnv struct {
 	b    *testBackend
-	hub  *agent.Hub
+	hub  *engine.Hub
 	s    *Server
 	inv  int64
 	sess int64 // shelf session
@@ -68,7 +68,7 @@ func newEnv(t *testing.T, o Opts) *fixtureEnv {
 func newEnvWith(t *testing.T, items []catalog.Item, o Opts) *fixtureEnv {
 	t.Helper()
 	b := newBackend(t, items)
-	hub := agent.NewHub()
+	hub := engine.NewHub()
 	b.OnResult = hub.Publish
 	s, err := New(b, hub, o)
 	if err != nil {
@@ -91,7 +91,7 @@ func newEnvWith(t *testing.T, items []catalog.Item, o Opts) *fixtureEnv {
 	return &fixtureEnv{b: b, hub: hub, s: s, inv: inv.ID, sess: ss.ID, cart: cs.ID}
 }
 
-func (e *fixtureEnv) read(t *testing.T, sid int64, code string) *agent.Result {
+func (e *fixtureEnv) read(t *testing.T, sid int64, code string) *engine.Result {
 	t.Helper()
 	r, err := e.b.Submit(context.Background(), sid, drivers.Read{Device: "test", Kind: drivers.KindScanner, Code: code})
 	if err != nil {
@@ -213,7 +213,7 @@ func TestEveryPageRenders(t *testing.T) {
 		{"/static/app.js", []string{"EventSource"}},
 		{"/static/app.css", []string{"@media print"}},
 	}
-	for _, n := range agent.ReportNames {
+	for _, n := range engine.ReportNames {
 		pages = append(pages, struct {
 			path string
 			want []string

@@ -17,6 +17,7 @@ import (
 	"go.bug.st/serial"
 
 	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/dedupe"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
@@ -235,10 +236,10 @@ func (b recordingBus) Open(info hidscanner.DeviceInfo) (hidscanner.Device, error
 }
 
 // oneSpec builds the runtime's spec for one device through env.
-func oneSpec(dc agent.DeviceConfig, p *profile.Profile, env agent.OpenEnv) (agent.DeviceSpec, error) {
+func oneSpec(dc agent.DeviceConfig, p *profile.Profile, env agent.OpenEnv) (engine.DeviceSpec, error) {
 	specs, err := agent.DeviceSpecsEnv(&agent.Config{Devices: []agent.DeviceConfig{dc}}, []*profile.Profile{p}, env)
 	if err != nil {
-		return agent.DeviceSpec{}, err
+		return engine.DeviceSpec{}, err
 	}
 	return specs[0], nil
 }
@@ -248,16 +249,16 @@ func oneSpec(dc agent.DeviceConfig, p *profile.Profile, env agent.OpenEnv) (agen
 // prints each with its outcome.
 type readPrinter struct {
 	w      io.Writer
-	spec   agent.DeviceSpec
+	spec   engine.DeviceSpec
 	filter *dedupe.Filter
-	e      *agent.Engine
+	e      *engine.Engine
 	sid    int64
 	at     func() time.Duration
 	reads  int // from the driver
 	passed int // through dedupe
 }
 
-func newReadPrinter(w io.Writer, spec agent.DeviceSpec, e *agent.Engine, sid int64, now func() time.Time) *readPrinter {
+func newReadPrinter(w io.Writer, spec engine.DeviceSpec, e *engine.Engine, sid int64, now func() time.Time) *readPrinter {
 	pr := &readPrinter{w: w, spec: spec, e: e, sid: sid}
 	if spec.Kind == drivers.KindRFID {
 		pr.filter = dedupe.New(time.Duration(agent.DefaultConfig().DedupeWindow))

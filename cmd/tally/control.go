@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/store"
 )
 
 // newController acts on control barcodes scanned on the runtime's devices:
 // through the UI's own actions when the UI runs, the engine's otherwise;
 // patterns on the buzzer and LEDs.
-func (rt *runtime) newController() *agent.Controller {
-	return &agent.Controller{DB: rt.db, Devs: rt.devs, Actions: rtControls{rt},
+func (rt *runtime) newController() *engine.Controller {
+	return &engine.Controller{DB: rt.db, Devs: rt.devs, Actions: rtControls{rt},
 		Signal: func(device, pattern string) {
 			if rt.signals != nil {
 				_ = rt.signals.Signal(context.Background(), pattern)
@@ -26,11 +26,11 @@ func (rt *runtime) newController() *agent.Controller {
 // rtControls picks the UI's actions once the UI has started.
 type rtControls struct{ rt *runtime }
 
-func (c rtControls) pick() agent.Controls {
+func (c rtControls) pick() engine.Controls {
 	if c.rt.uiControls != nil {
 		return c.rt.uiControls
 	}
-	return agent.EngineControls{E: c.rt.e, Devs: c.rt.devs}
+	return engine.EngineControls{E: c.rt.e, Devs: c.rt.devs}
 }
 
 func (c rtControls) StartSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*store.Session, error) {

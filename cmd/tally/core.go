@@ -19,6 +19,7 @@ import (
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/callnumber"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
@@ -65,21 +66,21 @@ func openCatalog(ctx context.Context, path string) (*store.DB, error) {
 	return store.OpenWith(ctx, path, store.Opts{Mode: store.Catalog})
 }
 
-func openEngine(ctx context.Context, path string) (*agent.Engine, func(), error) {
+func openEngine(ctx context.Context, path string) (*engine.Engine, func(), error) {
 	return engineOn(ctx, path, openDB)
 }
 
 // openEngineReadOnly is an engine for reports: it decides nothing.
-func openEngineReadOnly(ctx context.Context, path string) (*agent.Engine, func(), error) {
+func openEngineReadOnly(ctx context.Context, path string) (*engine.Engine, func(), error) {
 	return engineOn(ctx, path, openReadOnly)
 }
 
-func engineOn(ctx context.Context, path string, open func(context.Context, string) (*store.DB, error)) (*agent.Engine, func(), error) {
+func engineOn(ctx context.Context, path string, open func(context.Context, string) (*store.DB, error)) (*engine.Engine, func(), error) {
 	db, err := open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := agent.NewEngine(ctx, db)
+	e, err := engine.NewEngine(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -385,7 +386,7 @@ are reported as misplaced, never as missing.`)
 	fs.Var(&kinds, "kind", "book and/or equipment")
 	from := fs.String("call-from", "", "first call number of the range, e.g. 500")
 	to := fs.String("call-to", "", "last call number of the range, inclusive as a prefix, e.g. 599")
-	fs.Var(&skips, "skip-status", "statuses not expected on the shelf (default: "+statusList(agent.DefaultSkipStatuses())+"; none: expect every status)")
+	fs.Var(&skips, "skip-status", "statuses not expected on the shelf (default: "+statusList(engine.DefaultSkipStatuses())+"; none: expect every status)")
 	since := fs.String("skip-seen-since", "", "skip items seen on or after this `date` (YYYY-MM-DD)")
 	clearLost := fs.Bool("clear-lost", reconcile.DefaultPolicy.ClearLost, "clear the lost status of items found on the shelf (else only report)")
 	checkIn := fs.Bool("check-in", reconcile.DefaultPolicy.CheckIn, "check in items found on the shelf that are checked out (else only report)")
@@ -416,7 +417,7 @@ are reported as misplaced, never as missing.`)
 		}
 		sc.SkipStatuses = append(sc.SkipStatuses, st)
 	}
-	sc = agent.WithDefaults(sc) // the same defaults as the UI and the API
+	sc = engine.WithDefaults(sc) // the same defaults as the UI and the API
 	if *since != "" {
 		t, err := catalog.ParseDate(*since)
 		if err != nil {
@@ -750,7 +751,9 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 	enc := json.NewEncoder(out)
 	// Keep up to 256 reads in flight so a pasted file commits in groups,
 	// while every result is still printed in order, after its commit.
-	type inflight struct{ wait func() (*agent.Result, error) }
+	type inflight struct {
+		wait func() (*engine.Result, error)
+	}
 	queue := make(chan inflight, 256)
 	errc := make(chan error, 1)
 	go func() {
@@ -801,7 +804,7 @@ Ctrl-D (end of input) stops. Every printed line is durable.`)
 	}
 	close(queue)
 	werr := <-errc
-	if errors.Is(submitErr, agent.ErrSessionClosed) {
+	if errors.Is(submitErr, engine.ErrSessionClosed) {
 		// Paused or ended meanwhile (from the UI, or another terminal).
 		if b := sessionBlocked(ctx, e.DB, *sid, false); b != nil {
 			submitErr = b
@@ -826,12 +829,12 @@ type scanLine struct {
 	Title      string           `json:"title,omitempty"`
 	CallNumber string           `json:"call_number,omitempty"`
 	Detail     reconcile.Detail `json:"detail"`
-	Retro      []agent.Retro    `json:"retro,omitempty"`
+	Retro      []engine.Retro   `json:"retro,omitempty"`
 	Seen       int              `json:"seen"`
 	Expected   int              `json:"expected"`
 }
 
-func scanJSON(r *agent.Result) scanLine {
+func scanJSON(r *engine.Result) scanLine {
 	bc := r.Barcode
 	if bc == "" {
 		bc = r.Code
@@ -845,7 +848,7 @@ func scanJSON(r *agent.Result) scanLine {
 		Seen: r.Seen, Expected: r.Expected}
 }
 
-func scanText(r *agent.Result) string {
+func scanText(r *engine.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-20s %-15s", strings.ToUpper(string(r.Outcome)), printable(r.Code))
 	if r.Title != "" {
@@ -899,7 +902,7 @@ func cmdReport(ctx context.Context, args []string) error {
 	}
 	fs := newFlags("report", "--inventory ID [--format csv|json|html] [--out FILE] [REPORT...]", `
 Writes an inventory's reports. REPORT is one or more of:
-  `+strings.Join(agent.ReportNames, ", ")+`
+  `+strings.Join(engine.ReportNames, ", ")+`
 (default: all). CSV cells that a spreadsheet would run as formulas are
 neutralized. HTML is a printable page. The collection report (ages per
 class) is `+"`tally report collection [--inventory ID]`"+`.`)

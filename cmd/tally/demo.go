@@ -16,6 +16,7 @@ import (
 
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/sample"
 	"github.com/tally-inventory/tally/agent/store"
@@ -143,7 +144,7 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	field.MissRate = 0.1
 	wand := sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x0C,
 		Noise: sim.Noise{GarbageRate: 0.01, BadCRCRate: 0.01, SplitRate: 0.2, Seed: 5}})
-	specs := []agent.DeviceSpec{
+	specs := []engine.DeviceSpec{
 		{Name: "demo-scanner", Kind: drivers.KindScanner, Profile: "generic-keyboard-wedge", Session: shelfSess.ID,
 			Open: func(ctx context.Context) (drivers.Reader, error) {
 				return hidscanner.New("demo-scanner", scanner, hidscanner.DefaultOpts)

@@ -6,7 +6,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/engine"
 )
 
 func cmdInventoryPull(ctx context.Context, args []string) error {
@@ -33,7 +33,7 @@ walk meets them (holds to pull, weeding review). FILE.csv has the header
 		return fmt.Errorf("pull list: %w", err)
 	}
 	defer f.Close()
-	items, err := agent.ParsePullCSV(file, f)
+	items, err := engine.ParsePullCSV(file, f)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
@@ -72,7 +73,7 @@ With --session the reads are also decided by the engine in that session
 	if err != nil {
 		return err
 	}
-	var e *agent.Engine
+	var e *engine.Engine
 	if *sid != 0 {
 		eng, done, err := openEngine(ctx, *db)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/web"
 	"github.com/tally-inventory/tally/drivers/profile"
 )
@@ -106,7 +107,7 @@ problem is listed as FILE:LINE: key: what is wrong.`)
 // config, GPIO pins, device profiles, the sync targets. It touches nothing:
 // no database is opened, no folder made, no pin driven, no request sent.
 // Every problem is reported, each located at its key's line.
-func checkConfig(path string) (*agent.Config, []agent.DeviceSpec, error) {
+func checkConfig(path string) (*agent.Config, []engine.DeviceSpec, error) {
 	cfg, err := agent.LoadConfig(path)
 	if cfg == nil {
 		return nil, nil, err
@@ -160,7 +161,7 @@ func checkConfig(path string) (*agent.Config, []agent.DeviceSpec, error) {
 			return nil, nil, fmt.Errorf("built-in profiles: %w", err)
 		}
 	}
-	var specs []agent.DeviceSpec
+	var specs []engine.DeviceSpec
 	for i, d := range cfg.Devices {
 		at := fmt.Sprintf("devices[%d]", i)
 		if _, err := profile.Find(profiles, d.Profile); err != nil {

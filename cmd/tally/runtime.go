@@ -19,6 +19,7 @@ import (
 	"periph.io/x/host/v3"
 
 	"github.com/tally-inventory/tally/agent"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/metrics"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
@@ -32,23 +33,23 @@ import (
 type runtime struct {
 	cfg     *agent.Config
 	db      *store.DB
-	e       *agent.Engine
-	hub     *agent.Hub
-	devs    *agent.Devices
+	e       *engine.Engine
+	hub     *engine.Hub
+	devs    *engine.Devices
 	signals feedback.Sink
 	log     io.Writer
 	// extra listeners and loops (web UI, metrics, relay) started by serve.
 	loops []func(ctx context.Context) error
 	// onResult hooks beyond the hub (metrics).
-	onResult []func(*agent.Result)
+	onResult []func(*engine.Result)
 	// onFeedback hooks (metrics: read-to-feedback latency).
-	onFeedback []func(rd drivers.Read, res *agent.Result, err error)
+	onFeedback []func(rd drivers.Read, res *engine.Result, err error)
 	verbose    bool
 	jsonOut    bool // one JSON line per committed read on stdout
 	jsonMu     sync.Mutex
 	metrics    *metrics.Metrics
 	relay      *relay.Relay
-	uiControls agent.Controls // the UI's buttons, for control barcodes (control.go)
+	uiControls engine.Controls // the UI's buttons, for control barcodes (control.go)
 }
 
 // newRuntime opens the store and the engine.
@@ -57,7 +58,7 @@ func newRuntime(ctx context.Context, cfg *agent.Config, log io.Writer) (*runtime
 	if err != nil {
 		return nil, err
 	}
-	e, err := agent.NewEngine(ctx, db)
+	e, err := engine.NewEngine(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -69,8 +70,8 @@ func newRuntime(ctx context.Context, cfg *agent.Config, log io.Writer) (*runtime
 		return nil, err
 	}
 	e.Barcode = bo
-	rt := &runtime{cfg: cfg, db: db, e: e, hub: agent.NewHub(), log: log}
-	e.OnResult = func(r *agent.Result) {
+	rt := &runtime{cfg: cfg, db: db, e: e, hub: engine.NewHub(), log: log}
+	e.OnResult = func(r *engine.Result) {
 		rt.hub.Publish(r)
 		for _, f := range rt.onResult {
 			f(r)
@@ -96,8 +97,8 @@ func newRuntime(ctx context.Context, cfg *agent.Config, log io.Writer) (*runtime
 }
 
 // setDevices prepares the devices (not started yet).
-func (rt *runtime) setDevices(specs []agent.DeviceSpec) error {
-	d, err := agent.NewDevices(rt.e, specs, time.Duration(rt.cfg.DedupeWindow), rt)
+func (rt *runtime) setDevices(specs []engine.DeviceSpec) error {
+	d, err := engine.NewDevices(rt.e, specs, time.Duration(rt.cfg.DedupeWindow), rt)
 	if err != nil {
 		return err
 	}
@@ -142,9 +143,9 @@ func (l *failLog) log(now time.Time, reason string, err error) {
 	fmt.Fprintf(l.w, "tally: a read was not recorded (%s): %v%s\n", reason, err, more)
 }
 
-// Feedback implements agent.Feedback: the buzzer and LEDs (and anything
+// Feedback implements engine.Feedback: the buzzer and LEDs (and anything
 // else hung on signals) hear every read's fate, after commit.
-func (rt *runtime) Feedback(device string, rd drivers.Read, res *agent.Result, err error) {
+func (rt *runtime) Feedback(device string, rd drivers.Read, res *engine.Result, err error) {
 	outcome := feedback.Error
 	if err == nil && res != nil {
 		outcome = res.Signal()
@@ -319,14 +320,14 @@ func (rt *runtime) newMetrics() *metrics.Metrics {
 	var sinks []string
 	m := metrics.New(metrics.Opts{Version: version, Revision: revision, StartTime: time.Now(), Sinks: sinks})
 	rt.e.Writer().OnBatch = func(n int, d time.Duration, err error) { m.ObserveCommit(n, d) }
-	rt.onResult = append(rt.onResult, func(r *agent.Result) {
+	rt.onResult = append(rt.onResult, func(r *engine.Result) {
 		kind := string(r.Kind)
 		if kind == "" {
 			kind = string(drivers.KindManual)
 		}
 		m.ObserveRead(string(r.Outcome), kind, r.Decide)
 	})
-	rt.onFeedback = append(rt.onFeedback, func(rd drivers.Read, res *agent.Result, err error) {
+	rt.onFeedback = append(rt.onFeedback, func(rd drivers.Read, res *engine.Result, err error) {
 		if !rd.Time.IsZero() {
 			m.ObserveFeedback(time.Since(rd.Time))
 		}
@@ -346,7 +347,7 @@ func (rt *runtime) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 				st = metrics.Connected
 			case drivers.StateFailing:
 				st = metrics.Failing
-			case agent.StateNotRecording:
+			case engine.StateNotRecording:
 				st = metrics.NotRecording
 			}
 			s.Devices = append(s.Devices, metrics.Device{Name: d.Name, Kind: d.Kind, State: st})

@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/drivers/barcode"
 	"github.com/tally-inventory/tally/drivers/profile"
 )
@@ -59,7 +59,7 @@ svg.barcode { display: block; margin: 0.4em 0; }
 </html>
 `))
 
-func card(c agent.Control, label, explain string) (controlCard, error) {
+func card(c engine.Control, label, explain string) (controlCard, error) {
 	code := c.Code()
 	mods, err := profile.Bars(code)
 	if err != nil {
@@ -109,10 +109,10 @@ are printable ASCII, at most 40 characters (a scanner types no accents).`)
 		page.Title, page.Sub = "Operator badges", "Scan your badge once on the scanner you pick up; your reads carry your name until another badge is scanned on it."
 		var cards []controlCard
 		for _, name := range fs.Args() {
-			if err := agent.CheckControlName("operator", name); err != nil {
+			if err := engine.CheckControlName("operator", name); err != nil {
 				return err
 			}
-			c, err := card(agent.Control{Cmd: agent.CmdOperator, Operator: name}, "I am "+name, "")
+			c, err := card(engine.Control{Cmd: engine.CmdOperator, Operator: name}, "I am "+name, "")
 			if err != nil {
 				return err
 			}
@@ -159,16 +159,16 @@ are printable ASCII, at most 40 characters (a scanner types no accents).`)
 			if !inv.Open() {
 				continue
 			}
-			c, err := card(agent.Control{Cmd: agent.CmdShelf, Inventory: inv.ID}, "Start shelf: "+inv.Name, fmt.Sprintf("inventory %d", inv.ID))
+			c, err := card(engine.Control{Cmd: engine.CmdShelf, Inventory: inv.ID}, "Start shelf: "+inv.Name, fmt.Sprintf("inventory %d", inv.ID))
 			if err != nil {
 				return err
 			}
 			starts = append(starts, c)
 			for _, cart := range carts {
-				if agent.CheckControlName("cart", cart) != nil {
+				if engine.CheckControlName("cart", cart) != nil {
 					continue
 				}
-				c, err := card(agent.Control{Cmd: agent.CmdCart, Inventory: inv.ID, Cart: cart}, "Check cart "+cart, fmt.Sprintf("inventory %d: %s", inv.ID, inv.Name))
+				c, err := card(engine.Control{Cmd: engine.CmdCart, Inventory: inv.ID, Cart: cart}, "Check cart "+cart, fmt.Sprintf("inventory %d: %s", inv.ID, inv.Name))
 				if err != nil {
 					return err
 				}
@@ -181,12 +181,12 @@ are printable ASCII, at most 40 characters (a scanner types no accents).`)
 		add("Start", starts...)
 		var cmds []controlCard
 		for _, c := range []struct{ cmd, label, explain string }{
-			{agent.CmdPause, "Pause", "a break: reads are refused until resume"},
-			{agent.CmdResume, "Resume", "go on after a pause"},
-			{agent.CmdUndo, "Undo last read", "takes back the last read of this scanner's session"},
-			{agent.CmdEnd, "End session", "done for the day; the inventory stays open"},
+			{engine.CmdPause, "Pause", "a break: reads are refused until resume"},
+			{engine.CmdResume, "Resume", "go on after a pause"},
+			{engine.CmdUndo, "Undo last read", "takes back the last read of this scanner's session"},
+			{engine.CmdEnd, "End session", "done for the day; the inventory stays open"},
 		} {
-			cc, err := card(agent.Control{Cmd: c.cmd}, c.label, c.explain)
+			cc, err := card(engine.Control{Cmd: c.cmd}, c.label, c.explain)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
@@ -59,15 +60,15 @@ func TestShelfOrderSignalled(t *testing.T) {
 	}
 	rec := make(signalRecorder, 64)
 	rt.signals = rec
-	results := make(chan *agent.Result, 64)
-	rt.onFeedback = append(rt.onFeedback, func(_ drivers.Read, res *agent.Result, err error) {
+	results := make(chan *engine.Result, 64)
+	rt.onFeedback = append(rt.onFeedback, func(_ drivers.Read, res *engine.Result, err error) {
 		if err != nil {
 			t.Errorf("read not stored: %v", err)
 		}
 		results <- res
 	})
 	sc := sim.NewScanner("us")
-	if err := rt.setDevices([]agent.DeviceSpec{{Name: "scanner", Kind: drivers.KindScanner, Session: sess.ID,
+	if err := rt.setDevices([]engine.DeviceSpec{{Name: "scanner", Kind: drivers.KindScanner, Session: sess.ID,
 		Open: func(context.Context) (drivers.Reader, error) {
 			return hidscanner.New("scanner", sc, hidscanner.DefaultOpts)
 		}}}); err != nil {
@@ -88,7 +89,7 @@ func TestShelfOrderSignalled(t *testing.T) {
 		}
 	}
 	var got []string
-	var res []*agent.Result
+	var res []*engine.Result
 	for range walk {
 		select {
 		case s := <-rec:

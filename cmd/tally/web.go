@@ -8,6 +8,7 @@ import (
 
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/agent/web"
@@ -50,7 +51,7 @@ func serveWeb(ctx context.Context, rt *runtime, fallback int) (string, error) {
 
 // webBackend adapts the runtime to what the UI consumes.
 type webBackend struct {
-	*agent.Engine
+	*engine.Engine
 	rt *runtime
 }
 
@@ -60,13 +61,13 @@ func (b webBackend) Store() *store.DB        { return b.DB }
 func (b webBackend) Catalog() *catalog.Index { return b.Index }
 
 // Undo takes back the last read and reports it as a result.
-func (b webBackend) Undo(ctx context.Context, sessionID int64) (*agent.Result, error) {
+func (b webBackend) Undo(ctx context.Context, sessionID int64) (*engine.Result, error) {
 	row, err := b.Engine.Undo(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
 	o := reconcile.Outcome(row.Outcome)
-	return &agent.Result{ReadID: row.ID, SessionID: row.SessionID, InventoryID: row.InventoryID, At: row.At,
+	return &engine.Result{ReadID: row.ID, SessionID: row.SessionID, InventoryID: row.InventoryID, At: row.At,
 		Code: row.Code, Barcode: row.Barcode, Outcome: o, Flags: reconcile.ParseFlags(row.Flags), Meaning: reconcile.Meaning(o)}, nil
 }
 
@@ -87,7 +88,7 @@ func (b webBackend) Bind(device string, sessionID int64) error {
 		return fmt.Errorf("device %q: %w", device, store.ErrNotFound)
 	}
 	if err := b.rt.devs.Bind(context.Background(), device, sessionID); err != nil {
-		if errors.Is(err, agent.ErrNoDevice) {
+		if errors.Is(err, engine.ErrNoDevice) {
 			return fmt.Errorf("%v: %w", err, store.ErrNotFound)
 		}
 		return err

@@ -1,8 +1,10 @@
-// Package agent is tally's runtime: it wires devices, the reconcile rules,
-// the store and feedback into one pipeline. Engine is the part that turns a
-// read into a committed outcome; Run (see run.go) adds devices, HTTP and
-// metrics around it.
-package agent
+// Package engine decides reads: Engine turns one read of a session into a
+// committed outcome (journal row, catalog effects, outbox events) and keeps
+// each open inventory's progress; Devices feeds it from the readers and
+// scanners, Controller acts on control barcodes, Hub tells subscribers of
+// each committed result. It knows nothing of configuration or HTTP: package
+// agent builds it and runs it.
+package engine
 
 import (
 	"context"

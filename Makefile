@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.revision=$(shell git rev-parse --short HEAD 2>/dev/null)
 export CGO_ENABLED=1
 
-.PHONY: all build test bench lint demo pi fuzz clean
+.PHONY: all build test bench lint demo pi fuzz notices clean
 
 all: build
 
@@ -41,6 +41,11 @@ fuzz:
 	  for f in $$($(GO) test -list 'Fuzz.*' $$p 2>/dev/null | grep '^Fuzz'); do \
 	    echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$p || exit 1; \
 	  done; done
+
+# THIRD_PARTY_NOTICES.md from the module cache: every component compiled into
+# the binary and its licence. cmd/notices' test fails when it is stale.
+notices:
+	$(GO) run ./cmd/notices -o THIRD_PARTY_NOTICES.md
 
 clean:
 	rm -rf bin bench.out

@@ -6,6 +6,8 @@ require go.bug.st/serial v1.8.0
 
 require github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 
+require github.com/google/licensecheck v0.3.1
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/boombuler/barcode v1.1.0

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
 // Opts configures a Dev.
@@ -114,10 +115,10 @@ var ErrTimeout = errors.New("no answer from reader")
 type Dev struct {
 	name string
 	opts Opts
-	port io.ReadWriter
-	open func() (io.ReadWriteCloser, error) // set by Open: Start opens, Stop closes
+	open func() (io.ReadWriter, error) // the port, at each Start
+	sh   *seriallink.Shell
 
-	counters Counters
+	wire     wireStats
 	timeouts atomic.Uint64
 	rounds   atomic.Uint64
 	tags     atomic.Uint64
@@ -125,20 +126,16 @@ type Dev struct {
 	pcs     map[string][2]byte // EPC (raw string) → PC word, with ReadPC
 	pcOrder []string           // pcs' keys, oldest first
 
-	mu     sync.Mutex
-	info   Info
-	proto  Protocol
-	cancel context.CancelFunc
-	closer io.Closer
-	done   chan struct{}
-	errc   chan error
+	mu    sync.Mutex
+	info  Info
+	proto Protocol
 }
 
 var _ drivers.Reader = (*Dev)(nil)
 
-// New returns a driver for the reader on port. The caller owns port: Stop
-// does not close it, and a read blocked on a port without a read timeout
-// returns only when the caller closes it.
+// New returns a driver for the reader on port. The caller owns port: the
+// driver never closes it, and a read blocked on a port without a read
+// timeout returns only when the caller closes it.
 func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 	if port == nil {
 		return nil, errors.New("chafon: nil port")
@@ -146,7 +143,11 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Dev{name: name, opts: opts, port: port, errc: make(chan error, 1)}, nil
+	return newDev(name, opts, func() (io.ReadWriter, error) { return seriallink.Borrowed(port), nil }), nil
+}
+
+func newDev(name string, opts Opts, open func() (io.ReadWriter, error)) *Dev {
+	return &Dev{name: name, opts: opts, open: open, sh: seriallink.NewShell("chafon " + name)}
 }
 
 // Name is the configured device name.
@@ -154,7 +155,7 @@ func (d *Dev) Name() string { return d.name }
 
 // Err delivers the error that ended reading, once; it is closed (yielding
 // nil) after a clean Stop.
-func (d *Dev) Err() <-chan error { return d.errc }
+func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Info is what the reader reported about itself at start.
 func (d *Dev) Info() Info {
@@ -173,9 +174,9 @@ func (d *Dev) Protocol() Protocol {
 // Stats returns the counters; safe while running.
 func (d *Dev) Stats() Stats {
 	return Stats{
-		Frames:   d.counters.Frames.Load(),
-		BadCRC:   d.counters.BadCRC.Load(),
-		Skipped:  d.counters.Skipped.Load(),
+		Frames:   d.wire.frames.Load(),
+		BadCRC:   d.wire.badCRC.Load(),
+		Skipped:  d.wire.skipped.Load(),
 		Timeouts: d.timeouts.Load(),
 		Rounds:   d.rounds.Load(),
 		Tags:     d.tags.Load(),
@@ -186,71 +187,21 @@ func (d *Dev) Stats() Stats {
 // applies the init commands (region, power, scan time) and starts
 // continuous inventory. It returns once inventory has begun.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
-	d.mu.Lock()
-	if d.done != nil {
-		d.mu.Unlock()
-		return errors.New("chafon: Start called twice")
-	}
-	d.done = make(chan struct{})
-	d.mu.Unlock()
-
-	port := d.port
-	var closer io.Closer
-	if d.open != nil {
-		p, err := d.open()
-		if err != nil {
-			close(d.done)
-			close(d.errc)
-			return err
-		}
-		port, closer = p, p
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	l := newLink(port, d.opts.Address, &d.counters)
-	d.mu.Lock()
-	d.cancel, d.closer = cancel, closer
-	d.mu.Unlock()
-
-	fail := func(err error) error {
-		cancel()
-		l.close()
-		if closer != nil {
-			closer.Close()
-		}
-		close(d.done)
-		close(d.errc)
-		return err
-	}
-	if err := d.init(ctx, l); err != nil {
-		return fail(fmt.Errorf("chafon %s: init: %w", d.name, err))
-	}
-	go func() {
-		defer close(d.done)
-		defer l.close()
-		err := d.run(ctx, l, out)
-		if err != nil && ctx.Err() == nil {
-			d.errc <- fmt.Errorf("chafon %s: %w", d.name, err)
-		}
-		close(d.errc)
-	}()
-	return nil
+	var l *link
+	return d.sh.Start(ctx, d.open,
+		func(ctx context.Context, sl *seriallink.Link) error {
+			l = &link{sl: sl, dec: Decoder{Addr: d.opts.Address}, stats: &d.wire}
+			if err := d.init(ctx, l); err != nil {
+				return fmt.Errorf("init: %w", err)
+			}
+			return nil
+		},
+		func(ctx context.Context, _ *seriallink.Link) error { return d.run(ctx, l, out) })
 }
 
 // Stop ends inventory and waits until the driver no longer sends on out.
 func (d *Dev) Stop() error {
-	d.mu.Lock()
-	cancel, closer, done := d.cancel, d.closer, d.done
-	d.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	if cancel != nil {
-		cancel()
-	}
-	<-done
-	if closer != nil {
-		return closer.Close()
-	}
+	d.sh.Stop()
 	return nil
 }
 
@@ -366,19 +317,8 @@ func (d *Dev) run(ctx context.Context, l *link, out chan<- drivers.Read) error {
 					seen = append(seen, t)
 					return
 				}
-				uid := drivers.HexUpper(t.EPC)
-				rd := drivers.Read{
-					Device:    d.name,
-					Kind:      drivers.KindRFID,
-					Raw:       append([]byte(nil), t.EPC...),
-					Code:      uid,
-					Symbology: "EPC",
-					TagUID:    uid,
-					Antenna:   t.Antenna,
-					Time:      now,
-				}
 				select {
-				case out <- rd:
+				case out <- d.read(t, nil, now):
 					d.tags.Add(1)
 				case <-ctx.Done():
 				}
@@ -439,7 +379,6 @@ func (d *Dev) deliverWithPC(ctx context.Context, l *link, out chan<- drivers.Rea
 	}
 	now := time.Now()
 	for _, t := range tags {
-		raw := t.EPC
 		pc, ok := d.pcs[string(t.EPC)]
 		if !ok {
 			r, err := l.transactOne(ctx, Command{Addr: d.opts.Address, Cmd: CmdReadData, Data: ReadPCData(t.EPC)}, d.opts.Timeout)
@@ -458,20 +397,35 @@ func (d *Dev) deliverWithPC(ctx context.Context, l *link, out chan<- drivers.Rea
 				d.pcOrder = append(d.pcOrder, string(t.EPC))
 			}
 		}
+		var pcWord []byte
 		if ok {
-			raw = append(pc[:], t.EPC...)
-		}
-		uid := drivers.HexUpper(t.EPC)
-		rd := drivers.Read{
-			Device: d.name, Kind: drivers.KindRFID, Raw: raw, Code: uid, Symbology: "EPC",
-			TagUID: uid, Antenna: t.Antenna, Time: now,
+			pcWord = pc[:]
 		}
 		select {
-		case out <- rd:
+		case out <- d.read(t, pcWord, now):
 			d.tags.Add(1)
 		case <-ctx.Done():
 			return nil
 		}
 	}
 	return nil
+}
+
+// read turns an inventoried tag into a Read: Code and TagUID are the EPC in
+// hex; Raw is the EPC, or PC ‖ EPC when the PC word was read (ReadPC). Raw
+// is a copy, so it outlives the decoder's buffer.
+func (d *Dev) read(t Tag, pc []byte, now time.Time) drivers.Read {
+	uid := drivers.HexUpper(t.EPC)
+	raw := make([]byte, 0, len(pc)+len(t.EPC))
+	raw = append(append(raw, pc...), t.EPC...)
+	return drivers.Read{
+		Device:    d.name,
+		Kind:      drivers.KindRFID,
+		Raw:       raw,
+		Code:      uid,
+		Symbology: "EPC",
+		TagUID:    uid,
+		Antenna:   t.Antenna,
+		Time:      now,
+	}
 }

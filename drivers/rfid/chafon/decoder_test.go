@@ -69,30 +69,29 @@ func TestDecoderResync(t *testing.T) {
 					t.Fatalf("%s split %d: tag %d = %X, want %X", tt.name, split, i, got[i], tt.want[i])
 				}
 			}
-			if s := d.Stats; s.BadCRC.Load() != tt.badCRC || s.Skipped.Load() != tt.skipped || s.Frames.Load() != uint64(len(tt.want)) {
+			if frames, badCRC, skipped := d.Stats(); badCRC != tt.badCRC || skipped != tt.skipped || frames != uint64(len(tt.want)) {
 				t.Fatalf("%s split %d: frames %d badCRC %d skipped %d, want %d %d %d", tt.name, split,
-					s.Frames.Load(), s.BadCRC.Load(), s.Skipped.Load(), len(tt.want), tt.badCRC, tt.skipped)
+					frames, badCRC, skipped, len(tt.want), tt.badCRC, tt.skipped)
 			}
 		}
 	}
 }
 
-// A garbage byte that looks like a long frame header holds up the real
-// frame behind it until the driver, on timeout, calls Resync.
+// A garbage byte that looks like a long frame header must not hold up
+// the complete, valid frame behind it until more bytes come.
 func TestDecoderResyncAfterBogusLength(t *testing.T) {
 	f := invFrame(t, StatusDone, []byte{1, 2, 3, 4})
 	d := &Decoder{Addr: 0}
 	d.Feed(cat([]byte{0xF0, 0x00, 0x01}, f)) // "240 bytes follow, addr 0, cmd 1"
-	if _, ok := d.Next(CmdInventory); ok {
-		t.Fatal("frame found inside a longer candidate before resync")
-	}
-	d.Resync()
 	r, ok := d.Next(CmdInventory)
 	if !ok || r.Status != StatusDone {
-		t.Fatalf("after resync: %+v %v", r, ok)
+		t.Fatalf("frame behind a false start: %+v %v", r, ok)
 	}
-	if d.Buffered() != 0 || d.Stats.Skipped.Load() != 3 {
-		t.Fatalf("buffered %d skipped %d, want 0 and 3", d.Buffered(), d.Stats.Skipped.Load())
+	if _, ok := d.Next(CmdInventory); ok {
+		t.Fatal("a second frame from one")
+	}
+	if frames, _, skipped := d.Stats(); frames != 1 || skipped != 3 {
+		t.Fatalf("frames %d skipped %d, want 1 and 3", frames, skipped)
 	}
 }
 

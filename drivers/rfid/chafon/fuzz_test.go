@@ -82,8 +82,8 @@ func FuzzParseInventory(f *testing.F) {
 }
 
 // FuzzDecoder feeds arbitrary streams, in arbitrary pieces, to the resync
-// decoder: it must never panic, never return a frame whose CRC is wrong,
-// and never hold more than a bounded buffer.
+// decoder: it must never panic and never return a frame whose CRC is
+// wrong. (seriallink's own tests hold the buffer to its bound.)
 func FuzzDecoder(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(unhex(f, s), byte(3))
@@ -107,13 +107,6 @@ func FuzzDecoder(f *testing.F) {
 					t.Fatal(err)
 				}
 			}
-			if d.Buffered() > MaxFrame+step {
-				t.Fatalf("holding %d bytes", d.Buffered())
-			}
-		}
-		for d.Buffered() > 0 {
-			d.Resync()
-			d.Next(CmdInventory)
 		}
 	})
 }

@@ -4,18 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 
 	"go.bug.st/serial"
 
-	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
 // Open returns a driver for the reader on the serial port at path (8N1 at
 // baud; factory settings are 57600, newer units 115200). The port is
-// opened by Start and closed by Stop, so a supervisor can restart the
-// driver after the port vanished and came back.
+// opened by Start and closed when reading ends, so a supervisor can
+// restart the driver after the port vanished and came back.
 func Open(name, path string, baud int, opts Opts) (*Dev, error) {
 	if path == "" {
 		return nil, errors.New("chafon: empty serial port path")
@@ -26,28 +24,6 @@ func Open(name, path string, baud int, opts Opts) (*Dev, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	d := &Dev{name: name, opts: opts, errc: make(chan error, 1)}
-	d.open = func() (io.ReadWriteCloser, error) {
-		p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || isClosed(err) {
-				return nil, fmt.Errorf("chafon %s: open %s: %w: %w", name, path, drivers.ErrDisconnected, err)
-			}
-			return nil, fmt.Errorf("chafon %s: open %s: %w", name, path, err)
-		}
-		return p, nil
-	}
-	return d, nil
-}
-
-// isClosed reports whether err says the port is closed or gone.
-func isClosed(err error) bool {
-	var pe *serial.PortError
-	if errors.As(err, &pe) {
-		switch pe.Code() {
-		case serial.PortClosed, serial.PortNotFound:
-			return true
-		}
-	}
-	return errors.Is(err, os.ErrClosed)
+	mode := &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}
+	return newDev(name, opts, func() (io.ReadWriter, error) { return seriallink.OpenSerial(path, mode) }), nil
 }

@@ -114,36 +114,77 @@ func (l *Link) Shutdown() {
 	})
 }
 
-// Wait appends the next chunk of bytes to s, or fails with ErrTimeout at
+// Feeder takes the bytes a Link read: a Scanner for a framed binary
+// protocol, or a driver's own decoder for a text protocol (lines, STX…ETX
+// records) that has no CRC to hunt by. Feed must copy what it keeps: the
+// Link reuses b for a later read.
+type Feeder interface {
+	Feed(b []byte)
+}
+
+// Wait hands the next chunk of bytes to f, or fails with ErrTimeout at
 // deadline, ErrStopped when stop is closed or ctx is done, or an error
-// wrapping drivers.ErrDisconnected when the port fails. A port failure is
+// wrapping drivers.ErrDisconnected when the port fails. A zero deadline
+// waits without limit, for a reader that only listens. A port failure is
 // sticky: every later Wait fails the same way, so a caller that retries
 // cannot hang on a dead port.
-func (l *Link) Wait(ctx context.Context, stop <-chan struct{}, deadline time.Time, s *Scanner) error {
-	d := time.Until(deadline)
-	if d <= 0 {
-		return ErrTimeout
+func (l *Link) Wait(ctx context.Context, stop <-chan struct{}, deadline time.Time, f Feeder) error {
+	var expire <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return ErrTimeout
+		}
+		l.timer.Reset(d)
+		defer l.timer.Stop()
+		expire = l.timer.C
 	}
-	l.timer.Reset(d)
-	defer l.timer.Stop()
 	select {
 	case b := <-l.chunks:
-		s.Feed(b)
-		select {
-		case l.free <- b[:cap(b)]:
-		default:
-		}
+		l.feed(f, b)
 		return nil
 	case err := <-l.rerr:
-		l.rerr <- err // sticky: every later Wait fails the same way
-		return fmt.Errorf("read: %w (%w)", drivers.ErrDisconnected, err)
-	case <-l.timer.C:
+		return l.failed(err)
+	case <-expire:
 		return ErrTimeout
 	case <-stop:
 		return ErrStopped
 	case <-ctx.Done():
 		return ErrStopped
 	}
+}
+
+// Flush hands whatever has arrived to s and then drops it (Scanner.Reset,
+// counted as garbage): bytes from an earlier exchange, such as a late
+// answer to a command that timed out, must not be taken for the reply to
+// the next request. It fails as Wait does when the port has failed, so a
+// driver does not write to a port it knows is gone.
+func (l *Link) Flush(s *Scanner) error {
+	for {
+		select {
+		case b := <-l.chunks:
+			l.feed(s, b)
+		case err := <-l.rerr:
+			s.Reset()
+			return l.failed(err)
+		default:
+			s.Reset()
+			return nil
+		}
+	}
+}
+
+func (l *Link) feed(f Feeder, b []byte) {
+	f.Feed(b)
+	select {
+	case l.free <- b[:cap(b)]:
+	default:
+	}
+}
+
+func (l *Link) failed(err error) error {
+	l.rerr <- err // sticky: every later Wait fails the same way
+	return fmt.Errorf("read: %w (%w)", drivers.ErrDisconnected, err)
 }
 
 // Write sends a whole frame, looping over short writes so a frame is never

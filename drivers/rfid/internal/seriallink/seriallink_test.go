@@ -261,3 +261,61 @@ func TestShutdownUnblocksAndIsIdempotent(t *testing.T) {
 	}
 	l.Shutdown()
 }
+
+// lines is a Feeder for a text protocol: it keeps what it is fed (a copy,
+// as Feeder requires).
+type lines struct{ b []byte }
+
+func (f *lines) Feed(b []byte) { f.b = append(f.b, b...) }
+
+// A listen-only driver waits with no deadline and its own decoder: the
+// Wait returns only when bytes come, however long that takes.
+func TestWaitNoDeadlineFeedsAnyFeeder(t *testing.T) {
+	l, _, dev := newPipe(t)
+	var f lines
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(context.Background(), nil, time.Time{}, &f) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Wait with no deadline returned %v before any byte came", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	dev.Write([]byte("04A2B3C4\r\n"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if string(f.b) != "04A2B3C4\r\n" {
+		t.Fatalf("fed %q", f.b)
+	}
+}
+
+func TestFlushDropsStaleBytes(t *testing.T) {
+	l, _, dev := newPipe(t)
+	var s Scanner
+	dev.Write(frame(1)) // a late answer to an earlier request
+	// Wait until the reader goroutine has queued it, without feeding it.
+	for len(l.chunks) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := l.Flush(&s); err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := s.Next(probe, verify); ok {
+		t.Fatalf("stale frame % X survived Flush", f)
+	}
+	if _, _, garbage := s.Stats(); garbage != uint64(len(frame(1))) {
+		t.Errorf("garbage = %d, want the %d stale bytes", garbage, len(frame(1)))
+	}
+	dev.CloseWithError(io.ErrUnexpectedEOF)
+	for {
+		err := l.Flush(&s)
+		if err == nil {
+			time.Sleep(time.Millisecond) // the failure is not in yet
+			continue
+		}
+		if !errors.Is(err, drivers.ErrDisconnected) {
+			t.Fatalf("Flush on a dead port = %v, want ErrDisconnected", err)
+		}
+		break
+	}
+}

@@ -1,0 +1,135 @@
+package seriallink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+
+	"go.bug.st/serial"
+
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// Shell is the Start/Stop/Err lifecycle of drivers.Reader that every serial
+// RFID driver shares, so that a driver keeps only its protocol: Start gets
+// the port, starts a Link on it and runs the driver's init (Start fails if
+// init does), then runs the driver's read loop in a goroutine until ctx is
+// cancelled, Stop is called or the loop fails; Err delivers that failure
+// once and is then closed.
+//
+// The Link closes the port when reading ends if the port is an io.Closer:
+// a driver that must leave a caller's port open hands Start a wrapper
+// without Close (see Borrowed).
+type Shell struct {
+	name string // prefixes every error, e.g. "chafon desk"
+	errc chan error
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewShell returns a Shell whose errors start with name.
+func NewShell(name string) *Shell {
+	return &Shell{name: name, errc: make(chan error, 1)}
+}
+
+// Start gets the port from open, runs init and then run on a Link over
+// it, and returns once init has succeeded. init may be nil. Both see a ctx
+// that Stop cancels; they report a stop as ErrStopped or nil.
+func (s *Shell) Start(ctx context.Context, open func() (io.ReadWriter, error), init, run func(ctx context.Context, l *Link) error) error {
+	s.mu.Lock()
+	if s.done != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%s: Start called twice", s.name)
+	}
+	// cancel is in place before anything blocks, so a Stop during Start
+	// ends it.
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancel, s.done = cancel, make(chan struct{})
+	s.mu.Unlock()
+
+	fail := func(err error) error {
+		cancel()
+		close(s.errc)
+		close(s.done)
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	port, err := open()
+	if err != nil {
+		return fail(err)
+	}
+	l := New(port)
+	if init != nil {
+		if err := init(ctx, l); err != nil {
+			l.Shutdown()
+			return fail(err)
+		}
+	}
+	go func() {
+		defer close(s.done)
+		err := run(ctx, l)
+		l.Shutdown()
+		if err != nil && !errors.Is(err, ErrStopped) && ctx.Err() == nil {
+			s.errc <- fmt.Errorf("%s: %w", s.name, err)
+		}
+		close(s.errc)
+		cancel()
+	}()
+	return nil
+}
+
+// Stop ends reading and waits until the read loop has returned: after it
+// the driver never sends a Read again. It is safe to call more than once,
+// and before Start.
+func (s *Shell) Stop() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.mu.Unlock()
+	if done == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// Err delivers the error that ended reading, once; it is closed without a
+// value after a clean Stop, when ctx is cancelled, or after Start failed.
+func (s *Shell) Err() <-chan error { return s.errc }
+
+// Borrowed hides port's Close from the Link, for a driver whose caller
+// owns the port: reading then ends without closing it, and a Read blocked
+// on it returns only when the caller closes it.
+func Borrowed(port io.ReadWriter) io.ReadWriter {
+	return struct{ io.ReadWriter }{port}
+}
+
+// OpenSerial opens the serial port at path in mode. A port that is not
+// there (unplugged, not yet enumerated) fails with an error wrapping
+// drivers.ErrDisconnected, so that a supervisor tries again later.
+func OpenSerial(path string, mode *serial.Mode) (serial.Port, error) {
+	p, err := serial.Open(path, mode)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || isGone(err) {
+			return nil, fmt.Errorf("open %s: %w: %w", path, drivers.ErrDisconnected, err)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// isGone reports whether err says the port is closed or not there.
+func isGone(err error) bool {
+	var pe *serial.PortError
+	if errors.As(err, &pe) {
+		switch pe.Code() {
+		case serial.PortClosed, serial.PortNotFound:
+			return true
+		}
+	}
+	return errors.Is(err, os.ErrClosed)
+}

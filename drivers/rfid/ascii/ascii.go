@@ -13,13 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"sync"
 	"time"
 
-	"github.com/tally-inventory/tally/drivers"
 	"go.bug.st/serial"
+
+	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
 // Format is the reader's output format.
@@ -82,21 +81,15 @@ type Stats struct {
 type Dev struct {
 	name     string
 	opts     Opts
-	port     io.Reader
-	open     func() (io.ReadWriteCloser, error)
+	open     func() (io.ReadWriter, error) // the port, at each Start
+	sh       *seriallink.Shell
 	counters Counters
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	closer io.Closer
-	done   chan struct{}
-	errc   chan error
 }
 
 var _ drivers.Reader = (*Dev)(nil)
 
-// New returns a driver for the reader on port. The caller owns port: Stop
-// does not close it, and a read blocked on it returns only when the
+// New returns a driver for the reader on port. The caller owns port: the
+// driver never closes it, and a read blocked on it returns only when the
 // caller closes it.
 func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 	if port == nil {
@@ -105,11 +98,12 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &Dev{name: name, opts: opts, port: port, errc: make(chan error, 1)}, nil
+	return newDev(name, opts, func() (io.ReadWriter, error) { return seriallink.Borrowed(port), nil }), nil
 }
 
 // Open returns a driver for the serial port at path (8N1 at baud; RDM6300
-// modules run at 9600). Start opens the port and Stop closes it.
+// modules run at 9600). Start opens the port; it is closed when reading
+// ends.
 func Open(name, path string, baud int, opts Opts) (*Dev, error) {
 	if path == "" {
 		return nil, errors.New("ascii: empty serial port path")
@@ -120,18 +114,12 @@ func Open(name, path string, baud int, opts Opts) (*Dev, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	d := &Dev{name: name, opts: opts, errc: make(chan error, 1)}
-	d.open = func() (io.ReadWriteCloser, error) {
-		p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || isClosed(err) {
-				return nil, fmt.Errorf("ascii %s: open %s: %w: %w", name, path, drivers.ErrDisconnected, err)
-			}
-			return nil, fmt.Errorf("ascii %s: open %s: %w", name, path, err)
-		}
-		return p, nil
-	}
-	return d, nil
+	mode := &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}
+	return newDev(name, opts, func() (io.ReadWriter, error) { return seriallink.OpenSerial(path, mode) }), nil
+}
+
+func newDev(name string, opts Opts, open func() (io.ReadWriter, error)) *Dev {
+	return &Dev{name: name, opts: opts, open: open, sh: seriallink.NewShell("ascii " + name)}
 }
 
 // Name is the configured device name.
@@ -139,7 +127,7 @@ func (d *Dev) Name() string { return d.name }
 
 // Err delivers the error that ended reading, once; it is closed (yielding
 // nil) after a clean Stop.
-func (d *Dev) Err() <-chan error { return d.errc }
+func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Stats returns the counters; safe while running.
 func (d *Dev) Stats() Stats {
@@ -153,146 +141,56 @@ func (d *Dev) Stats() Stats {
 
 // decoder is what both formats offer.
 type decoder interface {
-	Feed([]byte)
+	seriallink.Feeder
 	Next() ([]byte, bool)
 }
 
 // Start opens the port (for a Dev from Open) and starts listening.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
-	d.mu.Lock()
-	if d.done != nil {
-		d.mu.Unlock()
-		return errors.New("ascii: Start called twice")
-	}
-	d.done = make(chan struct{})
-	d.mu.Unlock()
-
-	port := d.port
-	var closer io.Closer
-	if d.open != nil {
-		p, err := d.open()
-		if err != nil {
-			close(d.done)
-			close(d.errc)
-			return err
-		}
-		port, closer = p, p
-	}
 	var dec decoder
 	if d.opts.Format == FormatRDM6300 {
 		dec = &RDM6300Decoder{Stats: &d.counters}
 	} else {
 		dec = &LineDecoder{Opts: LineOpts{Prefix: d.opts.Prefix, Suffix: d.opts.Suffix, MinDigits: d.opts.MinDigits, MaxDigits: d.opts.MaxDigits}, MaxLine: d.opts.MaxLine, Stats: &d.counters}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	d.mu.Lock()
-	d.cancel, d.closer = cancel, closer
-	d.mu.Unlock()
-
-	in := make(chan chunk, 8)
-	quit := make(chan struct{})
-	go pump(port, in, quit)
-	go func() {
-		defer close(d.done)
-		defer close(quit)
-		err := d.run(ctx, in, dec, out)
-		if err != nil && ctx.Err() == nil {
-			d.errc <- fmt.Errorf("ascii %s: %w", d.name, err)
-		}
-		close(d.errc)
-	}()
-	return nil
+	return d.sh.Start(ctx, d.open, nil, func(ctx context.Context, l *seriallink.Link) error {
+		return d.run(ctx, l, dec, out)
+	})
 }
 
 // Stop stops listening and waits until the driver no longer sends on out.
 func (d *Dev) Stop() error {
-	d.mu.Lock()
-	cancel, closer, done := d.cancel, d.closer, d.done
-	d.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	if cancel != nil {
-		cancel()
-	}
-	<-done
-	if closer != nil {
-		return closer.Close()
-	}
+	d.sh.Stop()
 	return nil
 }
 
-func (d *Dev) run(ctx context.Context, in <-chan chunk, dec decoder, out chan<- drivers.Read) error {
+// run listens: these readers take no commands, so it only waits for bytes,
+// with no deadline, and decodes them.
+func (d *Dev) run(ctx context.Context, l *seriallink.Link, dec decoder, out chan<- drivers.Read) error {
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case c := <-in:
-			if c.err != nil {
-				return fmt.Errorf("read: %w: %w", drivers.ErrDisconnected, c.err)
-			}
-			dec.Feed(c.b)
-			for {
-				code, ok := dec.Next()
-				if !ok {
-					break
-				}
-				uid := drivers.HexUpper(code)
-				r := drivers.Read{
-					Device:    d.name,
-					Kind:      drivers.KindRFID,
-					Raw:       append([]byte(nil), code...),
-					Code:      uid,
-					Symbology: d.opts.Symbology,
-					TagUID:    uid,
-					Time:      time.Now(),
-				}
-				select {
-				case out <- r:
-				case <-ctx.Done():
-					return nil
-				}
-			}
+		if err := l.Wait(ctx, nil, time.Time{}, dec); err != nil {
+			return err
 		}
-	}
-}
-
-// chunk is what the pump read: bytes or the error that ended reading.
-type chunk struct {
-	b   []byte
-	err error
-}
-
-// pump reads the port so that Stop never waits on a blocked Read.
-func pump(r io.Reader, in chan<- chunk, quit <-chan struct{}) {
-	for {
-		buf := make([]byte, 1024)
-		n, err := r.Read(buf)
-		if n > 0 {
+		for {
+			code, ok := dec.Next()
+			if !ok {
+				break
+			}
+			uid := drivers.HexUpper(code)
+			r := drivers.Read{
+				Device:    d.name,
+				Kind:      drivers.KindRFID,
+				Raw:       append([]byte(nil), code...),
+				Code:      uid,
+				Symbology: d.opts.Symbology,
+				TagUID:    uid,
+				Time:      time.Now(),
+			}
 			select {
-			case in <- chunk{b: buf[:n]}:
-			case <-quit:
-				return
+			case out <- r:
+			case <-ctx.Done():
+				return nil
 			}
 		}
-		if err != nil {
-			select {
-			case in <- chunk{err: err}:
-			case <-quit:
-			}
-			return
-		}
 	}
-}
-
-// isClosed reports whether err says the port is closed or gone.
-func isClosed(err error) bool {
-	var pe *serial.PortError
-	if errors.As(err, &pe) {
-		switch pe.Code() {
-		case serial.PortClosed, serial.PortNotFound:
-			return true
-		}
-	}
-	return errors.Is(err, os.ErrClosed)
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tally-inventory/tally/sync/relay"
 )
 
 // Per-sink delivery. With several sinks configured, every outbox row is
@@ -21,38 +23,63 @@ import (
 // Delivery times are unix milliseconds in INTEGER columns so they compare as
 // numbers (RFC 3339 strings with trimmed fractions do not sort).
 
-// Delivery is an outbox row as one sink has it.
-type Delivery struct {
-	OutboxRow              // the row; its State is the overall state
-	Sink         string    `json:"sink"`
-	SinkState    string    `json:"sink_state"` // pending, done, skipped, dead, cancelled
-	SinkAttempts int       `json:"sink_attempts"`
-	SinkNextAt   time.Time `json:"sink_next_at,omitzero"`
-	SinkError    string    `json:"sink_error,omitempty"`
+// Outbox is db's outbox as the relay consumes it, writing through w (the
+// one writer). A closed writer's errors also wrap relay.ErrStoreClosed.
+type Outbox struct {
+	DB *DB
+	W  *Writer
 }
 
-// MarshalJSON writes the row with snake_case keys and leaves unset times
-// out rather than writing the year 1.
-func (d Delivery) MarshalJSON() ([]byte, error) {
-	type row OutboxRow // its fields, without this method
-	return json.Marshal(struct {
-		row
-		NextAt       time.Time `json:"next_at,omitzero"` // shadows the row's
-		Sink         string    `json:"sink"`
-		SinkState    string    `json:"sink_state"`
-		SinkAttempts int       `json:"sink_attempts"`
-		SinkNextAt   time.Time `json:"sink_next_at,omitzero"`
-		SinkError    string    `json:"sink_error,omitempty"`
-	}{row(d.OutboxRow), d.NextAt, d.Sink, d.SinkState, d.SinkAttempts, d.SinkNextAt, d.SinkError})
+var _ relay.Store = Outbox{}
+
+func closedErr(err error) error {
+	if errors.Is(err, ErrClosed) {
+		return fmt.Errorf("%w: %w", relay.ErrStoreClosed, err)
+	}
+	return err
 }
 
-// DeliveryResult is what a sink said about one row.
-type DeliveryResult struct {
-	OutboxID int64
-	State    string    // done, skipped (the sink does not handle the kind), pending (retry at Next), dead, cancelled (the row was undone before delivery)
-	Next     time.Time // for pending
-	Error    string    // the upstream's message, for pending and dead
-	NotTried bool      // pending without an attempt: the sink did not send it
+// Queue implements relay.Store (QueueDeliveries).
+func (o Outbox) Queue(ctx context.Context, sinks []string, all bool) (int, error) {
+	n, err := o.DB.QueueDeliveries(ctx, o.W, sinks, all)
+	return n, closedErr(err)
+}
+
+// Settle implements relay.Store (SettleOutbox).
+func (o Outbox) Settle(ctx context.Context, sinks []string, at time.Time) (int, error) {
+	n, err := o.DB.SettleOutbox(ctx, o.W, sinks, at)
+	return n, closedErr(err)
+}
+
+// Due implements relay.Store (DueDeliveries).
+func (o Outbox) Due(ctx context.Context, sink string, limit int, now time.Time) ([]relay.Delivery, error) {
+	return o.DB.DueDeliveries(ctx, sink, limit, now)
+}
+
+// Mark implements relay.Store (MarkDeliveries).
+func (o Outbox) Mark(ctx context.Context, sink string, sinks []string, at time.Time, results []relay.Result) error {
+	return closedErr(o.DB.MarkDeliveries(ctx, o.W, sink, sinks, at, results))
+}
+
+// Backlog implements relay.Store (SinkBacklog).
+func (o Outbox) Backlog(ctx context.Context, sink string) (relay.SinkStats, error) {
+	return o.DB.SinkBacklog(ctx, sink)
+}
+
+// Status implements relay.Store (SinkStatus).
+func (o Outbox) Status(ctx context.Context, sinks []string) ([]relay.SinkStats, error) {
+	return o.DB.SinkStatus(ctx, sinks)
+}
+
+// Dead implements relay.Store (DeadDeliveries).
+func (o Outbox) Dead(ctx context.Context, sinks []string, limit int) ([]relay.Delivery, error) {
+	return o.DB.DeadDeliveries(ctx, sinks, limit)
+}
+
+// RetryDead implements relay.Store (RetryDeadDeliveries).
+func (o Outbox) RetryDead(ctx context.Context, ids ...int64) (int, error) {
+	n, err := o.DB.RetryDeadDeliveries(ctx, o.W, ids...)
+	return n, closedErr(err)
 }
 
 func ms(t time.Time) int64 {
@@ -159,8 +186,8 @@ func (db *DB) needQueue(ctx context.Context, sinks []string) (bool, error) {
 const deliveryCols = `o.id, o.key, o.kind, o.inventory_id, o.barcode, o.payload, o.created_at, o.state, o.attempts, o.next_at, o.last_error,
 	d.sink, d.state, d.attempts, d.next_at, d.last_error`
 
-func scanDelivery(rows *sql.Rows) (Delivery, error) {
-	var d Delivery
+func scanDelivery(rows *sql.Rows) (relay.Delivery, error) {
+	var d relay.Delivery
 	var payload, created, next string
 	var snext int64
 	err := rows.Scan(&d.ID, &d.Key, &d.Kind, &d.InventoryID, &d.Barcode, &payload, &created, &d.State, &d.Attempts, &next, &d.LastError,
@@ -175,13 +202,13 @@ func scanDelivery(rows *sql.Rows) (Delivery, error) {
 	return d, nil
 }
 
-func (db *DB) queryDeliveries(ctx context.Context, q string, args ...any) ([]Delivery, error) {
+func (db *DB) queryDeliveries(ctx context.Context, q string, args ...any) ([]relay.Delivery, error) {
 	rows, err := db.SQL.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox deliveries: %w", err)
 	}
 	defer rows.Close()
-	var out []Delivery
+	var out []relay.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
@@ -195,7 +222,7 @@ func (db *DB) queryDeliveries(ctx context.Context, q string, args ...any) ([]Del
 // DueDeliveries returns up to limit rows due for sink at now, oldest first.
 // Rows whose outbox row was cancelled are included (SinkState pending,
 // State cancelled) so the relay can settle them without sending.
-func (db *DB) DueDeliveries(ctx context.Context, sink string, limit int, now time.Time) ([]Delivery, error) {
+func (db *DB) DueDeliveries(ctx context.Context, sink string, limit int, now time.Time) ([]relay.Delivery, error) {
 	// INDEXED BY: walking the (sink, state, outbox_id) index in order stops at
 	// limit; the next_at index would sort the whole backlog on every batch.
 	return db.queryDeliveries(ctx, `SELECT `+deliveryCols+`
@@ -206,7 +233,7 @@ func (db *DB) DueDeliveries(ctx context.Context, sink string, limit int, now tim
 
 // MarkDeliveries records what sink said about rows, and settles the outbox
 // rows' overall state against the configured sinks, in one transaction.
-func (db *DB) MarkDeliveries(ctx context.Context, w *Writer, sink string, sinks []string, at time.Time, results []DeliveryResult) error {
+func (db *DB) MarkDeliveries(ctx context.Context, w *Writer, sink string, sinks []string, at time.Time, results []relay.Result) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -414,20 +441,6 @@ func (db *DB) RetryDeadDeliveries(ctx context.Context, w *Writer, ids ...int64) 
 	return int(n), nil
 }
 
-// SinkStats is one sink's backlog and health, for status pages and metrics.
-type SinkStats struct {
-	Sink          string    `json:"sink"`
-	Pending       int       `json:"pending"` // including rows not yet queued for the sink
-	Dead          int       `json:"dead"`
-	Done          int       `json:"done"`
-	Skipped       int       `json:"skipped"`                 // kinds the sink does not handle
-	OldestPending time.Time `json:"oldest_pending,omitzero"` // created_at of the oldest row waiting; zero when none
-	NextDue       time.Time `json:"next_due,omitzero"`       // earliest retry time of a pending row; zero = now
-	LastOK        time.Time `json:"last_ok,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
-	LastErrorAt   time.Time `json:"last_error_at,omitzero"`
-}
-
 // Sinks lists the sinks the store has seen, in name order.
 func (db *DB) Sinks(ctx context.Context) ([]string, error) {
 	rows, err := db.SQL.QueryContext(ctx, "SELECT sink FROM outbox_sink ORDER BY sink")
@@ -450,8 +463,8 @@ func (db *DB) Sinks(ctx context.Context) ([]string, error) {
 // pending (including rows not yet queued for the sink), dead, the oldest
 // pending row, the earliest retry time and the last success and error.
 // Done counts are not included: they grow with history.
-func (db *DB) SinkBacklog(ctx context.Context, sink string) (SinkStats, error) {
-	s := SinkStats{Sink: sink}
+func (db *DB) SinkBacklog(ctx context.Context, sink string) (relay.SinkStats, error) {
+	s := relay.SinkStats{Sink: sink}
 	var queued int64
 	var oldest sql.NullString
 	var next sql.NullInt64
@@ -494,14 +507,14 @@ func (db *DB) SinkBacklog(ctx context.Context, sink string) (SinkStats, error) {
 
 // SinkStatus is SinkBacklog plus done and skipped counts, for each sink
 // given (every sink the store has seen when none is).
-func (db *DB) SinkStatus(ctx context.Context, sinks []string) ([]SinkStats, error) {
+func (db *DB) SinkStatus(ctx context.Context, sinks []string) ([]relay.SinkStats, error) {
 	if len(sinks) == 0 {
 		var err error
 		if sinks, err = db.Sinks(ctx); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]SinkStats, 0, len(sinks))
+	out := make([]relay.SinkStats, 0, len(sinks))
 	for _, sink := range sinks {
 		s, err := db.SinkBacklog(ctx, sink)
 		if err != nil {
@@ -519,14 +532,14 @@ func (db *DB) SinkStatus(ctx context.Context, sinks []string) ([]SinkStats, erro
 
 // DeadDeliveries lists dead letters of the given sinks (all when none),
 // newest first, up to limit per sink.
-func (db *DB) DeadDeliveries(ctx context.Context, sinks []string, limit int) ([]Delivery, error) {
+func (db *DB) DeadDeliveries(ctx context.Context, sinks []string, limit int) ([]relay.Delivery, error) {
 	if len(sinks) == 0 {
 		var err error
 		if sinks, err = db.Sinks(ctx); err != nil {
 			return nil, err
 		}
 	}
-	var out []Delivery
+	var out []relay.Delivery
 	for _, sink := range sinks {
 		ds, err := db.queryDeliveries(ctx, `SELECT `+deliveryCols+`
 			FROM outbox_delivery d JOIN outbox o ON o.id = d.outbox_id

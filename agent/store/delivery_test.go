@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tally-inventory/tally/sync/relay"
 )
 
 func deliveryDB(t *testing.T) (*DB, *Writer) {
@@ -80,7 +82,7 @@ func TestDeliveryLifecycle(t *testing.T) {
 		t.Fatalf("due %+v, %v", due, err)
 	}
 	// a: 1 done, 2 retry in a minute (not tried), 3 dead. b: 1 done.
-	err = db.MarkDeliveries(ctx, w, "a", sinks, now, []DeliveryResult{
+	err = db.MarkDeliveries(ctx, w, "a", sinks, now, []relay.Result{
 		{OutboxID: 1, State: "done"},
 		{OutboxID: 2, State: "pending", Next: now.Add(time.Minute), Error: "not sent", NotTried: true},
 		{OutboxID: 3, State: "dead", Error: "422: no such item"},
@@ -94,7 +96,7 @@ func TestDeliveryLifecycle(t *testing.T) {
 	if s := outboxState(t, db, 3); s != "dead" {
 		t.Errorf("row 3: %s, want dead", s)
 	}
-	db.MarkDeliveries(ctx, w, "b", sinks, now, []DeliveryResult{{OutboxID: 1, State: "done"}, {OutboxID: 3, State: "skipped"}})
+	db.MarkDeliveries(ctx, w, "b", sinks, now, []relay.Result{{OutboxID: 1, State: "done"}, {OutboxID: 3, State: "skipped"}})
 	if s := outboxState(t, db, 1); s != "done" {
 		t.Errorf("row 1 done for both: %s", s)
 	}
@@ -136,7 +138,7 @@ func TestDeliveryLifecycle(t *testing.T) {
 	}
 
 	// Dropping sink b: SettleOutbox no longer waits for it.
-	db.MarkDeliveries(ctx, w, "a", sinks, now, []DeliveryResult{{OutboxID: 4, State: "done"}})
+	db.MarkDeliveries(ctx, w, "a", sinks, now, []relay.Result{{OutboxID: 4, State: "done"}})
 	if s := outboxState(t, db, 4); s != "pending" {
 		t.Fatalf("row 4: %s", s)
 	}
@@ -164,7 +166,7 @@ func TestDeliveryCancelled(t *testing.T) {
 	if len(due) != 2 || due[1].State != "cancelled" {
 		t.Fatalf("due %+v", due)
 	}
-	db.MarkDeliveries(ctx, w, "a", sinks, time.Now(), []DeliveryResult{{OutboxID: 1, State: "done"}, {OutboxID: 2, State: "cancelled"}})
+	db.MarkDeliveries(ctx, w, "a", sinks, time.Now(), []relay.Result{{OutboxID: 1, State: "done"}, {OutboxID: 2, State: "cancelled"}})
 	if s := outboxState(t, db, 2); s != "cancelled" {
 		t.Errorf("cancelled row settled to %s", s)
 	}
@@ -185,10 +187,10 @@ func TestMarkDeliveriesErrors(t *testing.T) {
 	ctx := context.Background()
 	db, w := deliveryDB(t)
 	addOutbox(t, db, w, 1, 1)
-	if err := db.MarkDeliveries(ctx, w, "a", []string{"a"}, time.Now(), []DeliveryResult{{OutboxID: 1, State: "sent"}}); err == nil {
+	if err := db.MarkDeliveries(ctx, w, "a", []string{"a"}, time.Now(), []relay.Result{{OutboxID: 1, State: "sent"}}); err == nil {
 		t.Error("unknown state: want an error")
 	}
-	err := db.MarkDeliveries(ctx, w, "a", []string{"a"}, time.Now(), []DeliveryResult{{OutboxID: 1, State: "done"}})
+	err := db.MarkDeliveries(ctx, w, "a", []string{"a"}, time.Now(), []relay.Result{{OutboxID: 1, State: "done"}})
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("row not queued for the sink: %v, want ErrNotFound", err)
 	}

@@ -28,21 +28,6 @@ type ReadRow struct {
 	Operator    string    `json:"operator,omitempty"` // from an operator badge; written, not read back by Reads
 }
 
-// OutboxRow is one upstream effect waiting for the relay.
-type OutboxRow struct {
-	ID          int64           `json:"id"`
-	Key         string          `json:"key"`
-	Kind        string          `json:"kind"`
-	InventoryID int64           `json:"inventory_id"`
-	Barcode     string          `json:"barcode"`
-	Payload     json.RawMessage `json:"payload"`
-	CreatedAt   time.Time       `json:"created_at"`
-	State       string          `json:"state"`
-	Attempts    int             `json:"attempts"`
-	NextAt      time.Time       `json:"next_at,omitempty"`
-	LastError   string          `json:"last_error,omitempty"`
-}
-
 // OutboxKey is the idempotency key of an upstream effect: one per
 // inventory, item and kind, so a rescan or a retry never makes a second
 // upstream change.

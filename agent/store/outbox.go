@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tally-inventory/tally/sync/outbox"
 )
 
 // The outbox is at-least-once delivery: the relay reads pending rows,
@@ -16,7 +18,7 @@ import (
 
 // PendingOutbox returns up to limit rows that are due (pending and whose
 // next attempt time has come), oldest first. kinds, when given, filters.
-func (db *DB) PendingOutbox(ctx context.Context, limit int, now time.Time, kinds ...string) ([]OutboxRow, error) {
+func (db *DB) PendingOutbox(ctx context.Context, limit int, now time.Time, kinds ...string) ([]outbox.Row, error) {
 	q := "SELECT " + outboxCols + " FROM outbox WHERE state = 'pending' AND next_at <= ?"
 	args := []any{now.UTC().Format(time.RFC3339Nano)}
 	if len(kinds) > 0 {
@@ -31,21 +33,21 @@ func (db *DB) PendingOutbox(ctx context.Context, limit int, now time.Time, kinds
 }
 
 // OutboxRows lists rows in a state ("pending", "done", "dead"), newest first.
-func (db *DB) OutboxRows(ctx context.Context, state string, limit int) ([]OutboxRow, error) {
+func (db *DB) OutboxRows(ctx context.Context, state string, limit int) ([]outbox.Row, error) {
 	return db.queryOutbox(ctx, "SELECT "+outboxCols+" FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?", state, limit)
 }
 
 const outboxCols = "id, key, kind, inventory_id, barcode, payload, created_at, state, attempts, next_at, last_error"
 
-func (db *DB) queryOutbox(ctx context.Context, q string, args ...any) ([]OutboxRow, error) {
+func (db *DB) queryOutbox(ctx context.Context, q string, args ...any) ([]outbox.Row, error) {
 	rows, err := db.SQL.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
 	defer rows.Close()
-	var out []OutboxRow
+	var out []outbox.Row
 	for rows.Next() {
-		var r OutboxRow
+		var r outbox.Row
 		var payload, created, next string
 		if err := rows.Scan(&r.ID, &r.Key, &r.Kind, &r.InventoryID, &r.Barcode, &payload, &created, &r.State,
 			&r.Attempts, &next, &r.LastError); err != nil {
@@ -122,11 +124,14 @@ func (db *DB) RetryDead(ctx context.Context, w *Writer, ids ...int64) (int, erro
 	return int(n), err
 }
 
-// OutboxStats is the backlog the metrics and `tally sync status` show.
+// OutboxStats is the backlog the metrics and `tally sync status` show
+// (schema/sync.schema.json: snake_case keys, unset times left out).
 type OutboxStats struct {
-	Pending, Done, Dead int
-	OldestPending       time.Time // zero when nothing is pending
-	LastDone            time.Time
+	Pending       int       `json:"pending"`
+	Done          int       `json:"done"`
+	Dead          int       `json:"dead"`
+	OldestPending time.Time `json:"oldest_pending,omitzero"` // zero when nothing is pending
+	LastDone      time.Time `json:"last_done,omitzero"`
 }
 
 // OutboxStatus counts rows by state.

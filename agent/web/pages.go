@@ -22,6 +22,7 @@ import (
 	"github.com/tally-inventory/tally/agent/report"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
+	"github.com/tally-inventory/tally/sync/outbox"
 )
 
 type pageTmpl struct{ t *template.Template }
@@ -865,8 +866,8 @@ func (s *Server) bindPost(w http.ResponseWriter, r *http.Request) {
 type SyncView struct {
 	Outbox  store.OutboxStats `json:"outbox"`
 	Sinks   []SinkStatus      `json:"sinks"`
-	Dead    []store.OutboxRow `json:"dead"`
-	Pending []store.OutboxRow `json:"pending"`
+	Dead    []outbox.Row      `json:"dead"`
+	Pending []outbox.Row      `json:"pending"`
 }
 
 func (s *Server) syncView(ctx context.Context) (*SyncView, error) {

@@ -395,7 +395,7 @@ func (rt *runtime) startRelay(ctx context.Context) (*relay.Relay, error) {
 	if rt.metrics != nil {
 		o.Observer = relayObserver{rt.metrics}
 	}
-	r, err := relay.New(ctx, rt.db, rt.e.Writer(), sinks, o)
+	r, err := relay.New(ctx, store.Outbox{DB: rt.db, W: rt.e.Writer()}, sinks, o)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/tally-inventory/tally/sync/webhook"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
 )
 
@@ -57,13 +57,13 @@ func validate(t *testing.T, c *jsonschema.Compiler, ref, what string, doc []byte
 // backlog in them.
 func TestJSONSchemas(t *testing.T) {
 	c := schemas(t)
-	dir, outbox := syncFixture(t)
+	dir, rows := syncFixture(t)
 	secret := []byte("s")
 	os.WriteFile(filepath.Join(dir, "secret"), secret, 0o600)
 	rc := webhooktest.New(secret)
 	defer rc.Close()
-	rc.SetFault(func(m webhook.Message, _ int) webhooktest.Fault {
-		if m.Kind == "unknown" {
+	rc.SetFault(func(m outbox.Event, _ int) webhooktest.Fault {
+		if m.Kind == outbox.Unknown {
 			return webhooktest.Reject // a dead letter for the status output
 		}
 		return webhooktest.OK
@@ -76,7 +76,7 @@ func TestJSONSchemas(t *testing.T) {
 		validate(t, c, "webhook-event.schema.json", "webhook body of "+key, body)
 		kinds[key[strings.LastIndex(key, "/")+1:]] = true
 	}
-	for k := range outbox {
+	for k := range rows {
 		if k != "unknown" && !kinds[k] {
 			t.Errorf("no %s event reached the receiver: the schema check did not see that kind", k)
 		}

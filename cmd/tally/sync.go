@@ -250,7 +250,7 @@ func (f *syncFlags) openRelay(ctx context.Context) (*relay.Relay, func(), error)
 	if sc.Interval > 0 {
 		opts.PollInterval = time.Duration(sc.Interval)
 	}
-	r, err := relay.New(ctx, db, w, sinks, opts)
+	r, err := relay.New(ctx, store.Outbox{DB: db, W: w}, sinks, opts)
 	if err != nil {
 		w.Close()
 		db.Close()
@@ -415,21 +415,13 @@ tally sync once.`, false)
 // syncStatus is what `tally sync status --json` prints
 // (schema/sync-status.schema.json): snake_case keys; unset times left out.
 type syncStatus struct {
-	Outbox outboxJSON       `json:"outbox"`
-	Sinks  []sinkStatusJSON `json:"sinks"`
-	Dead   []store.Delivery `json:"dead_letters"`
-}
-
-type outboxJSON struct {
-	Pending       int       `json:"pending"`
-	Done          int       `json:"done"`
-	Dead          int       `json:"dead"`
-	OldestPending time.Time `json:"oldest_pending,omitzero"`
-	LastDone      time.Time `json:"last_done,omitzero"`
+	Outbox store.OutboxStats `json:"outbox"`
+	Sinks  []sinkStatusJSON  `json:"sinks"`
+	Dead   []relay.Delivery  `json:"dead_letters"`
 }
 
 type sinkStatusJSON struct {
-	store.SinkStats
+	relay.SinkStats
 	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
 }
 
@@ -449,11 +441,9 @@ message. Reads the database only: safe while the agent runs.`, false)
 	}
 	defer db.Close()
 	st := syncStatus{Sinks: []sinkStatusJSON{}}
-	ob, err := db.OutboxStatus(ctx)
-	if err != nil {
+	if st.Outbox, err = db.OutboxStatus(ctx); err != nil {
 		return err
 	}
-	st.Outbox = outboxJSON{Pending: ob.Pending, Done: ob.Done, Dead: ob.Dead, OldestPending: ob.OldestPending, LastDone: ob.LastDone}
 	sinks, err := db.SinkStatus(ctx, nil)
 	if err != nil {
 		return err
@@ -470,7 +460,7 @@ message. Reads the database only: safe while the agent runs.`, false)
 		return err
 	}
 	if st.Dead == nil {
-		st.Dead = []store.Delivery{}
+		st.Dead = []relay.Delivery{}
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(st)

@@ -14,7 +14,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/tally-inventory/tally/sync/webhook"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
 )
 
@@ -127,18 +127,18 @@ func TestSyncOnceExportAndWebhook(t *testing.T) {
 }
 
 func TestSyncDeadLetterAndRetry(t *testing.T) {
-	dir, outbox := syncFixture(t)
-	n := total(outbox)
+	dir, rows := syncFixture(t)
+	n := total(rows)
 	secret := []byte("s")
 	os.WriteFile(filepath.Join(dir, "secret"), secret, 0o600)
 	rc := webhooktest.New(secret)
 	defer rc.Close()
 	var mu sync.Mutex // the sink sends several requests at once
 	var badKey string
-	rc.SetFault(func(m webhook.Message, _ int) webhooktest.Fault {
+	rc.SetFault(func(m outbox.Event, _ int) webhooktest.Fault {
 		mu.Lock()
 		defer mu.Unlock()
-		if m.Kind == "missing" && (badKey == "" || badKey == m.Key) {
+		if m.Kind == outbox.Missing && (badKey == "" || badKey == m.Key) {
 			badKey = m.Key
 			return webhooktest.Reject
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tally-inventory/tally/sync/export"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/sinktest"
 )
@@ -43,6 +44,6 @@ func TestContract(t *testing.T) {
 			}
 			return s, folder{s}
 		},
-		Event: func(id int64, bc string) relay.Event { return ev(id, 1, "seen", bc, nil) },
+		Event: func(id int64, bc string) outbox.Event { return ev(id, 1, "seen", bc, nil) },
 	})
 }

@@ -32,6 +32,7 @@ import (
 	"unicode"
 
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -101,7 +102,7 @@ func (s *Sink) Dir(invID int64) string {
 type record struct {
 	ID         int64  `json:"id"`
 	Key        string `json:"key"`
-	Kind       string `json:"kind"`
+	Kind       string `json:"kind"` // an outbox.Kind, as text so any journal loads
 	Barcode    string `json:"barcode"`
 	Inventory  string `json:"inventory,omitempty"`
 	Title      string `json:"title,omitempty"`
@@ -125,7 +126,7 @@ type inventory struct {
 // Deliver implements relay.Sink: events are grouped by inventory; each
 // inventory's journal is appended and its files rewritten. A failure to
 // write (disk full, folder gone) retries that inventory's events.
-func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcome {
+func (s *Sink) Deliver(ctx context.Context, events []outbox.Event) []relay.Outcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]relay.Outcome, len(events))
@@ -154,7 +155,7 @@ func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcom
 	return out
 }
 
-func (s *Sink) deliver(id int64, events []relay.Event, idx []int) error {
+func (s *Sink) deliver(id int64, events []outbox.Event, idx []int) error {
 	inv, err := s.load(id)
 	if err != nil {
 		return err
@@ -185,25 +186,15 @@ func (s *Sink) deliver(id int64, events []relay.Event, idx []int) error {
 	return s.write(inv)
 }
 
-func (s *Sink) record(ev relay.Event) record {
-	var p struct {
-		Inventory  string `json:"inventory"`
-		Title      string `json:"title"`
-		CallNumber string `json:"call_number"`
-		Library    string `json:"library"`
-		Location   string `json:"location"`
-		LostValue  int    `json:"lost_value"`
-		HomeCart   string `json:"home_cart"`
-		Code       string `json:"code"`
-	}
-	_ = json.Unmarshal(ev.Payload, &p) // a payload we cannot read still lists the barcode
-	r := record{ID: ev.ID, Key: ev.Key, Kind: ev.Kind, Barcode: ev.Barcode, Inventory: p.Inventory,
+func (s *Sink) record(ev outbox.Event) record {
+	p := ev.Data
+	r := record{ID: ev.ID, Key: ev.Key, Kind: string(ev.Kind), Barcode: ev.Barcode, Inventory: p.Inventory,
 		Title: p.Title, CallNumber: p.CallNumber, Library: p.Library, Location: p.Location,
-		LostValue: p.LostValue, HomeCart: p.HomeCart}
+		LostValue: outbox.Int(p.LostValue), HomeCart: p.HomeCart}
 	if r.Barcode == "" {
 		r.Barcode = p.Code
 	}
-	if s.opts.Lookup != nil && ev.Kind != "unknown" {
+	if s.opts.Lookup != nil && ev.Kind != outbox.Unknown {
 		if it, ok := s.opts.Lookup(r.Barcode); ok {
 			r.Title, r.Author, r.CallNumber = it.Title, it.Author, it.CallNumber
 			r.Library, r.Location, r.Collection = it.Library, it.Location, it.Collection
@@ -297,10 +288,10 @@ func (s *Sink) write(inv *inventory) error {
 	}
 	var seen, missing bytes.Buffer
 	for _, r := range inv.recs {
-		switch r.Kind {
-		case "seen":
+		switch outbox.Kind(r.Kind) {
+		case outbox.Seen:
 			seen.WriteString(r.Barcode + "\n")
-		case "missing", "cart_missing":
+		case outbox.Missing, outbox.CartMissing:
 			missing.WriteString(r.Barcode + "\n")
 		}
 	}
@@ -320,14 +311,14 @@ func (s *Sink) write(inv *inventory) error {
 }
 
 // problems in Koha's inventory vocabulary where it has a word for it.
-var problems = map[string]string{
-	"misplaced":            "wrong place",
-	"checked_out_on_shelf": "checked out",
-	"missing":              "missing",
-	"cart_missing":         "missing",
-	"unknown":              "barcode not found",
-	"found":                "found",
-	"cart_foreign":         "wrong place",
+var problems = map[outbox.Kind]string{
+	outbox.Misplaced:         "wrong place",
+	outbox.CheckedOutOnShelf: "checked out",
+	outbox.Missing:           "missing",
+	outbox.CartMissing:       "missing",
+	outbox.Unknown:           "barcode not found",
+	outbox.Found:             "found",
+	outbox.CartForeign:       "wrong place",
 }
 
 // kohaCSV is one row per barcode, in the order first delivered, with its
@@ -348,8 +339,8 @@ func kohaCSV(recs []record) []byte {
 		}
 		// Catalog fields from whichever event carried them.
 		fill(&x.r, r)
-		if p := problems[r.Kind]; p != "" {
-			if r.Kind == "cart_foreign" && r.HomeCart != "" {
+		if p := problems[outbox.Kind(r.Kind)]; p != "" {
+			if outbox.Kind(r.Kind) == outbox.CartForeign && r.HomeCart != "" {
 				p += " (belongs in " + r.HomeCart + ")"
 			}
 			if !contains(x.problems, p) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/sync/export"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -28,7 +29,7 @@ var items = map[string]catalog.Item{
 
 func lookup(bc string) (catalog.Item, bool) { it, ok := items[bc]; return it, ok }
 
-func ev(id int64, inv int64, kind, bc string, payload map[string]any) relay.Event {
+func ev(id int64, inv int64, kind, bc string, payload map[string]any) outbox.Event {
 	name := "Spring 2027 — Fiction"
 	if inv == 2 {
 		name = "Carts / May"
@@ -38,12 +39,16 @@ func ev(id int64, inv int64, kind, bc string, payload map[string]any) relay.Even
 		p[k] = v
 	}
 	b, _ := json.Marshal(p)
-	return relay.Event{ID: id, Key: "inv" + string(rune('0'+inv)) + "/" + bc + "/" + kind, Kind: kind, InventoryID: inv, Barcode: bc, Payload: b}
+	var d outbox.Data
+	if err := json.Unmarshal(b, &d); err != nil {
+		panic(err)
+	}
+	return outbox.Event{ID: id, Key: "inv" + string(rune('0'+inv)) + "/" + bc + "/" + kind, Kind: outbox.Kind(kind), InventoryID: inv, Barcode: bc, Data: d}
 }
 
 // events is a shelf inventory and a cart check, in outbox order.
-func events() []relay.Event {
-	return []relay.Event{
+func events() []outbox.Event {
+	return []outbox.Event{
 		ev(1, 1, "seen", "31000001", nil),
 		ev(2, 1, "seen", "31000002", nil),
 		ev(3, 1, "misplaced", "31000002", map[string]any{"home": "MAIN / FIC", "library": "MAIN", "location": "FIC"}),
@@ -61,7 +66,7 @@ func events() []relay.Event {
 	}
 }
 
-func deliver(t *testing.T, s *export.Sink, evs []relay.Event) {
+func deliver(t *testing.T, s *export.Sink, evs []outbox.Event) {
 	t.Helper()
 	for i, o := range s.Deliver(context.Background(), evs) {
 		if o.Verdict != relay.Accept {
@@ -151,7 +156,7 @@ func TestResend(t *testing.T) {
 		t.Errorf("resend after restart changed the files")
 	}
 	// Something new after the restart is appended in order.
-	deliver(t, s2, []relay.Event{ev(15, 1, "seen", "31000099", nil)})
+	deliver(t, s2, []outbox.Event{ev(15, 1, "seen", "31000099", nil)})
 	seen := snapshot(t, dir)["inventory-1-spring-2027-fiction/seen-barcodes.txt"]
 	if !strings.HasSuffix(seen, "31000004\n31000099\n") || strings.Count(seen, "\n") != 5 {
 		t.Errorf("seen file after restart:\n%s", seen)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/sync/koha/kohatest"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -41,7 +42,7 @@ func BenchmarkDeliver(b *testing.B) {
 			}
 			base := time.Date(2024, 5, 14, 8, 0, 0, 0, time.UTC)
 			const batch = 100
-			evs := make([]relay.Event, 0, batch)
+			evs := make([]outbox.Event, 0, batch)
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
@@ -50,8 +51,7 @@ func BenchmarkDeliver(b *testing.B) {
 				for ; i < b.N && len(evs) < batch; i++ {
 					at := base.Add(time.Duration(i) * time.Second).Format(time.RFC3339)
 					bc := fmt.Sprintf("3100%06d", i%benchItems)
-					p, _ := json.Marshal(map[string]any{"at": at, "date": at[:10]})
-					evs = append(evs, relay.Event{ID: int64(i), Kind: "seen", Barcode: bc, Payload: p})
+					evs = append(evs, outbox.Event{ID: int64(i), Kind: outbox.Seen, Barcode: bc, Data: outbox.Data{At: at, Date: at[:10]}})
 				}
 				for _, out := range s.Deliver(context.Background(), evs) {
 					if out.Verdict != relay.Accept {

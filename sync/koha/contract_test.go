@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/sync/koha/kohatest"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/sinktest"
 )
@@ -43,7 +44,7 @@ func TestContract(t *testing.T) {
 			}
 			return f.sink, contractKoha{f.srv}
 		},
-		Event: func(id int64, bc string) relay.Event {
+		Event: func(id int64, bc string) outbox.Event {
 			ev := seenEv(bc, "2027-03-01T10:15:00Z")
 			ev.ID = id
 			return ev

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -163,18 +164,6 @@ func (s *Sink) Name() string { return s.o.Name }
 // items at once.
 func (s *Sink) InFlight() int { return s.o.Concurrency }
 
-// payload holds the outbox fields this sink reads (agent/engine.go,
-// agent/finalize.go).
-type payload struct {
-	Barcode   string `json:"barcode"`
-	Date      string `json:"date"`  // YYYY-MM-DD of the read or the finalize
-	At        string `json:"at"`    // RFC 3339 time of the read
-	Since     string `json:"since"` // optional: start of the inventory, for missing
-	ClearLost bool   `json:"clear_lost"`
-	CheckIn   bool   `json:"check_in"`
-	LostValue int    `json:"lost_value"`
-}
-
 // rejectError is a permanent failure tally decided on (no HTTP status).
 type rejectError struct{ msg string }
 
@@ -186,7 +175,7 @@ func reject(format string, a ...any) error { return &rejectError{fmt.Sprintf(for
 // different barcodes Concurrency at a time. After a transient failure
 // (Koha down, 429, 5xx) or refused credentials, events not yet started are
 // not sent and get the same verdict.
-func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcome {
+func (s *Sink) Deliver(ctx context.Context, events []outbox.Event) []relay.Outcome {
 	out := make([]relay.Outcome, len(events))
 	groups := map[string][]int{}
 	var order []string
@@ -247,33 +236,28 @@ func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcom
 
 // deliver handles one event; stop reports a failure that every later
 // request would share.
-func (s *Sink) deliver(ctx context.Context, ev relay.Event) (relay.Outcome, bool) {
-	var p payload
-	if len(ev.Payload) > 0 {
-		if err := json.Unmarshal(ev.Payload, &p); err != nil {
-			return relay.Outcome{Verdict: relay.Reject, Err: fmt.Errorf("koha: event %d (%s): payload: %v", ev.ID, ev.Kind, err)}, false
-		}
-	}
+func (s *Sink) deliver(ctx context.Context, ev outbox.Event) (relay.Outcome, bool) {
+	p := ev.Data
 	bc := ev.Barcode
 	if bc == "" {
 		bc = p.Barcode
 	}
 	var err error
 	switch ev.Kind {
-	case "seen":
+	case outbox.Seen:
 		err = s.seen(ctx, bc, p)
-	case "found":
-		if !p.ClearLost {
+	case outbox.Found:
+		if !outbox.Flag(p.ClearLost) {
 			return relay.Outcome{Verdict: relay.Accept}, false // report only
 		}
 		err = s.found(ctx, bc)
-	case "missing":
-		if p.LostValue == 0 {
+	case outbox.Missing:
+		if outbox.Int(p.LostValue) == 0 {
 			return relay.Outcome{Verdict: relay.Accept}, false // report only
 		}
 		err = s.missing(ctx, bc, p)
-	case "checked_out_on_shelf":
-		if !p.CheckIn {
+	case outbox.CheckedOutOnShelf:
+		if !outbox.Flag(p.CheckIn) {
 			return relay.Outcome{Verdict: relay.Accept}, false // report only
 		}
 		err = s.checkIn(ctx, bc)
@@ -375,7 +359,7 @@ func (s *Sink) update(ctx context.Context, it *apiItem, fields map[string]any) e
 }
 
 // seen moves last_seen_date forward to the time of the read, never back.
-func (s *Sink) seen(ctx context.Context, bc string, p payload) error {
+func (s *Sink) seen(ctx context.Context, bc string, p outbox.Data) error {
 	at, err := eventTime(p)
 	if err != nil {
 		return err
@@ -395,7 +379,7 @@ func (s *Sink) seen(ctx context.Context, bc string, p payload) error {
 }
 
 // eventTime is the read's time: "at", else the start of "date" (UTC).
-func eventTime(p payload) (time.Time, error) {
+func eventTime(p outbox.Data) (time.Time, error) {
 	if p.At != "" {
 		t, err := time.Parse(time.RFC3339, p.At)
 		if err != nil {
@@ -429,12 +413,12 @@ func (s *Sink) found(ctx context.Context, bc string) error {
 
 // missing marks an item lost with the inventory's value, unless Koha
 // already has it lost, on loan, or seen since the inventory's date.
-func (s *Sink) missing(ctx context.Context, bc string, p payload) error {
+func (s *Sink) missing(ctx context.Context, bc string, p outbox.Data) error {
 	since, err := missingSince(p)
 	if err != nil {
 		return err
 	}
-	if err := s.checkLostValue(ctx, p.LostValue); err != nil {
+	if err := s.checkLostValue(ctx, outbox.Int(p.LostValue)); err != nil {
 		return err
 	}
 	it, err := s.lookup(ctx, bc)
@@ -451,12 +435,12 @@ func (s *Sink) missing(ctx context.Context, bc string, p payload) error {
 	if !seen.IsZero() && !seen.Before(since) {
 		return nil // seen (circulated, scanned elsewhere) since: not missing
 	}
-	return s.update(ctx, it, map[string]any{"lost_status": p.LostValue})
+	return s.update(ctx, it, map[string]any{"lost_status": outbox.Int(p.LostValue)})
 }
 
 // missingSince is when the item had to be seen by: "since" when the
 // payload has it, else the start of "date".
-func missingSince(p payload) (time.Time, error) {
+func missingSince(p outbox.Data) (time.Time, error) {
 	for _, v := range []string{p.Since, p.Date} {
 		if v == "" {
 			continue

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/sync/koha/kohatest"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -50,7 +51,7 @@ func newFixture(t *testing.T, so kohatest.Opts, mod func(*Opts)) *fixture {
 
 var nextID int64
 
-func event(kind, barcode string, p map[string]any) relay.Event {
+func event(kind outbox.Kind, barcode string, p map[string]any) outbox.Event {
 	nextID++
 	if p == nil {
 		p = map[string]any{}
@@ -59,16 +60,20 @@ func event(kind, barcode string, p map[string]any) relay.Event {
 	p["inventory"] = "Spring"
 	p["barcode"] = barcode
 	b, _ := json.Marshal(p)
-	return relay.Event{ID: nextID, Key: fmt.Sprintf("1/%s/%s", barcode, kind), Kind: kind, InventoryID: 1,
-		Barcode: barcode, Payload: b, CreatedAt: time.Now()}
+	var d outbox.Data
+	if err := json.Unmarshal(b, &d); err != nil {
+		panic(err)
+	}
+	return outbox.Event{ID: nextID, Key: fmt.Sprintf("1/%s/%s", barcode, kind), Kind: kind, InventoryID: 1,
+		Barcode: barcode, Data: d, CreatedAt: time.Now()}
 }
 
-func seenEv(bc, at string) relay.Event {
+func seenEv(bc, at string) outbox.Event {
 	return event("seen", bc, map[string]any{"date": at[:10], "at": at, "session_id": 3, "device": "wand"})
 }
 
 // deliver sends a batch and checks the verdicts.
-func (f *fixture) deliver(evs []relay.Event, want ...relay.Verdict) []relay.Outcome {
+func (f *fixture) deliver(evs []outbox.Event, want ...relay.Verdict) []relay.Outcome {
 	f.t.Helper()
 	out := f.sink.Deliver(context.Background(), evs)
 	if len(out) != len(evs) {
@@ -168,7 +173,7 @@ func TestSeen(t *testing.T) {
 	f.srv.AddItem(kohatest.Item{Barcode: "31000000000002", LastSeen: later}) // seen after the scan
 	f.srv.AddItem(kohatest.Item{Barcode: "31000000000003"})                  // never seen
 	at := "2024-05-14T09:30:15Z"
-	evs := []relay.Event{seenEv("31000000000001", at), seenEv("31000000000002", at), seenEv("31000000000003", at)}
+	evs := []outbox.Event{seenEv("31000000000001", at), seenEv("31000000000002", at), seenEv("31000000000003", at)}
 	f.deliver(evs, relay.Accept, relay.Accept, relay.Accept)
 	want := time.Date(2024, 5, 14, 9, 30, 15, 0, time.UTC)
 	for _, bc := range []string{"31000000000001", "31000000000003"} {
@@ -194,7 +199,7 @@ func TestLookupIsExact(t *testing.T) {
 	f.srv.AddItem(kohatest.Item{Barcode: "0803"})
 	f.srv.AddItem(kohatest.Item{Barcode: "t0001"}) // Koha's match ignores case, so does tally
 	at := "2024-05-14T09:30:00Z"
-	f.deliver([]relay.Event{seenEv("0803", at), seenEv("T0001", at), seenEv("803", at)},
+	f.deliver([]outbox.Event{seenEv("0803", at), seenEv("T0001", at), seenEv("803", at)},
 		relay.Accept, relay.Accept, relay.Reject)
 	f.changes(map[string]int{"0803": 1, "t0001": 1})
 }
@@ -204,7 +209,7 @@ func TestLookupRejects(t *testing.T) {
 	f.srv.AddItem(kohatest.Item{Barcode: "AB1"})
 	f.srv.AddItem(kohatest.Item{Barcode: "ab1"})
 	at := "2024-05-14T09:30:00Z"
-	out := f.deliver([]relay.Event{seenEv("NOPE", at), seenEv("AB1", at)}, relay.Reject, relay.Reject)
+	out := f.deliver([]outbox.Event{seenEv("NOPE", at), seenEv("AB1", at)}, relay.Reject, relay.Reject)
 	if msg := out[0].Err.Error(); !strings.Contains(msg, "barcode NOPE not in Koha") {
 		t.Errorf("unknown barcode: %q", msg)
 	}
@@ -220,12 +225,12 @@ func TestFound(t *testing.T) {
 	f.srv.AddItem(kohatest.Item{Barcode: "L2", LostStatus: 2})
 	f.srv.AddItem(kohatest.Item{Barcode: "L3"})
 	before := f.srv.Requests()["GET /items"]
-	f.deliver([]relay.Event{event("found", "L2", map[string]any{"was": "lost", "clear_lost": false, "date": "2024-05-14"})},
+	f.deliver([]outbox.Event{event("found", "L2", map[string]any{"was": "lost", "clear_lost": false, "date": "2024-05-14"})},
 		relay.Accept)
 	if n := f.srv.Requests()["GET /items"]; n != before {
 		t.Errorf("report-only found made %d lookups", n-before)
 	}
-	evs := []relay.Event{
+	evs := []outbox.Event{
 		event("found", "L1", map[string]any{"was": "lost", "clear_lost": true}),
 		event("found", "L3", map[string]any{"was": "missing", "clear_lost": true}),
 	}
@@ -240,7 +245,7 @@ func TestFound(t *testing.T) {
 	f.changes(map[string]int{"L1": 1})
 }
 
-func missingEv(bc string, lost int, date string) relay.Event {
+func missingEv(bc string, lost int, date string) outbox.Event {
 	return event("missing", bc, map[string]any{"date": date, "lost_value": lost, "title": "T", "call_number": "FIC X", "price_cents": 1299})
 }
 
@@ -255,7 +260,7 @@ func TestMissing(t *testing.T) {
 	if err := f.srv.Checkout("M4", 7, day("2024-06-01")); err != nil {
 		t.Fatal(err)
 	}
-	evs := []relay.Event{missingEv("M1", 4, "2024-05-20"), missingEv("M2", 4, "2024-05-20"), missingEv("M3", 4, "2024-05-20"),
+	evs := []outbox.Event{missingEv("M1", 4, "2024-05-20"), missingEv("M2", 4, "2024-05-20"), missingEv("M3", 4, "2024-05-20"),
 		missingEv("M4", 4, "2024-05-20"), missingEv("M5", 4, "2024-05-20"), missingEv("M6", 4, "2024-05-20")}
 	f.deliver(evs, relay.Accept, relay.Accept, relay.Accept, relay.Accept, relay.Accept, relay.Accept)
 	f.deliver(evs, relay.Accept, relay.Accept, relay.Accept, relay.Accept, relay.Accept, relay.Accept)
@@ -268,7 +273,7 @@ func TestMissing(t *testing.T) {
 
 	// The item turns up (a late sighting reaches Koha) before a resend: no change.
 	f.srv.AddItem(kohatest.Item{Barcode: "M7"})
-	f.deliver([]relay.Event{seenEv("M7", "2024-05-21T08:00:00Z"), missingEv("M7", 4, "2024-05-20")}, relay.Accept, relay.Accept)
+	f.deliver([]outbox.Event{seenEv("M7", "2024-05-21T08:00:00Z"), missingEv("M7", 4, "2024-05-20")}, relay.Accept, relay.Accept)
 	if got := f.item("M7").LostStatus; got != 0 {
 		t.Errorf("M7 seen after the date was marked lost %d", got)
 	}
@@ -278,7 +283,7 @@ func TestMissingSince(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{}, nil)
 	// Seen at the desk after the inventory started, before it was finalized.
 	f.srv.AddItem(kohatest.Item{Barcode: "S1", LastSeen: day("2024-05-10")})
-	f.deliver([]relay.Event{event("missing", "S1", map[string]any{"date": "2024-05-20", "since": "2024-05-01", "lost_value": 4})},
+	f.deliver([]outbox.Event{event("missing", "S1", map[string]any{"date": "2024-05-20", "since": "2024-05-01", "lost_value": 4})},
 		relay.Accept)
 	f.changes(map[string]int{})
 }
@@ -286,11 +291,11 @@ func TestMissingSince(t *testing.T) {
 func TestMissingReportOnlyAndBadLostValue(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{}, nil)
 	f.srv.AddItem(kohatest.Item{Barcode: "R1"})
-	f.deliver([]relay.Event{missingEv("R1", 0, "2024-05-20")}, relay.Accept)
+	f.deliver([]outbox.Event{missingEv("R1", 0, "2024-05-20")}, relay.Accept)
 	if n := len(f.srv.Requests()); n != 0 {
 		t.Errorf("report-only missing made requests: %v", f.srv.Requests())
 	}
-	out := f.deliver([]relay.Event{missingEv("R1", 9, "2024-05-20")}, relay.Reject)
+	out := f.deliver([]outbox.Event{missingEv("R1", 9, "2024-05-20")}, relay.Reject)
 	if msg := out[0].Err.Error(); !strings.Contains(msg, "lost value 9 is not one of Koha's LOST authorised values (1, 2, 3, 4, 5)") {
 		t.Errorf("message %q", msg)
 	}
@@ -298,7 +303,7 @@ func TestMissingReportOnlyAndBadLostValue(t *testing.T) {
 
 	g := newFixture(t, kohatest.Opts{}, func(o *Opts) { o.LostValues = []int{4} })
 	g.srv.AddItem(kohatest.Item{Barcode: "R1"})
-	g.deliver([]relay.Event{missingEv("R1", 1, "2024-05-20"), missingEv("R1", 4, "2024-05-20")}, relay.Reject, relay.Accept)
+	g.deliver([]outbox.Event{missingEv("R1", 1, "2024-05-20"), missingEv("R1", 4, "2024-05-20")}, relay.Reject, relay.Accept)
 	if n := g.srv.Requests()["GET /authorised_value_categories/{name}/authorised_values"]; n != 0 {
 		t.Errorf("configured lost values were read from Koha %d times", n)
 	}
@@ -306,14 +311,14 @@ func TestMissingReportOnlyAndBadLostValue(t *testing.T) {
 }
 
 func TestCheckedOutOnShelf(t *testing.T) {
-	ev := func(bc string, checkIn bool) relay.Event {
+	ev := func(bc string, checkIn bool) outbox.Event {
 		return event("checked_out_on_shelf", bc, map[string]any{"check_in": checkIn, "due_date": "2024-06-01", "date": "2024-05-14"})
 	}
 	t.Run("report only", func(t *testing.T) {
 		f := newFixture(t, kohatest.Opts{}, nil)
 		f.srv.AddItem(kohatest.Item{Barcode: "C1"})
 		f.srv.Checkout("C1", 7, day("2024-06-01"))
-		f.deliver([]relay.Event{ev("C1", false)}, relay.Accept)
+		f.deliver([]outbox.Event{ev("C1", false)}, relay.Accept)
 		if len(f.srv.Requests()) != 0 {
 			t.Errorf("report-only made requests: %v", f.srv.Requests())
 		}
@@ -323,7 +328,7 @@ func TestCheckedOutOnShelf(t *testing.T) {
 		f.srv.AddItem(kohatest.Item{Barcode: "C1"})
 		f.srv.AddItem(kohatest.Item{Barcode: "C2"}) // already back
 		f.srv.Checkout("C1", 7, day("2024-06-01"))
-		out := f.deliver([]relay.Event{ev("C1", true), ev("C2", true)}, relay.Reject, relay.Accept)
+		out := f.deliver([]outbox.Event{ev("C1", true), ev("C2", true)}, relay.Reject, relay.Accept)
 		if msg := out[0].Err.Error(); !strings.Contains(msg, "use the SIP2 sink for check-ins") {
 			t.Errorf("message %q", msg)
 		}
@@ -333,8 +338,8 @@ func TestCheckedOutOnShelf(t *testing.T) {
 		f := newFixture(t, kohatest.Opts{Checkin: true}, nil)
 		f.srv.AddItem(kohatest.Item{Barcode: "C1"})
 		f.srv.Checkout("C1", 7, day("2024-06-01"))
-		f.deliver([]relay.Event{ev("C1", true)}, relay.Accept)
-		f.deliver([]relay.Event{ev("C1", true)}, relay.Accept)
+		f.deliver([]outbox.Event{ev("C1", true)}, relay.Accept)
+		f.deliver([]outbox.Event{ev("C1", true)}, relay.Accept)
 		if it := f.item("C1"); !it.DueDate.IsZero() {
 			t.Errorf("still checked out, due %v", it.DueDate)
 		}
@@ -348,7 +353,7 @@ func TestCheckedOutOnShelf(t *testing.T) {
 func TestNoItemUpdateRoute(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{NoItemUpdate: true}, nil)
 	f.srv.AddItem(kohatest.Item{Barcode: "O1"})
-	out := f.deliver([]relay.Event{seenEv("O1", "2024-05-14T09:30:00Z")}, relay.Reject)
+	out := f.deliver([]outbox.Event{seenEv("O1", "2024-05-14T09:30:00Z")}, relay.Reject)
 	if msg := out[0].Err.Error(); !strings.Contains(msg, "cannot update items") {
 		t.Errorf("message %q", msg)
 	}
@@ -359,8 +364,8 @@ func TestNoItemUpdateRoute(t *testing.T) {
 
 func TestSkipKinds(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{}, nil)
-	var evs []relay.Event
-	for _, k := range []string{"misplaced", "unknown", "cart_missing", "cart_foreign"} {
+	var evs []outbox.Event
+	for _, k := range []outbox.Kind{outbox.Misplaced, outbox.Unknown, outbox.CartMissing, outbox.CartForeign} {
 		evs = append(evs, event(k, "X1", map[string]any{"home": "MAIN / FIC", "code": "X1"}))
 	}
 	f.deliver(evs, relay.Skip, relay.Skip, relay.Skip, relay.Skip)
@@ -372,10 +377,9 @@ func TestSkipKinds(t *testing.T) {
 func TestBadPayload(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{}, nil)
 	f.srv.AddItem(kohatest.Item{Barcode: "P1"})
-	bad := relay.Event{ID: 1, Kind: "seen", Barcode: "P1", Payload: json.RawMessage(`{"at": 5}`)}
 	noTime := event("seen", "P1", nil)
 	badTime := event("seen", "P1", map[string]any{"at": "yesterday"})
-	f.deliver([]relay.Event{bad, noTime, badTime}, relay.Reject, relay.Reject, relay.Reject)
+	f.deliver([]outbox.Event{noTime, badTime}, relay.Reject, relay.Reject)
 }
 
 // TestFailureModes runs each of the server's failure modes against a batch,
@@ -426,13 +430,13 @@ func TestFailureModes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, kohatest.Opts{}, func(o *Opts) { o.Timeout = 300 * time.Millisecond; o.Concurrency = 1 })
 			bcs := []string{"F1", "F2", "F3"}
-			var evs []relay.Event
+			var evs []outbox.Event
 			for _, bc := range bcs {
 				f.srv.AddItem(kohatest.Item{Barcode: bc})
 				evs = append(evs, seenEv(bc, at))
 			}
 			// Take the token first so token requests do not use up the fault.
-			f.deliver([]relay.Event{event("found", "F1", map[string]any{"clear_lost": true})}, relay.Accept)
+			f.deliver([]outbox.Event{event("found", "F1", map[string]any{"clear_lost": true})}, relay.Accept)
 			f.srv.Inject(tt.fault)
 			out := f.deliver(evs, tt.first)
 			if out[0].Err == nil {
@@ -454,7 +458,7 @@ func TestFailureModes(t *testing.T) {
 					t.Fatalf("still pending after %d resends", round)
 				}
 				var idx []int
-				var again []relay.Event
+				var again []outbox.Event
 				for i := range evs {
 					if pending[i] {
 						idx, again = append(idx, i), append(again, evs[i])
@@ -483,7 +487,7 @@ func TestFailureModes(t *testing.T) {
 
 func TestTransientFailureHaltsBatch(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{}, func(o *Opts) { o.Concurrency = 1 })
-	var evs []relay.Event
+	var evs []outbox.Event
 	for i := range 20 {
 		bc := fmt.Sprintf("H%02d", i)
 		f.srv.AddItem(kohatest.Item{Barcode: bc})
@@ -512,9 +516,9 @@ func TestExpiredToken(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{}, nil)
 	f.srv.AddItem(kohatest.Item{Barcode: "E1"})
 	f.srv.AddItem(kohatest.Item{Barcode: "E2"})
-	f.deliver([]relay.Event{seenEv("E1", "2024-05-14T09:30:00Z")}, relay.Accept)
+	f.deliver([]outbox.Event{seenEv("E1", "2024-05-14T09:30:00Z")}, relay.Accept)
 	f.srv.ExpireTokens()
-	f.deliver([]relay.Event{seenEv("E2", "2024-05-14T09:30:00Z")}, relay.Accept)
+	f.deliver([]outbox.Event{seenEv("E2", "2024-05-14T09:30:00Z")}, relay.Accept)
 	if n := f.srv.TokensIssued(); n != 2 {
 		t.Errorf("%d tokens issued, want 2 (one refresh after expiry)", n)
 	}
@@ -526,9 +530,9 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	clock := func() time.Time { return now }
 	f := newFixture(t, kohatest.Opts{TokenTTL: 100 * time.Second}, func(o *Opts) { o.Now = clock })
 	f.srv.AddItem(kohatest.Item{Barcode: "E1"})
-	f.deliver([]relay.Event{seenEv("E1", "2024-05-14T09:30:00Z")}, relay.Accept)
+	f.deliver([]outbox.Event{seenEv("E1", "2024-05-14T09:30:00Z")}, relay.Accept)
 	now = now.Add(95 * time.Second) // within the last tenth of the lifetime
-	f.deliver([]relay.Event{seenEv("E1", "2024-05-14T09:30:00Z")}, relay.Accept)
+	f.deliver([]outbox.Event{seenEv("E1", "2024-05-14T09:30:00Z")}, relay.Accept)
 	if n := f.srv.TokensIssued(); n != 2 {
 		t.Errorf("%d tokens issued, want 2", n)
 	}
@@ -547,9 +551,9 @@ func TestRevokedCredentials(t *testing.T) {
 			})
 			f.srv.AddItem(kohatest.Item{Barcode: "V1"})
 			f.srv.AddItem(kohatest.Item{Barcode: "V2"})
-			f.deliver([]relay.Event{seenEv("V1", "2024-05-14T09:30:00Z")}, relay.Accept)
+			f.deliver([]outbox.Event{seenEv("V1", "2024-05-14T09:30:00Z")}, relay.Accept)
 			f.srv.RevokeCredentials()
-			out := f.deliver([]relay.Event{seenEv("V2", "2024-05-14T09:30:00Z"), seenEv("V1", "2024-05-15T09:30:00Z")},
+			out := f.deliver([]outbox.Event{seenEv("V2", "2024-05-14T09:30:00Z"), seenEv("V1", "2024-05-15T09:30:00Z")},
 				relay.Reject, relay.Reject)
 			var ae *AuthError
 			if !errors.As(out[0].Err, &ae) {
@@ -571,7 +575,7 @@ func TestRevokedCredentials(t *testing.T) {
 // again, as after a crash between Koha's answer and the outbox update.
 func TestResendAfterCrash(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{Checkin: true}, nil)
-	var evs []relay.Event
+	var evs []outbox.Event
 	want := map[string]int{}
 	for i := range 40 {
 		bc := fmt.Sprintf("3100000000%04d", i)
@@ -608,7 +612,7 @@ func TestDeliverHonoursContext(t *testing.T) {
 	f := newFixture(t, kohatest.Opts{}, func(o *Opts) { o.Timeout = 5 * time.Second })
 	f.srv.AddItem(kohatest.Item{Barcode: "X1"})
 	f.srv.AddItem(kohatest.Item{Barcode: "X2"})
-	evs := []relay.Event{seenEv("X1", "2024-05-14T09:30:00Z"), seenEv("X2", "2024-05-14T09:30:00Z")}
+	evs := []outbox.Event{seenEv("X1", "2024-05-14T09:30:00Z"), seenEv("X2", "2024-05-14T09:30:00Z")}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

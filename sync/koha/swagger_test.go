@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/sync/koha/kohatest"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -89,7 +90,7 @@ func TestSwaggerEvidence(t *testing.T) {
 	f.srv.AddItem(kohatest.Item{Barcode: "31234000111111", Title: "Holes", HomeLibrary: "MAIN", HoldingLibrary: "MAIN"})
 	lostAt := map[string]any{"date": "2027-03-01", "lost_value": 4, "since": "2027-02-01T00:00:00Z"}
 	f.srv.AddItem(kohatest.Item{Barcode: "31234000222222", Title: "Wonder", HomeLibrary: "MAIN", HoldingLibrary: "MAIN"})
-	f.deliver([]relay.Event{seenEv("31234000111111", "2027-03-01T10:15:00Z"), event("missing", "31234000222222", lostAt)}, relay.Accept, relay.Accept)
+	f.deliver([]outbox.Event{seenEv("31234000111111", "2027-03-01T10:15:00Z"), event("missing", "31234000222222", lostAt)}, relay.Accept, relay.Accept)
 	changes := f.srv.Changes()
 	if len(changes) != 2 {
 		t.Fatalf("changes %+v: want the sighting and the missing item", changes)

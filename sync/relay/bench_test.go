@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/webhook"
 )
@@ -40,8 +41,8 @@ func drainAll(b *testing.B, r *relay.Relay, want int) {
 func BenchmarkWebhookRawPOST(b *testing.B) {
 	rc := receiver(b)
 	client := &http.Client{Timeout: 10 * time.Second}
-	ev := relay.Event{ID: 1, Kind: "seen", InventoryID: 1, Barcode: "30000001",
-		Payload: []byte(`{"inventory_id":1,"inventory":"Spring 2027","barcode":"30000001","date":"2027-03-01"}`)}
+	ev := outbox.Event{ID: 1, Kind: outbox.Seen, InventoryID: 1, Barcode: "30000001",
+		Data: outbox.Data{InventoryID: 1, Inventory: "Spring 2027", Barcode: "30000001", Date: "2027-03-01"}}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -89,7 +90,7 @@ func BenchmarkDrain100k(b *testing.B) {
 		sink func(b *testing.B) relay.Sink
 	}{
 		{"nop", func(*testing.B) relay.Sink {
-			return &memSink{name: "nop", verdict: func(relay.Event) relay.Outcome { return relay.Outcome{} }}
+			return &memSink{name: "nop", verdict: func(outbox.Event) relay.Outcome { return relay.Outcome{} }}
 		}},
 		{"webhook", func(b *testing.B) relay.Sink { return hook(b, receiver(b), 10*time.Second) }},
 	} {

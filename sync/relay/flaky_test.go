@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/webhook"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
@@ -16,7 +17,7 @@ const flakyEvents = 1800
 // drainWebhook writes n events and drains them with the default options to
 // a loopback receiver failing as fault says, on the real clock; it returns
 // how long the drain took, the receiver and the keys.
-func drainWebhook(t testing.TB, n int, fault func(webhook.Message, int) webhooktest.Fault) (time.Duration, relay.Summary, *webhooktest.Receiver, []string) {
+func drainWebhook(t testing.TB, n int, fault func(outbox.Event, int) webhooktest.Fault) (time.Duration, relay.Summary, *webhooktest.Receiver, []string) {
 	t.Helper()
 	e := newEnv(t)
 	rc := receiver(t)
@@ -73,7 +74,7 @@ func TestFlakyExactlyOnce(t *testing.T) {
 func BenchmarkDrainFlaky(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
-		fault func(webhook.Message, int) webhooktest.Fault
+		fault func(outbox.Event, int) webhooktest.Fault
 	}{
 		{"flaky", webhooktest.Flaky(1)},
 		{"baseline_healthy", nil},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/webhook"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
@@ -163,7 +164,7 @@ func (e *env) states(t testing.TB) map[string]int {
 
 func (e *env) relay(t testing.TB, sinks []relay.Sink, o relay.Opts) *relay.Relay {
 	t.Helper()
-	r, err := relay.New(context.Background(), e.db, e.w, sinks, o)
+	r, err := relay.New(context.Background(), store.Outbox{DB: e.db, W: e.w}, sinks, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,15 +223,15 @@ type memSink struct {
 	name    string
 	rate    int
 	mu      sync.Mutex
-	verdict func(ev relay.Event) relay.Outcome
-	got     []relay.Event
+	verdict func(ev outbox.Event) relay.Outcome
+	got     []outbox.Event
 	calls   int
 }
 
 func (m *memSink) Name() string       { return m.name }
 func (m *memSink) RatePerMinute() int { return m.rate }
 
-func (m *memSink) Deliver(ctx context.Context, evs []relay.Event) []relay.Outcome {
+func (m *memSink) Deliver(ctx context.Context, evs []outbox.Event) []relay.Outcome {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls++
@@ -247,10 +248,10 @@ func (m *memSink) Deliver(ctx context.Context, evs []relay.Event) []relay.Outcom
 	return out
 }
 
-func (m *memSink) accepted() []relay.Event {
+func (m *memSink) accepted() []outbox.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]relay.Event(nil), m.got...)
+	return append([]outbox.Event(nil), m.got...)
 }
 
 // checkOnce fails unless the receiver holds exactly one change for each key

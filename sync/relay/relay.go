@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/sync/outbox"
 )
 
 // Opts tune a Relay. Zero fields take DefaultOpts' values.
@@ -102,8 +102,7 @@ type Observer interface {
 // sink has its own batches, back-off and rate limit, so a slow or broken
 // upstream does not hold up the others.
 type Relay struct {
-	db    *store.DB
-	w     *store.Writer
+	st    Store
 	opts  Opts
 	sinks []*sinkRun
 	names []string
@@ -128,15 +127,14 @@ type sinkRun struct {
 	until    time.Time  // back-off: nothing is sent before this
 }
 
-// New makes a relay over db's outbox, writing through w (the one writer).
-// It queues pending rows for every sink — including sinks new to the
+// New makes a relay over st's outbox. It queues pending rows for every sink — including sinks new to the
 // configuration — and settles rows that no longer wait for any sink.
-func New(ctx context.Context, db *store.DB, w *store.Writer, sinks []Sink, opts Opts) (*Relay, error) {
+func New(ctx context.Context, st Store, sinks []Sink, opts Opts) (*Relay, error) {
 	if len(sinks) == 0 {
 		return nil, errors.New("relay: no sinks configured")
 	}
 	opts = withDefaults(opts)
-	r := &Relay{db: db, w: w, opts: opts, kick: make(chan struct{}, 1)}
+	r := &Relay{st: st, opts: opts, kick: make(chan struct{}, 1)}
 	seen := map[string]bool{}
 	for _, s := range sinks {
 		name := s.Name()
@@ -159,10 +157,10 @@ func New(ctx context.Context, db *store.DB, w *store.Writer, sinks []Sink, opts 
 			tokens: burst(rate), budget: opts.RetryBudget})
 		r.names = append(r.names, name)
 	}
-	if _, err := db.QueueDeliveries(ctx, w, r.names, true); err != nil {
+	if _, err := st.Queue(ctx, r.names, true); err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
-	if _, err := db.SettleOutbox(ctx, w, r.names, opts.Clock.Now()); err != nil {
+	if _, err := st.Settle(ctx, r.names, opts.Clock.Now()); err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
 	}
 	return r, nil
@@ -269,7 +267,7 @@ func (r *Relay) Once(ctx context.Context) (Summary, error) {
 		sum.Paused = true
 		return sum, nil
 	}
-	if _, err := r.db.QueueDeliveries(ctx, r.w, r.names, false); err != nil {
+	if _, err := r.st.Queue(ctx, r.names, false); err != nil {
 		return sum, fmt.Errorf("relay: %w", err)
 	}
 	// The batch in flight gets StopGrace to finish after ctx ends, and its
@@ -307,7 +305,7 @@ func (r *Relay) drain(ctx, dctx context.Context, sr *sinkRun) (Summary, error) {
 		if n == 0 {
 			break
 		}
-		rows, err := r.db.DueDeliveries(ctx, sr.name, n, now)
+		rows, err := r.st.Due(ctx, sr.name, n, now)
 		if err != nil {
 			sr.refund(n)
 			return sum, fmt.Errorf("relay %s: %w", sr.name, err)
@@ -316,19 +314,19 @@ func (r *Relay) drain(ctx, dctx context.Context, sr *sinkRun) (Summary, error) {
 		if len(rows) == 0 {
 			break
 		}
-		bs, tried, err := r.batch(dctx, sr, rows)
+		bs, err := r.batch(dctx, sr, rows)
 		sum.add(bs)
 		if err != nil {
 			return sum, err
 		}
 		// Go on while the sink is healthy: events that failed wait on their
 		// own, those not sent are due again at once.
-		if !tried || sr.backingOff(r.opts.Clock.Now()) {
+		if !bs.active() || sr.backingOff(r.opts.Clock.Now()) {
 			break
 		}
 	}
 	// Backlog: for Summary.Next and the metrics.
-	bl, err := r.db.SinkBacklog(context.WithoutCancel(ctx), sr.name)
+	bl, err := r.st.Backlog(context.WithoutCancel(ctx), sr.name)
 	if err != nil {
 		return sum, fmt.Errorf("relay %s: %w", sr.name, err)
 	}
@@ -359,11 +357,11 @@ func (r *Relay) drain(ctx, dctx context.Context, sr *sinkRun) (Summary, error) {
 	return sum, nil
 }
 
-// batch delivers rows to one sink and records the outcome. tried reports
-// whether anything was sent at all.
-func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (sum Summary, tried bool, err error) {
-	results := make([]store.DeliveryResult, len(rows))
-	events := make([]Event, 0, len(rows))
+// batch delivers rows to one sink and records the outcome; the summary is
+// active when anything was sent, rejected or settled.
+func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []Delivery) (sum Summary, err error) {
+	results := make([]Result, len(rows))
+	events := make([]outbox.Event, 0, len(rows))
 	idx := make([]int, 0, len(rows))
 	for i, d := range rows {
 		results[i].OutboxID = d.ID
@@ -372,8 +370,14 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 			sum.Cancelled++
 			continue
 		}
-		events = append(events, Event{ID: d.ID, Key: d.Key, Kind: d.Kind, InventoryID: d.InventoryID, Barcode: d.Barcode,
-			Payload: d.Payload, CreatedAt: d.CreatedAt, Attempts: d.SinkAttempts})
+		ev, err := d.Event(d.SinkAttempts + 1)
+		if err != nil {
+			// No sink can act on it: a dead letter that says why.
+			results[i].State, results[i].Error = "dead", err.Error()
+			sum.Rejected++
+			continue
+		}
+		events = append(events, ev)
 		idx = append(idx, i)
 	}
 	outs := r.send(ctx, sr, events)
@@ -390,15 +394,12 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 		case Accept:
 			res.State = "done"
 			sum.Delivered++
-			tried = true
 		case Skip:
 			res.State = "skipped"
 			sum.Skipped++
-			tried = true
 		case Reject:
 			res.State, res.Error = "dead", errText(o.Err, "rejected")
 			sum.Rejected++
-			tried = true
 		default: // Retry, and verdicts this relay does not know
 			d := min(o.RetryAfter, r.opts.MaxRetryAfter)
 			switch {
@@ -410,23 +411,20 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 				// Retry-After: this request waits exactly that long.
 				sum.Retried++
 			case backoff:
-				d = max(r.jitter(r.opts.BaseBackoff, max(fails, ev.Attempts)), until.Sub(now))
+				d = max(r.jitter(r.opts.BaseBackoff, max(fails, ev.Attempt-1)), until.Sub(now))
 				sum.Retried++
 			default:
 				// Sporadic: this event alone tries again soon, on its own
 				// schedule, so one that keeps failing lets the rest pass.
-				d = r.jitter(r.opts.RetryBase, ev.Attempts)
+				d = r.jitter(r.opts.RetryBase, ev.Attempt-1)
 				sum.Retried++
-			}
-			if !res.NotTried {
-				tried = true
 			}
 			res.State, res.Next, res.Error = "pending", now.Add(d), errText(o.Err, "failed, will retry")
 		}
 	}
 	// Record even when ctx has ended: what upstream accepted must be marked.
-	if err := r.db.MarkDeliveries(context.WithoutCancel(ctx), r.w, sr.name, r.names, now, results); err != nil {
-		return sum, tried, fmt.Errorf("relay %s: %w", sr.name, err)
+	if err := r.st.Mark(context.WithoutCancel(ctx), sr.name, r.names, now, results); err != nil {
+		return sum, fmt.Errorf("relay %s: %w", sr.name, err)
 	}
 	if ob := r.opts.Observer; ob != nil {
 		if sum.Delivered > 0 {
@@ -439,14 +437,14 @@ func (r *Relay) batch(ctx context.Context, sr *sinkRun, rows []store.Delivery) (
 			ob.Rejected(sr.name, sum.Rejected)
 		}
 	}
-	return sum, tried || len(events) == 0, nil
+	return sum, nil
 }
 
 // send hands events to the sink — in one call, or item by item up to
 // InFlight at once — and returns one outcome per event. Each answer feeds
 // the sink's retry budget at once, so a sink that goes down mid-batch
 // stops being sent to mid-batch.
-func (r *Relay) send(ctx context.Context, sr *sinkRun, events []Event) []Outcome {
+func (r *Relay) send(ctx context.Context, sr *sinkRun, events []outbox.Event) []Outcome {
 	outs := make([]Outcome, len(events))
 	if len(events) == 0 {
 		return outs
@@ -473,7 +471,7 @@ func (r *Relay) send(ctx context.Context, sr *sinkRun, events []Event) []Outcome
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			evs := make([]Event, len(unit))
+			evs := make([]outbox.Event, len(unit))
 			for k, i := range unit {
 				evs[k] = events[i]
 			}
@@ -544,7 +542,7 @@ func (r *Relay) observe(sr *sinkRun, outs []Outcome) {
 
 // byItem groups event indexes by barcode, in order of first appearance;
 // events without a barcode go alone.
-func byItem(events []Event) [][]int {
+func byItem(events []outbox.Event) [][]int {
 	var units [][]int
 	at := map[string]int{}
 	for i, ev := range events {
@@ -654,7 +652,7 @@ func (r *Relay) Drain(ctx context.Context) (Summary, error) {
 		s, err := r.Once(ctx)
 		tot.add(s)
 		tot.Pending, tot.Dead, tot.Next, tot.Paused = s.Pending, s.Dead, s.Next, s.Paused
-		if ctx.Err() != nil && !errors.Is(err, store.ErrClosed) {
+		if ctx.Err() != nil && !errors.Is(err, ErrStoreClosed) {
 			// Stopped: a read the deadline cut short is no failure, and what
 			// was sent is recorded (Once). The counts are the last known.
 			return tot, nil
@@ -690,7 +688,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, store.ErrClosed) {
+		if errors.Is(err, ErrStoreClosed) {
 			return err
 		}
 		if err != nil && r.opts.Logf != nil {
@@ -718,7 +716,7 @@ func (r *Relay) Run(ctx context.Context) error {
 
 // SinkStatus is one sink's state, for `tally sync status` and the API.
 type SinkStatus struct {
-	store.SinkStats
+	SinkStats
 	OldestAge     time.Duration `json:"-"`
 	OldestAgeSec  float64       `json:"oldest_age_seconds"`
 	BackoffUntil  time.Time     `json:"backoff_until,omitzero"` // nothing is sent before this
@@ -737,7 +735,7 @@ type Status struct {
 // Status reports each sink's backlog and health.
 func (r *Relay) Status(ctx context.Context) (Status, error) {
 	st := Status{Paused: r.Paused()}
-	stats, err := r.db.SinkStatus(ctx, r.names)
+	stats, err := r.st.Status(ctx, r.names)
 	if err != nil {
 		return st, fmt.Errorf("relay status: %w", err)
 	}
@@ -761,15 +759,15 @@ func (r *Relay) Status(ctx context.Context) (Status, error) {
 }
 
 // DeadLetters lists up to limit dead letters per sink, newest first.
-func (r *Relay) DeadLetters(ctx context.Context, limit int) ([]store.Delivery, error) {
-	return r.db.DeadDeliveries(ctx, r.names, limit)
+func (r *Relay) DeadLetters(ctx context.Context, limit int) ([]Delivery, error) {
+	return r.st.Dead(ctx, r.names, limit)
 }
 
 // RetryDead puts dead letters (all when no ids are given; ids are outbox
 // row ids) back in the queue, clears the sinks' back-off, wakes Run, and
 // returns how many rows were revived.
 func (r *Relay) RetryDead(ctx context.Context, ids ...int64) (int, error) {
-	n, err := r.db.RetryDeadDeliveries(ctx, r.w, ids...)
+	n, err := r.st.RetryDead(ctx, ids...)
 	if err != nil {
 		return 0, fmt.Errorf("relay: %w", err)
 	}

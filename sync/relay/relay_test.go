@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
-	"github.com/tally-inventory/tally/sync/webhook"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
 )
 
@@ -39,7 +39,7 @@ func TestDeliverToWebhook(t *testing.T) {
 	}
 	// The message carries the outbox payload, signed.
 	m := rc.Applied()[keys[3]]
-	if m.Kind != "misplaced" || !strings.Contains(string(m.Data), `"home":"MAIN / Fiction"`) || m.Attempt != 1 {
+	if m.Kind != outbox.Misplaced || m.Data.Home != "MAIN / Fiction" || m.Attempt != 1 {
 		t.Errorf("message %+v", m)
 	}
 	// Nothing more to do, nothing more sent.
@@ -52,10 +52,10 @@ func TestDeliverToWebhook(t *testing.T) {
 // TestFailureModes: each failure of the receiver is retried until every
 // key is applied exactly once, and the outbox ends empty.
 func TestFailureModes(t *testing.T) {
-	perKey := func(times int, f webhooktest.Fault) func(m webhook.Message, n int) webhooktest.Fault {
+	perKey := func(times int, f webhooktest.Fault) func(m outbox.Event, n int) webhooktest.Fault {
 		var mu sync.Mutex
 		seen := map[string]int{}
-		return func(m webhook.Message, n int) webhooktest.Fault {
+		return func(m outbox.Event, n int) webhooktest.Fault {
 			mu.Lock()
 			defer mu.Unlock()
 			seen[m.Key]++
@@ -65,8 +65,8 @@ func TestFailureModes(t *testing.T) {
 			return webhooktest.OK
 		}
 	}
-	onRequest := func(want int, f webhooktest.Fault) func(m webhook.Message, n int) webhooktest.Fault {
-		return func(m webhook.Message, n int) webhooktest.Fault {
+	onRequest := func(want int, f webhooktest.Fault) func(m outbox.Event, n int) webhooktest.Fault {
+		return func(m outbox.Event, n int) webhooktest.Fault {
 			if n == want {
 				return f
 			}
@@ -77,8 +77,8 @@ func TestFailureModes(t *testing.T) {
 	// batch's fourth key: net/http itself resends a request that carries
 	// an Idempotency-Key once when a reused connection is reset, and that
 	// resend must fail too for the relay to see the failure.
-	firstAttempt := func(f webhooktest.Fault) func(m webhook.Message, n int) webhooktest.Fault {
-		return func(m webhook.Message, n int) webhooktest.Fault {
+	firstAttempt := func(f webhooktest.Fault) func(m outbox.Event, n int) webhooktest.Fault {
+		return func(m outbox.Event, n int) webhooktest.Fault {
 			if strings.HasSuffix(m.Key, "/30000003/misplaced") && m.Attempt == 1 {
 				return f
 			}
@@ -87,7 +87,7 @@ func TestFailureModes(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		fault   func(m webhook.Message, n int) webhooktest.Fault
+		fault   func(m outbox.Event, n int) webhooktest.Fault
 		timeout time.Duration
 		dupes   int // requests for keys already applied; -1: some
 	}{
@@ -128,7 +128,7 @@ func TestRetryAfter(t *testing.T) {
 	e := newEnv(t)
 	rc := receiver(t)
 	rc.SetRetryAfter("7")
-	rc.SetFault(func(m webhook.Message, n int) webhooktest.Fault {
+	rc.SetFault(func(m outbox.Event, n int) webhooktest.Fault {
 		if n == 3 {
 			return webhooktest.TooMany
 		}
@@ -177,7 +177,7 @@ func TestRetryAfterThrottled(t *testing.T) {
 			rc.SetRetryAfter("7")
 			var mu sync.Mutex
 			throttle := true
-			rc.SetFault(func(m webhook.Message, n int) webhooktest.Fault {
+			rc.SetFault(func(m outbox.Event, n int) webhooktest.Fault {
 				mu.Lock()
 				defer mu.Unlock()
 				if throttle {
@@ -280,7 +280,7 @@ func TestDeadLetter(t *testing.T) {
 	bad := keys[2]
 	reject := true
 	var mu sync.Mutex
-	rc.SetFault(func(m webhook.Message, n int) webhooktest.Fault {
+	rc.SetFault(func(m outbox.Event, n int) webhooktest.Fault {
 		mu.Lock()
 		defer mu.Unlock()
 		if m.Key == bad && reject {
@@ -366,9 +366,9 @@ func TestSeveralSinks(t *testing.T) {
 	keys := e.insert(t, 10)
 	down := true
 	var mu sync.Mutex
-	books := &memSink{name: "ils", verdict: func(ev relay.Event) relay.Outcome {
+	books := &memSink{name: "ils", verdict: func(ev outbox.Event) relay.Outcome {
 		switch {
-		case strings.HasPrefix(ev.Kind, "cart_"):
+		case strings.HasPrefix(string(ev.Kind), "cart_"):
 			return relay.Outcome{Verdict: relay.Skip}
 		case ev.Kind == "unknown":
 			return relay.Outcome{Verdict: relay.Reject, Err: errors.New("no such item")}
@@ -471,7 +471,7 @@ func TestCancelled(t *testing.T) {
 	}
 	// Scanned again: InsertOutbox puts the cancelled row back to pending.
 	err := e.w.Do(context.Background(), store.Func(func(tx *sql.Tx) error {
-		return store.InsertOutbox(tx, keys[1], "seen", 1, "30000001", map[string]any{"again": true})
+		return store.InsertOutbox(tx, keys[1], "seen", 1, "30000001", map[string]any{"inventory": "again"})
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -481,7 +481,7 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("requeued row: %+v", s)
 	}
 	got := m.accepted()
-	if len(got) != 2 || got[1].Key != keys[1] || !strings.Contains(string(got[1].Payload), "again") {
+	if len(got) != 2 || got[1].Key != keys[1] || got[1].Data.Inventory != "again" {
 		t.Errorf("accepted %+v", got)
 	}
 	if st := e.states(t); st["done"] != 2 {
@@ -509,7 +509,7 @@ func TestObserver(t *testing.T) {
 	e := newEnv(t)
 	e.insert(t, 5)
 	n := 0
-	m := &memSink{name: "m", verdict: func(ev relay.Event) relay.Outcome {
+	m := &memSink{name: "m", verdict: func(ev outbox.Event) relay.Outcome {
 		n++
 		switch n {
 		case 1:
@@ -559,7 +559,7 @@ func TestStopFinishesBatch(t *testing.T) {
 	e := newEnv(t)
 	rc := receiver(t)
 	reached, release := make(chan struct{}), make(chan struct{})
-	rc.SetFault(func(m webhook.Message, n int) webhooktest.Fault {
+	rc.SetFault(func(m outbox.Event, n int) webhooktest.Fault {
 		if n == 15 {
 			close(reached)
 			<-release
@@ -592,7 +592,7 @@ func TestCrashMidBatch(t *testing.T) {
 	rc := receiver(t)
 	reached, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	rc.SetFault(func(m webhook.Message, n int) webhooktest.Fault {
+	rc.SetFault(func(m outbox.Event, n int) webhooktest.Fault {
 		if n == 15 {
 			once.Do(func() { close(reached) })
 			<-release
@@ -609,8 +609,8 @@ func TestCrashMidBatch(t *testing.T) {
 	e.w.Close() // the crash: nothing after this reaches the database
 	cancel()
 	close(release)
-	if err := <-errc; !errors.Is(err, store.ErrClosed) {
-		t.Fatalf("Once after the crash: %v, want store.ErrClosed", err)
+	if err := <-errc; !errors.Is(err, store.ErrClosed) || !errors.Is(err, relay.ErrStoreClosed) {
+		t.Fatalf("Once after the crash: %v, want store.ErrClosed as relay.ErrStoreClosed", err)
 	}
 	e.db.Close()
 	e.w, e.db = nil, nil
@@ -637,11 +637,11 @@ func TestCrashMidBatch(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	e := newEnv(t)
-	if _, err := relay.New(context.Background(), e.db, e.w, nil, relay.Opts{}); err == nil {
+	if _, err := relay.New(context.Background(), store.Outbox{DB: e.db, W: e.w}, nil, relay.Opts{}); err == nil {
 		t.Error("no sinks: want an error")
 	}
 	a, b := &memSink{name: "x"}, &memSink{name: "x"}
-	if _, err := relay.New(context.Background(), e.db, e.w, []relay.Sink{a, b}, relay.Opts{}); err == nil || !strings.Contains(err.Error(), `"x"`) {
+	if _, err := relay.New(context.Background(), store.Outbox{DB: e.db, W: e.w}, []relay.Sink{a, b}, relay.Opts{}); err == nil || !strings.Contains(err.Error(), `"x"`) {
 		t.Errorf("duplicate names: %v", err)
 	}
 }
@@ -665,7 +665,7 @@ func TestShortAnswer(t *testing.T) {
 type shortSink struct{}
 
 func (shortSink) Name() string { return "short" }
-func (shortSink) Deliver(ctx context.Context, evs []relay.Event) []relay.Outcome {
+func (shortSink) Deliver(ctx context.Context, evs []outbox.Event) []relay.Outcome {
 	return []relay.Outcome{{Verdict: relay.Accept}}
 }
 
@@ -675,7 +675,7 @@ func (shortSink) Deliver(ctx context.Context, evs []relay.Event) []relay.Outcome
 func TestDrainDeadline(t *testing.T) {
 	e := newEnv(t)
 	e.insert(t, 3)
-	m := &memSink{name: "m", verdict: func(relay.Event) relay.Outcome {
+	m := &memSink{name: "m", verdict: func(outbox.Event) relay.Outcome {
 		return relay.Outcome{Verdict: relay.Retry, Err: errors.New("down")}
 	}}
 	r := e.relay(t, []relay.Sink{m}, relay.Opts{BaseBackoff: time.Hour, MaxBackoff: time.Hour, Rand: func() float64 { return 1 }})
@@ -695,5 +695,53 @@ func TestDrainDeadline(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Drain waits for a back-off of an hour with a deadline in a minute")
+	}
+}
+
+// TestUndecodableRow: a row of a kind this tally does not know (a newer
+// tally wrote it) and a row whose payload is not the event's data reach no
+// sink: each becomes a dead letter that names the row and what is wrong,
+// and the rows around them are delivered.
+func TestUndecodableRow(t *testing.T) {
+	e := newEnv(t)
+	keys := e.insert(t, 2)
+	err := e.w.Do(context.Background(), store.Func(func(tx *sql.Tx) error {
+		if err := store.InsertOutbox(tx, "inv1/X1/stolen", "stolen", 1, "X1", map[string]any{"inventory_id": 1}); err != nil {
+			return err
+		}
+		return store.InsertOutbox(tx, "inv1/X2/seen", "seen", 1, "X2", map[string]any{"at": 5})
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys = append(keys, e.insert(t, 1)...)
+	m := &memSink{name: "mem"}
+	r := e.relay(t, []relay.Sink{m}, relay.Opts{Clock: newClock(), Rand: half})
+	s, err := r.Once(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Delivered != 3 || s.Rejected != 2 || s.Dead != 2 || s.Pending != 0 {
+		t.Errorf("summary %+v: want 3 delivered, 2 dead", s)
+	}
+	var got []string
+	for _, ev := range m.accepted() {
+		got = append(got, ev.Key)
+	}
+	if strings.Join(got, ",") != strings.Join(keys, ",") {
+		t.Errorf("sink got %v, want %v", got, keys)
+	}
+	dead, err := r.DeadLetters(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"inv1/X1/stolen": `unknown event kind "stolen"`, "inv1/X2/seen": "payload: json"}
+	if len(dead) != 2 {
+		t.Fatalf("dead letters %+v", dead)
+	}
+	for _, d := range dead {
+		if w := want[d.Key]; w == "" || !strings.Contains(d.SinkError, w) || !strings.Contains(d.SinkError, d.Key) {
+			t.Errorf("dead letter %s: %q, want it to name the row and say %q", d.Key, d.SinkError, w)
+		}
 	}
 }

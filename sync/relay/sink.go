@@ -1,5 +1,5 @@
-// Package relay drains the outbox (kept in agent/store) to the configured
-// upstream sinks: batches, several requests in flight where the upstream
+// Package relay drains the outbox (a Store; agent/store keeps it in SQLite)
+// to the configured upstream sinks: batches, several requests in flight where the upstream
 // takes them, a retry budget per sink that tells "some requests fail" (the
 // failed event is retried soon, alone) from "the upstream is down or
 // throttling" (the whole sink backs off, capped exponential with full
@@ -7,8 +7,8 @@
 // letters a person can see and retry. A row is marked done only after its
 // sink confirms it.
 //
-// Every row goes to every sink, each with its own delivery state
-// (store.outbox_delivery): a slow or broken upstream does not hold up the
+// Every row goes to every sink, each with its own delivery state (see
+// Store): a slow or broken upstream does not hold up the
 // others, and the row's own state is done once all sinks are done with it.
 //
 // Lifecycle: New queues what is pending for each sink; Run(ctx) delivers
@@ -20,22 +20,11 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
-)
 
-// Event is one outbox row as a sink sees it.
-type Event struct {
-	ID          int64  // outbox row id
-	Key         string // idempotency key: inventory/item/kind — the same key never makes a second upstream change
-	Kind        string // seen, found, missing, misplaced, checked_out_on_shelf, unknown, cart_missing, cart_foreign
-	InventoryID int64
-	Barcode     string
-	Payload     json.RawMessage // kind-specific fields (date, policy flags, home, cart…)
-	CreatedAt   time.Time
-	Attempts    int
-}
+	"github.com/tally-inventory/tally/sync/outbox"
+)
 
 // Verdict is a sink's answer for one event (Telegraf/Fluent Bit style).
 type Verdict int
@@ -62,7 +51,9 @@ type Outcome struct {
 	RetryAfter time.Duration // from a Retry-After header; 0 lets the relay back off
 }
 
-// Sink delivers events upstream.
+// Sink delivers events (outbox.Event: one typed event for every sink)
+// upstream. A row whose kind or payload cannot be decoded never reaches a
+// sink: the relay makes it a dead letter that says why.
 //
 // Lifecycle: the relay calls Deliver from one goroutine at a time per sink,
 // or up to InFlight at once for a Concurrent sink; Deliver returns one Outcome per event, in order, and must return when ctx
@@ -73,5 +64,5 @@ type Sink interface {
 	// Name is the configured sink name (metrics label, status pages).
 	Name() string
 	// Deliver sends a batch.
-	Deliver(ctx context.Context, events []Event) []Outcome
+	Deliver(ctx context.Context, events []outbox.Event) []Outcome
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
-	"github.com/tally-inventory/tally/sync/webhook"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
 )
 
@@ -32,7 +32,7 @@ func TestSoak(t *testing.T) {
 	var mu sync.Mutex
 	rnd := rand.New(rand.NewPCG(7, 11))
 	rc.SetRetryAfter("2")
-	rc.SetFault(func(m webhook.Message, n int) webhooktest.Fault {
+	rc.SetFault(func(m outbox.Event, n int) webhooktest.Fault {
 		mu.Lock()
 		defer mu.Unlock()
 		switch x := rnd.IntN(1000); {

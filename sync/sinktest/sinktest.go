@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -58,21 +59,21 @@ type Harness struct {
 	Start func(t *testing.T, barcodes []string) (relay.Sink, Upstream)
 	// Event is an event the sink changes the upstream for (a sighting),
 	// for barcode; the same id gives the same key.
-	Event func(id int64, barcode string) relay.Event
+	Event func(id int64, barcode string) outbox.Event
 }
 
 var items = []string{"30001001", "30001002", "30001003", "30001004", "30001005"}
 
 // Run runs the contract.
 func Run(t *testing.T, h Harness) {
-	events := func(ids ...int) []relay.Event {
-		var evs []relay.Event
+	events := func(ids ...int) []outbox.Event {
+		var evs []outbox.Event
 		for _, i := range ids {
 			evs = append(evs, h.Event(int64(i+1), items[i]))
 		}
 		return evs
 	}
-	deliver := func(t *testing.T, s relay.Sink, ctx context.Context, evs []relay.Event) []relay.Outcome {
+	deliver := func(t *testing.T, s relay.Sink, ctx context.Context, evs []outbox.Event) []relay.Outcome {
 		t.Helper()
 		out := s.Deliver(ctx, evs)
 		if len(out) != len(evs) {
@@ -116,9 +117,9 @@ func Run(t *testing.T, h Harness) {
 	t.Run("same key twice is one change", func(t *testing.T) {
 		s, up := h.Start(t, items)
 		ev := events(0)[0]
-		out := deliver(t, s, context.Background(), []relay.Event{ev, ev})
+		out := deliver(t, s, context.Background(), []outbox.Event{ev, ev})
 		want(t, out, relay.Accept, relay.Accept)
-		out = deliver(t, s, context.Background(), []relay.Event{ev}) // resent after a crash
+		out = deliver(t, s, context.Background(), []outbox.Event{ev}) // resent after a crash
 		want(t, out, relay.Accept)
 		changes(t, up, 1)
 	})
@@ -174,7 +175,7 @@ func Run(t *testing.T, h Harness) {
 			t.Errorf("the dropped request is marked not sent: %v", out[0].Err)
 		}
 		// The relay sends what was not accepted again.
-		var again []relay.Event
+		var again []outbox.Event
 		for i, o := range out {
 			if o.Verdict == relay.Retry {
 				again = append(again, events(i)...)

@@ -3,6 +3,7 @@ package sip2_test
 import (
 	"testing"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/sinktest"
 	"github.com/tally-inventory/tally/sync/sip2"
@@ -33,7 +34,7 @@ func TestContract(t *testing.T) {
 			}
 			return newSink(t, srv.Addr(), nil), contractILS{srv}
 		},
-		Event: func(id int64, bc string) relay.Event {
+		Event: func(id int64, bc string) outbox.Event {
 			ev := sinkEvent("seen", bc)
 			ev.ID = id
 			return ev

@@ -2,7 +2,6 @@ package sip2
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -79,31 +79,18 @@ func (s *Sink) Close() error {
 	return err
 }
 
-// sinkPayload holds the outbox fields the sink reads (agent/engine.go).
-type sinkPayload struct {
-	At      string `json:"at"` // RFC 3339: when the item was scanned
-	CheckIn bool   `json:"check_in"`
-}
-
 // Deliver implements relay.Sink.
-func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcome {
+func (s *Sink) Deliver(ctx context.Context, events []outbox.Event) []relay.Outcome {
 	out := make([]relay.Outcome, len(events))
-	payloads := make([]sinkPayload, len(events))
 	var todo []int
 	for i, ev := range events {
 		switch ev.Kind {
-		case "seen", "found", "checked_out_on_shelf":
+		case outbox.Seen, outbox.Found, outbox.CheckedOutOnShelf:
 		default:
 			out[i] = relay.Outcome{Verdict: relay.Skip}
 			continue
 		}
-		if len(ev.Payload) > 0 {
-			if err := json.Unmarshal(ev.Payload, &payloads[i]); err != nil {
-				out[i] = relay.Outcome{Verdict: relay.Reject, Err: fmt.Errorf("sip2: event %d (%s): payload is not JSON: %w", ev.ID, ev.Kind, err)}
-				continue
-			}
-		}
-		if ev.Kind == "checked_out_on_shelf" && !payloads[i].CheckIn {
+		if ev.Kind == outbox.CheckedOutOnShelf && !outbox.Flag(ev.Data.CheckIn) {
 			out[i] = relay.Outcome{Verdict: relay.Skip} // the policy says report only
 			continue
 		}
@@ -132,7 +119,7 @@ func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcom
 			out[i] = *halt
 			continue
 		}
-		o, stop := s.deliver(ctx, c, events[i], payloads[i], infos)
+		o, stop := s.deliver(ctx, c, events[i], infos)
 		out[i] = o
 		if stop {
 			halt = &o
@@ -158,7 +145,7 @@ func (s *Sink) client(ctx context.Context) (*Client, error) {
 
 // deliver handles one event; stop means every later event would fail the
 // same way.
-func (s *Sink) deliver(ctx context.Context, c *Client, ev relay.Event, p sinkPayload, infos map[string]*ItemInfo) (relay.Outcome, bool) {
+func (s *Sink) deliver(ctx context.Context, c *Client, ev outbox.Event, infos map[string]*ItemInfo) (relay.Outcome, bool) {
 	bc := ev.Barcode
 	if err := checkBarcode(bc); err != nil {
 		return relay.Outcome{Verdict: relay.Reject, Err: fmt.Errorf("event %d (%s): %w", ev.ID, ev.Kind, err)}, false
@@ -176,7 +163,7 @@ func (s *Sink) deliver(ctx context.Context, c *Client, ev relay.Event, p sinkPay
 		return relay.Outcome{Verdict: relay.Reject, Err: fmt.Errorf("sip2: the ILS does not know barcode %q (item information: status %02d, no title)%s",
 			bc, int(info.CirculationStatus), screen(info.ScreenMessages))}, false
 	}
-	if ev.Kind != "checked_out_on_shelf" {
+	if ev.Kind != outbox.CheckedOutOnShelf {
 		return relay.Outcome{Verdict: relay.Accept}, false
 	}
 	if !onLoan(info.CirculationStatus) {
@@ -185,7 +172,7 @@ func (s *Sink) deliver(ctx context.Context, c *Client, ev relay.Event, p sinkPay
 		return relay.Outcome{Verdict: relay.Accept}, false
 	}
 	at := time.Now()
-	if t, err := time.Parse(time.RFC3339, p.At); err == nil {
+	if t, err := time.Parse(time.RFC3339, ev.Data.At); err == nil {
 		at = t
 	}
 	delete(infos, bc)

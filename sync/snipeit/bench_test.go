@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/snipeit/snipeittest"
 )
@@ -34,7 +35,7 @@ func BenchmarkAudit(b *testing.B) {
 		b.Fatal(err)
 	}
 	const batch = 50
-	evs := make([]relay.Event, batch)
+	evs := make([]outbox.Event, batch)
 	b.ReportAllocs()
 	b.ResetTimer()
 	n := 0

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/sinktest"
 	"github.com/tally-inventory/tally/sync/snipeit/snipeittest"
@@ -47,7 +48,7 @@ func TestContract(t *testing.T) {
 				c.srv = f.srv
 				return f.sink, c
 			},
-			Event: func(id int64, tag string) relay.Event {
+			Event: func(id int64, tag string) outbox.Event {
 				ev := event("seen", tag)
 				ev.ID = id
 				return ev

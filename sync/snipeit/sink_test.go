@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/snipeit/snipeittest"
 )
@@ -93,7 +94,7 @@ func start(t *testing.T, so snipeittest.Opts, edit func(*Opts)) *fixture {
 
 var nextID int64
 
-func event(kind, barcode string, extra ...any) relay.Event {
+func event(kind outbox.Kind, barcode string, extra ...any) outbox.Event {
 	nextID++
 	p := map[string]any{"inventory_id": 7, "inventory": "Spring carts", "session_id": 3,
 		"date": scanDay.Format(time.DateOnly), "at": scanDay.Format(time.RFC3339), "device": "wand-1", "barcode": barcode}
@@ -101,7 +102,11 @@ func event(kind, barcode string, extra ...any) relay.Event {
 		p[extra[i].(string)] = extra[i+1]
 	}
 	b, _ := json.Marshal(p)
-	return relay.Event{ID: nextID, Key: fmt.Sprintf("7/%s/%s", barcode, kind), Kind: kind, InventoryID: 7, Barcode: barcode, Payload: b, CreatedAt: scanDay}
+	var d outbox.Data
+	if err := json.Unmarshal(b, &d); err != nil {
+		panic(err)
+	}
+	return outbox.Event{ID: nextID, Key: fmt.Sprintf("7/%s/%s", barcode, kind), Kind: kind, InventoryID: 7, Barcode: barcode, Data: d, CreatedAt: scanDay}
 }
 
 func verdicts(out []relay.Outcome) string {
@@ -142,7 +147,7 @@ func ops(s *snipeittest.Server) string {
 func TestAuditSeen(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, nil)
-		out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")})
+		out := f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101")})
 		expect(t, out, "accept")
 		audits := f.srv.Audits()
 		if len(audits) != 1 {
@@ -168,7 +173,7 @@ func TestAuditSeen(t *testing.T) {
 func TestResendMakesNoSecondAudit(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, nil)
-		evs := []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}
+		evs := []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}
 		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
 		// The relay crashed before marking the rows done: it sends them again,
 		// later the same day and on the next day.
@@ -187,7 +192,7 @@ func TestResendMakesNoSecondAudit(t *testing.T) {
 func TestEventsForOneAssetShareOneAudit(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, nil)
-		evs := []relay.Event{
+		evs := []outbox.Event{
 			event("seen", "DAB-0201"),
 			event("found", "DAB-0201", "was", "lost", "clear_lost", true),
 			event("cart_foreign", "DAB-0201", "cart", "CART-01", "home_cart", "CART-02", "asset_tag", "DAB-0201", "serial", "SNX"),
@@ -211,7 +216,7 @@ func TestAlreadyAuditedThatDay(t *testing.T) {
 		assets[2].LastAuditDate = scanDay.Add(2 * time.Hour) // someone audited it after the scan
 		assets[3].LastAuditDate = scanDay.Add(-24 * time.Hour)
 		f := start(t, snipeittest.Opts{Version: v, Assets: assets}, nil)
-		expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}), "accept,accept")
+		expect(t, f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}), "accept,accept")
 		if got := f.srv.AuditsPerTag(); len(got) != 1 || got["DAB-0102"] != 1 {
 			t.Fatalf("audits = %v, want only DAB-0102 (audited the day before)", got)
 		}
@@ -240,7 +245,7 @@ func TestDayInSnipeITZone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		expect(t, s.Deliver(context.Background(), []relay.Event{ev}), "accept")
+		expect(t, s.Deliver(context.Background(), []outbox.Event{ev}), "accept")
 		if n := len(srv.Audits()); n != tc.audits {
 			t.Errorf("zone %v: %d audits, want %d", tc.zone, n, tc.audits)
 		}
@@ -250,7 +255,7 @@ func TestDayInSnipeITZone(t *testing.T) {
 func TestLocationUpdate(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.LocationID, o.UpdateLocation = 20, true })
-		expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")}), "accept")
+		expect(t, f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101")}), "accept")
 		a := f.srv.Audits()[0]
 		if a.LocationID != 20 || !a.UpdateLocation {
 			t.Errorf("audit = %+v, want location 20 with update", a)
@@ -260,7 +265,7 @@ func TestLocationUpdate(t *testing.T) {
 		}
 		// Noted but not moved.
 		g := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.LocationID = 20 })
-		expect(t, g.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")}), "accept")
+		expect(t, g.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101")}), "accept")
 		if a := g.srv.Audits()[0]; a.LocationID != 20 || a.UpdateLocation {
 			t.Errorf("audit = %+v, want location 20 without update", a)
 		}
@@ -273,7 +278,7 @@ func TestLocationUpdate(t *testing.T) {
 func TestValidationErrorIsRejected(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.LocationID = 555 })
-		out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
+		out := f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
 		expect(t, out, "reject,reject")
 		if !strings.Contains(out[0].Err.Error(), "location_id: The selected location id is invalid.") {
 			t.Errorf("err = %v", out[0].Err)
@@ -287,7 +292,7 @@ func TestValidationErrorIsRejected(t *testing.T) {
 func TestUnknownAssetIsRejected(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, nil)
-		out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "NOPE-1"), event("seen", "GONE-1"), event("seen", "DAB-0101")})
+		out := f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "NOPE-1"), event("seen", "GONE-1"), event("seen", "DAB-0101")})
 		expect(t, out, "reject,reject,accept")
 		for _, o := range out[:2] {
 			var ae *APIError
@@ -304,7 +309,7 @@ func TestUnknownAssetIsRejected(t *testing.T) {
 func TestTagCaseAndEscaping(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, nil)
-		expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0202"), event("seen", "T'40")}), "accept,accept")
+		expect(t, f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0202"), event("seen", "T'40")}), "accept,accept")
 		if got := f.srv.AuditsPerTag(); got["dab-0202"] != 1 || got["T'40"] != 1 {
 			t.Errorf("audits = %v", got)
 		}
@@ -313,7 +318,7 @@ func TestTagCaseAndEscaping(t *testing.T) {
 
 func TestKindsSkipped(t *testing.T) {
 	f := start(t, snipeittest.Opts{}, nil)
-	evs := []relay.Event{
+	evs := []outbox.Event{
 		event("misplaced", "DAB-0101", "home", "x"), event("checked_out_on_shelf", "DAB-0101", "check_in", true),
 		event("unknown", "ZZZ", "code", "ZZZ"), event("missing", "DAB-0101"), event("cart_missing", "DAB-0102"),
 	}
@@ -327,7 +332,7 @@ func TestEquipmentFilter(t *testing.T) {
 	f := start(t, snipeittest.Opts{}, func(o *Opts) {
 		o.Equipment = func(bc string) bool { return strings.HasPrefix(bc, "DAB-") }
 	})
-	expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "31234000123456"), event("seen", "DAB-0101")}), "skip,accept")
+	expect(t, f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "31234000123456"), event("seen", "DAB-0101")}), "skip,accept")
 	if got, want := ops(f.srv), "bytag:200 audit:200"; got != want {
 		t.Errorf("requests = %s, want %s", got, want)
 	}
@@ -336,7 +341,7 @@ func TestEquipmentFilter(t *testing.T) {
 func TestMissingSetsStatusOnce(t *testing.T) {
 	eachVersion(t, func(t *testing.T, v snipeittest.Version) {
 		f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.MissingStatusID = 7 })
-		evs := []relay.Event{event("cart_missing", "DAB-0101"), event("missing", "DAB-0102")}
+		evs := []outbox.Event{event("cart_missing", "DAB-0101"), event("missing", "DAB-0102")}
 		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
 		expect(t, f.sink.Deliver(context.Background(), evs), "accept,accept")
 		ups := f.srv.Updates()
@@ -347,7 +352,7 @@ func TestMissingSetsStatusOnce(t *testing.T) {
 			t.Errorf("missing made an audit")
 		}
 		g := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.MissingStatusID = 77 })
-		out := g.sink.Deliver(context.Background(), []relay.Event{event("missing", "DAB-0101")})
+		out := g.sink.Deliver(context.Background(), []outbox.Event{event("missing", "DAB-0101")})
 		expect(t, out, "reject")
 		if !strings.Contains(out[0].Err.Error(), "status_id: The selected status id is invalid.") {
 			t.Errorf("err = %v", out[0].Err)
@@ -358,7 +363,7 @@ func TestMissingSetsStatusOnce(t *testing.T) {
 func TestExpiredToken(t *testing.T) {
 	f := start(t, snipeittest.Opts{}, nil)
 	f.srv.ExpireToken()
-	out := f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("misplaced", "DAB-0101")})
+	out := f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("misplaced", "DAB-0101")})
 	expect(t, out, "reject,reject,skip")
 	for _, o := range out[:2] {
 		if msg := o.Err.Error(); !strings.Contains(msg, "check the Snipe-IT API token") || !strings.Contains(msg, "HTTP 401") || !strings.Contains(msg, "Unauthorized or unauthenticated.") {
@@ -376,12 +381,12 @@ func TestTokenFileRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := start(t, snipeittest.Opts{}, func(o *Opts) { o.Token, o.TokenFile = "", path })
-	expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")}), "accept")
+	expect(t, f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101")}), "accept")
 	f.srv.SetToken("tok-new")
 	if err := os.WriteFile(path, []byte("tok-new\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0102")}), "accept")
+	expect(t, f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0102")}), "accept")
 	if n := len(f.srv.Audits()); n != 2 {
 		t.Errorf("%d audits, want 2", n)
 	}
@@ -408,7 +413,7 @@ func TestTransientFailures(t *testing.T) {
 			t.Run(tc.op+"/"+tc.fault.String(), func(t *testing.T) {
 				f := start(t, snipeittest.Opts{Version: v}, func(o *Opts) { o.Timeout = 300 * time.Millisecond })
 				f.srv.Inject(tc.op, tc.fault, 1)
-				evs := []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("unknown", "X")}
+				evs := []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("unknown", "X")}
 				out := f.sink.Deliver(context.Background(), evs)
 				expect(t, out, "retry,retry,skip")
 				if out[0].RetryAfter != tc.retryAfter {
@@ -438,7 +443,7 @@ func TestThrottle(t *testing.T) {
 		t.Run(fmt.Sprint("headers=", headers), func(t *testing.T) {
 			f := start(t, snipeittest.Opts{ThrottlePerMinute: 3, ThrottleHeaders: headers}, nil)
 			f.clock.Add(-15 * time.Second) // the window opens 45 s before the 429
-			evs := []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("seen", "DAB-0103")}
+			evs := []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102"), event("seen", "DAB-0103")}
 			expect(t, f.sink.Deliver(context.Background(), evs[:1]), "accept")
 			f.clock.Add(45 * time.Second)
 			out := f.sink.Deliver(context.Background(), evs[1:])
@@ -498,21 +503,20 @@ func TestCanceledContext(t *testing.T) {
 	f := start(t, snipeittest.Opts{}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	out := f.sink.Deliver(ctx, []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
+	out := f.sink.Deliver(ctx, []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
 	expect(t, out, "retry,retry")
 	if n := len(f.srv.Requests()); n != 0 {
 		t.Errorf("%d requests after cancel", n)
 	}
 }
 
-func TestBadPayloadAndNoTag(t *testing.T) {
+func TestNoTag(t *testing.T) {
 	f := start(t, snipeittest.Opts{}, nil)
-	bad := relay.Event{ID: 1, Kind: "seen", Barcode: "DAB-0101", Payload: json.RawMessage(`{"at":`)}
-	none := relay.Event{ID: 2, Kind: "seen", Payload: json.RawMessage(`{}`)}
-	out := f.sink.Deliver(context.Background(), []relay.Event{bad, none})
-	expect(t, out, "reject,reject")
-	if !strings.Contains(out[0].Err.Error(), "payload is not JSON") || !strings.Contains(out[1].Err.Error(), "no asset tag") {
-		t.Errorf("errs = %v; %v", out[0].Err, out[1].Err)
+	none := outbox.Event{ID: 2, Kind: outbox.Seen}
+	out := f.sink.Deliver(context.Background(), []outbox.Event{none})
+	expect(t, out, "reject")
+	if !strings.Contains(out[0].Err.Error(), "no asset tag") {
+		t.Errorf("err = %v", out[0].Err)
 	}
 }
 
@@ -523,7 +527,7 @@ func TestWrongBaseURL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := s.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
+		out := s.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")})
 		expect(t, out, "reject,reject")
 		if !strings.Contains(out[0].Err.Error(), "check the base URL") {
 			t.Errorf("err = %v", out[0].Err)
@@ -563,7 +567,7 @@ func TestNew(t *testing.T) {
 // accepted and every asset has exactly one audit.
 func TestFlakyServerExactlyOnce(t *testing.T) {
 	var assets []snipeittest.Asset
-	var evs []relay.Event
+	var evs []outbox.Event
 	for i := 1; i <= 60; i++ {
 		tag := fmt.Sprintf("FL-%03d", i)
 		assets = append(assets, snipeittest.Asset{ID: i, Tag: tag, Name: tag})
@@ -589,7 +593,7 @@ func TestFlakyServerExactlyOnce(t *testing.T) {
 		}
 		batch := pending[:min(len(pending), 8)]
 		out := f.sink.Deliver(context.Background(), batch)
-		var next []relay.Event
+		var next []outbox.Event
 		for i, o := range out {
 			switch o.Verdict {
 			case relay.Retry:

@@ -22,7 +22,6 @@ package snipeit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -33,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -148,57 +148,29 @@ func (s *Sink) RateLimit() (n int, per time.Duration) {
 	return max(s.o.RatePerMinute, 0), time.Minute
 }
 
-// The event kinds the sink handles.
-const (
-	kindSeen        = "seen"
-	kindFound       = "found"
-	kindCartForeign = "cart_foreign"
-	kindMissing     = "missing"
-	kindCartMissing = "cart_missing"
-)
-
-// payload holds the outbox fields the sink reads (agent/engine.go,
-// agent/finalize.go).
-type payload struct {
-	Inventory string `json:"inventory"`
-	Date      string `json:"date"` // YYYY-MM-DD, UTC
-	At        string `json:"at"`   // RFC 3339
-	Device    string `json:"device"`
-	Was       string `json:"was"`
-	Cart      string `json:"cart"`
-	HomeCart  string `json:"home_cart"`
-	AssetTag  string `json:"asset_tag"`
-}
-
 // job is one asset's events in a batch: they share one lookup and at most
 // one audit (or status change).
 type job struct {
 	tag     string
 	missing bool
 	idx     []int
-	p       []payload
+	p       []outbox.Data
 }
 
 // Deliver implements relay.Sink. Events for the same asset in one batch
 // share one lookup and one audit whose note names them all. After a
 // failure that would repeat (network down, 429, bad token) the rest of the
 // batch gets the same verdict without being tried.
-func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcome {
+func (s *Sink) Deliver(ctx context.Context, events []outbox.Event) []relay.Outcome {
 	out := make([]relay.Outcome, len(events))
 	var jobs []*job
 	byTag := map[string]*job{}
 	for i, ev := range events {
-		var p payload
-		if len(ev.Payload) > 0 {
-			if err := json.Unmarshal(ev.Payload, &p); err != nil {
-				out[i] = relay.Outcome{Verdict: relay.Reject, Err: fmt.Errorf("snipeit: event %d (%s): payload is not JSON: %w", ev.ID, ev.Kind, err)}
-				continue
-			}
-		}
+		p := ev.Data
 		var missing bool
 		switch ev.Kind {
-		case kindSeen, kindFound, kindCartForeign:
-		case kindMissing, kindCartMissing:
+		case outbox.Seen, outbox.Found, outbox.CartForeign:
+		case outbox.Missing, outbox.CartMissing:
 			if s.o.MissingStatusID == 0 {
 				out[i] = relay.Outcome{Verdict: relay.Skip}
 				continue
@@ -293,7 +265,7 @@ func (s *Sink) lookup(ctx context.Context, tag string) (*Asset, error) {
 
 // audit audits the job's asset unless Snipe-IT already has an audit on or
 // after the day of each event. done marks the events that needed no audit.
-func (s *Sink) audit(ctx context.Context, events []relay.Event, j *job) (done []bool, err error) {
+func (s *Sink) audit(ctx context.Context, events []outbox.Event, j *job) (done []bool, err error) {
 	a, err := s.lookup(ctx, j.tag)
 	if err != nil {
 		return nil, err
@@ -370,7 +342,7 @@ func notFound(err error) bool {
 // eventDay is the scan's day in Snipe-IT's zone, the unit of "already
 // audited": the scan time when known, else the payload's date, else when
 // the outbox row was written.
-func (s *Sink) eventDay(ev relay.Event, p payload) string {
+func (s *Sink) eventDay(ev outbox.Event, p outbox.Data) string {
 	if t, err := time.Parse(time.RFC3339, p.At); err == nil {
 		return t.In(s.c.zone).Format(time.DateOnly)
 	}
@@ -384,21 +356,21 @@ func (s *Sink) eventDay(ev relay.Event, p payload) string {
 }
 
 // note is the audit note: which inventory saw the asset, and why.
-func (s *Sink) note(events []relay.Event, j *job, pending []int) string {
+func (s *Sink) note(events []outbox.Event, j *job, pending []int) string {
 	var what []string
 	first := j.p[pending[0]]
 	for _, k := range pending {
 		p := j.p[k]
 		switch events[j.idx[k]].Kind {
-		case kindSeen:
+		case outbox.Seen:
 			what = append(what, "seen")
-		case kindFound:
+		case outbox.Found:
 			w := "found"
 			if p.Was != "" {
 				w += " (was " + strings.ReplaceAll(p.Was, "_", " ") + ")"
 			}
 			what = append(what, w)
-		case kindCartForeign:
+		case outbox.CartForeign:
 			w := "found in cart " + orDash(p.Cart)
 			if p.HomeCart != "" {
 				w += ", belongs in cart " + p.HomeCart

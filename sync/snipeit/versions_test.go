@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tally-inventory/tally/sync/relay"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/snipeit/snipeittest"
 )
 
@@ -103,7 +103,7 @@ func TestAuditRoutesEvidence(t *testing.T) {
 // audits go there at once.
 func TestAuditFallback(t *testing.T) {
 	f := start(t, snipeittest.Opts{Version: snipeittest.VNext}, nil)
-	expect(t, f.sink.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}), "accept,accept")
+	expect(t, f.sink.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101"), event("seen", "DAB-0102")}), "accept,accept")
 	if got, want := ops(f.srv), "bytag:200 other:404 audit:200 bytag:200 audit:200"; got != want {
 		t.Errorf("requests = %s\nwant       %s", got, want)
 	}
@@ -134,7 +134,7 @@ func TestAuditRoute404(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := s.Deliver(context.Background(), []relay.Event{event("seen", "DAB-0101")})
+	out := s.Deliver(context.Background(), []outbox.Event{event("seen", "DAB-0101")})
 	expect(t, out, "reject")
 	msg := out[0].Err.Error()
 	if strings.Contains(msg, "base URL") || !strings.Contains(msg, "404 to both audit routes") || !strings.Contains(msg, "DAB-0101") {

@@ -1,12 +1,12 @@
 package webhook_test
 
 import (
-	"encoding/json"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/sinktest"
 	"github.com/tally-inventory/tally/sync/webhook"
@@ -22,7 +22,7 @@ type upstream struct {
 	drop     bool
 }
 
-func (u *upstream) fault(m webhook.Message, _ int) webhooktest.Fault {
+func (u *upstream) fault(m outbox.Event, _ int) webhooktest.Fault {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	switch {
@@ -77,9 +77,9 @@ func TestContract(t *testing.T) {
 			}
 			return s, u
 		},
-		Event: func(id int64, bc string) relay.Event {
-			p, _ := json.Marshal(map[string]any{"inventory_id": 1, "barcode": bc, "date": "2027-03-01"})
-			return relay.Event{ID: id, Key: "1/" + bc + "/seen", Kind: "seen", InventoryID: 1, Barcode: bc, Payload: p, CreatedAt: time.Now()}
+		Event: func(id int64, bc string) outbox.Event {
+			return outbox.Event{ID: id, Key: "1/" + bc + "/seen", Kind: outbox.Seen, InventoryID: 1, Barcode: bc,
+				Data: outbox.Data{InventoryID: 1, Barcode: bc, Date: "2027-03-01"}, CreatedAt: time.Now()}
 		},
 	})
 }

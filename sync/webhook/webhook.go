@@ -1,7 +1,8 @@
 // Package webhook delivers outbox events as signed JSON to any URL, for
 // districts with their own pipeline.
 //
-// One event per request: each POST carries one Message, so the receiver
+// One event per request: each POST carries one outbox.Event as JSON
+// (schema/webhook-event.schema.json), so the receiver
 // needs no batch semantics and the Idempotency-Key header names exactly
 // what the request changes. A receiver keeps the keys it has applied and
 // answers 2xx to a key it already has: tally resends after a timeout or a
@@ -42,20 +43,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
-
-// Message is the JSON body of one request.
-type Message struct {
-	ID          int64           `json:"id"`  // outbox row id (per agent)
-	Key         string          `json:"key"` // idempotency key, also in the Idempotency-Key header
-	Kind        string          `json:"kind"`
-	InventoryID int64           `json:"inventory_id"`
-	Barcode     string          `json:"barcode"`
-	CreatedAt   time.Time       `json:"created_at"`
-	Attempt     int             `json:"attempt"` // 1 on the first try
-	Data        json.RawMessage `json:"data"`    // the kind's fields, as in the outbox
-}
 
 // Header names.
 const (
@@ -140,7 +130,7 @@ func (s *Sink) InFlight() int { return s.opts.InFlight }
 
 // Deliver implements relay.Sink: one request per event, in order. After a
 // transient failure the rest of the batch is not sent and is retried with it.
-func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcome {
+func (s *Sink) Deliver(ctx context.Context, events []outbox.Event) []relay.Outcome {
 	out := make([]relay.Outcome, len(events))
 	for i, ev := range events {
 		out[i] = s.post(ctx, ev)
@@ -156,13 +146,9 @@ func (s *Sink) Deliver(ctx context.Context, events []relay.Event) []relay.Outcom
 }
 
 // Encode is the body and headers of ev's request, signed at now.
-func Encode(ev relay.Event, secret []byte, now time.Time) ([]byte, http.Header, error) {
-	data := ev.Payload
-	if len(data) == 0 {
-		data = json.RawMessage("{}")
-	}
-	body, err := json.Marshal(Message{ID: ev.ID, Key: ev.Key, Kind: ev.Kind, InventoryID: ev.InventoryID,
-		Barcode: ev.Barcode, CreatedAt: ev.CreatedAt.UTC(), Attempt: ev.Attempts + 1, Data: data})
+func Encode(ev outbox.Event, secret []byte, now time.Time) ([]byte, http.Header, error) {
+	ev.CreatedAt = ev.CreatedAt.UTC()
+	body, err := json.Marshal(ev)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode event %s: %w", ev.Key, err)
 	}
@@ -171,13 +157,13 @@ func Encode(ev relay.Event, secret []byte, now time.Time) ([]byte, http.Header, 
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "tally-webhook/1")
 	h.Set(HeaderIdempotency, ev.Key)
-	h.Set(HeaderEvent, ev.Kind)
+	h.Set(HeaderEvent, string(ev.Kind))
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSignature, Sign(secret, ts, body))
 	return body, h, nil
 }
 
-func (s *Sink) post(ctx context.Context, ev relay.Event) relay.Outcome {
+func (s *Sink) post(ctx context.Context, ev outbox.Event) relay.Outcome {
 	body, h, err := Encode(ev, s.opts.Secret, s.opts.Now())
 	if err != nil {
 		return relay.Outcome{Verdict: relay.Reject, Err: err}

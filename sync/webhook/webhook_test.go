@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/webhook"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
@@ -71,14 +71,15 @@ func TestVerify(t *testing.T) {
 }
 
 func TestEncode(t *testing.T) {
-	ev := relay.Event{ID: 7, Key: "inv1/31234/found", Kind: "found", InventoryID: 1, Barcode: "31234",
-		Payload: json.RawMessage(`{"was":"lost","clear_lost":true}`), CreatedAt: time.Date(2027, 3, 1, 9, 30, 0, 0, time.UTC), Attempts: 2}
+	ev := outbox.Event{ID: 7, Key: "inv1/31234/found", Kind: outbox.Found, InventoryID: 1, Barcode: "31234",
+		Data:      outbox.Data{InventoryID: 1, Inventory: "Spring", Barcode: "31234", Date: "2027-03-01", Was: "lost", ClearLost: new(true)},
+		CreatedAt: time.Date(2027, 3, 1, 9, 30, 0, 0, time.UTC), Attempt: 3}
 	now := time.Unix(1800000000, 0)
 	body, h, err := webhook.Encode(ev, secret, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":7,"key":"inv1/31234/found","kind":"found","inventory_id":1,"barcode":"31234","created_at":"2027-03-01T09:30:00Z","attempt":3,"data":{"was":"lost","clear_lost":true}}`
+	want := `{"id":7,"key":"inv1/31234/found","kind":"found","inventory_id":1,"barcode":"31234","created_at":"2027-03-01T09:30:00Z","attempt":3,"data":{"inventory_id":1,"inventory":"Spring","barcode":"31234","date":"2027-03-01","was":"lost","clear_lost":true}}`
 	if string(body) != want {
 		t.Errorf("body\n got %s\nwant %s", body, want)
 	}
@@ -191,7 +192,7 @@ func FuzzRetryAfter(f *testing.F) {
 func TestDeliver(t *testing.T) {
 	rc := webhooktest.New(secret)
 	defer rc.Close()
-	rc.SetFault(func(m webhook.Message, n int) webhooktest.Fault {
+	rc.SetFault(func(m outbox.Event, n int) webhooktest.Fault {
 		switch m.Barcode {
 		case "2":
 			return webhooktest.Reject
@@ -204,10 +205,10 @@ func TestDeliver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var evs []relay.Event
+	var evs []outbox.Event
 	for i := 1; i <= 6; i++ {
 		bc := string(rune('0' + i))
-		evs = append(evs, relay.Event{ID: int64(i), Key: "inv1/" + bc + "/seen", Kind: "seen", Barcode: bc, Payload: json.RawMessage(`{}`)})
+		evs = append(evs, outbox.Event{ID: int64(i), Key: "inv1/" + bc + "/seen", Kind: outbox.Seen, Barcode: bc})
 	}
 	out := s.Deliver(context.Background(), evs)
 	want := []relay.Verdict{relay.Accept, relay.Reject, relay.Accept, relay.Retry, relay.Retry, relay.Retry}
@@ -239,7 +240,7 @@ func TestExtraHeadersAndRedirect(t *testing.T) {
 	}))
 	defer srv.Close()
 	s, _ := webhook.New(srv.URL+"/new", webhook.Opts{Secret: secret, Header: http.Header{"Authorization": {"Bearer t0k"}}})
-	ev := []relay.Event{{ID: 1, Key: "k", Kind: "seen"}}
+	ev := []outbox.Event{{ID: 1, Key: "k", Kind: "seen"}}
 	if o := s.Deliver(context.Background(), ev); o[0].Verdict != relay.Accept || gotAuth != "Bearer t0k" {
 		t.Errorf("%+v, auth %q", o, gotAuth)
 	}
@@ -261,7 +262,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestVerifyRequest(t *testing.T) {
-	body, h, _ := webhook.Encode(relay.Event{Key: "k", Kind: "seen"}, secret, time.Now())
+	body, h, _ := webhook.Encode(outbox.Event{Key: "k", Kind: "seen"}, secret, time.Now())
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
 	r.Header = h
 	got, err := webhook.VerifyRequest(r, secret)

@@ -13,9 +13,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sync"
 	"time"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/webhook"
 )
 
@@ -38,10 +40,10 @@ const (
 // random: 9% 503 (no Retry-After), 2% 429 with Retry-After, 9% dropped
 // connections (half before applying, half after: the sender never hears).
 // seed makes the sequence repeatable.
-func Flaky(seed uint64) func(m webhook.Message, n int) Fault {
+func Flaky(seed uint64) func(m outbox.Event, n int) Fault {
 	var mu sync.Mutex
 	rnd := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	return func(webhook.Message, int) Fault {
+	return func(outbox.Event, int) Fault {
 		mu.Lock()
 		x := rnd.IntN(200)
 		mu.Unlock()
@@ -73,10 +75,10 @@ type Receiver struct {
 	secret []byte
 
 	mu         sync.Mutex
-	fault      func(m webhook.Message, n int) Fault
+	fault      func(m outbox.Event, n int) Fault
 	retryAfter string
 	now        func() time.Time
-	applied    map[string]webhook.Message
+	applied    map[string]outbox.Event
 	bodies     map[string][]byte // the applied request's body, as sent
 	order      []string
 	perKey     map[string]int
@@ -88,7 +90,7 @@ type Receiver struct {
 // New starts a receiver verifying signatures made with secret.
 func New(secret []byte) *Receiver {
 	r := &Receiver{secret: secret, retryAfter: "1", now: time.Now,
-		applied: map[string]webhook.Message{}, bodies: map[string][]byte{}, perKey: map[string]int{}}
+		applied: map[string]outbox.Event{}, bodies: map[string][]byte{}, perKey: map[string]int{}}
 	r.srv = httptest.NewServer(r)
 	r.addr = r.srv.Listener.Addr().String()
 	return r
@@ -100,7 +102,7 @@ func (r *Receiver) URL() string { return "http://" + r.addr + "/hook" }
 // SetFault decides each request's fate (n counts verified requests from 1);
 // nil applies everything. f may block, to hold a request in flight; calls
 // can be concurrent when the sender is.
-func (r *Receiver) SetFault(f func(m webhook.Message, n int) Fault) {
+func (r *Receiver) SetFault(f func(m outbox.Event, n int) Fault) {
 	r.mu.Lock()
 	r.fault = f
 	r.mu.Unlock()
@@ -163,10 +165,10 @@ func (r *Receiver) Up() error {
 func (r *Receiver) Close() { r.Down() }
 
 // Applied returns the applied changes by key.
-func (r *Receiver) Applied() map[string]webhook.Message {
+func (r *Receiver) Applied() map[string]outbox.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(map[string]webhook.Message, len(r.applied))
+	out := make(map[string]outbox.Event, len(r.applied))
 	for k, v := range r.applied {
 		out[k] = v
 	}
@@ -222,7 +224,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
 		return
 	}
-	var m webhook.Message
+	var m outbox.Event
 	if err := json.Unmarshal(body, &m); err != nil || m.Key == "" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is not a tally webhook message"})
 		return
@@ -272,7 +274,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	old, dup := r.applied[m.Key]
 	if dup {
 		r.stats.Duplicates++
-		if string(old.Data) != string(m.Data) || old.Kind != m.Kind || old.Barcode != m.Barcode {
+		if !reflect.DeepEqual(old.Data, m.Data) || old.Kind != m.Kind || old.Barcode != m.Barcode {
 			r.stats.Mismatches++
 		}
 	} else {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tally-inventory/tally/drivers/barcode"
+	"github.com/tally-inventory/tally/sync/sinks"
 )
 
 // Config is tally.yaml: one file, strictly decoded — an unknown key is an
@@ -102,52 +102,10 @@ type FeedbackConfig struct {
 
 // SyncConfig configures the relay and its sinks.
 type SyncConfig struct {
-	Interval Duration       `yaml:"interval"`
-	Export   *ExportConfig  `yaml:"export"`
-	Webhook  *WebhookConfig `yaml:"webhook"`
-	Koha     *KohaConfig    `yaml:"koha"`
-	SIP2     *SIP2Config    `yaml:"sip2"`
-	SnipeIT  *SnipeITConfig `yaml:"snipeit"`
-}
-
-// ExportConfig writes files a person can carry.
-type ExportConfig struct {
-	Dir string `yaml:"dir"`
-}
-
-// WebhookConfig posts signed JSON.
-type WebhookConfig struct {
-	URL        string `yaml:"url"`
-	SecretFile string `yaml:"secret_file"`
-	InFlight   int    `yaml:"in_flight"` // requests at once; 0: 4
-}
-
-// KohaConfig reaches Koha's REST API.
-type KohaConfig struct {
-	URL              string `yaml:"url"`
-	ClientID         string `yaml:"client_id"`
-	ClientSecretFile string `yaml:"client_secret_file"`
-	User             string `yaml:"user"`
-	PasswordFile     string `yaml:"password_file"`
-	InFlight         int    `yaml:"in_flight"` // items worked on at once; 0: 4
-}
-
-// SIP2Config reaches an ILS over SIP2.
-type SIP2Config struct {
-	Addr         string `yaml:"addr"`
-	User         string `yaml:"user"`
-	PasswordFile string `yaml:"password_file"`
-	Location     string `yaml:"location"`
-	Institution  string `yaml:"institution"`
-}
-
-// SnipeITConfig reaches Snipe-IT.
-type SnipeITConfig struct {
-	URL            string `yaml:"url"`
-	TokenFile      string `yaml:"token_file"`
-	RatePerMinute  int    `yaml:"rate_per_minute"`
-	UpdateLocation bool   `yaml:"update_location"`
-	LocationID     int    `yaml:"location_id"`
+	Interval Duration
+	// Sinks are the configured sinks by their key under sync:, each
+	// decoded into its own package's config struct (sync/sinks registry).
+	Sinks map[string]sinks.Config
 }
 
 // Duration is a time.Duration written as "2s" or "500ms" in YAML.
@@ -216,7 +174,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 
 var (
 	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type .+$`)
 	cannotDecode = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
 )
 
@@ -245,6 +203,9 @@ func (c *Config) yamlError(err error) error {
 				key = u[1]
 			}
 			text = fmt.Sprintf("unknown key %q (see tally.example.yaml for every key; a typo?)", key)
+			if name, ok := strings.CutPrefix(key, "sync."); ok && !strings.Contains(name, ".") {
+				text = fmt.Sprintf("unknown key %q: sync takes interval and the sinks %s (see tally.example.yaml; a typo?)", key, strings.Join(sinks.Names(), ", "))
+			}
 			errs = append(errs, fmt.Errorf("%s:%s: %s", c.file, line, text))
 			continue
 		}
@@ -448,64 +409,12 @@ func (c *Config) Validate() error {
 	if c.Sync.Interval <= 0 {
 		bad("sync.interval", "%v: give how often the relay looks for due rows, e.g. 30s", time.Duration(c.Sync.Interval))
 	}
-	if s := c.Sync.Webhook; s != nil {
-		if err := httpURL(s.URL, "https://example.org/tally"); err != nil {
-			bad("sync.webhook.url", "%v", err)
-		}
-		if s.InFlight < 0 {
-			bad("sync.webhook.in_flight", "%d is negative: give requests at once, or 0 for 4", s.InFlight)
-		}
-	}
-	if s := c.Sync.Koha; s != nil {
-		if err := httpURL(s.URL, "https://koha-staff.example.org"); err != nil {
-			bad("sync.koha.url", "%v", err)
-		}
-		if s.InFlight < 0 || s.InFlight > 64 {
-			bad("sync.koha.in_flight", "%d: give 1 to 64 items at once, or 0 for 4", s.InFlight)
-		}
-	}
-	if s := c.Sync.SIP2; s != nil {
-		if _, err := hostPort(s.Addr); err != nil {
-			bad("sync.sip2.addr", "%v", err)
-		}
-	}
-	if s := c.Sync.SnipeIT; s != nil {
-		if err := httpURL(s.URL, "https://assets.example.org"); err != nil {
-			bad("sync.snipeit.url", "%v", err)
-		}
-		if s.RatePerMinute < 0 {
-			bad("sync.snipeit.rate_per_minute", "%d is negative: give requests a minute, or 0 for 120", s.RatePerMinute)
-		}
-		if s.LocationID < 0 {
-			bad("sync.snipeit.location_id", "%d is negative: give the Snipe-IT location id, or 0 for none", s.LocationID)
-		}
-	}
-	if s := c.Sync.Export; s != nil && s.Dir == "" {
-		bad("sync.export.dir", "name the folder to write into")
-	}
+	errs = append(errs, c.validateSinks()...)
 	return errors.Join(errs...)
 }
 
 // hostPort checks a host:port address and returns the host.
-func hostPort(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("%q is not host:port, e.g. 127.0.0.1:8080", addr)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return "", fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
-	}
-	return host, nil
-}
-
-// httpURL checks an http(s) URL with a host.
-func httpURL(s, example string) error {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL such as %s", s, example)
-	}
-	return nil
-}
+func hostPort(addr string) (string, error) { return sinks.HostPort(addr) }
 
 // ParseUSBID parses a USB vendor or product id as `tally devices` and lsusb
 // print it: four hex digits, with or without 0x. "" is 0 (any).
@@ -572,13 +481,4 @@ func (b BarcodeConfig) Opts() (barcode.Opts, error) {
 }
 
 // ReadSecret reads a secret from a file, trimmed; "" when path is "".
-func ReadSecret(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read secret: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
+func ReadSecret(path string) (string, error) { return sinks.ReadSecret(path) }

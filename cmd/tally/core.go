@@ -25,6 +25,7 @@ import (
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/sync/koha"
+	"github.com/tally-inventory/tally/sync/sinks"
 	"github.com/tally-inventory/tally/sync/snipeit"
 )
 
@@ -206,24 +207,22 @@ func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool)
 	var items []catalog.Item
 	switch from {
 	case "koha":
-		k := cfg.Sync.Koha
-		if k == nil {
+		k, ok := cfg.Sync.Sinks["koha"].(*koha.Config)
+		if !ok {
 			return fmt.Errorf("%s has no sync.koha section: add url and credentials (see tally.example.yaml)", cfgPath)
 		}
-		o, oerr := kohaOpts(k)
+		o, oerr := k.Opts()
 		if oerr != nil {
-			return oerr
+			return sinks.KeyError("koha", oerr)
 		}
 		items, err = koha.FetchItems(ctx, o, func(n int) { fmt.Fprintf(os.Stderr, "\rfetched %d items", n) })
 		fmt.Fprintln(os.Stderr)
 	case "snipeit":
-		c := cfg.Sync.SnipeIT
-		if c == nil {
+		c, ok := cfg.Sync.Sinks["snipeit"].(*snipeit.Config)
+		if !ok {
 			return fmt.Errorf("%s has no sync.snipeit section: add url and token_file (see tally.example.yaml)", cfgPath)
 		}
-		o := snipeit.DefaultOpts
-		o.BaseURL, o.TokenFile = c.URL, c.TokenFile
-		items, err = snipeit.FetchCarts(ctx, o)
+		items, err = snipeit.FetchCarts(ctx, c.Opts())
 	default:
 		return fmt.Errorf("--from %q: want koha or snipeit", from)
 	}

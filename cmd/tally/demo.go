@@ -24,6 +24,8 @@ import (
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/rfid/chafon"
 	"github.com/tally-inventory/tally/drivers/sim"
+	"github.com/tally-inventory/tally/sync/export"
+	"github.com/tally-inventory/tally/sync/sinks"
 )
 
 func init() {
@@ -80,7 +82,8 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	cfg := agent.DefaultConfig()
 	cfg.Database = filepath.Join(o.dir, "tally.db")
 	cfg.Listen, cfg.Metrics.Listen = o.listen, o.metrics
-	cfg.Sync.Export = &agent.ExportConfig{Dir: filepath.Join(o.dir, "export")}
+	exportDir := filepath.Join(o.dir, "export")
+	cfg.Sync.Sinks = map[string]sinks.Config{"export": &export.Config{Dir: exportDir}}
 	cfg.Sync.Interval = agent.Duration(2 * time.Second)
 	var log io.Writer = stdout
 	if o.json {
@@ -168,7 +171,7 @@ func runDemo(ctx context.Context, o demoOpts) error {
 		json.NewEncoder(os.Stdout).Encode(map[string]string{"ui": ui, "metrics": met, "database": cfg.Database})
 	}
 	fmt.Fprintf(log, "\ntally demo is running.\n  live UI:   %s\n  metrics:   %s\n  database:  %s\n  exports:   %s\n%s%sPress Ctrl-C to stop.\n\n",
-		orNone(ui), orNone(met), cfg.Database, cfg.Sync.Export.Dir, portTaken("the UI", o.listen, ui), portTaken("the metrics", o.metrics, met))
+		orNone(ui), orNone(met), cfg.Database, exportDir, portTaken("the UI", o.listen, ui), portTaken("the metrics", o.metrics, met))
 	if o.onStart != nil {
 		o.onStart(rt, ui, met)
 	}

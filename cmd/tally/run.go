@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +17,7 @@ import (
 	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/web"
 	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/sync/sinks"
 )
 
 func init() {
@@ -178,38 +178,17 @@ func checkConfig(path string) (*agent.Config, []engine.DeviceSpec, error) {
 		specs = append(specs, s...)
 	}
 
-	// Each sync target as the relay builds it — but the export folder is
-	// only looked at, not made (a check run as root must not create it).
-	sc := cfg.Sync
-	if e := sc.Export; e != nil {
-		// The relay makes the folder and its parents; the nearest one
-		// that exists must be a folder.
-		p := filepath.Clean(e.Dir)
-		for {
-			if _, err := os.Stat(p); err == nil || filepath.Dir(p) == p {
-				break
-			}
-			p = filepath.Dir(p)
-		}
-		if !isDir(p) {
-			bad("sync.export.dir", fmt.Errorf("%s is not a folder, so %s cannot be made in it", p, e.Dir))
-		}
-	}
-	targets := []struct {
-		key string
-		sc  agent.SyncConfig
-	}{
-		{"sync.webhook", agent.SyncConfig{Webhook: sc.Webhook}},
-		{"sync.koha", agent.SyncConfig{Koha: sc.Koha}},
-		{"sync.sip2", agent.SyncConfig{SIP2: sc.SIP2}},
-		{"sync.snipeit", agent.SyncConfig{SnipeIT: sc.SnipeIT}},
-	}
-	for _, t := range targets {
-		if t.sc == (agent.SyncConfig{}) || (fileErr != nil && strings.Contains(fileErr.Error(), ": "+t.key+".")) {
+	// Each sync target as the relay builds it, but nothing made: the
+	// export folder is only looked at (a check run as root must not
+	// create it).
+	for _, p := range sinks.All() {
+		c, ok := cfg.Sync.Sinks[p.Name]
+		key := "sync." + p.Name
+		if !ok || (fileErr != nil && strings.Contains(fileErr.Error(), ": "+key+".")) {
 			continue // not configured, or already found wrong in the file
 		}
-		if _, err := buildSinks(t.sc, nil, io.Discard); err != nil {
-			bad(t.key, err)
+		for _, err := range p.Check(c) {
+			bad(key, err)
 		}
 	}
 	// One list in the file's order.

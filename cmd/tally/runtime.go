@@ -384,7 +384,7 @@ func (rt *runtime) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 
 // startRelay drains the outbox to the configured sinks in the background.
 func (rt *runtime) startRelay(ctx context.Context) (*relay.Relay, error) {
-	sinks, err := buildSinks(rt.cfg.Sync, rt.e.Index.Get, rt.log)
+	sinks, err := agent.Sinks(rt.cfg.Sync, rt.e.Index.Get)
 	if err != nil || len(sinks) == 0 {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -17,10 +17,8 @@ import (
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/sync/export"
-	"github.com/tally-inventory/tally/sync/koha"
 	"github.com/tally-inventory/tally/sync/relay"
-	"github.com/tally-inventory/tally/sync/sip2"
-	"github.com/tally-inventory/tally/sync/snipeit"
+	"github.com/tally-inventory/tally/sync/sinks"
 	"github.com/tally-inventory/tally/sync/webhook"
 )
 
@@ -114,109 +112,21 @@ func (f *syncFlags) syncConfig() agent.SyncConfig {
 	if !f.withSinks {
 		return sc
 	}
+	sc.Sinks = maps.Clone(sc.Sinks)
+	if sc.Sinks == nil {
+		sc.Sinks = map[string]sinks.Config{}
+	}
 	if *f.webhookURL != "" {
-		sc.Webhook = &agent.WebhookConfig{URL: *f.webhookURL, SecretFile: *f.secretFile}
-	} else if *f.secretFile != "" && sc.Webhook != nil {
-		w := *sc.Webhook
-		w.SecretFile = *f.secretFile
-		sc.Webhook = &w
+		sc.Sinks["webhook"] = &webhook.Config{URL: *f.webhookURL, SecretFile: *f.secretFile}
+	} else if w, ok := sc.Sinks["webhook"].(*webhook.Config); ok && *f.secretFile != "" {
+		w2 := *w
+		w2.SecretFile = *f.secretFile
+		sc.Sinks["webhook"] = &w2
 	}
 	if *f.exportDir != "" {
-		sc.Export = &agent.ExportConfig{Dir: *f.exportDir}
+		sc.Sinks["export"] = &export.Config{Dir: *f.exportDir}
 	}
 	return sc
-}
-
-// buildSinks makes the sinks a sync configuration names. lookup fills the
-// export's catalog columns (the engine's index; nil for none). The agent
-// runtime builds its relay from the same function.
-//
-// Koha, SIP2 and Snipe-IT are reported as not wired here yet: their
-// packages construct relay.Sinks of their own (koha.New, snipeit.New) and
-// are added to this function as they settle.
-func buildSinks(sc agent.SyncConfig, lookup func(string) (catalog.Item, bool), warn io.Writer) ([]relay.Sink, error) {
-	var sinks []relay.Sink
-	if sc.Export != nil {
-		s, err := export.New(sc.Export.Dir, export.Opts{Lookup: lookup})
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
-	}
-	if sc.Webhook != nil {
-		secret, err := agent.ReadSecret(sc.Webhook.SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("sync.webhook.secret_file: %w", err)
-		}
-		if secret == "" {
-			secret = os.Getenv("TALLY_WEBHOOK_SECRET")
-		}
-		s, err := webhook.New(sc.Webhook.URL, webhook.Opts{Secret: []byte(secret), InFlight: sc.Webhook.InFlight})
-		if err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, s)
-	}
-	if k := sc.Koha; k != nil {
-		o, err := kohaOpts(k)
-		if err != nil {
-			return nil, err
-		}
-		s, err := koha.New(o)
-		if err != nil {
-			return nil, fmt.Errorf("sync.koha: %w", err)
-		}
-		sinks = append(sinks, s)
-	}
-	if c := sc.SIP2; c != nil {
-		o := sip2.DefaultOpts
-		o.Addr, o.User, o.Location, o.Institution = c.Addr, c.User, c.Location, c.Institution
-		var err error
-		if o.Password, err = agent.ReadSecret(c.PasswordFile); err != nil {
-			return nil, fmt.Errorf("sync.sip2.password_file: %w", err)
-		}
-		s, err := sip2.NewSink("sip2", o)
-		if err != nil {
-			return nil, fmt.Errorf("sync.sip2: %w", err)
-		}
-		sinks = append(sinks, s)
-	}
-	if c := sc.SnipeIT; c != nil {
-		o := snipeit.DefaultOpts
-		o.BaseURL, o.TokenFile, o.UpdateLocation, o.LocationID = c.URL, c.TokenFile, c.UpdateLocation, c.LocationID
-		if c.RatePerMinute > 0 {
-			o.RatePerMinute = c.RatePerMinute
-		}
-		if lookup != nil {
-			// Only equipment goes to Snipe-IT; a book's sighting is not an asset audit.
-			o.Equipment = func(bc string) bool { it, ok := lookup(bc); return ok && it.Kind == catalog.KindEquipment }
-		}
-		s, err := snipeit.New(o)
-		if err != nil {
-			return nil, fmt.Errorf("sync.snipeit: %w", err)
-		}
-		sinks = append(sinks, s)
-	}
-	_ = warn
-	return sinks, nil
-}
-
-// kohaOpts turns the sync.koha settings into the Koha client's options
-// (for the sink and for `tally import --from koha`).
-func kohaOpts(k *agent.KohaConfig) (koha.Opts, error) {
-	o := koha.DefaultOpts
-	o.BaseURL, o.ClientID, o.User = k.URL, k.ClientID, k.User
-	if k.InFlight != 0 {
-		o.Concurrency = k.InFlight
-	}
-	var err error
-	if o.ClientSecret, err = agent.ReadSecret(k.ClientSecretFile); err != nil {
-		return o, fmt.Errorf("sync.koha.client_secret_file: %w", err)
-	}
-	if o.Password, err = agent.ReadSecret(k.PasswordFile); err != nil {
-		return o, fmt.Errorf("sync.koha.password_file: %w", err)
-	}
-	return o, nil
 }
 
 // openRelay opens the database, a writer and a relay over the configured
@@ -228,7 +138,7 @@ func (f *syncFlags) openRelay(ctx context.Context) (*relay.Relay, func(), error)
 		return nil, nil, err
 	}
 	var lookup func(string) (catalog.Item, bool)
-	if sc.Export != nil {
+	if _, ok := sc.Sinks["export"]; ok {
 		ix, err := db.LoadIndex(ctx)
 		if err != nil {
 			db.Close()
@@ -236,7 +146,7 @@ func (f *syncFlags) openRelay(ctx context.Context) (*relay.Relay, func(), error)
 		}
 		lookup = ix.Get
 	}
-	sinks, err := buildSinks(sc, lookup, os.Stderr)
+	sinks, err := agent.Sinks(sc, lookup)
 	if err != nil {
 		db.Close()
 		return nil, nil, err

@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/tally-inventory/tally/sync/koha/kohatest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tally-inventory/tally/sync/koha/kohatest"
 )
 
 // tally runs the CLI in-process with the given stdin and returns stdout.

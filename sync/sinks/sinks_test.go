@@ -22,7 +22,7 @@ func (c *testConfig) Validate() error {
 
 type testSink struct{ name string }
 
-func (s testSink) Name() string { return s.name }
+func (s testSink) Name() string                                           { return s.name }
 func (s testSink) Deliver(context.Context, []relay.Event) []relay.Outcome { return nil }
 
 // register adds a plugin for one test and takes it out again.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -22,8 +23,8 @@ func (c *testConfig) Validate() error {
 
 type testSink struct{ name string }
 
-func (s testSink) Name() string                                           { return s.name }
-func (s testSink) Deliver(context.Context, []relay.Event) []relay.Outcome { return nil }
+func (s testSink) Name() string                                            { return s.name }
+func (s testSink) Deliver(context.Context, []outbox.Event) []relay.Outcome { return nil }
 
 // register adds a plugin for one test and takes it out again.
 func register(t *testing.T, name string, build func(*testConfig, Env) (relay.Sink, error)) {

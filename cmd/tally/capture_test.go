@@ -66,8 +66,8 @@ func TestReplayPacedIdleIsNoStall(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "idle.txt")
 	os.WriteFile(f, []byte("tally-transcript 1\nprofile generic-keyboard-wedge\n"+
 		"< +0.000 00 00 1E 00 00 00 00 00\n< +0.010 00 00 28 00 00 00 00 00\n"+
-		"< +4.000 00 00 1F 00 00 00 00 00\n< +4.010 00 00 28 00 00 00 00 00\n"), 0o644)
-	out := tally(t, "", "replay", f, "--speed", "2", "--stall", "1s")
+		"< +8.000 00 00 1F 00 00 00 00 00\n< +8.010 00 00 28 00 00 00 00 00\n"), 0o644)
+	out := tally(t, "", "replay", f, "--speed", "2", "--stall", "2s")
 	if got := readLines(out); len(got) != 2 || got[0] != "read      1" || got[1] != "read      2" {
 		t.Errorf("reads %q\n%s", got, out)
 	}

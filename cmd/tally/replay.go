@@ -107,7 +107,9 @@ With --session the reads are also decided by the engine in that session
 		r.Stop()
 		return fmt.Errorf("%w\n%s", err, verdict(pb))
 	}
-	tick := time.NewTicker(min(time.Second, *stall))
+	// Ticks well inside --stall: an event that falls due just after a tick
+	// still gets most of the stall time before it counts as stuck.
+	tick := time.NewTicker(min(time.Second, max(*stall/4, time.Millisecond)))
 	defer tick.Stop()
 	last, lastAt := -1, time.Now()
 	var devErr error

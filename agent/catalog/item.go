@@ -41,8 +41,7 @@ var Statuses = []Status{StatusAvailable, StatusCheckedOut, StatusLost, StatusMis
 // ParseStatus accepts a status name, case-insensitively, with a few common
 // spellings ("checked out", "on hold", "in-transit").
 func ParseStatus(s string) (Status, error) {
-	n := strings.ToLower(strings.TrimSpace(s))
-	n = strings.NewReplacer(" ", "_", "-", "_").Replace(n)
+	n := statusSpelling.Replace(strings.ToLower(strings.TrimSpace(s)))
 	switch n {
 	case "", "available", "ok", "on_shelf":
 		return StatusAvailable, nil
@@ -62,6 +61,10 @@ func ParseStatus(s string) (Status, error) {
 	}
 	return "", fmt.Errorf("unknown status %q (want one of %s)", s, statusNames())
 }
+
+// statusSpelling is built once: a Replacer per call was a tenth of a
+// 100k-row CSV import.
+var statusSpelling = strings.NewReplacer(" ", "_", "-", "_")
 
 func statusNames() string {
 	names := make([]string, len(Statuses))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,34 @@ func (db *DB) scanItems(ctx context.Context, q, arg string, out chan<- []catalog
 	return rows.Err()
 }
 
+// importChunk rows per upsert statement: 64 × 21 values stays far below
+// SQLite's limit of 32,766 bound values.
+const importChunk = 64
+
+// upsertCols is the number of values upsertItems binds per row.
+const upsertCols = 21
+
+// upsertItems is the statement that adds or updates n items. A barcode
+// twice in one statement updates the row its first copy added, as two
+// statements would.
+func upsertItems(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO items (" + itemCols + ", sort_key, rev) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(` ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author,
+		call_number=excluded.call_number, library=excluded.library, location=excluded.location,
+		collection=excluded.collection, item_type=excluded.item_type, status=excluded.status,
+		due_date=excluded.due_date, last_seen=excluded.last_seen, price=excluded.price,
+		kind=excluded.kind, container=excluded.container, asset_tag=excluded.asset_tag,
+		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, year=excluded.year, sort_key=excluded.sort_key, rev=excluded.rev`)
+	return b.String()
+}
+
 // ImportResult counts what an import did.
 type ImportResult struct {
 	Added, Updated, Unchanged, Removed, Rejected int
@@ -141,18 +170,29 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("import: read items: %w", err)
 	}
-	up, err := tx.PrepareContext(ctx, `INSERT INTO items (`+itemCols+`, sort_key, rev)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author,
-		call_number=excluded.call_number, library=excluded.library, location=excluded.location,
-		collection=excluded.collection, item_type=excluded.item_type, status=excluded.status,
-		due_date=excluded.due_date, last_seen=excluded.last_seen, price=excluded.price,
-		kind=excluded.kind, container=excluded.container, asset_tag=excluded.asset_tag,
-		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, year=excluded.year, sort_key=excluded.sort_key, rev=excluded.rev`)
+	// Rows go in importChunk at a time, one statement each: a statement per
+	// row was most of an import's time (a cgo round trip and 21 bound
+	// values each).
+	up, err := tx.PrepareContext(ctx, upsertItems(importChunk))
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
 	defer up.Close()
+	args := make([]any, 0, importChunk*upsertCols)
+	flush := func(st *sql.Stmt) error {
+		if len(args) == 0 {
+			return nil
+		}
+		if st == nil {
+			if _, err := tx.ExecContext(ctx, upsertItems(len(args)/upsertCols), args...); err != nil {
+				return err
+			}
+		} else if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		args = args[:0]
+		return nil
+	}
 	inFile := make(map[string]bool, len(items))
 	for i := range items {
 		it := &items[i]
@@ -167,12 +207,18 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		} else {
 			res.Added++
 		}
-		if _, err := up.ExecContext(ctx, it.Barcode, it.Title, it.Author, it.CallNumber, it.Library,
+		args = append(args, it.Barcode, it.Title, it.Author, it.CallNumber, it.Library,
 			it.Location, it.Collection, it.ItemType, string(it.Status), toDays(it.DueDate),
 			toDays(it.LastSeen), it.Price, string(it.Kind), it.Container, it.AssetTag, it.Serial,
-			it.RFID, it.HoldWaiting, it.Year, callnumber.Key(it.CallNumber), rev); err != nil {
-			return res, fmt.Errorf("import: item %s: %w", it.Barcode, err)
+			it.RFID, it.HoldWaiting, it.Year, callnumber.Key(it.CallNumber), rev)
+		if len(args) == cap(args) {
+			if err := flush(up); err != nil {
+				return res, fmt.Errorf("import: items before %s: %w", it.Barcode, err)
+			}
 		}
+	}
+	if err := flush(nil); err != nil {
+		return res, fmt.Errorf("import: the last items: %w", err)
 	}
 	var gone []string
 	if replace {

@@ -73,7 +73,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 				x = nil
 				before := heapInUse()
 				start := time.Now()
-				x, err = db.LoadIndex(ctx)
+				x, err = db.ScanIndex(ctx)
 				took += time.Since(start)
 				if err != nil {
 					b.Fatal(err)
@@ -109,6 +109,53 @@ func BenchmarkIndexBuild(b *testing.B) {
 			b.ReportMetric(extra, "bytes/item")
 			runtime.KeepAlive(m)
 		})
+		db.Close()
+	}
+}
+
+// BenchmarkIndexStart is the index at start-up: decoded from its snapshot
+// file (nothing changed since it was written), beside the scan of the
+// items table it replaces.
+func BenchmarkIndexStart(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		ctx := context.Background()
+		db, err := Open(ctx, benchDB(b, n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.LoadIndex(ctx); err != nil { // writes the snapshot when there is none
+			b.Fatal(err)
+		}
+		db.bg.Wait()
+		for _, snap := range []bool{true, false} {
+			name := fmt.Sprintf("items=%d/snapshot", n)
+			if !snap {
+				name = fmt.Sprintf("items=%d/baseline-sqlite-scan", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				var x *catalog.Index
+				for i := 0; i < b.N; i++ {
+					x = nil
+					var info IndexLoad
+					if snap {
+						x, info, err = db.LoadIndexInfo(ctx)
+						if err == nil && !info.FromSnapshot {
+							b.Fatalf("snapshot not used: %s", info.Why)
+						}
+					} else {
+						x, err = db.ScanIndex(ctx)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/load")
+				if n == 1_000_000 && snap {
+					b.ReportMetric(1000, "goal-ms/load")
+				}
+				runtime.KeepAlive(x)
+			})
+		}
 		db.Close()
 	}
 }

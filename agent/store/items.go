@@ -15,11 +15,11 @@ import (
 const itemCols = `barcode, title, author, call_number, library, location, collection, item_type,
 	status, due_date, last_seen, price, kind, container, asset_tag, serial, rfid, hold, year`
 
-// LoadIndex builds the in-memory index from the items table. Two
+// ScanIndex builds the in-memory index from the items table. Two
 // connections read the two halves of the table at once (most of the cost
 // is SQLite and cgo), feeding one builder in batches; call-number sort keys
 // come precomputed from the table.
-func (db *DB) LoadIndex(ctx context.Context) (*catalog.Index, error) {
+func (db *DB) ScanIndex(ctx context.Context) (*catalog.Index, error) {
 	var n int
 	if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil {
 		return nil, fmt.Errorf("count items: %w", err)
@@ -271,7 +271,7 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 }
 
 // scanItem reads one row of itemCols, and the columns after them into
-// extra. (LoadIndex has its own loop: it is the hot one.)
+// extra. (ScanIndex has its own loop: it is the hot one.)
 func scanItem(rows *sql.Rows, extra ...any) (catalog.Item, error) {
 	var it catalog.Item
 	var st, kind string

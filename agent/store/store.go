@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -22,12 +23,17 @@ import (
 
 // DB is an open tally database.
 type DB struct {
-	SQL   *sql.DB // reads, from a small pool
-	w     *sql.DB // the one writer connection
-	path  string
-	mode  Mode
-	lock  *writerLock          // held in Write mode
-	stmts map[string]*sql.Stmt // per-read statements prepared on w at Open (read-only after)
+	SQL    *sql.DB // reads, from a small pool
+	w      *sql.DB // the one writer connection
+	path   string
+	mode   Mode
+	lock   *writerLock          // held in Write mode
+	stmts  map[string]*sql.Stmt // per-read statements prepared on w at Open (read-only after)
+	bg     sync.WaitGroup       // index snapshots being written; Close waits
+	snapMu sync.Mutex
+	// OnSnapshotError, when set, is told why an index snapshot could not
+	// be written (start-up then scans the store again next time).
+	OnSnapshotError func(error)
 }
 
 // Mode says how a process uses a database.
@@ -268,6 +274,7 @@ func (db *DB) ReadOnly() bool { return db.mode == ReadOnly }
 // main file, so that tally.db alone is a complete copy afterwards; then it
 // releases the writer lock.
 func (db *DB) Close() error {
+	db.bg.Wait()
 	var errs []error
 	if db.mode == ReadOnly {
 		if db.SQL != nil {
@@ -485,6 +492,22 @@ CREATE TABLE pull_items (
 	line         INTEGER NOT NULL,
 	PRIMARY KEY (inventory_id, barcode)
 ) WITHOUT ROWID;
+`,
+	// 7: index snapshots (see snapshot.go). A snapshot says how far it
+	// reaches: the catalog revision (imports, found by items.rev and
+	// items_removed) and the last items_touched row, which logs every item
+	// changed in place outside an import (a read's last-seen date, a found
+	// item's status, finalize). AUTOINCREMENT keeps ids rising after old
+	// rows are pruned.
+	`
+CREATE TABLE items_touched (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	barcode TEXT NOT NULL
+);
+CREATE TRIGGER items_touched AFTER UPDATE ON items WHEN NEW.rev = OLD.rev
+BEGIN
+	INSERT INTO items_touched (barcode) VALUES (NEW.barcode);
+END;
 `,
 }
 

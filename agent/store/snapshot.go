@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -30,8 +30,8 @@ import (
 // indexStamp is how far a snapshot reaches in one database.
 type indexStamp struct {
 	nonce   string // the snapshot's; in the database, the last snapshot's written
-	rev     int64 // catalog revision
-	touched int64 // last items_touched id
+	rev     int64  // catalog revision
+	touched int64  // last items_touched id
 }
 
 func (s indexStamp) String() string {

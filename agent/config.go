@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tally-inventory/tally/drivers/barcode"
+	"github.com/tally-inventory/tally/drivers/readers"
 	"github.com/tally-inventory/tally/sync/sinks"
 )
 
@@ -418,17 +419,7 @@ func hostPort(addr string) (string, error) { return sinks.HostPort(addr) }
 
 // ParseUSBID parses a USB vendor or product id as `tally devices` and lsusb
 // print it: four hex digits, with or without 0x. "" is 0 (any).
-func ParseUSBID(s string) (uint16, error) {
-	t := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
-	if s == "" {
-		return 0, nil
-	}
-	v, err := strconv.ParseUint(t, 16, 16)
-	if err != nil || len(t) != 4 || v == 0 {
-		return 0, fmt.Errorf("%q is not a USB id: want 4 hex digits such as \"0x0c2e\" (`tally devices` shows them)", s)
-	}
-	return uint16(v), nil
-}
+func ParseUSBID(s string) (uint16, error) { return readers.ParseUSBID(s) }
 
 // IsLoopback reports whether host (from host:port) is reachable only from
 // this machine.

@@ -314,12 +314,11 @@ func (l *loader) rfid(r *rawProfile, p *Profile) {
 		}
 	}
 	p.Protocol = Protocol(r.Protocol)
-	switch p.Protocol {
-	case ProtoChafon, ProtoThingMagic, ProtoFEIG, ProtoASCII:
-	case "":
-		l.errf("protocol", "missing; want chafon, thingmagic, feig or ascii")
-	default:
-		l.errf("protocol", "%q is not a protocol; want chafon, thingmagic, feig or ascii", r.Protocol)
+	switch {
+	case p.Protocol == "":
+		l.errf("protocol", "missing; want %s", protocolWords())
+	case !knownProtocol(p.Protocol):
+		l.errf("protocol", "%q is not a protocol; want %s", r.Protocol, protocolWords())
 	}
 	uhf := p.Protocol == ProtoChafon || p.Protocol == ProtoThingMagic
 

@@ -1,0 +1,26 @@
+package chafon
+
+import (
+	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/readers"
+)
+
+func init() {
+	readers.AddSerial(string(profile.ProtoChafon), readers.Serial[Opts, *Dev]{Opts: ProfileOpts, New: New, Open: Open})
+}
+
+// ProfileOpts are the driver's options for a chafon profile.
+func ProfileOpts(p *profile.Profile) (Opts, error) {
+	o := DefaultOpts
+	if p.Address != nil {
+		o.Address = byte(*p.Address)
+	}
+	if p.PowerDBm != nil {
+		o.Power = int(*p.PowerDBm)
+	}
+	if len(p.Antennas) > 0 {
+		o.Antenna = p.Antennas[0] // the 288 layout's inventory names one antenna
+	}
+	o.ReadPC = p.ReadPC
+	return o, nil
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tally-inventory/tally/drivers/barcode"
 )
 
 // Kind is what an item is: a book (or other library material) or a piece of
@@ -100,22 +102,9 @@ type Item struct {
 	HoldWaiting bool   // a hold is waiting: the item should be pulled
 }
 
-// NormalizeID is how every identifier is keyed in the index: trimmed and
-// upper-cased, so "t0001" and "T0001 " are one item (Koha bug 38452:
-// barcodes should not be case sensitive).
-func NormalizeID(s string) string {
-	s = strings.TrimSpace(s)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 {
-			return strings.ToUpper(nfc(s))
-		}
-		if c >= 'a' && c <= 'z' {
-			return strings.ToUpper(s)
-		}
-	}
-	return s
-}
+// NormalizeID is how every identifier is keyed in the index: barcode.Key
+// (trimmed, NFC, upper-cased), so "t0001" and "T0001 " are one item.
+func NormalizeID(s string) string { return barcode.Key(s) }
 
 // RowError is one rejected input record: where it is and what is wrong.
 // Line is 1-based for text formats; for binary MARC it is the record number

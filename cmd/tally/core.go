@@ -215,14 +215,17 @@ func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool)
 		if oerr != nil {
 			return sinks.KeyError("koha", oerr)
 		}
-		items, err = koha.FetchItems(ctx, o, func(n int) { fmt.Fprintf(os.Stderr, "\rfetched %d items", n) })
-		fmt.Fprintln(os.Stderr)
+		items, err = kohaItems(ctx, o)
 	case "snipeit":
 		c, ok := cfg.Sync.Sinks["snipeit"].(*snipeit.Config)
 		if !ok {
 			return fmt.Errorf("%s has no sync.snipeit section: add url and token_file (see tally.example.yaml)", cfgPath)
 		}
-		items, err = snipeit.FetchCarts(ctx, c.Opts())
+		var devs []snipeit.Device
+		devs, err = snipeit.FetchCarts(ctx, c.Opts())
+		for _, d := range devs {
+			items = append(items, cartItem(d))
+		}
 	default:
 		return fmt.Errorf("--from %q: want koha or snipeit", from)
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/sync/relay"
 	"github.com/tally-inventory/tally/sync/sinks"
 )
@@ -45,15 +44,7 @@ func (c *Config) Check() error {
 }
 
 func build(c *Config, env sinks.Env) (relay.Sink, error) {
-	var o Opts
-	if l := env.Lookup; l != nil {
-		o.Lookup = func(barcode string) (catalog.Item, bool) {
-			it, ok := l(barcode)
-			return catalog.Item{Title: it.Title, Author: it.Author, CallNumber: it.CallNumber, Library: it.Library,
-				Location: it.Location, Collection: it.Collection, Status: catalog.Status(it.Status)}, ok
-		}
-	}
-	s, err := New(c.Dir, o)
+	s, err := New(c.Dir, Opts{Lookup: env.Lookup})
 	if err != nil {
 		return nil, err
 	}

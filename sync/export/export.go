@@ -31,9 +31,9 @@ import (
 	"sync"
 	"unicode"
 
-	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
+	"github.com/tally-inventory/tally/sync/sinks"
 )
 
 // File names inside an inventory's folder.
@@ -55,8 +55,17 @@ type Opts struct {
 	// Lookup fills the CSV's catalog columns (title, author, branch…) at
 	// delivery; the agent passes its index. Without it only what the event
 	// carries is written.
-	Lookup func(barcode string) (catalog.Item, bool)
+	Lookup func(barcode string) (sinks.Item, bool)
 }
+
+// The catalog statuses Koha's inventory CSV has a column for.
+const (
+	statusLost       = "lost"
+	statusMissing    = "missing"
+	statusDamaged    = "damaged"
+	statusWithdrawn  = "withdrawn"
+	statusNotForLoan = "not_for_loan"
+)
 
 // Sink writes files into a folder.
 type Sink struct {
@@ -198,7 +207,7 @@ func (s *Sink) record(ev outbox.Event) record {
 		if it, ok := s.opts.Lookup(r.Barcode); ok {
 			r.Title, r.Author, r.CallNumber = it.Title, it.Author, it.CallNumber
 			r.Library, r.Location, r.Collection = it.Library, it.Location, it.Collection
-			r.Status = string(it.Status)
+			r.Status = it.Status
 		}
 	}
 	return r
@@ -353,11 +362,11 @@ func kohaCSV(recs []record) []byte {
 	w.Write(KohaColumns)
 	for _, x := range rows {
 		r := x.r
-		flag := func(st catalog.Status) string {
+		flag := func(st string) string {
 			if r.Status == "" {
 				return ""
 			}
-			if r.Status == string(st) {
+			if r.Status == st {
 				return "1"
 			}
 			return "0"
@@ -366,13 +375,13 @@ func kohaCSV(recs []record) []byte {
 		switch {
 		case contains(x.problems, "missing") && r.LostValue > 0:
 			lost = strconv.Itoa(r.LostValue)
-		case r.Status == string(catalog.StatusLost) || r.Status == string(catalog.StatusMissing):
+		case r.Status == statusLost || r.Status == statusMissing:
 			lost = "1"
 		case r.Status != "":
 			lost = "0"
 		}
 		w.Write([]string{r.Title, r.Author, r.Barcode, "", r.Library, r.Location, r.Collection, r.CallNumber,
-			flag(catalog.StatusNotForLoan), lost, flag(catalog.StatusDamaged), flag(catalog.StatusWithdrawn), "",
+			flag(statusNotForLoan), lost, flag(statusDamaged), flag(statusWithdrawn), "",
 			strings.Join(x.problems, ", ")})
 	}
 	w.Flush()

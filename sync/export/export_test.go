@@ -9,25 +9,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/sync/export"
 	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
+	"github.com/tally-inventory/tally/sync/sinks"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-var items = map[string]catalog.Item{
-	"31000001": {Barcode: "31000001", Title: "Holes", Author: "Sachar, Louis", CallNumber: "FIC SAC", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: catalog.StatusAvailable},
-	"31000002": {Barcode: "31000002", Title: `The "Wild" Robot, book one`, Author: "Brown, Peter", CallNumber: "FIC BRO", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: catalog.StatusAvailable},
-	"31000003": {Barcode: "31000003", Title: "Hatchet", Author: "Paulsen, Gary", CallNumber: "FIC PAU", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: catalog.StatusLost},
-	"31000004": {Barcode: "31000004", Title: "Wonder", Author: "Palacio, R. J.", CallNumber: "FIC PAL", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: catalog.StatusCheckedOut},
-	"31000007": {Barcode: "31000007", Title: "Old atlas", CallNumber: "912 OLD", Library: "MAIN", Location: "REF", Status: catalog.StatusWithdrawn},
-	"CB-0012":  {Barcode: "CB-0012", Title: "Chromebook 12", Library: "MAIN", Location: "CARTS", Kind: catalog.KindEquipment, Container: "CART-A", Status: catalog.StatusAvailable},
-	"CB-0031":  {Barcode: "CB-0031", Title: "Chromebook 31", Library: "MAIN", Location: "CARTS", Kind: catalog.KindEquipment, Container: "CART-B", Status: catalog.StatusAvailable},
+var items = map[string]sinks.Item{
+	"31000001": {Title: "Holes", Author: "Sachar, Louis", CallNumber: "FIC SAC", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: "available"},
+	"31000002": {Title: `The "Wild" Robot, book one`, Author: "Brown, Peter", CallNumber: "FIC BRO", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: "available"},
+	"31000003": {Title: "Hatchet", Author: "Paulsen, Gary", CallNumber: "FIC PAU", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: "lost"},
+	"31000004": {Title: "Wonder", Author: "Palacio, R. J.", CallNumber: "FIC PAL", Library: "MAIN", Location: "FIC", Collection: "JUV", Status: "checked_out"},
+	"31000007": {Title: "Old atlas", CallNumber: "912 OLD", Library: "MAIN", Location: "REF", Status: "withdrawn"},
+	"CB-0012":  {Title: "Chromebook 12", Library: "MAIN", Location: "CARTS", Status: "available"},
+	"CB-0031":  {Title: "Chromebook 31", Library: "MAIN", Location: "CARTS", Status: "available"},
 }
 
-func lookup(bc string) (catalog.Item, bool) { it, ok := items[bc]; return it, ok }
+func lookup(bc string) (sinks.Item, bool) { it, ok := items[bc]; return it, ok }
 
 func ev(id int64, inv int64, kind, bc string, payload map[string]any) outbox.Event {
 	name := "Spring 2027 — Fiction"

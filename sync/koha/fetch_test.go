@@ -31,7 +31,7 @@ func TestFetchItemsPaging(t *testing.T) {
 	}
 	srv.AddItem(kohatest.Item{Title: "An e-book without a barcode"})
 	var progress []int
-	items, err := FetchItems(context.Background(), fetchOpts(srv, 10), func(n int) { progress = append(progress, n) })
+	items, err := fetch(context.Background(), fetchOpts(srv, 10), func(n int) { progress = append(progress, n) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestFetchItemsFields(t *testing.T) {
 	if err := srv.Checkout("c1", 9, time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	items, err := FetchItems(context.Background(), fetchOpts(srv, 3), nil)
+	items, err := fetch(context.Background(), fetchOpts(srv, 3), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +101,12 @@ func TestFetchItemsDuplicateBarcode(t *testing.T) {
 	srv.AddItem(kohatest.Item{Barcode: "x1"})
 	dup := srv.AddItem(kohatest.Item{Barcode: "X1"})
 	srv.AddItem(kohatest.Item{Barcode: "x2"})
-	items, err := FetchItems(context.Background(), fetchOpts(srv, 20), nil)
-	var ie *ImportError
-	if !errors.As(err, &ie) || len(ie.Rows) != 1 {
-		t.Fatalf("err %v, want an ImportError with one row", err)
+	items, err := fetch(context.Background(), fetchOpts(srv, 20), nil)
+	var ie catalog.RowErrors
+	if !errors.As(err, &ie) || len(ie) != 1 {
+		t.Fatalf("err %v, want catalog.RowErrors with one row", err)
 	}
-	if msg := ie.Rows[0].Error(); !strings.Contains(msg, fmt.Sprintf("item_id %d", dup.ItemID)) || !strings.Contains(msg, "already") {
+	if msg := ie[0].Error(); !strings.Contains(msg, fmt.Sprintf("item_id %d", dup.ItemID)) || !strings.Contains(msg, "already") {
 		t.Errorf("row error %q does not name the duplicate item", msg)
 	}
 	if len(items) != 2 {
@@ -121,23 +121,23 @@ func TestFetchItemsErrors(t *testing.T) {
 		srv.AddItem(kohatest.Item{Barcode: fmt.Sprint(1000 + i)})
 	}
 	srv.Inject(kohatest.Fault{Kind: kohatest.Status, Status: 502, Path: "/items"})
-	if _, err := FetchItems(context.Background(), fetchOpts(srv, 10), nil); err == nil || !strings.Contains(err.Error(), "HTTP 502") {
+	if _, err := fetch(context.Background(), fetchOpts(srv, 10), nil); err == nil || !strings.Contains(err.Error(), "HTTP 502") {
 		t.Errorf("502: err %v", err)
 	}
 	o := fetchOpts(srv, 10)
 	o.Password = "wrong"
-	_, err := FetchItems(context.Background(), o, nil)
+	_, err := fetch(context.Background(), o, nil)
 	var ae *AuthError
 	if !errors.As(err, &ae) {
 		t.Errorf("wrong password: err %v, want an AuthError", err)
 	}
 	srv.Inject(kohatest.Fault{Kind: kohatest.ErrorBody, Path: "/items"})
-	if _, err := FetchItems(context.Background(), fetchOpts(srv, 10), nil); err == nil || !strings.Contains(err.Error(), "not a JSON array") {
+	if _, err := fetch(context.Background(), fetchOpts(srv, 10), nil); err == nil || !strings.Contains(err.Error(), "not a JSON array") {
 		t.Errorf("error body: err %v", err)
 	}
 	o = fetchOpts(srv, 10)
 	o.BaseURL = ""
-	if _, err := FetchItems(context.Background(), o, nil); err == nil {
+	if _, err := fetch(context.Background(), o, nil); err == nil {
 		t.Error("no base URL: no error")
 	}
 }

@@ -18,7 +18,7 @@ func FuzzParseReport(f *testing.F) {
 		if cols {
 			columns = []string{"barcode", "title", "itemlost"}
 		}
-		recs, bad, err := ParseReport(bytes.NewReader(data), columns)
+		recs, bad, err := report(bytes.NewReader(data), columns)
 		if err != nil && (recs != nil || bad != nil) {
 			t.Fatalf("error %v with %d records and %d bad rows", err, len(recs), len(bad))
 		}

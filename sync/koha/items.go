@@ -3,19 +3,17 @@ package koha
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/drivers/barcode"
 )
 
 // apiItem is the part of Koha's item object (api/v1 definitions/item.yaml)
@@ -106,7 +104,7 @@ func (n *flexNum) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// price is the price as "12.34" for catalog.ParsePrice, or "" when it is
+// price is the price as "12.34" (the catalog CSV's form), or "" when it is
 // missing, negative or not a number.
 func (n flexNum) price() string {
 	t := strings.TrimLeft(string(n), "$€£ ")
@@ -121,7 +119,7 @@ func (n flexNum) price() string {
 }
 
 // barcode is the item's barcode as tally keys it.
-func (it *apiItem) barcode() string { return catalog.NormalizeID(string(it.ExternalID)) }
+func (it *apiItem) barcode() string { return barcode.Key(string(it.ExternalID)) }
 
 // lastSeen parses last_seen_date; zero when NULL.
 func (it *apiItem) lastSeen() (time.Time, error) {
@@ -205,82 +203,26 @@ func trimISBD(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), " /:;,=")
 }
 
-// ImportError lists the records a Koha import could not use; every other
-// record was returned.
-type ImportError struct {
-	Rows []catalog.RowError
-}
-
-func (e *ImportError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d record(s) not imported", len(e.Rows))
-	for i, r := range e.Rows {
-		if i == 5 {
-			fmt.Fprintf(&b, "; and %d more", len(e.Rows)-5)
-			break
-		}
-		b.WriteString("; ")
-		b.WriteString(r.Error())
-	}
-	return b.String()
-}
-
-var dupLine = regexp.MustCompile(`already on line [0-9]+`)
-
-// rowsToRecords runs rows through the catalog CSV importer, so Koha data
-// gets the same aliases, checks and status precedence however it arrives.
-// label maps a 0-based row index to the line to report and a prefix for
-// its messages.
-func rowsToRecords(file string, header []string, rows [][]string, label func(i int) (int, string)) ([]catalog.Record, []catalog.RowError, error) {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.Write(header); err != nil {
-		return nil, nil, err
-	}
-	nl := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
-	row := make([]string, 0, len(header))
-	for _, r := range rows {
-		row = row[:0]
-		for _, v := range r {
-			// One record per line keeps CSV line n+2 at row n.
-			row = append(row, nl.Replace(v))
-		}
-		if err := w.Write(row); err != nil {
-			return nil, nil, err
-		}
-	}
-	w.Flush()
-	recs, bad, err := catalog.Parse(&buf, file, catalog.FormatCSV)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i := range recs {
-		recs[i].Line, _ = label(recs[i].Line - 2)
-	}
-	for i := range bad {
-		line, prefix := label(bad[i].Line - 2)
-		bad[i].Line = line
-		// The importer names the first copy of a duplicate by its CSV line.
-		bad[i].Msg = dupLine.ReplaceAllStringFunc(bad[i].Msg, func(m string) string {
-			n, _ := strconv.Atoi(strings.TrimPrefix(m, "already on line "))
-			l, _ := label(n - 2)
-			return "already on line " + strconv.Itoa(l)
-		})
-		if prefix != "" {
-			bad[i].Msg = prefix + ": " + bad[i].Msg
-		}
-	}
-	return recs, bad, nil
+// Table is Koha data as rows in the vocabulary of tally's catalog CSV
+// (Koha's column names: barcode, itemcallnumber, homebranch, itemlost,
+// onloan…), for agent/catalog to map (catalog.ParseTable), so Koha data
+// gets the catalog importer's aliases, checks and status precedence
+// (withdrawn > lost (4 = missing) > checked out > damaged > not for loan)
+// however it arrives.
+type Table struct {
+	Name    string // the source in messages: "koha items", "report"
+	Columns []string
+	Rows    [][]string
+	Lines   []int    // the line to report for Rows[i]: its item's place in the list, its row in a report
+	Notes   []string // a prefix for Rows[i]'s messages ("item_id 12"); nil for none
 }
 
 // FetchItems reads Koha's whole item list, page by page (GET /api/v1/items
-// with x-koha-embed: biblio, ordered by item_id), as catalog items. Items
-// without a barcode are skipped: nothing can scan them. progress, when not
-// nil, is called after each page with the number of items read so far.
-//
-// When some items cannot be used (a duplicate barcode, a bad date), the
-// others are returned with an *ImportError listing them.
-func FetchItems(ctx context.Context, o Opts, progress func(n int)) ([]catalog.Item, error) {
+// with x-koha-embed: biblio, ordered by item_id), as a Table with one row
+// per item, noted with its item_id. Items without a barcode are skipped:
+// nothing can scan them. progress, when not nil, is called after each page
+// with the number of items read so far.
+func FetchItems(ctx context.Context, o Opts, progress func(n int)) (*Table, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -289,8 +231,7 @@ func FetchItems(ctx context.Context, o Opts, progress func(n int)) ([]catalog.It
 		return nil, err
 	}
 	per := o.PerPage
-	var rows [][]string
-	var ids []int64
+	t := &Table{Name: "koha items", Columns: itemColumns}
 	seen := 0
 	for page := 1; page <= maxPages; page++ {
 		q := url.Values{"_page": {strconv.Itoa(page)}, "_per_page": {strconv.Itoa(per)}, "_order_by": {"+item_id"}}
@@ -308,8 +249,9 @@ func FetchItems(ctx context.Context, o Opts, progress func(n int)) ([]catalog.It
 			if strings.TrimSpace(string(items[i].ExternalID)) == "" {
 				continue
 			}
-			rows = append(rows, items[i].row())
-			ids = append(ids, items[i].ItemID)
+			t.Rows = append(t.Rows, items[i].row())
+			t.Lines = append(t.Lines, len(t.Rows))
+			t.Notes = append(t.Notes, fmt.Sprintf("item_id %d", items[i].ItemID))
 		}
 		if progress != nil {
 			progress(seen)
@@ -336,23 +278,7 @@ func FetchItems(ctx context.Context, o Opts, progress func(n int)) ([]catalog.It
 		}
 		break
 	}
-	recs, bad, err := rowsToRecords("koha items", itemColumns, rows, func(i int) (int, string) {
-		if i < 0 || i >= len(ids) {
-			return i + 1, ""
-		}
-		return i + 1, fmt.Sprintf("item_id %d", ids[i])
-	})
-	if err != nil {
-		return nil, fmt.Errorf("koha: import items: %w", err)
-	}
-	out := make([]catalog.Item, len(recs))
-	for i, r := range recs {
-		out[i] = r.Item
-	}
-	if len(bad) > 0 {
-		return out, &ImportError{Rows: bad}
-	}
-	return out, nil
+	return t, nil
 }
 
 // maxPages stops a server that always answers "next".

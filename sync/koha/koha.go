@@ -26,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/drivers/barcode"
 	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/relay"
 )
@@ -316,7 +316,7 @@ func (s *Sink) lookup(ctx context.Context, bc string) (*apiItem, error) {
 	// would call the same barcode.
 	var hits []*apiItem
 	for i := range items {
-		if items[i].barcode() == catalog.NormalizeID(bc) {
+		if items[i].barcode() == barcode.Key(bc) {
 			hits = append(hits, &items[i])
 		}
 	}

@@ -6,79 +6,59 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-
-	"github.com/tally-inventory/tally/agent/catalog"
 )
 
 // maxReport bounds a saved-report download: a 100,000-item collection
 // with a dozen columns is about 20 MiB of JSON.
 const maxReport = 256 << 20
 
-// ParseReportJSON reads a saved SQL report run as JSON
-// (/cgi-bin/koha/svc/report?id=N): an array of rows. The first row must
+// ParseReport reads a saved SQL report run as JSON
+// (/cgi-bin/koha/svc/report?id=N): an array of rows, as a Table whose
+// Lines are the rows' 1-based places in the array. The first row must
 // name the columns (Koha's column names — barcode, itemcallnumber,
 // homebranch, itemlost, onloan, datelastseen… — or tally's), unless the
-// rows are objects (annotated=1), whose keys name them. Use ParseReport to
-// give the column names when the report has no header row.
+// rows are objects (annotated=1), whose keys name them; columns, when not
+// nil, names the columns of array rows, and every row is then data.
 //
-// When some rows cannot be used, the others are returned with an
-// *ImportError listing them.
-func ParseReportJSON(r io.Reader) ([]catalog.Item, error) {
-	recs, bad, err := ParseReport(r, nil)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]catalog.Item, len(recs))
-	for i, rec := range recs {
-		items[i] = rec.Item
-	}
-	if len(bad) > 0 {
-		return items, &ImportError{Rows: bad}
-	}
-	return items, nil
-}
-
-// ParseReport is ParseReportJSON with the shape of catalog.Parse: the good
-// records, every bad row (Line is the 1-based row of the JSON array), and
-// an error only when the report as a whole cannot be read. columns, when
-// not nil, names the columns of array rows; every row is then data.
-func ParseReport(r io.Reader, columns []string) ([]catalog.Record, []catalog.RowError, error) {
+// Rows that are not rows (a nested value, a wrong length, an object among
+// arrays) are left out and returned as *RowErrors beside the table of the
+// others; any other error means the report as a whole cannot be read.
+func ParseReport(r io.Reader, columns []string) (*Table, error) {
 	const file = "report"
 	data, err := io.ReadAll(io.LimitReader(r, maxReport+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("koha report: %w", err)
+		return nil, fmt.Errorf("koha report: %w", err)
 	}
 	if len(data) > maxReport {
-		return nil, nil, fmt.Errorf("koha report: larger than %d MiB: filter the report's SQL or import from the REST API", maxReport>>20)
+		return nil, fmt.Errorf("koha report: larger than %d MiB: filter the report's SQL or import from the REST API", maxReport>>20)
 	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	tok, err := d.Token()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil, errors.New("koha report: empty: run the report with svc/report?id=N and save what it returns")
+			return nil, errors.New("koha report: empty: run the report with svc/report?id=N and save what it returns")
 		}
-		return nil, nil, fmt.Errorf("koha report: byte %d: %v: want a JSON array of rows", d.InputOffset(), err)
+		return nil, fmt.Errorf("koha report: byte %d: %v: want a JSON array of rows", d.InputOffset(), err)
 	}
 	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
 		msg := "want a JSON array of rows"
 		if m, ok := tok.(json.Delim); ok && m == '{' {
 			msg += " (an object usually means Koha answered with an error: is the report public, and the id right?)"
 		}
-		return nil, nil, fmt.Errorf("koha report: byte 0: %s", msg)
+		return nil, fmt.Errorf("koha report: byte 0: %s", msg)
 	}
 	header := columns
 	var rows [][]string
 	var rowNums []int // JSON row (1-based) of each data row
-	var bad []catalog.RowError
+	var bad RowErrors
 	objects := false
 	for n := 1; d.More(); n++ {
 		off := d.InputOffset()
 		var raw json.RawMessage
 		if err := d.Decode(&raw); err != nil {
-			return nil, nil, fmt.Errorf("koha report: row %d (byte %d): %v", n, off, err)
+			return nil, fmt.Errorf("koha report: row %d (byte %d): %v", n, off, err)
 		}
 		raw = bytes.TrimSpace(raw)
 		switch {
@@ -124,7 +104,7 @@ func ParseReport(r io.Reader, columns []string) ([]catalog.Record, []catalog.Row
 			}
 			if header == nil {
 				if len(vals) == 0 {
-					return nil, nil, errors.New("koha report: row 1: the header row is empty; give the column names")
+					return nil, errors.New("koha report: row 1: the header row is empty; give the column names")
 				}
 				header = vals
 				continue
@@ -139,35 +119,56 @@ func ParseReport(r io.Reader, columns []string) ([]catalog.Record, []catalog.Row
 		}
 	}
 	if _, err := d.Token(); err != nil {
-		return nil, nil, fmt.Errorf("koha report: byte %d: the array is not closed: %v (was the download cut short?)", d.InputOffset(), err)
+		return nil, fmt.Errorf("koha report: byte %d: the array is not closed: %v (was the download cut short?)", d.InputOffset(), err)
 	}
 	if d.More() {
-		return nil, nil, fmt.Errorf("koha report: byte %d: data after the array", d.InputOffset())
+		return nil, fmt.Errorf("koha report: byte %d: data after the array", d.InputOffset())
 	}
 	if header == nil {
-		return nil, nil, errors.New("koha report: no rows: the report returned nothing")
+		return nil, errors.New("koha report: no rows: the report returned nothing")
 	}
 	for _, h := range header {
 		if strings.ContainsAny(h, "\x00\r\n") {
-			return nil, nil, fmt.Errorf("koha report: column name %q is not a name", h)
+			return nil, fmt.Errorf("koha report: column name %q is not a name", h)
 		}
 	}
-	recs, rbad, err := rowsToRecords(file, header, rows, func(i int) (int, string) {
-		if i < 0 || i >= len(rowNums) {
-			return i + 1, ""
-		}
-		return rowNums[i], ""
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("koha report: %w", err)
+	t := &Table{Name: file, Columns: header, Rows: rows, Lines: rowNums}
+	if len(bad) > 0 {
+		return t, bad
 	}
-	bad = append(bad, rbad...)
-	sort.SliceStable(bad, func(i, j int) bool { return bad[i].Line < bad[j].Line })
-	return recs, bad, nil
+	return t, nil
 }
 
-func rowErr(n int, off int64, msg string) catalog.RowError {
-	return catalog.RowError{File: "report", Line: n, Offset: off, Msg: "row " + msg}
+// RowError is a report row that is not a row: where it is and what is wrong.
+type RowError struct {
+	Line   int   // 1-based row of the JSON array
+	Offset int64 // byte offset of the row
+	Msg    string
+}
+
+func (e RowError) Error() string {
+	return fmt.Sprintf("report:%d (byte %d): %s", e.Line, e.Offset, e.Msg)
+}
+
+// RowErrors lists the rows ParseReport left out; the table holds the rest.
+type RowErrors []RowError
+
+func (e RowErrors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d report row(s) not read", len(e))
+	for i, r := range e {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(e)-5)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(r.Error())
+	}
+	return b.String()
+}
+
+func rowErr(n int, off int64, msg string) RowError {
+	return RowError{Line: n, Offset: off, Msg: "row " + msg}
 }
 
 func indexOf(xs []string, x string) (int, bool) {

@@ -26,7 +26,7 @@ const reportWithHeader = `[
 ]`
 
 func TestParseReportJSONHeader(t *testing.T) {
-	items, err := ParseReportJSON(strings.NewReader(reportWithHeader))
+	items, err := reportItems(strings.NewReader(reportWithHeader))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestParseReportJSONHeader(t *testing.T) {
 }
 
 func TestParseReportColumnsAndObjects(t *testing.T) {
-	recs, bad, err := ParseReport(strings.NewReader(`[["a1","T1","1"],["a2","T2","0"],["A1","T3","0"]]`), []string{"barcode", "title", "itemlost"})
+	recs, bad, err := report(strings.NewReader(`[["a1","T1","1"],["a2","T2","0"],["A1","T3","0"]]`), []string{"barcode", "title", "itemlost"})
 	if err != nil || len(bad) != 1 || bad[0].Line != 3 || !strings.Contains(bad[0].Msg, "already on line 1") {
 		t.Fatal(err, bad)
 	}
@@ -60,7 +60,7 @@ func TestParseReportColumnsAndObjects(t *testing.T) {
 		t.Errorf("records %+v", recs)
 	}
 	// annotated=1: rows are objects named by column.
-	items, err := ParseReportJSON(strings.NewReader(`[{"barcode":"b1","itemcallnumber":"599.9 ABC","onloan":"2024-06-01"},{"barcode":"b2"}]`))
+	items, err := reportItems(strings.NewReader(`[{"barcode":"b1","itemcallnumber":"599.9 ABC","onloan":"2024-06-01"},{"barcode":"b2"}]`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +80,13 @@ func TestParseReportBadRows(t *testing.T) {
 	["c6","multi
 line","0"],
 	["c7","fine",0]]`
-	recs, bad, err := ParseReport(strings.NewReader(in), nil)
+	recs, bad, err := report(strings.NewReader(in), nil)
 	if err == nil {
 		// The JSON above has a raw newline in a string: invalid JSON, a whole-file error.
 		t.Fatalf("no error for invalid JSON; %d records %v", len(recs), bad)
 	}
 	in = strings.Replace(in, "multi\nline", `multi\nline`, 1)
-	recs, bad, err = ParseReport(strings.NewReader(in), nil)
+	recs, bad, err = report(strings.NewReader(in), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,10 @@ line","0"],
 	if recs[1].Item.Title != "multi line" {
 		t.Errorf("title %q", recs[1].Item.Title)
 	}
-	_, err = ParseReportJSON(strings.NewReader(in))
-	var ie *ImportError
-	if !errors.As(err, &ie) || len(ie.Rows) != 5 || !strings.HasPrefix(err.Error(), "5 record(s) not imported; report:3 (byte 49): row has 2 values") {
-		t.Errorf("ParseReportJSON: %v", err)
+	_, err = reportItems(strings.NewReader(in))
+	var ie catalog.RowErrors
+	if !errors.As(err, &ie) || len(ie) != 5 || !strings.HasPrefix(err.Error(), "5 record(s) not imported; report:3 (byte 49): row has 2 values") {
+		t.Errorf("reportItems: %v", err)
 	}
 }
 
@@ -132,9 +132,9 @@ func TestParseReportWholeFileErrors(t *testing.T) {
 		{`[["title"],["x"]]`, "no barcode column"},
 		{`"x"`, "want a JSON array"},
 	} {
-		_, _, err := ParseReport(strings.NewReader(tt.in), nil)
+		_, _, err := report(strings.NewReader(tt.in), nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("ParseReport(%q): %v, want an error containing %q", tt.in, err, tt.want)
+			t.Errorf("report(%q): %v, want an error containing %q", tt.in, err, tt.want)
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/sync/relay"
 )
 
@@ -27,16 +26,44 @@ type cart struct {
 	label string // Container of its devices
 }
 
+// Device is an asset checked out to a cart, with the fields a catalog item
+// takes (tally import --from snipeit makes it an equipment item whose
+// container is Cart).
+type Device struct {
+	Tag       string // asset tag, as Snipe-IT spells it
+	Serial    string
+	Title     string // the asset's name, else its model
+	Type      string // its model, else its category
+	Cart      string // the cart's asset tag (a location cart's name)
+	Location  string
+	LastAudit time.Time // zero when never audited
+	// Status is what its status label says, in tally's status words:
+	// available, missing, lost, in_repair, damaged, withdrawn or
+	// not_for_loan. A device checked out to its cart is at home there, so
+	// the label alone decides.
+	Status string
+}
+
+// The status words Device.Status uses (the catalog's).
+const (
+	statusAvailable  = "available"
+	statusMissing    = "missing"
+	statusLost       = "lost"
+	statusInRepair   = "in_repair"
+	statusDamaged    = "damaged"
+	statusWithdrawn  = "withdrawn"
+	statusNotForLoan = "not_for_loan"
+)
+
 // FetchCarts imports cart manifests: for each cart in o (CartTags,
 // CartCategoryID, CartLocationIDs), the assets checked out to it, as
-// equipment items whose Container is the cart's asset tag (a location
-// cart's name). It pages GET /hardware?assigned_to=&assigned_type= sorted
+// Devices whose Cart is the cart's asset tag (a location cart's name). It pages GET /hardware?assigned_to=&assigned_type= sorted
 // by id, waits out 429s and retries 5xx a few times.
 //
 // (Snipe-IT's GET /hardware/{id}/assigned/assets would be the direct route
 // but is a stub that returns [] as of 2025.) Assets with an archived status
 // are left out by Snipe-IT unless its show_archived_in_list setting is on.
-func FetchCarts(ctx context.Context, o Opts) ([]catalog.Item, error) {
+func FetchCarts(ctx context.Context, o Opts) ([]Device, error) {
 	if err := fill(&o); err != nil {
 		return nil, err
 	}
@@ -47,7 +74,7 @@ func FetchCarts(ctx context.Context, o Opts) ([]catalog.Item, error) {
 	return fetchCarts(ctx, c, &o)
 }
 
-func fetchCarts(ctx context.Context, c *client, o *Opts) ([]catalog.Item, error) {
+func fetchCarts(ctx context.Context, c *client, o *Opts) ([]Device, error) {
 	if len(o.CartTags) == 0 && o.CartCategoryID == 0 && len(o.CartLocationIDs) == 0 {
 		return nil, errors.New("snipeit: no carts configured: list cart asset tags, a cart category id, or cart location ids")
 	}
@@ -89,17 +116,17 @@ func fetchCarts(ctx context.Context, c *client, o *Opts) ([]catalog.Item, error)
 		}
 		add(cart{id: id, typ: assignedLocation, label: l.Name})
 	}
-	var items []catalog.Item
+	var devs []Device
 	for _, k := range carts {
 		q := url.Values{"assigned_to": {strconv.Itoa(k.id)}, "assigned_type": {k.typ}}
 		err := c.pages(ctx, q, o.PageSize, func(a Asset) {
-			items = append(items, deviceItem(&a, k.label, o.MissingStatusID))
+			devs = append(devs, device(&a, k.label, o.MissingStatusID))
 		})
 		if err != nil {
 			return nil, fmt.Errorf("snipeit: devices in cart %s: %w", k.label, err)
 		}
 	}
-	return items, nil
+	return devs, nil
 }
 
 func cartLabel(a *Asset) string {
@@ -168,49 +195,44 @@ func (c *client) get(ctx context.Context, path string, q url.Values) ([]byte, er
 	}
 }
 
-// deviceItem maps an asset checked out to a cart to a catalog item. A
-// device checked out to its cart is at home there, so the status comes
-// from the status label alone.
-func deviceItem(a *Asset, cartLabel string, missingStatusID int) catalog.Item {
-	it := catalog.Item{
-		Barcode: catalog.NormalizeID(a.AssetTag), AssetTag: a.AssetTag, Serial: a.Serial,
-		Title: a.Name, ItemType: a.Model, Kind: catalog.KindEquipment, Container: cartLabel,
-		Location: a.Location, LastSeen: a.LastAudit, Status: deviceStatus(a, missingStatusID),
+// device is an asset checked out to the cart cartLabel.
+func device(a *Asset, cartLabel string, missingStatusID int) Device {
+	d := Device{Tag: a.AssetTag, Serial: a.Serial, Title: a.Name, Type: a.Model, Cart: cartLabel,
+		Location: a.Location, LastAudit: a.LastAudit, Status: deviceStatus(a, missingStatusID)}
+	if d.Title == "" {
+		d.Title = a.Model
 	}
-	if it.Title == "" {
-		it.Title = a.Model
+	if d.Type == "" {
+		d.Type = a.Category
 	}
-	if it.ItemType == "" {
-		it.ItemType = a.Category
-	}
-	return it
+	return d
 }
 
 // deviceStatus reads Snipe-IT's status label: its name when it says what
 // happened (Snipe-IT's stock labels include "Out for Repair" and
 // "Lost/Stolen"), else its type.
-func deviceStatus(a *Asset, missingStatusID int) catalog.Status {
+func deviceStatus(a *Asset, missingStatusID int) string {
 	if missingStatusID != 0 && a.StatusID == missingStatusID {
-		return catalog.StatusMissing
+		return statusMissing
 	}
 	n := strings.ToLower(a.StatusName)
 	switch {
 	case strings.Contains(n, "missing"):
-		return catalog.StatusMissing
+		return statusMissing
 	case strings.Contains(n, "lost"), strings.Contains(n, "stolen"):
-		return catalog.StatusLost
+		return statusLost
 	case strings.Contains(n, "repair"), strings.Contains(n, "diagnostic"):
-		return catalog.StatusInRepair
+		return statusInRepair
 	case strings.Contains(n, "broken"), strings.Contains(n, "damaged"):
-		return catalog.StatusDamaged
+		return statusDamaged
 	}
 	switch a.StatusType {
 	case "archived":
-		return catalog.StatusWithdrawn
+		return statusWithdrawn
 	case "undeployable":
-		return catalog.StatusInRepair
+		return statusInRepair
 	case "pending":
-		return catalog.StatusNotForLoan
+		return statusNotForLoan
 	}
-	return catalog.StatusAvailable
+	return statusAvailable
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/sync/snipeit/snipeittest"
 )
 
@@ -28,14 +27,14 @@ func TestFetchCarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	audited := time.Date(2023, 9, 1, 8, 0, 0, 0, time.UTC)
-	want := []catalog.Item{
-		{Barcode: "DAB-0201", AssetTag: "DAB-0201", Title: "Hotspot 1", ItemType: "Hotspot MF833", Kind: catalog.KindEquipment, Container: "CART-02", Status: catalog.StatusAvailable},
-		{Barcode: "DAB-0202", AssetTag: "dab-0202", Title: "Hotspot 2", ItemType: "Hotspot MF833", Kind: catalog.KindEquipment, Container: "CART-02", Status: catalog.StatusAvailable},
-		{Barcode: "DAB-0101", AssetTag: "DAB-0101", Serial: "SN1", Title: "Chromebook 1", ItemType: "Chromebook 3110", Kind: catalog.KindEquipment, Container: "CART-01", Status: catalog.StatusAvailable},
-		{Barcode: "DAB-0102", AssetTag: "DAB-0102", Serial: "SN2", Title: "Chromebook 2", ItemType: "Chromebook 3110", Kind: catalog.KindEquipment, Container: "CART-01", Status: catalog.StatusInRepair},
-		{Barcode: "DAB-0103", AssetTag: "DAB-0103", Serial: "SN3", Title: "Chromebook 3110", ItemType: "Chromebook 3110", Kind: catalog.KindEquipment, Container: "CART-01", Status: catalog.StatusAvailable, LastSeen: audited},
+	want := []Device{
+		{Tag: "DAB-0201", Title: "Hotspot 1", Type: "Hotspot MF833", Cart: "CART-02", Status: "available"},
+		{Tag: "dab-0202", Title: "Hotspot 2", Type: "Hotspot MF833", Cart: "CART-02", Status: "available"},
+		{Tag: "DAB-0101", Serial: "SN1", Title: "Chromebook 1", Type: "Chromebook 3110", Cart: "CART-01", Status: "available"},
+		{Tag: "DAB-0102", Serial: "SN2", Title: "Chromebook 2", Type: "Chromebook 3110", Cart: "CART-01", Status: "in_repair"},
+		{Tag: "DAB-0103", Serial: "SN3", Title: "Chromebook 3110", Type: "Chromebook 3110", Cart: "CART-01", Status: "available", LastAudit: audited},
 		// DAB-0104 is Lost/Stolen, an archived label: Snipe-IT's list leaves it out.
-		{Barcode: "CALC-01", AssetTag: "CALC-01", Title: "TI-84 <1>", ItemType: "TI-84 Plus CE", Kind: catalog.KindEquipment, Container: `Math Cart "B"`, Status: catalog.StatusAvailable},
+		{Tag: "CALC-01", Title: "TI-84 <1>", Type: "TI-84 Plus CE", Cart: `Math Cart "B"`, Status: "available"},
 	}
 	if !reflect.DeepEqual(items, want) {
 		t.Errorf("items:\n%s\nwant:\n%s", dump(items), dump(want))
@@ -53,7 +52,7 @@ func TestFetchCarts(t *testing.T) {
 	}
 }
 
-func dump(items []catalog.Item) string {
+func dump(items []Device) string {
 	var b strings.Builder
 	for _, it := range items {
 		fmt.Fprintf(&b, "  %+v\n", it)
@@ -69,12 +68,12 @@ func TestFetchCartsShowArchived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(items) != 4 || items[3].Barcode != "DAB-0104" || items[3].Status != catalog.StatusLost {
+	if len(items) != 4 || items[3].Tag != "DAB-0104" || items[3].Status != "lost" {
 		t.Fatalf("items = %s", dump(items))
 	}
 	o.MissingStatusID = 7
 	items, _ = FetchCarts(context.Background(), o)
-	if items[3].Status != catalog.StatusMissing {
+	if items[3].Status != "missing" {
 		t.Errorf("with MissingStatusID 7: status %q", items[3].Status)
 	}
 }

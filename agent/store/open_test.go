@@ -159,3 +159,43 @@ func TestReadOnlyOpen(t *testing.T) {
 		t.Errorf("read-only open of a missing file: %v", err)
 	}
 }
+
+// A read-only open checks the schema version it read when opening: a newer
+// database asks for a newer tally, an older one for a writing command first.
+func TestReadOnlyOpenSchemaVersion(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		version int
+		want    string
+	}{
+		{len(migrations) + 1, "newer than this tally"},
+		{len(migrations) - 1, "written by an older tally"},
+		{len(migrations), ""},
+	} {
+		path := filepath.Join(t.TempDir(), "tally.db")
+		fill(t, path, 1)
+		w, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.w.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", tc.version)); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		r, err := OpenWith(ctx, path, Opts{Mode: ReadOnly})
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("schema %d: %v", tc.version, err)
+			} else {
+				r.Close()
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), fmt.Sprintf("%d", tc.version)) {
+			t.Errorf("read-only open of schema %d: %v; want %q", tc.version, err, tc.want)
+		}
+		if err == nil {
+			r.Close()
+		}
+	}
+}

@@ -138,31 +138,26 @@ func openReadOnly(ctx context.Context, path string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	open := func(params string) (*sql.DB, error) {
+	// Reading user_version proves the file opens and gives its schema.
+	open := func(params string) (*sql.DB, int, error) {
 		d, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000&mode=ro"+params)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		d.SetMaxOpenConns(4)
 		var v int
 		if err := d.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 			d.Close()
-			return nil, err
+			return nil, 0, err
 		}
-		return d, nil
+		return d, v, nil
 	}
-	r, err := open("")
+	r, v, err := open("")
 	if err != nil {
 		var err2 error
-		if r, err2 = open("&immutable=1"); err2 != nil {
+		if r, v, err2 = open("&immutable=1"); err2 != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-	}
-	db := &DB{SQL: r, w: r, path: path, mode: ReadOnly}
-	var v int
-	if err := r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		r.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	switch {
 	case v > len(migrations):
@@ -172,7 +167,7 @@ func openReadOnly(ctx context.Context, path string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("database %s was written by an older tally (schema %d, this one needs %d): start the agent or run a command that writes (e.g. `tally import`) once to upgrade it", path, v, len(migrations))
 	}
-	return db, nil
+	return &DB{SQL: r, w: r, path: path, mode: ReadOnly}, nil
 }
 
 // commandLine is this process's command, as a person would type it.
@@ -226,12 +221,18 @@ func dirHint(path string, _ error) string {
 
 // checkIntegrity refuses to write into a damaged database.
 func (db *DB) checkIntegrity(ctx context.Context) error {
-	rows, err := db.w.QueryContext(ctx, "PRAGMA quick_check(5)")
-	if err != nil {
+	damaged := func(what any) error {
+		return fmt.Errorf("%s is damaged (%v): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`", db.path, what, db.path)
+	}
+	failed := func(err error) error {
 		if IsCorrupt(err) {
-			return fmt.Errorf("%s is damaged (%v): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`", db.path, err, db.path)
+			return damaged(err)
 		}
 		return fmt.Errorf("check %s: %w", db.path, err)
+	}
+	rows, err := db.w.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return failed(err)
 	}
 	defer rows.Close()
 	var problems []string
@@ -245,14 +246,10 @@ func (db *DB) checkIntegrity(ctx context.Context) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		if IsCorrupt(err) {
-			return fmt.Errorf("%s is damaged (%v): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`", db.path, err, db.path)
-		}
-		return fmt.Errorf("check %s: %w", db.path, err)
+		return failed(err)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%s is damaged (%s): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`",
-			db.path, strings.Join(problems, "; "), db.path)
+		return damaged(strings.Join(problems, "; "))
 	}
 	return nil
 }

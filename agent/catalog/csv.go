@@ -697,9 +697,19 @@ func ParseDate(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("date %q is not YYYY-MM-DD", v)
 }
 
-// ParsePrice reads "12.99", "$12.99", "12" or "1,299.00" as cents.
+// ParsePrice reads "12.99", "$12.99", "12" or "1,299.00" as cents. A comma
+// must separate thousands: "12,99" is refused, not read as 1299.00
+// (lenientPrice reads it as a decimal comma).
 func ParsePrice(v string) (int64, error) {
 	s := strings.TrimSpace(strings.TrimLeft(v, "$€£ "))
+	if whole, _, _ := strings.Cut(s, "."); strings.Contains(whole, ",") {
+		groups := strings.Split(whole, ",")
+		for i, g := range groups {
+			if i > 0 && len(g) != 3 || len(g) == 0 || len(g) > 3 {
+				return 0, fmt.Errorf("price %q has a comma that does not separate thousands", v)
+			}
+		}
+	}
 	s = strings.ReplaceAll(s, ",", "")
 	if s == "" {
 		return 0, nil

@@ -124,9 +124,18 @@ func TestParsePrice(t *testing.T) {
 			t.Errorf("ParsePrice(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"abc", "1.234", "-5"} {
+	for _, in := range []string{"abc", "1.234", "-5", "12,99", "1,2345.00", ",500", "1,,000"} {
 		if _, err := ParsePrice(in); err == nil {
 			t.Errorf("ParsePrice(%q) accepted", in)
+		}
+	}
+}
+
+func TestLenientPrice(t *testing.T) {
+	for in, want := range map[string]int64{"12.99": 1299, "1,299.00": 129900, "12,99": 1299, "€ 1.299,00": 129900, "junk": 0} {
+		got, warn := lenientPrice(in)
+		if got != want || (warn != "") != (in == "junk") {
+			t.Errorf("lenientPrice(%q) = %d, %q; want %d", in, got, warn, want)
 		}
 	}
 }

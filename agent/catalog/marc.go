@@ -731,10 +731,10 @@ func (p *marcParser) record(r *marcRecord) {
 		p.errs = append(p.errs, p.rowError(r, r.line, strings.Join(bad, "; ")))
 		return
 	}
-	title := trimISBD(tb.String())
-	author = trimISBD(author)
+	// cleanItem trims the ISBD punctuation, as for every format.
+	title := tb.String()
 	if r.off >= 0 { // binary: do not let the catalog pin the whole file
-		title, author = strings.Clone(title), strings.Clone(author)
+		author = strings.Clone(author)
 	}
 	year := marcYear(r)
 	k := 0
@@ -918,16 +918,13 @@ type holdingText struct {
 	fixable  bool     // a value is wrong (rather than the encoding)
 }
 
-// price reads a price subfield; an unreadable one is dropped with a
+// price reads a price subfield as the CSV importer reads a price column
+// (lenientPrice, or Destiny's rule): an unreadable one is dropped with a
 // warning, never the item: an inventory does not need the price.
-func (h *holdingText) price(code byte, v string, read func(string) (int64, error)) int64 {
-	if v == "" {
-		return 0
-	}
-	c, err := read(v)
-	if err != nil {
-		h.warns = append(h.warns, fmt.Sprintf("$%c: price %q is not an amount such as 12.99: imported without a price", code, v))
-		return 0
+func (h *holdingText) price(code byte, v string, read func(string) (int64, string)) int64 {
+	c, w := read(v)
+	if w != "" {
+		h.warns = append(h.warns, fmt.Sprintf("$%c: %s", code, w))
 	}
 	return c
 }
@@ -1002,7 +999,7 @@ func (h *holdingText) koha(it *Item) {
 	if price == "" {
 		price, code = h.get('g'), 'g'
 	}
-	it.Price = h.price(code, price, ParsePrice)
+	it.Price = h.price(code, price, lenientPrice)
 	fl := kohaFlags{
 		withdrawn:  h.flag('0', "withdrawn"),
 		lost:       h.flag('1', "itemlost"),
@@ -1036,7 +1033,7 @@ func (h *holdingText) evergreen(it *Item) {
 	}
 	it.CallNumber = strings.Join(cn, " ")
 	it.ItemType = h.get('g')
-	it.Price = h.price('y', h.get('y'), ParsePrice)
+	it.Price = h.price('y', h.get('y'), lenientPrice)
 	it.Status = StatusAvailable
 	if v := h.get('s'); v != "" {
 		st, ok := evergreenStatus(v)
@@ -1184,11 +1181,11 @@ func (h *holdingText) holding852(it *Item) {
 
 // marcDestinyPrice reads 852 $9. Destiny documents that a price without a
 // decimal point has two implied decimals ("1599" is 15.99).
-func marcDestinyPrice(v string) (int64, error) {
+func marcDestinyPrice(v string) (int64, string) {
 	if n, ok := marcDigits(v); ok && len(v) <= 8 {
-		return int64(n), nil
+		return int64(n), ""
 	}
-	return ParsePrice(v)
+	return lenientPrice(v)
 }
 
 // marcDestinyFSC reads Destiny's "FSC@a<circulation type>" and

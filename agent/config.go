@@ -71,26 +71,14 @@ type BarcodeConfig struct {
 	EAN8          bool   `yaml:"ean8"`
 }
 
-// DeviceConfig is one device.
+// DeviceConfig is one device: its name, profile and session here, where it
+// is (port, USB ids, …) in the reader registry's own struct.
 type DeviceConfig struct {
 	Name    string `yaml:"name"`
 	Profile string `yaml:"profile"`
-	// Port is the serial port of an RFID reader (overrides the profile).
-	Port string `yaml:"port"`
-	// Baud overrides the profile's serial speed.
-	Baud int `yaml:"baud"`
-	// Serial picks one scanner by its USB serial number when several of
-	// one model are plugged in.
-	Serial string `yaml:"serial"`
-	// Path picks a scanner by its HID path.
-	Path string `yaml:"path"`
 	// Session binds the device to a session at start (0: bind later).
-	Session int64 `yaml:"session"`
-	// VID and PID pick the device by its USB ids ("0x0c2e"), overriding the
-	// profile's match rule: a scanner's HID interface, or the USB-serial
-	// bridge of a reader when no port is given.
-	VID string `yaml:"vid"`
-	PID string `yaml:"pid"`
+	Session              int64 `yaml:"session"`
+	readers.DeviceConfig `yaml:",inline"`
 }
 
 // FeedbackConfig names GPIO pins (periph.io names such as GPIO18).
@@ -392,19 +380,11 @@ func (c *Config) Validate() error {
 		if d.Profile == "" {
 			bad(at+".profile", "device %s: profile is required (list them with `tally profiles`)", d.Name)
 		}
-		if d.Baud < 0 {
-			bad(at+".baud", "%d is negative: give the reader's speed, e.g. 57600, or 0 for the profile's", d.Baud)
-		}
 		if d.Session < 0 {
 			bad(at+".session", "%d is negative: give a session id, or 0 to bind later", d.Session)
 		}
-		for _, f := range []struct{ key, v string }{{"vid", d.VID}, {"pid", d.PID}} {
-			if _, err := ParseUSBID(f.v); err != nil {
-				bad(at+"."+f.key, "device %s: %v", d.Name, err)
-			}
-		}
-		if d.PID != "" && d.VID == "" {
-			bad(at+".pid", "device %s: a pid needs its vid", d.Name)
+		for _, fe := range d.DeviceConfig.Validate(d.Name) {
+			errs = append(errs, c.KeyError(at+"."+fe.Field, fe.Err))
 		}
 	}
 	if c.Sync.Interval <= 0 {
@@ -416,10 +396,6 @@ func (c *Config) Validate() error {
 
 // hostPort checks a host:port address and returns the host.
 func hostPort(addr string) (string, error) { return sinks.HostPort(addr) }
-
-// ParseUSBID parses a USB vendor or product id as `tally devices` and lsusb
-// print it: four hex digits, with or without 0x. "" is 0 (any).
-func ParseUSBID(s string) (uint16, error) { return readers.ParseUSBID(s) }
 
 // IsLoopback reports whether host (from host:port) is reachable only from
 // this machine.

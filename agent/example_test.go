@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/readers"
 	"github.com/tally-inventory/tally/sync/sinks"
 )
 
@@ -107,6 +109,93 @@ func TestExampleEverySinkLoads(t *testing.T) {
 	for _, p := range sinks.All() {
 		if _, ok := c.Sync.Sinks[p.Name]; !ok {
 			t.Errorf("sync.%s: not decoded", p.Name)
+		}
+	}
+}
+
+// deviceExamples are the registered protocols' device entries, each once:
+// scanners first, then RFID readers, by protocol name.
+func deviceExamples() []readers.Plugin {
+	var out []readers.Plugin
+	seen := map[string]bool{}
+	for _, kind := range []profile.Kind{profile.KindScanner, profile.KindRFID} {
+		for _, name := range readers.Names(kind) {
+			p, _ := readers.For(&profile.Profile{Kind: kind, Protocol: profile.Protocol(name), Mode: profile.Mode(name)})
+			if !seen[p.Example] {
+				seen[p.Example] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// TestExampleDeviceBlocks: the devices: section of tally.example.yaml is
+// the registered protocols' example entries (drivers/hidscanner's,
+// drivers/readers' serial one), nothing else. -update rewrites it.
+func TestExampleDeviceBlocks(t *testing.T) {
+	path := filepath.Join("..", "tally.example.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	head, rest, ok := strings.Cut(text, "\ndevices:\n")
+	if !ok {
+		t.Fatal("tally.example.yaml has no devices: section")
+	}
+	end := strings.Index(rest, "\n\n") // the section ends at a blank line
+	if end < 0 {
+		t.Fatal("tally.example.yaml: no blank line after devices:")
+	}
+	var b strings.Builder
+	for _, p := range deviceExamples() {
+		for _, l := range strings.SplitAfter(strings.TrimRight(p.Example, "\n")+"\n", "\n") {
+			if l != "" {
+				b.WriteString("  " + l)
+			}
+		}
+	}
+	want := head + "\ndevices:\n" + b.String() + rest[end+1:]
+	if text == want {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("tally.example.yaml's devices differ from the registered protocols' example entries; run\n  go test ./agent -run TestExampleDeviceBlocks -update\nand check the diff. Want:\ndevices:\n%s", b.String())
+}
+
+// TestDeviceExamplesParse: each protocol's example entry loads through the
+// config loader and the factory, naming a shipped profile of its kind.
+func TestDeviceExamplesParse(t *testing.T) {
+	ps, err := profile.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []profile.Kind{profile.KindScanner, profile.KindRFID} {
+		for _, name := range readers.Names(kind) {
+			pl, _ := readers.For(&profile.Profile{Kind: kind, Protocol: profile.Protocol(name), Mode: profile.Mode(name)})
+			cfg, err := ParseConfig(name+".yaml", []byte("devices:\n"+pl.Example))
+			if err != nil {
+				t.Errorf("%s %s: example:\n%s%v", kind, name, pl.Example, err)
+				continue
+			}
+			if len(cfg.Devices) != 1 {
+				t.Errorf("%s %s: example has %d device entries, want 1", kind, name, len(cfg.Devices))
+				continue
+			}
+			p, err := profile.Find(ps, cfg.Devices[0].Profile)
+			if err != nil || p.Kind != kind {
+				t.Errorf("%s %s: example's profile: %v (kind %v)", kind, name, err, p)
+				continue
+			}
+			if _, err := DeviceSpecs(cfg, ps); err != nil {
+				t.Errorf("%s %s: %v", kind, name, err)
+			}
 		}
 	}
 }

@@ -67,11 +67,7 @@ func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]en
 			s.Kind = drivers.KindRFID
 			s.Normalize = tagDecoder(p.Protocol, p.TagData)
 		}
-		// Validate parsed the ids; one that does not parse is refused there.
-		vid, _ := ParseUSBID(d.VID)
-		pid, _ := ParseUSBID(d.PID)
-		s.Open, err = readers.Open(readers.Device{Name: d.Name, Profile: p, Port: d.Port, Baud: d.Baud,
-			Serial: d.Serial, Path: d.Path, VID: vid, PID: pid}, renv)
+		s.Open, err = readers.Open(readers.Device{Name: d.Name, Profile: p, DeviceConfig: d.DeviceConfig}, renv)
 		if err != nil {
 			return nil, fmt.Errorf("device %s: %w", d.Name, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/readers"
 	"github.com/tally-inventory/tally/drivers/sim"
 )
 
@@ -25,7 +26,7 @@ func openOnPty(t *testing.T, ctx context.Context, p *profile.Profile, serve func
 	done := make(chan struct{})
 	go func() { defer close(done); serve(pty.Master)(srvCtx) }()
 	t.Cleanup(func() { stop(); <-done; pty.Close() })
-	cfg := &Config{Devices: []DeviceConfig{{Name: "dev", Profile: p.Name, Port: pty.Path}}}
+	cfg := &Config{Devices: []DeviceConfig{{Name: "dev", Profile: p.Name, DeviceConfig: readers.DeviceConfig{Port: pty.Path}}}}
 	specs, err := DeviceSpecsEnv(cfg, []*profile.Profile{p}, OpenEnv{})
 	if err != nil {
 		t.Fatal(err)

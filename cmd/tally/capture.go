@@ -22,6 +22,7 @@ import (
 	"github.com/tally-inventory/tally/drivers/dedupe"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/readers"
 	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
@@ -62,7 +63,7 @@ text, holds no catalog or patron data beyond what the device sent, and
 	if err != nil {
 		return err
 	}
-	dc := agent.DeviceConfig{Name: "capture", Profile: p.Name, Baud: *baud}
+	dc := agent.DeviceConfig{Name: "capture", Profile: p.Name, DeviceConfig: readers.DeviceConfig{Baud: *baud}}
 	switch {
 	case p.Kind == profile.KindScanner && *hid == "":
 		return fmt.Errorf("profile %s is a scanner: give --hid PATH (`tally devices` lists the paths)", p.Name)

@@ -12,6 +12,7 @@ import (
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/readers"
 	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
@@ -69,7 +70,7 @@ With --session the reads are also decided by the engine in that session
 		Serial: func(string, profile.Serial) (io.ReadWriteCloser, error) { return pb, nil },
 		HID:    replayBus{info: replayInfo(p), dev: pb},
 	}
-	spec, err := oneSpec(agent.DeviceConfig{Name: "replay", Profile: p.Name, Port: replayPath, Path: replayPath}, p, env)
+	spec, err := oneSpec(agent.DeviceConfig{Name: "replay", Profile: p.Name, DeviceConfig: readers.DeviceConfig{Port: replayPath, Path: replayPath}}, p, env)
 	if err != nil {
 		return err
 	}

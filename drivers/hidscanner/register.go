@@ -2,6 +2,7 @@ package hidscanner
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"strings"
 
@@ -10,9 +11,12 @@ import (
 	"github.com/tally-inventory/tally/drivers/readers"
 )
 
+//go:embed example.yaml
+var example string
+
 func init() {
 	for _, m := range []profile.Mode{profile.ModeKeyboard, profile.ModeHIDPOS, profile.ModeSNAPI} {
-		readers.Add(profile.KindScanner, string(m), factory)
+		readers.Add(profile.KindScanner, string(m), example, factory)
 	}
 }
 
@@ -67,9 +71,9 @@ func factory(d readers.Device, env readers.Env) (drivers.Factory, error) {
 			m.Interface, m.MatchInterface = p.Match[0].Interface, true
 		}
 	}
-	if d.VID != 0 {
+	if vid, pid := d.USBIDs(); vid != 0 {
 		// The config names the device: its ids, not the profile's, pick it.
-		m = Match{VID: d.VID, PID: d.PID}
+		m = Match{VID: vid, PID: pid}
 	}
 	m.Serial, m.Path = d.Serial, d.Path
 	return func(ctx context.Context) (drivers.Reader, error) {

@@ -14,6 +14,7 @@ package readers
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	"slices"
@@ -30,20 +31,11 @@ import (
 )
 
 // Device is one configured device as its protocol's factory gets it: its
-// profile, and where it is. Zero values leave the choice to the profile.
+// name, its profile, and where it is.
 type Device struct {
 	Name    string
 	Profile *profile.Profile
-	// Port is a serial reader's port; Baud its speed (0: the profile's).
-	Port string
-	Baud int
-	// Serial is the USB serial number (of a scanner, or of a reader's
-	// USB-serial bridge); Path a scanner's HID path.
-	Serial, Path string
-	// VID and PID pick the device by its USB ids, over the profile's
-	// match rule: a scanner's HID interface, or a reader's bridge when no
-	// port is given.
-	VID, PID uint16
+	DeviceConfig
 }
 
 // Env is what the factories reach the hardware through. The zero value is
@@ -71,22 +63,34 @@ type Plugin struct {
 	Name string       // the profile's protocol (rfid) or mode (scanner)
 	Kind profile.Kind // which profiles name it
 	New  Factory
+	// Example is an annotated tally.yaml device entry ("- name: …") for
+	// a device of this protocol, as tally.example.yaml shows it under
+	// devices:. Protocols of one transport share theirs (every serial
+	// protocol has SerialExample).
+	Example string
 }
+
+// SerialExample is the device entry tally.example.yaml shows for serial
+// readers: the keys AddSerial's port handling reads.
+//
+//go:embed serial-example.yaml
+var SerialExample string
 
 var (
 	mu      sync.RWMutex
 	plugins = map[profile.Kind]map[string]Plugin{}
 )
 
-// Add registers the factory of the protocol name for profiles of kind.
-// It is meant for init functions and panics when the name is taken for
-// that kind, as two drivers for one protocol is a programming error.
-func Add(kind profile.Kind, name string, f Factory) {
+// Add registers the factory of the protocol name for profiles of kind,
+// with an example device entry. It is meant for init functions and panics
+// when the name is taken for that kind, as two drivers for one protocol
+// is a programming error.
+func Add(kind profile.Kind, name, example string, f Factory) {
 	if kind != profile.KindScanner && kind != profile.KindRFID {
 		panic(fmt.Sprintf("readers: %s: kind %q: want scanner or rfid", name, kind))
 	}
-	if name == "" || f == nil {
-		panic(fmt.Sprintf("readers: %s protocol %q: a name and a factory are required", kind, name))
+	if name == "" || f == nil || example == "" {
+		panic(fmt.Sprintf("readers: %s protocol %q: a name, an example and a factory are required", kind, name))
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -96,7 +100,7 @@ func Add(kind profile.Kind, name string, f Factory) {
 	if plugins[kind] == nil {
 		plugins[kind] = map[string]Plugin{}
 	}
-	plugins[kind][name] = Plugin{Name: name, Kind: kind, New: f}
+	plugins[kind][name] = Plugin{Name: name, Kind: kind, New: f, Example: example}
 	if kind == profile.KindRFID {
 		profile.AddProtocol(profile.Protocol(name)) // its profiles load
 	}
@@ -162,7 +166,7 @@ func AddSerial[O any, D drivers.Reader](name string, s Serial[O, D]) {
 	if s.Opts == nil || s.New == nil || s.Open == nil {
 		panic("readers: serial protocol " + name + ": Opts, New and Open are required")
 	}
-	Add(profile.KindRFID, name, func(d Device, env Env) (drivers.Factory, error) {
+	Add(profile.KindRFID, name, SerialExample, func(d Device, env Env) (drivers.Factory, error) {
 		o, err := s.Opts(d.Profile)
 		if err != nil {
 			return nil, fmt.Errorf("profile %s (%s): %w", d.Profile.Name, d.Profile.File, err)
@@ -200,11 +204,12 @@ func reader[D drivers.Reader](r D, err error) (drivers.Reader, error) {
 // build makes for that port and line.
 func serialFactory(d Device, env Env, build func(path string, line profile.Serial) drivers.Factory) (drivers.Factory, error) {
 	p := d.Profile
+	vid, pid := d.USBIDs()
 	port := d.Port
-	if port == "" && d.VID == 0 {
+	if port == "" && vid == 0 {
 		port = p.Serial.Port
 	}
-	if d.VID == 0 && (port == "" || strings.ContainsAny(port, "*?[")) {
+	if vid == 0 && (port == "" || strings.ContainsAny(port, "*?[")) {
 		return nil, fmt.Errorf("name the serial port (port: /dev/ttyUSB0), or its USB vid and pid; the profile only says %q", p.Serial.Port)
 	}
 	line := p.Serial
@@ -220,7 +225,7 @@ func serialFactory(d Device, env Env, build func(path string, line profile.Seria
 	// Chosen by USB ids: the port is looked up at every open, so a reader
 	// that comes back as another ttyUSB after re-plugging is found again.
 	return func(ctx context.Context) (drivers.Reader, error) {
-		port, err := usbSerialPort(env, d.VID, d.PID, d.Serial)
+		port, err := usbSerialPort(env, vid, pid, d.Serial)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.Name, err)
 		}

@@ -66,17 +66,20 @@ func TestAddTwicePanics(t *testing.T) {
 func TestAddRefuses(t *testing.T) {
 	f := func(Device, Env) (drivers.Factory, error) { return nil, nil }
 	for _, tc := range []struct {
-		kind profile.Kind
-		name string
-		f    Factory
-	}{{"printer", "x", f}, {profile.KindRFID, "", f}, {profile.KindRFID, "nofactory", nil}} {
+		kind          profile.Kind
+		name, example string
+		f             Factory
+	}{
+		{"printer", "x", "- name: x\n", f}, {profile.KindRFID, "", "- name: x\n", f},
+		{profile.KindRFID, "nofactory", "- name: x\n", nil}, {profile.KindRFID, "noexample", "", f},
+	} {
 		func() {
 			defer func() {
 				if recover() == nil {
 					t.Errorf("Add(%q, %q) did not panic", tc.kind, tc.name)
 				}
 			}()
-			Add(tc.kind, tc.name, tc.f)
+			Add(tc.kind, tc.name, tc.example, tc.f)
 		}()
 	}
 }
@@ -98,7 +101,7 @@ func TestUnknownProtocolListsRegistered(t *testing.T) {
 	if _, err = Open(Device{Name: "desk", Profile: scanner}, Env{}); err == nil || err.Error() != `profile s has kind "scanner": no driver takes it` {
 		t.Errorf("no scanner driver at all: %v", err)
 	}
-	Add(profile.KindScanner, "regtest", func(Device, Env) (drivers.Factory, error) { return nil, nil })
+	Add(profile.KindScanner, "regtest", "- name: x\n", func(Device, Env) (drivers.Factory, error) { return nil, nil })
 	t.Cleanup(func() { mu.Lock(); delete(plugins[profile.KindScanner], "regtest"); mu.Unlock() })
 	_, err = Open(Device{Name: "desk", Profile: scanner}, Env{})
 	if err == nil || !strings.Contains(err.Error(), `profile s: scanner mode "telepathy" has no driver`) {
@@ -132,16 +135,16 @@ func TestSerialPort(t *testing.T) {
 		t.Errorf("glob port: %v", err)
 	}
 	// The driver opens the configured port at the profile's speed, or the config's.
-	if d, err := open(Device{Port: "/dev/ttyS3"}, Env{}); err != nil || d.path != "/dev/ttyS3" || d.baud != 57600 || d.opts != "opts of test-regtest" {
+	if d, err := open(Device{DeviceConfig: DeviceConfig{Port: "/dev/ttyS3"}}, Env{}); err != nil || d.path != "/dev/ttyS3" || d.baud != 57600 || d.opts != "opts of test-regtest" {
 		t.Errorf("port: %+v, %v", d, err)
 	}
-	if d, err := open(Device{Port: "/dev/ttyS3", Baud: 115200}, Env{}); err != nil || d.baud != 115200 {
+	if d, err := open(Device{DeviceConfig: DeviceConfig{Port: "/dev/ttyS3", Baud: 115200}}, Env{}); err != nil || d.baud != 115200 {
 		t.Errorf("baud: %+v, %v", d, err)
 	}
 	// Options the driver refuses are refused now, naming the profile.
 	bad := *p
 	bad.Region = "bad"
-	if _, err := Open(Device{Name: "wand", Profile: &bad, Port: "/dev/ttyS3"}, Env{}); err == nil || err.Error() != "profile test-regtest (test.yaml): region bad: the driver refuses it" {
+	if _, err := Open(Device{Name: "wand", Profile: &bad, DeviceConfig: DeviceConfig{Port: "/dev/ttyS3"}}, Env{}); err == nil || err.Error() != "profile test-regtest (test.yaml): region bad: the driver refuses it" {
 		t.Errorf("refused options: %v", err)
 	}
 
@@ -153,13 +156,13 @@ func TestSerialPort(t *testing.T) {
 		{Name: "/dev/ttyACM0", IsUSB: true, VID: "zz", PID: "7523"},
 	}
 	env := Env{SerialPorts: func() ([]*enumerator.PortDetails, error) { return ports, nil }}
-	if d, err := open(Device{VID: 0x1a86, PID: 0x7523, Serial: "B"}, env); err != nil || d.path != "/dev/ttyUSB0" {
+	if d, err := open(Device{DeviceConfig: DeviceConfig{VID: "0x1a86", PID: "0x7523", Serial: "B"}}, env); err != nil || d.path != "/dev/ttyUSB0" {
 		t.Errorf("by ids and serial: %+v, %v", d, err)
 	}
-	if _, err := open(Device{VID: 0x1a86}, env); err == nil || !strings.Contains(err.Error(), "2 serial ports on USB device 1a86:0000 (/dev/ttyUSB0, /dev/ttyUSB1): add serial:") {
+	if _, err := open(Device{DeviceConfig: DeviceConfig{VID: "0x1a86"}}, env); err == nil || !strings.Contains(err.Error(), "2 serial ports on USB device 1a86:0000 (/dev/ttyUSB0, /dev/ttyUSB1): add serial:") {
 		t.Errorf("two bridges: %v", err)
 	}
-	if _, err := open(Device{VID: 0x0403, PID: 0x6001}, env); err == nil || !strings.Contains(err.Error(), "wand: no serial port on USB device 0403:6001 (plugged in?") {
+	if _, err := open(Device{DeviceConfig: DeviceConfig{VID: "0x0403", PID: "0x6001"}}, env); err == nil || !strings.Contains(err.Error(), "wand: no serial port on USB device 0403:6001 (plugged in?") {
 		t.Errorf("none: %v", err)
 	}
 
@@ -171,7 +174,7 @@ func TestSerialPort(t *testing.T) {
 		opened = append(opened, path+" "+strconv.Itoa(line.Baud))
 		return port, nil
 	}
-	f, err := Open(Device{Name: "wand", Profile: p, Port: "/dev/ttyS3", Baud: 9600}, env)
+	f, err := Open(Device{Name: "wand", Profile: p, DeviceConfig: DeviceConfig{Port: "/dev/ttyS3", Baud: 9600}}, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestEveryProtocolHasAProfile(t *testing.T) {
 			continue
 		}
 		used[p.Kind] = append(used[p.Kind], pl.Name)
-		d := readers.Device{Name: "dev", Profile: p, Port: "/dev/null"}
+		d := readers.Device{Name: "dev", Profile: p, DeviceConfig: readers.DeviceConfig{Port: "/dev/null"}}
 		if _, err := pl.New(d, readers.Env{}); err != nil {
 			t.Errorf("%s: factory: %v", p.File, err)
 		}

@@ -314,13 +314,7 @@ func fromDays(d int64) time.Time {
 // (inside its transaction, so nothing can change in between).
 func (t TxWriter) CatalogRev() (int64, error) {
 	var rev int64
-	var err error
-	if st, ok := t.db.stmts[qCatalogRev]; ok {
-		err = t.tx.Stmt(st).QueryRow().Scan(&rev)
-	} else {
-		err = t.tx.QueryRow(qCatalogRev).Scan(&rev)
-	}
-	if err != nil {
+	if err := t.queryRow(qCatalogRev).Scan(&rev); err != nil {
 		return 0, fmt.Errorf("read catalog revision: %w", err)
 	}
 	return rev, nil

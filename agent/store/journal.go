@@ -48,11 +48,32 @@ type TxWriter struct {
 
 func (t TxWriter) exec(q string, args ...any) (sql.Result, error) {
 	if t.db != nil {
+		t.db.nstmt.Add(1)
 		if st, ok := t.db.stmts[q]; ok {
 			return t.tx.Stmt(st).Exec(args...)
 		}
 	}
 	return t.tx.Exec(q, args...)
+}
+
+func (t TxWriter) queryRow(q string, args ...any) *sql.Row {
+	if t.db != nil {
+		t.db.nstmt.Add(1)
+		if st, ok := t.db.stmts[q]; ok {
+			return t.tx.Stmt(st).QueryRow(args...)
+		}
+	}
+	return t.tx.QueryRow(q, args...)
+}
+
+func (t TxWriter) query(q string, args ...any) (*sql.Rows, error) {
+	if t.db != nil {
+		t.db.nstmt.Add(1)
+		if st, ok := t.db.stmts[q]; ok {
+			return t.tx.Stmt(st).Query(args...)
+		}
+	}
+	return t.tx.Query(q, args...)
 }
 
 // Statements the pipeline runs for every read, prepared once at Open. They
@@ -68,15 +89,26 @@ const (
 		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
 		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`
 	qCatalogRev = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_rev'"
-	qSavepoint  = "SAVEPOINT job"
-	qRollback   = "ROLLBACK TO job"
-	qRelease    = "RELEASE job"
+	qPullReason = "SELECT reason FROM pull_items WHERE inventory_id = ? AND barcode = ?"
+	qPullLists  = "SELECT DISTINCT inventory_id FROM pull_items"
+	qDeleteRead = "DELETE FROM reads WHERE id = ?"
+	// The outbox rows of a batch in one statement: a JSON array of rows.
+	qInsertOutboxRows = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
+		SELECT r.value->>'key', r.value->>'kind', r.value->>'inv', r.value->>'barcode', r.value->>'payload', ?
+		FROM json_each(?) AS r WHERE true
+		ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
+		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`
+	qMarkSeenMany = "UPDATE items SET last_seen = ?1 WHERE last_seen < ?1 AND barcode IN (SELECT value FROM json_each(?2))"
+	qSavepoint    = "SAVEPOINT job"
+	qRollback     = "ROLLBACK TO job"
+	qRelease      = "RELEASE job"
 )
 
 // prepare prepares the per-read statements on the writer connection.
 func (db *DB) prepare(ctx context.Context) error {
 	db.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qInsertRead, qInsertSeen, qMarkSeen, qSetStatus, qInsertOutbox, qCatalogRev, qSavepoint, qRollback, qRelease} {
+	for _, q := range []string{qInsertRead, qInsertSeen, qMarkSeen, qSetStatus, qInsertOutbox, qCatalogRev, qSavepoint, qRollback, qRelease,
+		qPullReason, qPullLists, qDeleteRead, qInsertOutboxRows, qMarkSeenMany} {
 		st, err := db.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)
@@ -148,6 +180,74 @@ func (t TxWriter) InsertOutbox(key, kind string, invID int64, barcode string, pa
 	}
 	return nil
 }
+
+// DeleteRead takes back a journal row written in this transaction, for a
+// job without a savepoint whose next write failed.
+func (t TxWriter) DeleteRead(id int64) error {
+	if _, err := t.exec(qDeleteRead, id); err != nil {
+		return fmt.Errorf("take back journal row %d: %w", id, err)
+	}
+	return nil
+}
+
+// InsertSeenOnly records the first sighting of an item in an inventory,
+// without the item's last-seen date (see MarkSeen).
+func (t TxWriter) InsertSeenOnly(invID int64, barcode string, readID, sessionID int64) error {
+	if _, err := t.exec(qInsertSeen, invID, barcode, readID, sessionID); err != nil {
+		return fmt.Errorf("record sighting of %s: %w", barcode, err)
+	}
+	return nil
+}
+
+// MarkSeen sets the last-seen date of many items in one statement.
+func (t TxWriter) MarkSeen(day time.Time, barcodes []string) error {
+	if len(barcodes) == 0 {
+		return nil
+	}
+	list, _ := json.Marshal(barcodes)
+	if _, err := t.exec(qMarkSeenMany, toDays(day), string(list)); err != nil {
+		return fmt.Errorf("update last seen of %d items: %w", len(barcodes), err)
+	}
+	return nil
+}
+
+// NewOutbox is one upstream effect to queue (see InsertOutboxRows).
+type NewOutbox struct {
+	Key     string          `json:"key"`
+	Kind    string          `json:"kind"`
+	InvID   int64           `json:"inv"`
+	Barcode string          `json:"barcode"`
+	Payload json.RawMessage `json:"-"`
+}
+
+// InsertOutboxRows queues many upstream effects in one statement, with
+// InsertOutbox's rule for a key already there.
+func (t TxWriter) InsertOutboxRows(rows []NewOutbox) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	type row struct {
+		NewOutbox
+		Payload string `json:"payload"`
+	}
+	rs := make([]row, len(rows))
+	for i, r := range rows {
+		rs[i] = row{r, string(r.Payload)}
+	}
+	list, err := json.Marshal(rs)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if _, err := t.exec(qInsertOutboxRows, now(), string(list)); err != nil {
+		return fmt.Errorf("outbox: %d rows: %w", len(rows), err)
+	}
+	return nil
+}
+
+// Statements counts the statements the store has run for the writer
+// through TxWriter and the Writer (not BEGIN and COMMIT): a test can hold
+// the statements per read to a number.
+func (db *DB) Statements() int64 { return db.nstmt.Load() }
 
 // Seen returns, for each inventory id given, the barcodes seen and the
 // session of their first sighting.

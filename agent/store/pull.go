@@ -64,11 +64,30 @@ func (db *DB) PullList(ctx context.Context, invID int64) ([]PullItem, error) {
 	return out, rows.Err()
 }
 
+// PullLists returns the inventories that have a pull list, inside the
+// transaction: a read needs to look its item up only in those.
+func (t TxWriter) PullLists() (map[int64]bool, error) {
+	rows, err := t.query(qPullLists)
+	if err != nil {
+		return nil, fmt.Errorf("look up pull lists: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("look up pull lists: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
 // PullReason looks an item up in its inventory's pull list inside the
 // read's transaction, so a list attached while the agent runs counts from
 // the next read on.
 func (t TxWriter) PullReason(invID int64, barcode string) (reason string, ok bool, err error) {
-	err = t.tx.QueryRow("SELECT reason FROM pull_items WHERE inventory_id = ? AND barcode = ?", invID, barcode).Scan(&reason)
+	err = t.queryRow(qPullReason, invID, barcode).Scan(&reason)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", false, nil

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -31,6 +32,7 @@ type DB struct {
 	stmts  map[string]*sql.Stmt // per-read statements prepared on w at Open (read-only after)
 	bg     sync.WaitGroup       // index snapshots being written; Close waits
 	snapMu sync.Mutex
+	nstmt  atomic.Int64 // statements run for the writer (Statements)
 	// OnSnapshotError, when set, is told why an index snapshot could not
 	// be written (start-up then scans the store again next time).
 	OnSnapshotError func(error)

@@ -39,6 +39,7 @@ type Writer struct {
 	// the commit duration (for metrics).
 	OnBatch func(size int, commit time.Duration, err error)
 	before  func(tx *sql.Tx) error
+	flush   func(tx *sql.Tx) error
 }
 
 // WriterOpts configures NewWriterWith.
@@ -50,7 +51,26 @@ type WriterOpts struct {
 	// by another process), so no job is decided from stale state. An error
 	// fails the batch.
 	Before func(tx *sql.Tx) error
+	// Flush writes what Lean jobs left for the batch to write in a few
+	// set-based statements (their outbox rows, say): it runs after a run
+	// of Lean jobs, before the next job that is not Lean and before the
+	// commit. An error fails the batch.
+	Flush func(tx *sql.Tx) error
 }
+
+// Lean is a Job that runs without a savepoint of its own, which costs two
+// statements per job. Its Run must leave the transaction as it found it
+// when it returns an error — write nothing before the last thing that can
+// fail, or take back what it wrote — or else return an error wrapping
+// ErrBatch, which rolls the whole batch back.
+type Lean interface {
+	Job
+	Lean()
+}
+
+// ErrBatch, wrapped in a Lean job's error, says the job could not put the
+// transaction back as it found it: the whole batch is rolled back.
+var ErrBatch = errors.New("the batch cannot be committed")
 
 type pending struct {
 	job  Job
@@ -72,7 +92,7 @@ func (db *DB) NewWriterWith(o WriterOpts) *Writer {
 		maxBatch = 1024
 	}
 	w := &Writer{db: db, jobs: make(chan *pending, maxBatch), maxBatch: maxBatch,
-		done: make(chan struct{}), quit: make(chan struct{}), before: o.Before}
+		done: make(chan struct{}), quit: make(chan struct{}), before: o.Before, flush: o.Flush}
 	go w.loop()
 	return w
 }
@@ -189,9 +209,10 @@ func (w *Writer) commit(batch []*pending) {
 	}
 }
 
-// runBatch runs every job in one transaction, each in a savepoint, and
-// commits. A job whose Run fails is rolled back to its savepoint alone; an
-// error returned here means the whole transaction is lost.
+// runBatch runs every job in one transaction, each in a savepoint unless it
+// is Lean, and commits. A job whose Run fails is rolled back to its
+// savepoint alone; an error returned here means the whole transaction is
+// lost.
 func (w *Writer) runBatch(batch []*pending, results []error, ran []bool) error {
 	tx, err := w.db.w.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -203,7 +224,34 @@ func (w *Writer) runBatch(batch []*pending, results []error, ran []bool) error {
 			return err
 		}
 	}
+	deferred := false // Lean jobs ran since the last Flush
+	flush := func() error {
+		if !deferred || w.flush == nil {
+			return nil
+		}
+		deferred = false
+		if err := w.flush(tx); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return nil
+	}
 	for i, p := range batch {
+		if _, lean := p.job.(Lean); lean {
+			if err := p.job.Run(tx); err != nil {
+				if errors.Is(err, ErrBatch) {
+					tx.Rollback()
+					return err
+				}
+				results[i] = err
+			} else {
+				ran[i], deferred = true, true
+			}
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
 		if _, err := w.exec(tx, qSavepoint); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("savepoint: %w", err)
@@ -222,6 +270,9 @@ func (w *Writer) runBatch(batch []*pending, results []error, ran []bool) error {
 			tx.Rollback()
 			return fmt.Errorf("release savepoint: %w", err)
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

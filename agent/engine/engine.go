@@ -37,6 +37,7 @@ type Engine struct {
 	// catalogRev is the store's catalog revision the index matches; the
 	// writer brings the index up to date before each batch (syncCatalog).
 	catalogRev atomic.Int64
+	batch      batchWrites // the writer goroutine's
 
 	mu       sync.Mutex // guards invs and sessions for readers outside the writer
 	invs     map[int64]*invState
@@ -127,7 +128,8 @@ func NewEngine(ctx context.Context, db *store.DB) (*Engine, error) {
 	e := &Engine{DB: db, Index: x, Barcode: barcode.DefaultOpts, Now: time.Now,
 		invs: map[int64]*invState{}, sessions: map[int64]*sessState{}}
 	e.catalogRev.Store(rev)
-	e.w = db.NewWriterWith(store.WriterOpts{MaxBatch: 1024, Before: e.syncCatalog})
+	e.batch.seen = map[time.Time][]string{}
+	e.w = db.NewWriterWith(store.WriterOpts{MaxBatch: 1024, Before: e.beginBatch, Flush: e.flushBatch})
 	return e, nil
 }
 
@@ -519,15 +521,41 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	row := &store.ReadRow{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device,
 		DeviceKind: string(rd.Kind), Raw: rd.Raw, Code: code, Barcode: res.Barcode, Outcome: string(r.Outcome),
 		Flags: r.Flags.String(), Detail: string(detail), Operator: rd.Operator}
-	id, err := e.DB.Tx(tx).InsertRead(row)
+	// Two statements at most per read, without a savepoint (readJob is
+	// Lean): the journal row, and the sighting that keeps "duplicate"
+	// honest; a sighting refused takes the journal row back. The outbox
+	// rows, last-seen date and status change go to the batch's end.
+	effs, err := j.effects(item, seenBefore, r)
+	if err != nil {
+		j.undoShelf()
+		return err
+	}
+	tw := e.DB.Tx(tx)
+	id, err := tw.InsertRead(row)
 	if err != nil {
 		j.undoShelf()
 		return err
 	}
 	res.ReadID = id
-	if err := j.effects(tx, item, seenBefore, r); err != nil {
-		j.undoShelf()
-		return err
+	first := item != nil && !seenBefore
+	if first {
+		if err := tw.InsertSeenOnly(inv.inv.ID, item.Barcode, id, ss.s.ID); err != nil {
+			j.undoShelf()
+			if derr := tw.DeleteRead(id); derr != nil {
+				return fmt.Errorf("%w: %w (and %w)", store.ErrBatch, err, derr)
+			}
+			return err
+		}
+	}
+	b := &e.batch
+	b.outbox = append(b.outbox, effs...)
+	if first {
+		y, m, d := rd.Time.UTC().Date()
+		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		b.seen[day] = append(b.seen[day], item.Barcode)
+		if j.statusChange != "" {
+			b.status = append(b.status, statusChange{item.Barcode, j.statusChange})
+		}
 	}
 	// In-memory state last, so a failure above leaves it untouched.
 	if item != nil && !seenBefore {
@@ -559,13 +587,15 @@ func (e *Engine) callNumber(barcode string) string {
 	return it.CallNumber
 }
 
-// effects writes the sighting and the upstream effects of a read.
-func (j *readJob) effects(tx *sql.Tx, item *catalog.Item, seenBefore bool, r reconcile.Result) error {
+// effects are the upstream effects of a read (and, in j.statusChange, the
+// status it changes), for the batch to write.
+func (j *readJob) effects(item *catalog.Item, seenBefore bool, r reconcile.Result) ([]store.NewOutbox, error) {
 	inv, ss, rd := j.ss.inv.inv, j.ss, j.rd
 	day := rd.Time.UTC()
 	base := map[string]any{"inventory_id": inv.ID, "inventory": inv.Name, "session_id": ss.s.ID,
 		"date": day.Format("2006-01-02"), "at": day.Format(time.RFC3339), "device": rd.Device}
-	with := func(kv ...any) map[string]any {
+	var out []store.NewOutbox
+	add := func(bc, kind string, kv ...any) error {
 		m := make(map[string]any, len(base)+len(kv)/2)
 		for k, v := range base {
 			m[k] = v
@@ -573,23 +603,24 @@ func (j *readJob) effects(tx *sql.Tx, item *catalog.Item, seenBefore bool, r rec
 		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i].(string)] = kv[i+1]
 		}
-		return m
+		p, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("outbox %s of %s: %w", kind, bc, err)
+		}
+		out = append(out, store.NewOutbox{Key: store.OutboxKey(inv.ID, bc, kind), Kind: kind, InvID: inv.ID, Barcode: bc, Payload: p})
+		return nil
 	}
 	if item == nil {
 		if r.Outcome == reconcile.Unknown {
 			code := j.res.Code
-			return j.e.DB.Tx(tx).InsertOutbox(store.OutboxKey(inv.ID, code, "unknown"), "unknown", inv.ID, code, with("code", code))
+			return out, add(code, "unknown", "code", code)
 		}
-		return nil
+		return nil, nil
 	}
 	if seenBefore {
-		return nil
+		return nil, nil
 	}
 	bc := item.Barcode
-	tw := j.e.DB.Tx(tx)
-	if err := tw.InsertSeen(inv.ID, bc, j.res.ReadID, ss.s.ID, day); err != nil {
-		return err
-	}
 	type eff struct {
 		kind string
 		kv   []any
@@ -616,17 +647,15 @@ func (j *readJob) effects(tx *sql.Tx, item *catalog.Item, seenBefore bool, r rec
 			"asset_tag", item.AssetTag, "serial", item.Serial}})
 	}
 	for _, f := range effs {
-		if err := tw.InsertOutbox(store.OutboxKey(inv.ID, bc, f.kind), f.kind, inv.ID, bc, with(f.kv...)); err != nil {
-			return err
+		if err := add(bc, f.kind, f.kv...); err != nil {
+			return nil, err
 		}
 	}
-	if j.statusChange != "" {
-		if err := tw.SetItemStatus(bc, j.statusChange); err != nil {
-			return fmt.Errorf("update status of %s: %w", bc, err)
-		}
-	}
-	return nil
+	return out, nil
 }
+
+// Lean: a read runs without a savepoint (see Run).
+func (*readJob) Lean() {}
 
 func (j *readJob) undoShelf() {
 	if j.addedShelf {

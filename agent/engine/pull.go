@@ -113,7 +113,7 @@ func PullText(reason string) string {
 // pulled flags a read of an item on the inventory's pull list, with the
 // list's reason, looked up inside the read's transaction.
 func (j *readJob) pulled(tx *sql.Tx, item *catalog.Item, r *reconcile.Result) error {
-	if item == nil {
+	if item == nil || !j.e.batch.pullInvs[j.ss.inv.inv.ID] {
 		return nil
 	}
 	reason, ok, err := j.e.DB.Tx(tx).PullReason(j.ss.inv.inv.ID, item.Barcode)

@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/store"
+)
+
+// batchWrites are the writes the reads of one transaction leave to its
+// end, where they take a few set-based statements instead of several per
+// read: outbox rows, last-seen dates, status changes. Only the writer
+// goroutine touches them.
+type batchWrites struct {
+	outbox   []store.NewOutbox
+	seen     map[time.Time][]string // day → barcodes first seen that day
+	status   []statusChange
+	pullInvs map[int64]bool // inventories with a pull list, read at the batch's start
+}
+
+type statusChange struct {
+	barcode string
+	status  catalog.Status
+}
+
+func (b *batchWrites) reset() {
+	b.outbox = b.outbox[:0]
+	clear(b.seen)
+	b.status = b.status[:0]
+}
+
+// outboxRow queues an upstream effect for the batch's end.
+func (b *batchWrites) outboxRow(invID int64, barcode, kind string, payload map[string]any) error {
+	p, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	b.outbox = append(b.outbox, store.NewOutbox{Key: store.OutboxKey(invID, barcode, kind), Kind: kind,
+		InvID: invID, Barcode: barcode, Payload: p})
+	return nil
+}
+
+// beginBatch runs on the writer goroutine before a transaction's jobs.
+func (e *Engine) beginBatch(tx *sql.Tx) error {
+	e.batch.reset()
+	if err := e.syncCatalog(tx); err != nil {
+		return err
+	}
+	lists, err := e.DB.Tx(tx).PullLists()
+	if err != nil {
+		return err
+	}
+	e.batch.pullInvs = lists
+	return nil
+}
+
+// flushBatch writes what the reads since the last flush left for it.
+func (e *Engine) flushBatch(tx *sql.Tx) error {
+	tw := e.DB.Tx(tx)
+	b := &e.batch
+	if err := tw.InsertOutboxRows(b.outbox); err != nil {
+		return err
+	}
+	for _, s := range b.status {
+		if err := tw.SetItemStatus(s.barcode, s.status); err != nil {
+			return err
+		}
+	}
+	for day, bcs := range b.seen {
+		if err := tw.MarkSeen(day, bcs); err != nil {
+			return err
+		}
+	}
+	b.reset()
+	return nil
+}

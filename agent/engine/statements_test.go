@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/reconcile"
+	"github.com/tally-inventory/tally/drivers"
+)
+
+// The statements a read costs, counted by the store: a first sighting two
+// (journal row, sighting), any other read one (journal row), and each
+// batch four (catalog revision and pull lists before, outbox rows and
+// last-seen dates after). A change that adds a statement per read fails
+// here before it shows in a benchmark.
+func TestStatementsPerRead(t *testing.T) {
+	const n = 300
+	var items []catalog.Item
+	for i := range n {
+		items = append(items, catalog.Item{Barcode: fmt.Sprintf("S%04d", i), CallNumber: fmt.Sprintf("FIC %04d", i), Location: "Fiction"})
+	}
+	e := newTestEngine(t, items)
+	ctx := context.Background()
+	inv, err := e.DB.CreateInventory(ctx, "count", catalog.Scope{}, reconcile.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	var batches atomic.Int64
+	e.Writer().OnBatch = func(int, time.Duration, error) { batches.Add(1) }
+	pass := func(name string, perRead, perBatch int64) {
+		t.Helper()
+		batches.Store(0)
+		before := e.DB.Statements()
+		var waits []func() (*Result, error)
+		for i := range n {
+			w, err := e.SubmitAsync(ctx, s.ID, drivers.Read{Code: items[i].Barcode, Kind: drivers.KindScanner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waits = append(waits, w)
+		}
+		for _, w := range waits {
+			if _, err := w(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, b := e.DB.Statements()-before, batches.Load()
+		if want := perRead*n + perBatch*b; got != want {
+			t.Errorf("%s: %d reads in %d batches ran %d statements, want %d (%d a read, %d a batch)", name, n, b, got, want, perRead, perBatch)
+		}
+	}
+	pass("first sightings", 2, 4)
+	pass("duplicates", 1, 2)
+	// The journal holds every read; the outbox a "seen" row per item.
+	if c, _ := e.DB.CountReads(ctx); c != 2*n {
+		t.Errorf("%d journal rows, want %d", c, 2*n)
+	}
+	if k := outboxKinds(t, e); k["seen"] != n {
+		t.Errorf("outbox %v, want %d seen", k, n)
+	}
+	// The last-seen dates the batches wrote are in the store.
+	x, err := e.DB.ScanIndex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if got, _ := x.Get(it.Barcode); got.LastSeen.IsZero() {
+			t.Fatalf("%s has no last-seen date in the store", it.Barcode)
+		}
+	}
+}

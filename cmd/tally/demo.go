@@ -43,7 +43,6 @@ type demoOpts struct {
 	quiet     bool
 	json      bool // print JSON lines: the addresses, then one line per read after commit
 	once      bool // stop when the scripted walk and sweep are done
-	onStart   func(rt *runtime, ui, metrics string)
 }
 
 func cmdDemo(ctx context.Context, args []string) error {
@@ -93,32 +92,6 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	so := sample.DefaultOpts
 	so.Books = o.books
 	items := sample.Generate(so)
-	rt, err := newRuntime(ctx, &cfg, log)
-	if err != nil {
-		return err
-	}
-	defer rt.close()
-	rt.verbose = !o.quiet && !o.json
-	rt.jsonOut = o.json
-	if rt.e.Index.Len() == 0 {
-		if _, err := rt.db.Import(ctx, rt.e.Index, "demo", "generated", items, false, 0); err != nil {
-			return err
-		}
-	}
-	// Two inventories: the fiction shelves and the carts.
-	shelfInv, err := demoInventory(ctx, rt, "Demo — Fiction", catalog.Scope{Locations: []string{"Fiction"},
-		SkipStatuses: []catalog.Status{catalog.StatusCheckedOut, catalog.StatusWithdrawn}})
-	if err != nil {
-		return err
-	}
-	cartInv, err := demoInventory(ctx, rt, "Demo — Chromebook carts", catalog.Scope{Kinds: []catalog.Kind{catalog.KindEquipment}})
-	if err != nil {
-		return err
-	}
-	shelfSess, err := rt.db.StartSession(ctx, shelfInv.ID, "shelf", "", "student assistant", "demo-scanner")
-	if err != nil {
-		return err
-	}
 
 	// The simulated barcode scanner: a USB-HID keyboard-wedge device typing
 	// boot reports, read through the real hidscanner decoder.
@@ -147,8 +120,10 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	field.MissRate = 0.1
 	wand := sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x0C,
 		Noise: sim.Noise{GarbageRate: 0.01, BadCRCRate: 0.01, SplitRate: 0.2, Seed: 5}})
-	specs := []engine.DeviceSpec{
-		{Name: "demo-scanner", Kind: drivers.KindScanner, Profile: "generic-keyboard-wedge", Session: shelfSess.ID,
+	ao := agentOpts(log, &outcomePrinter{log: log, verbose: !o.quiet && !o.json, json: o.json})
+	ao.PortFallback = 20
+	ao.Devices = []engine.DeviceSpec{
+		{Name: "demo-scanner", Kind: drivers.KindScanner, Profile: "generic-keyboard-wedge",
 			Open: func(ctx context.Context) (drivers.Reader, error) {
 				return hidscanner.New("demo-scanner", scanner, hidscanner.DefaultOpts)
 			}},
@@ -157,35 +132,58 @@ func runDemo(ctx context.Context, o demoOpts) error {
 				return chafon.Open("demo-wand", pty.Path, 57600, chafon.DefaultOpts)
 			}},
 	}
-	if err := rt.setDevices(specs); err != nil {
-		return err
-	}
-	ui, met, err := rt.listeners(ctx, 20)
+	a, err := agent.New(ctx, &cfg, ao)
 	if err != nil {
 		return err
 	}
-	if _, err := rt.startRelay(ctx); err != nil {
+	defer a.Close()
+	e := a.Engine()
+	if e.Index.Len() == 0 {
+		if _, err := e.DB.Import(ctx, e.Index, "demo", "generated", items, false, 0); err != nil {
+			return err
+		}
+	}
+	// Two inventories: the fiction shelves and the carts.
+	shelfInv, err := demoInventory(ctx, e.DB, "Demo — Fiction", catalog.Scope{Locations: []string{"Fiction"},
+		SkipStatuses: []catalog.Status{catalog.StatusCheckedOut, catalog.StatusWithdrawn}})
+	if err != nil {
 		return err
 	}
+	cartInv, err := demoInventory(ctx, e.DB, "Demo — Chromebook carts", catalog.Scope{Kinds: []catalog.Kind{catalog.KindEquipment}})
+	if err != nil {
+		return err
+	}
+	shelfSess, err := e.DB.StartSession(ctx, shelfInv.ID, "shelf", "", "student assistant", "demo-scanner")
+	if err != nil {
+		return err
+	}
+	if err := a.Devices().Bind(ctx, "demo-scanner", shelfSess.ID); err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	ui, met := a.UIURL(), a.MetricsURL()
 	if o.json {
 		json.NewEncoder(os.Stdout).Encode(map[string]string{"ui": ui, "metrics": met, "database": cfg.Database})
 	}
 	fmt.Fprintf(log, "\ntally demo is running.\n  live UI:   %s\n  metrics:   %s\n  database:  %s\n  exports:   %s\n%s%sPress Ctrl-C to stop.\n\n",
 		orNone(ui), orNone(met), cfg.Database, exportDir, portTaken("the UI", o.listen, ui), portTaken("the metrics", o.metrics, met))
-	if o.onStart != nil {
-		o.onStart(rt, ui, met)
-	}
+	// The wand answers on its pty until the agent has drained.
+	wandCtx, stopWand := context.WithCancel(context.WithoutCancel(ctx))
+	wandDone := make(chan struct{})
+	go func() { wand.Serve(wandCtx); close(wandDone) }()
+	defer func() { stopWand(); <-wandDone }()
 	// The scripts: the walk along the fiction shelves, the sweep of the carts.
 	scripts, cancelScripts := context.WithCancel(ctx)
 	defer cancelScripts()
 	done := make(chan struct{}, 2)
-	rt.loops = append(rt.loops, func(ctx context.Context) error { return wand.Serve(ctx) })
 	go func() {
-		demoWalk(scripts, rt, scanner, o.scanEvery)
+		demoWalk(scripts, e, scanner, o.scanEvery)
 		done <- struct{}{}
 	}()
 	go func() {
-		demoCarts(scripts, rt, cartInv.ID, field, tagCart, o.cartDwell)
+		demoCarts(scripts, a, cartInv.ID, field, tagCart, o.cartDwell)
 		done <- struct{}{}
 	}()
 	runCtx := ctx
@@ -194,7 +192,7 @@ func runDemo(ctx context.Context, o demoOpts) error {
 		runCtx, cancel = context.WithCancel(ctx)
 		go func() { <-done; <-done; time.Sleep(500 * time.Millisecond); cancel() }()
 	}
-	err = rt.serve(runCtx, 5*time.Second)
+	err = a.Run(runCtx)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -202,14 +200,14 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	// and a later demo on it starts sessions of its own.
 	ended := 0
 	for _, inv := range []int64{shelfInv.ID, cartInv.ID} {
-		ss, serr := rt.db.Sessions(context.Background(), inv)
+		ss, serr := e.DB.Sessions(context.Background(), inv)
 		if serr != nil {
 			err = errors.Join(err, serr)
 			continue
 		}
 		for _, s := range ss {
 			if s.State != "ended" {
-				if _, serr := rt.db.SetSessionState(context.Background(), s.ID, "ended"); serr != nil {
+				if _, serr := e.DB.SetSessionState(context.Background(), s.ID, "ended"); serr != nil {
 					err = errors.Join(err, serr)
 					continue
 				}
@@ -244,8 +242,8 @@ func orNone(s string) string {
 	return s
 }
 
-func demoInventory(ctx context.Context, rt *runtime, name string, sc catalog.Scope) (*store.Inventory, error) {
-	invs, err := rt.db.Inventories(ctx)
+func demoInventory(ctx context.Context, db *store.DB, name string, sc catalog.Scope) (*store.Inventory, error) {
+	invs, err := db.Inventories(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -254,14 +252,14 @@ func demoInventory(ctx context.Context, rt *runtime, name string, sc catalog.Sco
 			return inv, nil
 		}
 	}
-	return rt.db.CreateInventory(ctx, name, sc, reconcile.DefaultPolicy)
+	return db.CreateInventory(ctx, name, sc, reconcile.DefaultPolicy)
 }
 
 // demoWalk has the simulated scanner walk the fiction shelves, with the
 // mistakes a student assistant makes, at a human pace.
-func demoWalk(ctx context.Context, rt *runtime, sc *sim.Scanner, every time.Duration) {
+func demoWalk(ctx context.Context, e *engine.Engine, sc *sim.Scanner, every time.Duration) {
 	var section, others []catalog.Item
-	rt.e.Index.Each(func(_ catalog.Ref, it *catalog.Item) bool {
+	e.Index.Each(func(_ catalog.Ref, it *catalog.Item) bool {
 		if it.Kind != catalog.KindBook {
 			return true
 		}
@@ -294,15 +292,16 @@ func demoWalk(ctx context.Context, rt *runtime, sc *sim.Scanner, every time.Dura
 // demoCarts has the RFID wand sweep each cart in turn: one cart session
 // per cart, with a device missing from some carts and a stray from another
 // cart in others.
-func demoCarts(ctx context.Context, rt *runtime, invID int64, field *sim.Population, tagCart []string, dwell time.Duration) {
+func demoCarts(ctx context.Context, a *agent.Agent, invID int64, field *sim.Population, tagCart []string, dwell time.Duration) {
 	r := rand.New(rand.NewPCG(21, 22))
-	carts := rt.e.Index.Containers()
+	e := a.Engine()
+	carts := e.Index.Containers()
 	for _, cart := range carts {
-		s, err := rt.db.StartSession(ctx, invID, "cart", cart, "technical assistant", "demo-wand")
+		s, err := e.DB.StartSession(ctx, invID, "cart", cart, "technical assistant", "demo-wand")
 		if err != nil {
 			return
 		}
-		if err := rt.devs.Bind(ctx, "demo-wand", s.ID); err != nil {
+		if err := a.Devices().Bind(ctx, "demo-wand", s.ID); err != nil {
 			return
 		}
 		var in []int
@@ -327,8 +326,8 @@ func demoCarts(ctx context.Context, rt *runtime, invID int64, field *sim.Populat
 		}
 		field.LeaveAll()
 		time.Sleep(300 * time.Millisecond) // let reads in flight land in this cart's session
-		rt.devs.Bind(ctx, "demo-wand", 0)
-		rt.db.SetSessionState(ctx, s.ID, "ended")
-		rt.e.Forget(s.ID, 0)
+		a.Devices().Bind(ctx, "demo-wand", 0)
+		e.DB.SetSessionState(ctx, s.ID, "ended")
+		e.Forget(s.ID, 0)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
@@ -45,35 +44,21 @@ flight and exits within 5 seconds. See tally.example.yaml for every key.`)
 		}
 		return err
 	}
-	rt, err := newRuntime(ctx, cfg, os.Stderr)
+	a, err := agent.New(ctx, cfg, agentOpts(os.Stderr, &outcomePrinter{log: os.Stderr, verbose: *verbose}))
 	if err != nil {
 		return err
 	}
-	defer rt.close()
-	rt.verbose = *verbose
-	if err := rt.setDevices(specs); err != nil {
+	defer a.Close()
+	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	fb, err := gpioFeedback(cfg.Feedback)
-	if err != nil {
-		return err
-	}
-	if fb != nil {
-		rt.signals = fb
-	}
-	ui, met, err := rt.listeners(ctx, 0)
-	if err != nil {
-		return err
-	}
-	if _, err := rt.startRelay(ctx); err != nil {
-		return err
-	}
+	n := a.Engine().Index.Len()
 	empty := ""
-	if rt.e.Index.Len() == 0 {
+	if n == 0 {
 		empty = " — the catalog is empty: import a catalog first: tally import FILE (or tally import --from koha)"
 	}
-	fmt.Fprintf(stderr, "tally %s: %d items indexed%s, %d devices; UI %s, metrics %s\n", version, rt.e.Index.Len(), empty, len(specs), orNone(ui), orNone(met))
-	err = rt.serve(ctx, 5*time.Second)
+	fmt.Fprintf(stderr, "tally %s: %d items indexed%s, %d devices; UI %s, metrics %s\n", version, n, empty, len(specs), orNone(a.UIURL()), orNone(a.MetricsURL()))
+	err = a.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -146,7 +131,7 @@ func checkConfig(path string) (*agent.Config, []engine.DeviceSpec, error) {
 		}
 	}
 	if fc := cfg.Feedback; fc.Buzzer != "" || fc.Green != "" || fc.Red != "" {
-		if _, err := gpioPins(fc); err != nil {
+		if _, err := agent.GPIOPins(fc); err != nil {
 			for _, e := range unjoin(err) {
 				key, _, _ := strings.Cut(e.Error(), ":")
 				bad(key, e)

@@ -1,4 +1,4 @@
-package main
+package agent_test
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tally-inventory/tally/agent"
 )
@@ -54,21 +53,22 @@ func TestRunServesUIOverTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.Database, cfg.Listen, cfg.TokenFile = filepath.Join(t.TempDir(), "tally.db"), tc.listen, tokenFile
+			cfg.Metrics.Listen = ""
 			if tc.tls {
 				cfg.TLSCertFile, cfg.TLSKeyFile = certFile, keyFile
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var log bytes.Buffer
-			rt, err := newRuntime(ctx, cfg, &log)
+			a, err := agent.New(ctx, cfg, agent.Opts{Log: &log})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer rt.close()
-			url, err := serveWeb(ctx, rt, 0)
-			if err != nil {
+			defer a.Close()
+			if err := a.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
+			url := a.UIURL()
 			if !strings.HasPrefix(url, tc.wantScheme) {
 				t.Fatalf("UI at %s, want %s", url, tc.wantScheme)
 			}
@@ -76,7 +76,7 @@ func TestRunServesUIOverTLS(t *testing.T) {
 				t.Errorf("warning %v, want %v: %q", got, tc.wantWarning, log.String())
 			}
 			done := make(chan error, 1)
-			go func() { done <- rt.serve(ctx, 5*time.Second) }()
+			go func() { done <- a.Run(ctx) }()
 			defer func() { cancel(); <-done }()
 			res, err := client.Get(url + "login")
 			if err != nil {

@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/agent/reconcile"
@@ -14,45 +13,62 @@ import (
 	"github.com/tally-inventory/tally/agent/web"
 )
 
-func init() { startWeb = serveWeb }
-
-// serveWeb starts the live UI and JSON API on the configured address.
-func serveWeb(ctx context.Context, rt *runtime, fallback int) (string, error) {
-	token, err := agent.ReadSecret(rt.cfg.TokenFile)
+// startUI opens the live UI's listener and builds its server: the loop
+// that serves it, and what closes the listener when the loop never runs.
+func (a *Agent) startUI() (serve func(context.Context) error, closeUI func(), err error) {
+	token, err := ReadSecret(a.cfg.TokenFile)
 	if err != nil {
-		return "", fmt.Errorf("token_file: %w", err)
+		return nil, nil, fmt.Errorf("token_file: %w", err)
 	}
-	l, err := listen(rt.cfg.Listen, fallback)
+	l, err := listen(a.cfg.Listen, a.opts.PortFallback)
 	if err != nil {
-		return "", fmt.Errorf("UI listener: %w", err)
+		return nil, nil, fmt.Errorf("UI listener: %w", err)
 	}
 	o := web.DefaultOpts
 	o.Addr, o.Token, o.Title = l.Addr().String(), token, "tally"
-	o.TLSCertFile, o.TLSKeyFile, o.WebConfigFile = rt.cfg.TLSCertFile, rt.cfg.TLSKeyFile, rt.cfg.WebConfig
-	srv, err := web.New(webBackend{Engine: rt.e, rt: rt}, rt.hub, o)
+	o.TLSCertFile, o.TLSKeyFile, o.WebConfigFile = a.cfg.TLSCertFile, a.cfg.TLSKeyFile, a.cfg.WebConfig
+	srv, err := web.New(webBackend{Engine: a.e, a: a}, a.hub, o)
 	if err != nil {
 		l.Close()
-		return "", err
+		return nil, nil, err
 	}
 	scheme := "http"
 	if srv.TLS() {
 		scheme = "https"
 	} else if !web.IsLoopback(o.Addr) {
-		fmt.Fprintf(rt.log, "warning: the UI on %s is plain HTTP: the login token crosses the network unencrypted (set tls_cert_file and tls_key_file, or web_config)\n", o.Addr)
+		fmt.Fprintf(a.log, "warning: the UI on %s is plain HTTP: the login token crosses the network unencrypted (set tls_cert_file and tls_key_file, or web_config)\n", o.Addr)
 	}
-	rt.uiControls = srv
-	rt.loops = append(rt.loops, func(ctx context.Context) error { return srv.Serve(ctx, l) })
+	a.ui = srv
 	host, port, _ := net.SplitHostPort(l.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return scheme + "://" + net.JoinHostPort(host, port) + "/", nil
+	a.uiURL = scheme + "://" + net.JoinHostPort(host, port) + "/"
+	return func(ctx context.Context) error { return srv.Serve(ctx, l) }, func() { l.Close() }, nil
 }
 
-// webBackend adapts the runtime to what the UI consumes.
+// listen opens a TCP listener, trying the next ports when addr's is taken
+// and fallback is set.
+func listen(addr string, fallback int) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err == nil || fallback == 0 {
+		return l, err
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	var p int
+	fmt.Sscan(port, &p)
+	for i := 1; i <= fallback; i++ {
+		if l, err2 := net.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(p+i))); err2 == nil {
+			return l, nil
+		}
+	}
+	return nil, err
+}
+
+// webBackend is what the UI consumes of the agent.
 type webBackend struct {
 	*engine.Engine
-	rt *runtime
+	a *Agent
 }
 
 var _ web.Backend = webBackend{}
@@ -72,11 +88,8 @@ func (b webBackend) Undo(ctx context.Context, sessionID int64) (*engine.Result, 
 }
 
 func (b webBackend) Devices() []web.DeviceStatus {
-	if b.rt.devs == nil {
-		return nil
-	}
 	var out []web.DeviceStatus
-	for _, d := range b.rt.devs.Status() {
+	for _, d := range b.a.devs.Status() {
 		out = append(out, web.DeviceStatus{Name: d.Name, Kind: string(d.Kind), State: d.State, Error: d.Error,
 			LastRead: d.LastRead, LastCode: d.LastCode, SessionID: d.Session})
 	}
@@ -84,10 +97,7 @@ func (b webBackend) Devices() []web.DeviceStatus {
 }
 
 func (b webBackend) Bind(device string, sessionID int64) error {
-	if b.rt.devs == nil {
-		return fmt.Errorf("device %q: %w", device, store.ErrNotFound)
-	}
-	if err := b.rt.devs.Bind(context.Background(), device, sessionID); err != nil {
+	if err := b.a.devs.Bind(context.Background(), device, sessionID); err != nil {
 		if errors.Is(err, engine.ErrNoDevice) {
 			return fmt.Errorf("%v: %w", err, store.ErrNotFound)
 		}
@@ -97,10 +107,10 @@ func (b webBackend) Bind(device string, sessionID int64) error {
 }
 
 func (b webBackend) Sinks() []web.SinkStatus {
-	if b.rt.relay == nil {
+	if b.a.relay == nil {
 		return nil
 	}
-	st, err := b.rt.relay.Status(context.Background())
+	st, err := b.a.relay.Status(context.Background())
 	if err != nil {
 		return nil
 	}

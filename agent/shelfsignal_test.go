@@ -1,4 +1,4 @@
-package main
+package agent_test
 
 import (
 	"context"
@@ -30,53 +30,59 @@ func (r signalRecorder) Signal(_ context.Context, outcome string) error {
 
 // A student walking a shelf with a scanner and no screen hears a swap of
 // two neighbours at the next read, and a book that moved as soon as a later
-// read proves it — through the runtime's own path: simulated USB-HID
+// read proves it — through the agent's public API: simulated USB-HID
 // scanner, hidscanner decoder, devices, engine, feedback.
 func TestShelfOrderSignalled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := agent.DefaultConfig()
-	cfg.Database = filepath.Join(t.TempDir(), "tally.db")
-	rt, err := newRuntime(ctx, &cfg, io.Discard)
+	cfg.Database, cfg.Listen, cfg.Metrics.Listen = filepath.Join(t.TempDir(), "tally.db"), "", ""
+	rec := make(signalRecorder, 64)
+	results := make(chan *engine.Result, 64)
+	sc := sim.NewScanner("us")
+	a, err := agent.New(ctx, &cfg, agent.Opts{Log: io.Discard, Feedback: rec,
+		Devices: []engine.DeviceSpec{{Name: "scanner", Kind: drivers.KindScanner,
+			Open: func(context.Context) (drivers.Reader, error) {
+				return hidscanner.New("scanner", sc, hidscanner.DefaultOpts)
+			}}},
+		OnRead: func(_ string, _ drivers.Read, res *engine.Result, err error) {
+			if err != nil {
+				t.Errorf("read not stored: %v", err)
+			}
+			results <- res
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rt.close()
+	defer a.Close()
+	db, index := a.Engine().DB, a.Engine().Index
 	var items []catalog.Item
 	for i, c := range []string{"ADA", "BAK", "CAR", "DAH", "EVA", "FOX", "GRA", "HAL", "ITO"} {
 		items = append(items, catalog.Item{Barcode: "B" + string(rune('1'+i)), CallNumber: "FIC " + c, Title: "Book " + c,
 			Library: "MAIN", Location: "Fiction", Kind: catalog.KindBook, Status: catalog.StatusAvailable})
 	}
-	if _, err := rt.db.Import(ctx, rt.e.Index, "test", "csv", items, false, 0); err != nil {
+	if _, err := db.Import(ctx, index, "test", "csv", items, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := rt.db.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
+	inv, err := db.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := rt.db.StartSession(ctx, inv.ID, "shelf", "", "ana", "scanner")
+	sess, err := db.StartSession(ctx, inv.ID, "shelf", "", "ana", "scanner")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := make(signalRecorder, 64)
-	rt.signals = rec
-	results := make(chan *engine.Result, 64)
-	rt.onFeedback = append(rt.onFeedback, func(_ drivers.Read, res *engine.Result, err error) {
-		if err != nil {
-			t.Errorf("read not stored: %v", err)
+	if err := a.Devices().Bind(ctx, "scanner", sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
-		results <- res
-	})
-	sc := sim.NewScanner("us")
-	if err := rt.setDevices([]engine.DeviceSpec{{Name: "scanner", Kind: drivers.KindScanner, Session: sess.ID,
-		Open: func(context.Context) (drivers.Reader, error) {
-			return hidscanner.New("scanner", sc, hidscanner.DefaultOpts)
-		}}}); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { rt.devs.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	}()
 
 	// B4 and B3 (FIC DAH, FIC CAR) are swapped: told at B5. B9 (FIC ITO)
 	// stands before B6: certain at B7, while the student is two books on.
@@ -112,7 +118,7 @@ func TestShelfOrderSignalled(t *testing.T) {
 	}
 	// The journal keeps the swap: a reload of the screen says it too.
 	var swaps []string
-	err = rt.db.Reads(ctx, inv.ID, sess.ID, func(r *store.ReadRow) error {
+	err = db.Reads(ctx, inv.ID, sess.ID, func(r *store.ReadRow) error {
 		if reconcile.ParseFlags(r.Flags).Has(reconcile.FlagSwap) {
 			swaps = append(swaps, r.Barcode+" "+r.Detail)
 		}

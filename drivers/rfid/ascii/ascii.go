@@ -168,7 +168,7 @@ func (d *Dev) Stop() error {
 // with no deadline, and decodes them.
 func (d *Dev) run(ctx context.Context, l *seriallink.Link, dec decoder, out chan<- drivers.Read) error {
 	for {
-		if err := l.Wait(ctx, nil, time.Time{}, dec); err != nil {
+		if err := l.Wait(ctx, time.Time{}, dec); err != nil {
 			return err
 		}
 		for {

@@ -56,7 +56,7 @@ func (l *link) transact(ctx context.Context, c Command, timeout time.Duration, e
 			}
 			deadline = time.Now().Add(timeout)
 		}
-		if err := l.sl.Wait(ctx, nil, deadline, &l.dec); err != nil {
+		if err := l.sl.Wait(ctx, deadline, &l.dec); err != nil {
 			if errors.Is(err, seriallink.ErrTimeout) {
 				return fmt.Errorf("command 0x%02X: %w within %v", c.Cmd, ErrTimeout, timeout)
 			}

@@ -131,12 +131,8 @@ type Dev struct {
 	port io.ReadWriter
 	opts Opts
 
+	sh      *seriallink.Shell
 	mu      sync.Mutex
-	started bool
-	stopped bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	errc    chan error
 	version []byte
 
 	link  *seriallink.Link
@@ -170,8 +166,7 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 		return nil, fmt.Errorf("feig: blocks %d / fallback %d: want 1 ≤ fallback ≤ blocks ≤ 256", o.Blocks, o.FallbackBlocks)
 	}
 	return &Dev{
-		name: name, port: port, opts: o,
-		stop: make(chan struct{}), errc: make(chan error, 1),
+		name: name, port: port, opts: o, sh: seriallink.NewShell("feig " + name),
 		cache: make(map[[8]byte]*tagEntry),
 	}, nil
 }
@@ -197,7 +192,7 @@ func (d *Dev) Name() string { return d.name }
 
 // Err reports the error that ended reading, once; it is closed without a
 // value after a clean Stop or when ctx is cancelled.
-func (d *Dev) Err() <-chan error { return d.errc }
+func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Version is the reader's Get Software Version reply data from Start.
 func (d *Dev) Version() []byte {
@@ -221,86 +216,33 @@ func (d *Dev) Stats() Stats {
 // this address and framing) and then inventories continuously, delivering
 // one Read per tag per round on out.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
-	d.mu.Lock()
-	if d.started {
-		d.mu.Unlock()
-		return errors.New("feig: Start called twice")
-	}
-	d.started = true
-	d.mu.Unlock()
-
-	d.link = seriallink.New(d.port)
-	r, err := d.exchange(ctx, CmdSoftwareVersion, nil)
-	if err == nil && r.Status != StatusOK {
-		err = &StatusError{Cmd: CmdSoftwareVersion, Status: r.Status}
-	}
-	if err != nil {
-		d.link.Shutdown()
-		close(d.errc)
-		return fmt.Errorf("feig %s: get software version: %w", d.name, err)
-	}
-	d.mu.Lock()
-	d.version = append([]byte(nil), r.Data...)
-	d.mu.Unlock()
-	d.wg.Add(1)
-	go d.loop(ctx, out)
-	return nil
-}
-
-// Stop stops reading and waits until reads already decoded are delivered
-// (cancel ctx to abandon them). It is safe to call more than once.
-func (d *Dev) Stop() error {
-	d.mu.Lock()
-	if !d.started || d.stopped {
-		d.mu.Unlock()
-		return nil
-	}
-	d.stopped = true
-	close(d.stop)
-	d.mu.Unlock()
-	d.wg.Wait()
-	return nil
-}
-
-func (d *Dev) loop(ctx context.Context, out chan<- drivers.Read) {
-	defer d.wg.Done()
-	err := d.run(ctx, out)
-	d.link.Shutdown()
-	if err != nil {
-		d.errc <- fmt.Errorf("feig %s: %w", d.name, err)
-	}
-	close(d.errc)
-}
-
-func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
-	failures := 0
-	for {
-		select {
-		case <-d.stop:
-			return nil
-		case <-ctx.Done():
-			return nil
-		default:
-		}
-		err := d.round(ctx, out)
-		switch {
-		case err == nil:
-			failures = 0
-			d.rounds.Add(1)
-			continue
-		case errors.Is(err, seriallink.ErrStopped):
-			return nil
-		case errors.Is(err, drivers.ErrDisconnected):
-			return err
-		}
-		failures++
-		if failures >= d.opts.MaxFailures {
-			if errors.Is(err, seriallink.ErrTimeout) {
-				return fmt.Errorf("%w: %d commands in a row failed, last: %w", drivers.ErrDisconnected, failures, err)
+	return d.sh.Start(ctx, func() (io.ReadWriter, error) { return d.port, nil },
+		func(ctx context.Context, l *seriallink.Link) error {
+			d.link = l
+			r, err := d.exchange(ctx, CmdSoftwareVersion, nil)
+			if err == nil && r.Status != StatusOK {
+				err = &StatusError{Cmd: CmdSoftwareVersion, Status: r.Status}
 			}
-			return fmt.Errorf("%d commands in a row failed, last: %w", failures, err)
-		}
-	}
+			if err != nil {
+				return fmt.Errorf("get software version: %w", err)
+			}
+			d.mu.Lock()
+			d.version = append([]byte(nil), r.Data...)
+			d.mu.Unlock()
+			return nil
+		},
+		func(ctx context.Context, _ *seriallink.Link) error {
+			return seriallink.Rounds(ctx, d.opts.MaxFailures, func(ctx context.Context) error { return d.round(ctx, out) },
+				func() { d.rounds.Add(1) })
+		})
+}
+
+// Stop stops reading and waits until the driver no longer sends on out;
+// reads decoded but not yet taken are dropped. It is safe to call more
+// than once.
+func (d *Dev) Stop() error {
+	d.sh.Stop()
+	return nil
 }
 
 // round inventories the field (following "more data" pages), reads the
@@ -372,8 +314,6 @@ func (d *Dev) deliver(ctx context.Context, out chan<- drivers.Read, items []Inve
 		case out <- r:
 			d.reads.Add(1)
 		case <-ctx.Done():
-			return seriallink.ErrStopped
-		case <-d.stop:
 			return seriallink.ErrStopped
 		}
 	}
@@ -460,13 +400,7 @@ func (d *Dev) readBlocks(ctx context.Context, uid [8]byte, n int) ([]byte, error
 // Inventory and block reads may safely be repeated: a lost "more data"
 // page loses its tags for this round only.
 func (d *Dev) exchange(ctx context.Context, cmd byte, data []byte) (Frame, error) {
-	for try := 0; ; try++ {
-		r, err := d.attempt(ctx, cmd, data)
-		if try >= d.opts.Retries || !(errors.Is(err, seriallink.ErrTimeout) || errors.Is(err, seriallink.ErrCorrupt)) {
-			return r, err
-		}
-		d.retries.Add(1)
-	}
+	return seriallink.Retry(d.opts.Retries, func() (Frame, error) { return d.attempt(ctx, cmd, data) }, func() { d.retries.Add(1) })
 }
 
 func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error) {
@@ -510,25 +444,19 @@ func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error)
 			return int(b[0])
 		}
 	}
-	verify := crcOK
 	defer d.mirror()
-	d.sc.ClearBad()
-	for {
-		if f, ok := d.sc.Next(probe, verify); ok {
-			r, _, err := DecodeReply(f)
-			return r, err
-		}
-		if d.sc.SawBad() {
-			return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, seriallink.ErrCorrupt)
-		}
-		if err := d.link.Wait(ctx, d.stop, deadline, &d.sc); err != nil {
-			if errors.Is(err, seriallink.ErrTimeout) {
-				d.timeouts.Add(1)
-				return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, err)
-			}
-			return Frame{}, err
-		}
+	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK)
+	switch {
+	case errors.Is(err, seriallink.ErrTimeout):
+		d.timeouts.Add(1)
+		return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, err)
+	case errors.Is(err, seriallink.ErrCorrupt):
+		return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, err)
+	case err != nil:
+		return Frame{}, err
 	}
+	r, _, err := DecodeReply(f)
+	return r, err
 }
 
 func (d *Dev) mirror() {

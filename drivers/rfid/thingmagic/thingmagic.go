@@ -101,12 +101,8 @@ type Dev struct {
 	port io.ReadWriter
 	opts Opts
 
+	sh      *seriallink.Shell
 	mu      sync.Mutex
-	started bool
-	stopped bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	errc    chan error
 	version Version
 
 	link *seriallink.Link
@@ -139,7 +135,7 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 	if o.SearchTime > 65535*time.Millisecond {
 		return nil, fmt.Errorf("thingmagic: search time %v is over the protocol's 65.535 s", o.SearchTime)
 	}
-	return &Dev{name: name, port: port, opts: o, stop: make(chan struct{}), errc: make(chan error, 1)}, nil
+	return &Dev{name: name, port: port, opts: o, sh: seriallink.NewShell("thingmagic " + name)}, nil
 }
 
 // Open opens the serial port at path (8N1 at baud; the modules ship at
@@ -163,7 +159,7 @@ func (d *Dev) Name() string { return d.name }
 
 // Err reports the error that ended reading, once; it is closed without a
 // value after a clean Stop or when ctx is cancelled.
-func (d *Dev) Err() <-chan error { return d.errc }
+func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Version is what the reader reported at Start.
 func (d *Dev) Version() Version {
@@ -192,37 +188,25 @@ func (d *Dev) Stats() Stats {
 // the module sits in its bootloader; then region, read power, Gen2, the
 // TX/RX antenna port and the antenna search list.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
-	d.mu.Lock()
-	if d.started {
-		d.mu.Unlock()
-		return errors.New("thingmagic: Start called twice")
-	}
-	d.started = true
-	d.mu.Unlock()
-
-	d.link = seriallink.New(d.port)
-	if err := d.init(ctx); err != nil {
-		d.link.Shutdown()
-		close(d.errc)
-		return fmt.Errorf("thingmagic %s: init: %w", d.name, err)
-	}
-	d.wg.Add(1)
-	go d.loop(ctx, out)
-	return nil
+	caller := ctx // Stop cancels the Shell's ctx; a decoded read waits for this one
+	return d.sh.Start(ctx, func() (io.ReadWriter, error) { return d.port, nil },
+		func(ctx context.Context, l *seriallink.Link) error {
+			d.link = l
+			if err := d.init(ctx); err != nil {
+				return fmt.Errorf("init: %w", err)
+			}
+			return nil
+		},
+		func(ctx context.Context, _ *seriallink.Link) error {
+			return seriallink.Rounds(ctx, d.opts.MaxFailures, func(ctx context.Context) error { return d.round(ctx, caller, out) },
+				func() { d.rounds.Add(1) })
+		})
 }
 
 // Stop stops reading and waits until reads already decoded are delivered
 // (cancel ctx to abandon them). It is safe to call more than once.
 func (d *Dev) Stop() error {
-	d.mu.Lock()
-	if !d.started || d.stopped {
-		d.mu.Unlock()
-		return nil
-	}
-	d.stopped = true
-	close(d.stop)
-	d.mu.Unlock()
-	d.wg.Wait()
+	d.sh.Stop()
 	return nil
 }
 
@@ -285,53 +269,10 @@ func (d *Dev) init(ctx context.Context) error {
 	return nil
 }
 
-func (d *Dev) loop(ctx context.Context, out chan<- drivers.Read) {
-	defer d.wg.Done()
-	err := d.run(ctx, out)
-	d.link.Shutdown()
-	if err != nil {
-		d.errc <- fmt.Errorf("thingmagic %s: %w", d.name, err)
-	}
-	close(d.errc)
-}
-
-// run reads rounds until stopped; it returns nil on Stop or ctx, else the
-// error that ended reading.
-func (d *Dev) run(ctx context.Context, out chan<- drivers.Read) error {
-	failures := 0
-	var last error
-	for {
-		select {
-		case <-d.stop:
-			return nil
-		case <-ctx.Done():
-			return nil
-		default:
-		}
-		err := d.round(ctx, out)
-		switch {
-		case err == nil:
-			failures = 0
-			d.rounds.Add(1)
-			continue
-		case errors.Is(err, seriallink.ErrStopped):
-			return nil
-		case errors.Is(err, drivers.ErrDisconnected):
-			return err
-		}
-		failures++
-		last = err
-		if failures >= d.opts.MaxFailures {
-			if errors.Is(last, seriallink.ErrTimeout) {
-				return fmt.Errorf("%w: %d commands in a row failed, last: %w", drivers.ErrDisconnected, failures, last)
-			}
-			return fmt.Errorf("%d commands in a row failed, last: %w", failures, last)
-		}
-	}
-}
-
 // round is one inventory cycle: clear the buffer, search, drain the buffer.
-func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
+// ctx (which Stop cancels) ends the exchanges; a read already decoded
+// waits for the consumer until the caller's ctx is done.
+func (d *Dev) round(ctx, caller context.Context, out chan<- drivers.Read) error {
 	if _, err := d.exchange(ctx, OpClearTagBuffer, nil, d.opts.Timeout); err != nil {
 		return fmt.Errorf("clear tag buffer: %w", err)
 	}
@@ -370,7 +311,7 @@ func (d *Dev) round(ctx context.Context, out chan<- drivers.Read) error {
 			select {
 			case out <- rd:
 				d.reads.Add(1)
-			case <-ctx.Done():
+			case <-caller.Done():
 				return seriallink.ErrStopped
 			}
 		}
@@ -403,13 +344,7 @@ func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
 // Every command this driver sends may safely be repeated: a lost tag
 // buffer reply loses its tags for this round only.
 func (d *Dev) exchange(ctx context.Context, op byte, data []byte, timeout time.Duration) (Response, error) {
-	for try := 0; ; try++ {
-		r, err := d.attempt(ctx, op, data, timeout)
-		if try >= d.opts.Retries || !(errors.Is(err, seriallink.ErrTimeout) || errors.Is(err, seriallink.ErrCorrupt)) {
-			return r, err
-		}
-		d.retries.Add(1)
-	}
+	return seriallink.Retry(d.opts.Retries, func() (Response, error) { return d.attempt(ctx, op, data, timeout) }, func() { d.retries.Add(1) })
 }
 
 // attempt sends one command and waits for its reply. Stale bytes from
@@ -439,31 +374,25 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 		}
 		return 7 + int(b[1])
 	}
-	verify := crcOK
 	defer d.mirror()
-	d.sc.ClearBad()
-	for {
-		if f, ok := d.sc.Next(probe, verify); ok {
-			r, _, err := DecodeResponse(f)
-			if err != nil { // cannot happen: verified above
-				return Response{}, err
-			}
-			if r.Status != StatusOK {
-				return r, &StatusError{Opcode: op, Status: r.Status}
-			}
-			return r, nil
-		}
-		if d.sc.SawBad() {
-			return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, seriallink.ErrCorrupt)
-		}
-		if err := d.link.Wait(ctx, d.stop, deadline, &d.sc); err != nil {
-			if errors.Is(err, seriallink.ErrTimeout) {
-				d.timeouts.Add(1)
-				return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, err)
-			}
-			return Response{}, err
-		}
+	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK)
+	switch {
+	case errors.Is(err, seriallink.ErrTimeout):
+		d.timeouts.Add(1)
+		return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, err)
+	case errors.Is(err, seriallink.ErrCorrupt):
+		return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, err)
+	case err != nil:
+		return Response{}, err
 	}
+	r, _, err := DecodeResponse(f)
+	if err != nil { // cannot happen: verified above
+		return Response{}, err
+	}
+	if r.Status != StatusOK {
+		return r, &StatusError{Opcode: op, Status: r.Status}
+	}
+	return r, nil
 }
 
 func (d *Dev) mirror() {

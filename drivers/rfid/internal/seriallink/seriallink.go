@@ -23,7 +23,7 @@ var (
 	// ErrTimeout means no bytes arrived before the deadline; the reader
 	// may simply have missed the request, so a retry can help.
 	ErrTimeout = errors.New("no reply in time")
-	// ErrStopped means the caller asked to stop (stop channel or ctx), not
+	// ErrStopped means the caller asked to stop (ctx), not
 	// that the device failed.
 	ErrStopped = errors.New("stopped")
 	// ErrCorrupt is returned by drivers (not by this package) when a
@@ -123,12 +123,12 @@ type Feeder interface {
 }
 
 // Wait hands the next chunk of bytes to f, or fails with ErrTimeout at
-// deadline, ErrStopped when stop is closed or ctx is done, or an error
+// deadline, ErrStopped when ctx is done, or an error
 // wrapping drivers.ErrDisconnected when the port fails. A zero deadline
 // waits without limit, for a reader that only listens. A port failure is
 // sticky: every later Wait fails the same way, so a caller that retries
 // cannot hang on a dead port.
-func (l *Link) Wait(ctx context.Context, stop <-chan struct{}, deadline time.Time, f Feeder) error {
+func (l *Link) Wait(ctx context.Context, deadline time.Time, f Feeder) error {
 	var expire <-chan time.Time
 	if !deadline.IsZero() {
 		d := time.Until(deadline)
@@ -147,8 +147,6 @@ func (l *Link) Wait(ctx context.Context, stop <-chan struct{}, deadline time.Tim
 		return l.failed(err)
 	case <-expire:
 		return ErrTimeout
-	case <-stop:
-		return ErrStopped
 	case <-ctx.Done():
 		return ErrStopped
 	}

@@ -178,34 +178,31 @@ func TestWaitFeeds(t *testing.T) {
 			}
 			return
 		}
-		if err := l.Wait(context.Background(), nil, time.Now().Add(time.Minute), &s); err != nil {
+		if err := l.Wait(context.Background(), time.Now().Add(time.Minute), &s); err != nil {
 			t.Fatalf("Wait: %v", err)
 		}
 	}
 }
 
 func TestWaitErrors(t *testing.T) {
-	stopped := make(chan struct{})
-	close(stopped)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	tests := []struct {
 		name     string
 		ctx      context.Context
-		stop     <-chan struct{}
 		deadline time.Time
 		want     error
 	}{
-		{"deadline passed", context.Background(), nil, time.Now().Add(-time.Second), ErrTimeout},
-		{"deadline reached", context.Background(), nil, time.Now().Add(time.Millisecond), ErrTimeout},
-		{"stop closed", context.Background(), stopped, time.Now().Add(time.Minute), ErrStopped},
-		{"ctx done", cancelled, nil, time.Now().Add(time.Minute), ErrStopped},
+		{"deadline passed", context.Background(), time.Now().Add(-time.Second), ErrTimeout},
+		{"deadline reached", context.Background(), time.Now().Add(time.Millisecond), ErrTimeout},
+		{"ctx done", cancelled, time.Now().Add(time.Minute), ErrStopped},
+		{"ctx done, no deadline", cancelled, time.Time{}, ErrStopped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l, _, _ := newPipe(t)
 			var s Scanner
-			if err := l.Wait(tt.ctx, tt.stop, tt.deadline, &s); !errors.Is(err, tt.want) {
+			if err := l.Wait(tt.ctx, tt.deadline, &s); !errors.Is(err, tt.want) {
 				t.Fatalf("Wait = %v, want %v", err, tt.want)
 			}
 		})
@@ -218,7 +215,7 @@ func TestWaitDisconnectedIsSticky(t *testing.T) {
 	dev.CloseWithError(unplugged)
 	var s Scanner
 	for i := range 2 {
-		err := l.Wait(context.Background(), nil, time.Now().Add(time.Minute), &s)
+		err := l.Wait(context.Background(), time.Now().Add(time.Minute), &s)
 		if !errors.Is(err, drivers.ErrDisconnected) || !errors.Is(err, unplugged) {
 			t.Fatalf("Wait #%d = %v, want ErrDisconnected wrapping %v", i+1, err, unplugged)
 		}
@@ -274,7 +271,7 @@ func TestWaitNoDeadlineFeedsAnyFeeder(t *testing.T) {
 	l, _, dev := newPipe(t)
 	var f lines
 	done := make(chan error, 1)
-	go func() { done <- l.Wait(context.Background(), nil, time.Time{}, &f) }()
+	go func() { done <- l.Wait(context.Background(), time.Time{}, &f) }()
 	select {
 	case err := <-done:
 		t.Fatalf("Wait with no deadline returned %v before any byte came", err)

@@ -40,7 +40,9 @@ func NewShell(name string) *Shell {
 
 // Start gets the port from open, runs init and then run on a Link over
 // it, and returns once init has succeeded. init may be nil. Both see a ctx
-// that Stop cancels; they report a stop as ErrStopped or nil.
+// that Stop cancels; they report a stop as ErrStopped or nil. A driver that
+// hands over reads already decoded before Stop returns, as drivers.Reader
+// asks, sends them selecting on its caller's ctx rather than this one.
 func (s *Shell) Start(ctx context.Context, open func() (io.ReadWriter, error), init, run func(ctx context.Context, l *Link) error) error {
 	s.mu.Lock()
 	if s.done != nil {

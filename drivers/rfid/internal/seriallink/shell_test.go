@@ -37,7 +37,7 @@ func TestShellLifecycle(t *testing.T) {
 		func(ctx context.Context, l *Link) error {
 			close(ran)
 			var s Scanner
-			return l.Wait(ctx, nil, time.Time{}, &s) // ErrStopped at Stop
+			return l.Wait(ctx, time.Time{}, &s) // ErrStopped at Stop
 		})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestShellReportsFailureOnce(t *testing.T) {
 		func(ctx context.Context, l *Link) error {
 			var s Scanner
 			for {
-				if err := l.Wait(ctx, nil, time.Time{}, &s); err != nil {
+				if err := l.Wait(ctx, time.Time{}, &s); err != nil {
 					return err
 				}
 			}
@@ -121,7 +121,7 @@ func TestShellStopDuringInit(t *testing.T) {
 			func(ctx context.Context, l *Link) error {
 				close(inInit)
 				var s Scanner
-				return l.Wait(ctx, nil, time.Now().Add(time.Hour), &s)
+				return l.Wait(ctx, time.Now().Add(time.Hour), &s)
 			},
 			func(context.Context, *Link) error { return nil })
 	}()

@@ -216,8 +216,8 @@ func OpenWith(e Enumerator, name string, m Match, opts Opts) (*Dev, error) {
 		}
 	}
 	if len(found) == 0 {
-		return nil, fmt.Errorf("hidscanner %q: no HID device matches %04x:%04x usage page %04x (plugged in? udev rule?)",
-			name, m.VID, m.PID, m.UsagePage)
+		return nil, fmt.Errorf("hidscanner %q: no HID device with %s is plugged in: %w (reconnect the scanner; if it is connected, check that a udev rule lets tally open it)",
+			name, m, drivers.ErrDisconnected)
 	}
 	slices.SortFunc(found, func(a, b DeviceInfo) int { return cmp.Compare(a.Path, b.Path) })
 	dev, err := e.Open(found[0])

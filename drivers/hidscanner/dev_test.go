@@ -451,7 +451,7 @@ func TestHotPlug(t *testing.T) {
 	// Not plugged in.
 	attempt(true)
 	wantState(drivers.StateDisconnected)
-	if _, err := sup.State(); err == nil || !strings.Contains(err.Error(), "no HID device matches 0c2e:0000 usage page 008c") {
+	if _, err := sup.State(); err == nil || !strings.Contains(err.Error(), "no HID device with vendor 0c2e, usage page 008c is plugged in") {
 		t.Fatalf("absent device error %v", err)
 	}
 
@@ -548,5 +548,28 @@ func TestSeveralScanners(t *testing.T) {
 	defer bus.mu.Unlock()
 	if last := bus.opened[len(bus.opened)-1]; last != a.Path {
 		t.Errorf("opened %s, want the lowest path %s", last, a.Path)
+	}
+}
+
+// An absent scanner is named by what the profile asks for, not by zeros
+// it leaves open ("usage page 0000"), and is reported as unplugged, which
+// a Supervisor retries.
+func TestAbsentDeviceError(t *testing.T) {
+	for _, tc := range []struct {
+		m    Match
+		want string
+	}{
+		{Match{VID: 0x0c2e}, "no HID device with vendor 0c2e is plugged in"},
+		{Match{VID: 0x05e0, PID: 0x1900, UsagePage: 0x8c}, "no HID device with vendor 05e0, product 1900, usage page 008c is plugged in"},
+		{Match{VID: 0x0c2e, UsagePage: 0x07}, "no HID device with vendor 0c2e, a keyboard collection is plugged in"},
+		{Match{VID: 0x0c2e, MatchInterface: true, Serial: "17345B2F1C"}, `no HID device with vendor 0c2e, interface 0, serial "17345B2F1C" is plugged in`},
+	} {
+		_, err := OpenWith(newFakeBus(), "desk", tc.m, Opts{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, drivers.ErrDisconnected) {
+			t.Errorf("%+v: error %v, want %q wrapping ErrDisconnected", tc.m, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "0000") {
+			t.Errorf("%+v: error %v names a zero it does not match on", tc.m, err)
+		}
 	}
 }

@@ -77,6 +77,40 @@ type Match struct {
 	Path           string
 }
 
+// String names what m asks for, leaving out what it leaves open (a zero
+// PID is any product, not product 0000).
+func (m Match) String() string {
+	var parts []string
+	if m.VID != 0 {
+		parts = append(parts, fmt.Sprintf("vendor %04x", m.VID))
+	}
+	if m.PID != 0 {
+		parts = append(parts, fmt.Sprintf("product %04x", m.PID))
+	}
+	switch {
+	case m.UsagePage == 0x07:
+		parts = append(parts, "a keyboard collection")
+	case m.UsagePage != 0:
+		parts = append(parts, fmt.Sprintf("usage page %04x", m.UsagePage))
+	}
+	if m.Usage != 0 && m.UsagePage != 0x07 {
+		parts = append(parts, fmt.Sprintf("usage %04x", m.Usage))
+	}
+	if m.MatchInterface {
+		parts = append(parts, fmt.Sprintf("interface %d", m.Interface))
+	}
+	if m.Serial != "" {
+		parts = append(parts, fmt.Sprintf("serial %q", m.Serial))
+	}
+	if m.Path != "" {
+		parts = append(parts, fmt.Sprintf("path %s", m.Path))
+	}
+	if len(parts) == 0 {
+		return "any vendor"
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Matches reports whether info satisfies m.
 func (m Match) Matches(info DeviceInfo) bool {
 	if m.VID != 0 && info.VID != m.VID || m.PID != 0 && info.PID != m.PID {

@@ -144,6 +144,15 @@ func (l *Link) Wait(ctx context.Context, deadline time.Time, f Feeder) error {
 		l.feed(f, b)
 		return nil
 	case err := <-l.rerr:
+		// The reader sent every chunk before the error: hand those over
+		// first, or the last reply before an unplug would be lost.
+		select {
+		case b := <-l.chunks:
+			l.rerr <- err
+			l.feed(f, b)
+			return nil
+		default:
+		}
 		return l.failed(err)
 	case <-expire:
 		return ErrTimeout

@@ -316,3 +316,28 @@ func TestFlushDropsStaleBytes(t *testing.T) {
 		break
 	}
 }
+
+// Bytes read before the port failed are handed over before the failure,
+// however the select in Wait picks between the two.
+func TestWaitDataBeforeFailure(t *testing.T) {
+	for i := range 50 {
+		l, _, dev := newPipe(t)
+		go func() {
+			dev.Write(frame(byte(i)))
+			dev.CloseWithError(io.ErrUnexpectedEOF)
+		}()
+		for len(l.chunks) == 0 || len(l.rerr) == 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		var s Scanner
+		if err := l.Wait(context.Background(), time.Now().Add(time.Minute), &s); err != nil {
+			t.Fatalf("try %d: Wait = %v before the bytes read ahead of the failure", i, err)
+		}
+		if f, ok := s.Next(probe, verify); !ok || !bytes.Equal(f, frame(byte(i))) {
+			t.Fatalf("try %d: got % X, %v", i, f, ok)
+		}
+		if err := l.Wait(context.Background(), time.Now().Add(time.Minute), &s); !errors.Is(err, drivers.ErrDisconnected) {
+			t.Fatalf("try %d: then Wait = %v, want ErrDisconnected", i, err)
+		}
+	}
+}

@@ -11,8 +11,11 @@
 //     asset tag, other) and validates the check digit of the formats that have
 //     one.
 //
-// Facts and vectors: reference/protocols.md §5 (library barcodes, ISBN) and
-// §2.3 (AIM identifiers).
+// Facts and vectors: the 14-digit library barcode and its mod-10 check
+// digit as the JerseyCat FAQ (jerseycat.org/faq/print_bar_codes.php) gives
+// them, ISBN-10/13 check digits (ISO 2108), CLSI spacing (Intermec and
+// Unitech scanner manuals), and AIM symbology identifiers (ISO/IEC 15424;
+// github.com/NielsLeenheer/BarcodeParser src/aim.js).
 package barcode
 
 import "strings"

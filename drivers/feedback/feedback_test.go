@@ -290,7 +290,7 @@ func TestEveryPattern(t *testing.T) {
 }
 
 // TestPatternsDistinct: every outcome differs by rhythm alone (an active
-// buzzer has one pitch), and the outcomes of DESIGN.md §4 are all there.
+// buzzer has one pitch), and every outcome a read can have is there.
 func TestPatternsDistinct(t *testing.T) {
 	seen := map[string]string{}
 	for name, p := range Patterns {

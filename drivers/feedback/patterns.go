@@ -6,7 +6,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 )
 
-// Outcome names, as the reconcile stage reports them (DESIGN.md §4), plus
+// Outcome names, as the agent's reconcile stage reports them, plus
 // the two that are not reconcile outcomes: patron_card (a person's library
 // card scanned during an inventory) and error (the read was not stored).
 const (

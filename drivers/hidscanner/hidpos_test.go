@@ -41,7 +41,8 @@ func zebraReport(n int, aim, data string, cont byte) string {
 }
 
 func TestHIDPOSHoneywellCapture(t *testing.T) {
-	// protocols.md §2.1: 02 08 5D 5A 36 'REVINF' 06 2E 00…00 36 00 00
+	// A Honeywell menu reply as captured in github.com/HenkVanAsselt/
+	// python_hon_usbhid README.md: 02 08 5D 5A 36 'REVINF' 06 2E 00…00 36 00 00
 	capture := "02 08 5d 5a 36 52 45 56 49 4e 46 06 2e" + strings.Repeat(" 00", 48) + " 36 00 00"
 	if n := len(hx(t, capture)); n != 64 {
 		t.Fatalf("capture is %d bytes", n)

@@ -16,8 +16,12 @@
 //
 // The device is anything shaped like a HID device (Device); only hid.go
 // touches github.com/karalabe/hid, so everything else is tested with
-// byte-exact transcripts and no hardware. Facts: reference/protocols.md §1,
-// §2.
+// byte-exact transcripts and no hardware. Facts: the boot keyboard report
+// and usages (USB HID Usage Tables; github.com/hathach/tinyusb
+// src/class/hid/hid.h), Honeywell HID POS captures
+// (github.com/HenkVanAsselt/python_hon_usbhid README.md,
+// github.com/NielsLeenheer/WebHidBarcodeScanner src/main.js) and Zebra SNAPI
+// (github.com/Elemecca/go-zebra-scanner snapi/snapi.go).
 package hidscanner
 
 import (

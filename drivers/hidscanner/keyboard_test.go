@@ -72,8 +72,9 @@ func kbd(t *testing.T, o Opts) Decoder {
 
 const up = "00 00 00 00 00 00 00 00"
 
-// The reference vector (protocols.md §1.3): 30234000517861 + Enter, US
-// layout, each key followed by an all-zero key-up report — 30 reports.
+// 30234000517861 (the JerseyCat FAQ's library barcode) + Enter, typed on a
+// US layout the way tinyusb's hid.h maps ASCII to usages, each key
+// followed by an all-zero key-up report — 30 reports.
 var vector30234 = []step{
 	{report: "00 00 20 00 00 00 00 00"}, {report: up}, // 3
 	{report: "00 00 27 00 00 00 00 00"}, {report: up}, // 0

@@ -69,7 +69,9 @@ const (
 )
 
 // Layout is the keyboard country a keyboard-mode scanner is set to; the
-// decoder must use the same table (protocols.md §1.4).
+// decoder must use the same table: the scanner turns characters into key
+// usages by its own configured country, and reading raw HID reports
+// bypasses the host's keymap.
 type Layout string
 
 const (

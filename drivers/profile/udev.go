@@ -11,7 +11,8 @@ import (
 // profiles match, so the agent runs as an unprivileged user:
 //
 //   - scanners: the USB device node (karalabe/hid's libusb backend opens
-//     /dev/bus/usb/…, protocols.md §1.5) and the hidraw node;
+//     /dev/bus/usb/…, detaching the kernel driver; github.com/sstallion/
+//     go-hid issue 4) and the hidraw node;
 //   - RFID readers with a match rule: the ttyUSB/ttyACM node of their
 //     USB-serial bridge.
 //

@@ -13,13 +13,16 @@ import (
 )
 
 // USB vendor IDs the validator knows: SNAPI is Zebra's, menu commands are
-// Honeywell's (protocols.md §2).
+// Honeywell's (the IDs github.com/NielsLeenheer/WebHidBarcodeScanner
+// src/main.js accepts for each).
 const (
 	VIDHoneywell uint16 = 0x0c2e
 	VIDZebra     uint16 = 0x05e0
 )
 
-// Usage pages a scanner's mode implies (protocols.md §1, §2).
+// Usage pages a scanner's mode implies (USB HID Usage Tables: Generic
+// Desktop 0x01 holds the keyboard; HID Point of Sale Usage Tables: page
+// 0x8C is the bar code scanner).
 const (
 	UsagePageGenericDesktop uint16 = 0x0001 // boot keyboard
 	UsagePageBarcode        uint16 = 0x008c // HID POS bar code scanner
@@ -486,7 +489,7 @@ func (l *loader) rfid(r *rawProfile, p *Profile) {
 }
 
 // checkFrame checks an init frame's length byte, address and CRC against
-// the protocol (protocols.md §3.2-3.4), so a mistyped byte in a profile is
+// the protocol (the frame layouts in drivers/rfid/*), so a mistyped byte in a profile is
 // caught at load rather than as a silent reader.
 func checkFrame(proto Protocol, addr *int, b []byte) string {
 	n := len(b)

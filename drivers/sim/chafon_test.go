@@ -39,8 +39,9 @@ func chafonExchange(t *testing.T, c net.Conn, cmd, want string) {
 	}
 }
 
-// The simulator answers the reference vectors of protocols.md §3.2 byte
-// for byte.
+// The simulator answers byte for byte as github.com/wabson/chafon-rfid's
+// tests expect a reader to (tests/test_base.py RESP_READER_INFO,
+// tests/test_uhfreader288.py RESP_NO_TAGS).
 func TestChafonVectors(t *testing.T) {
 	host, dev := net.Pipe()
 	defer host.Close()

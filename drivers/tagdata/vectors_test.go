@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// Reference vectors from ../shared/reference/protocols.md §3.1 and §4, with
-// the public sources they were taken from named beside each.
+// Reference vectors, with the public sources they were taken from named
+// beside each.
 
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
@@ -35,7 +35,8 @@ func TestCRCCheckValues(t *testing.T) {
 	if got := CRC16Genibus(check); got != 0xD64E {
 		t.Errorf("CRC-16/GENIBUS(123456789) = %#04x, want 0xD64E", got)
 	}
-	// protocols.md §4.1: the Danish data model's own check string.
+	// The Danish data model's own check string: github.com/GallusMax/
+	// libdanrfid CRC.java, referenceString and referenceCRC "1aee".
 	if got := CRC16CCITTFalse([]byte("RFID tag data model")); got != 0x1AEE {
 		t.Errorf("CRC-16/CCITT-FALSE(RFID tag data model) = %#04x, want 0x1AEE", got)
 	}

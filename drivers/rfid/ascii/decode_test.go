@@ -9,7 +9,9 @@ import (
 	"github.com/tally-inventory/tally/drivers"
 )
 
-// Vector from protocols.md §3.6: data 13005D1DA5 → checksum F6.
+// RDM6300 frame: STX, 10 hex digits, the XOR of the five bytes as 2 hex
+// digits, ETX; data 13005D1DA5 XORs to F6 (13^00^5D^1D^A5 = F6), and
+// testdata/seeed-rdm630.txt holds Seeed Studio's worked example.
 func TestRDM6300Vector(t *testing.T) {
 	f := []byte("\x0213005D1DA5F6\x03")
 	got := AppendRDM6300(nil, [5]byte{0x13, 0x00, 0x5D, 0x1D, 0xA5})

@@ -24,7 +24,9 @@ func TestCRCCheckValue(t *testing.T) {
 	}
 }
 
-// Vectors from protocols.md §3.2.
+// Command frames built from the layout (Len Adr Cmd, CRC-16/MCRF4XX LSB
+// first); the reader-information command is the one
+// github.com/wabson/chafon-rfid sends (see testdata/uhfreader86-session.txt).
 func TestCommandVectors(t *testing.T) {
 	tests := []struct {
 		name string

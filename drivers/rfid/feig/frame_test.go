@@ -24,7 +24,9 @@ func TestCRCCheckValue(t *testing.T) {
 	}
 }
 
-// Reference vectors from protocols.md §3.3.
+// Request frames built from the ISO-host layout in FEIG's ID CPR manual
+// (H20800-16e-ID-B; CRC-16/MCRF4XX LSB first); testdata/annex-f-session.txt
+// carries them with the manual's own frames.
 func TestRequestVectors(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -20,11 +20,15 @@ func unhex(t testing.TB, s string) []byte {
 
 func TestCRCCheckValue(t *testing.T) {
 	if got := CRC([]byte("123456789")); got != 0xA69D {
-		t.Fatalf("CRC(123456789) = 0x%04X, want 0xA69D (protocols.md §3.1)", got)
+		t.Fatalf("CRC(123456789) = 0x%04X, want 0xA69D (the vendor's nibble loop; drivers/internal/crc16 ties it to CRC-16/SPI-FUJITSU)", got)
 	}
 }
 
-// Reference vectors from protocols.md §3.4.
+// Frames as published: get version is the first command in
+// github.com/Barfell/work RD15001M-boot user/app_rfid.c (see
+// testdata/mercury-boot-session.txt); the read filter off frame is in the
+// same file and in github.com/paulvha/ThingMagic SparkFun_UHF_RFID_Reader.cpp
+// ("ff 03 9a 01 0c 00 a3 5d disable TMR_SR_CONFIGURATION_ENABLE_READ_FILTER").
 func TestCommandVectors(t *testing.T) {
 	for _, tc := range []struct {
 		name string

@@ -228,19 +228,7 @@ func appendHexUpper(b []byte, c byte) []byte {
 // waits for room in short slices so Unplug is never stuck behind a full
 // pty that nobody reads.
 func (s *ASCII) write(p []byte) error {
-	n := s.opts.Noise
-	if n.SplitRate > 0 && s.rng.Float64() < n.SplitRate && len(p) > 1 {
-		for len(p) > 0 {
-			k := 1 + s.rng.IntN(len(p))
-			if err := s.writeAll(p[:k]); err != nil {
-				return err
-			}
-			p = p[k:]
-			time.Sleep(time.Duration(20+s.rng.IntN(200)) * time.Microsecond)
-		}
-		return nil
-	}
-	return s.writeAll(p)
+	return injector{s.opts.Noise, s.rng}.write(writerFunc(s.writeAll), p)
 }
 
 func (s *ASCII) writeAll(p []byte) error {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -440,40 +439,9 @@ func (s *Chafon) reply(cmd, status byte, data []byte) error {
 	f = append(f, byte(crc), byte(crc>>8))
 	s.wbuf = f
 	s.frames.Add(1)
-	return chafonNoisyWrite(s.rw, f, s.opts.Noise, s.rng, s.opts.Addr)
-}
-
-// chafonNoisyWrite writes frame f the way a flaky link delivers it: maybe
-// garbage first (sometimes shaped like a frame header, to test resync),
-// maybe with a corrupted CRC, maybe in pieces. f is not modified.
-func chafonNoisyWrite(w io.Writer, f []byte, n Noise, rng *rand.Rand, addr byte) error {
-	if n.GarbageRate > 0 && rng.Float64() < n.GarbageRate {
-		g := make([]byte, 1+rng.IntN(12))
-		for i := range g {
-			g[i] = byte(rng.UintN(256))
+	return injector{s.opts.Noise, s.rng}.frame(s.rw, f, func(g []byte) {
+		if len(g) >= 3 { // a plausible header: length, this reader, this command
+			g[0], g[1], g[2] = byte(5+s.rng.IntN(250)), s.opts.Addr, f[2]
 		}
-		if len(g) >= 3 && rng.IntN(2) == 0 {
-			g[0], g[1], g[2] = byte(5+rng.IntN(250)), addr, f[2] // a plausible header
-		}
-		if _, err := w.Write(g); err != nil {
-			return err
-		}
-	}
-	if n.BadCRCRate > 0 && rng.Float64() < n.BadCRCRate {
-		f = append([]byte(nil), f...)
-		f[len(f)-1-rng.IntN(2)] ^= byte(1 << rng.IntN(8))
-	}
-	if n.SplitRate > 0 && rng.Float64() < n.SplitRate && len(f) > 1 {
-		for len(f) > 0 {
-			k := 1 + rng.IntN(len(f))
-			if _, err := w.Write(f[:k]); err != nil {
-				return err
-			}
-			f = f[k:]
-			time.Sleep(time.Duration(20+rng.IntN(200)) * time.Microsecond)
-		}
-		return nil
-	}
-	_, err := w.Write(f)
-	return err
+	})
 }

@@ -316,5 +316,5 @@ func (s *FEIG) reply(r feigReq, status byte, data []byte) error {
 	if r.adv {
 		sof = 0x02
 	}
-	return linkNoiseWrite(s.rw, f, s.opts.Noise, s.rng, sof)
+	return injector{s.opts.Noise, s.rng}.frame(s.rw, f, func(g []byte) { g[0] = sof })
 }

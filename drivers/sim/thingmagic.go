@@ -464,40 +464,5 @@ func (s *ThingMagic) reply(op byte, status uint16, data []byte) error {
 	f = append(f, data...)
 	f = binary.BigEndian.AppendUint16(f, crc16.Augmented(f[1:]))
 	s.wbuf = f
-	return linkNoiseWrite(s.rw, f, s.opts.Noise, s.rng, 0xFF)
-}
-
-// linkNoiseWrite writes frame f to w the way a flaky link delivers it: maybe
-// garbage first (starting with sof half the time, to fake a frame start),
-// maybe with a corrupted CRC, maybe in pieces.
-func linkNoiseWrite(w io.Writer, f []byte, n Noise, rng *rand.Rand, sof byte) error {
-	if n.GarbageRate > 0 && rng.Float64() < n.GarbageRate {
-		g := make([]byte, 1+rng.IntN(12))
-		for i := range g {
-			g[i] = byte(rng.UintN(256))
-		}
-		if rng.IntN(2) == 0 {
-			g[0] = sof
-		}
-		if _, err := w.Write(g); err != nil {
-			return err
-		}
-	}
-	if n.BadCRCRate > 0 && rng.Float64() < n.BadCRCRate {
-		f = append([]byte(nil), f...)
-		f[len(f)-1-rng.IntN(2)] ^= byte(1 << rng.IntN(8))
-	}
-	if n.SplitRate > 0 && rng.Float64() < n.SplitRate && len(f) > 1 {
-		for len(f) > 0 {
-			k := 1 + rng.IntN(len(f))
-			if _, err := w.Write(f[:k]); err != nil {
-				return err
-			}
-			f = f[k:]
-			time.Sleep(time.Duration(50+rng.IntN(300)) * time.Microsecond)
-		}
-		return nil
-	}
-	_, err := w.Write(f)
-	return err
+	return injector{s.opts.Noise, s.rng}.frame(s.rw, f, func(g []byte) { g[0] = 0xFF })
 }

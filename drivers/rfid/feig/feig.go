@@ -445,14 +445,11 @@ func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error)
 		}
 	}
 	defer d.mirror()
-	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK)
-	switch {
-	case errors.Is(err, seriallink.ErrTimeout):
+	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK, "command", cmd)
+	if errors.Is(err, seriallink.ErrTimeout) {
 		d.timeouts.Add(1)
-		return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, err)
-	case errors.Is(err, seriallink.ErrCorrupt):
-		return Frame{}, fmt.Errorf("command 0x%02X: %w", cmd, err)
-	case err != nil:
+	}
+	if err != nil {
 		return Frame{}, err
 	}
 	r, _, err := DecodeReply(f)

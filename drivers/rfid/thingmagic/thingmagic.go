@@ -375,14 +375,11 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 		return 7 + int(b[1])
 	}
 	defer d.mirror()
-	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK)
-	switch {
-	case errors.Is(err, seriallink.ErrTimeout):
+	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK, "opcode", op)
+	if errors.Is(err, seriallink.ErrTimeout) {
 		d.timeouts.Add(1)
-		return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, err)
-	case errors.Is(err, seriallink.ErrCorrupt):
-		return Response{}, fmt.Errorf("opcode 0x%02X: %w", op, err)
-	case err != nil:
+	}
+	if err != nil {
 		return Response{}, err
 	}
 	r, _, err := DecodeResponse(f)

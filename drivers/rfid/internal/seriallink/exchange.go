@@ -13,18 +13,22 @@ import (
 // Scanner.Next), reading from the Link until deadline. It fails at once
 // with ErrCorrupt when a complete candidate failed verification, since a
 // request/response reader will not send that reply again, and with
-// ErrTimeout at deadline; other errors are Wait's. The frame aliases s's
-// buffer until the next Feed.
-func (l *Link) Await(ctx context.Context, deadline time.Time, s *Scanner, probe func([]byte) int, verify func([]byte) bool) ([]byte, error) {
+// ErrTimeout at deadline; both name the request as kind and code
+// ("opcode 0x22"). Other errors are Wait's. The frame aliases s's buffer
+// until the next Feed.
+func (l *Link) Await(ctx context.Context, deadline time.Time, s *Scanner, probe func([]byte) int, verify func([]byte) bool, kind string, code byte) ([]byte, error) {
 	s.ClearBad()
 	for {
 		if f, ok := s.Next(probe, verify); ok {
 			return f, nil
 		}
 		if s.SawBad() {
-			return nil, ErrCorrupt
+			return nil, fmt.Errorf("%s 0x%02X: %w", kind, code, ErrCorrupt)
 		}
 		if err := l.Wait(ctx, deadline, s); err != nil {
+			if errors.Is(err, ErrTimeout) {
+				return nil, fmt.Errorf("%s 0x%02X: %w", kind, code, err)
+			}
 			return nil, err
 		}
 	}

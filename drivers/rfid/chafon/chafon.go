@@ -118,7 +118,7 @@ type Dev struct {
 	open func() (io.ReadWriter, error) // the port, at each Start
 	sh   *seriallink.Shell
 
-	wire     wireStats
+	dec      Decoder // the answer hunt; its totals are read by Stats while running
 	timeouts atomic.Uint64
 	rounds   atomic.Uint64
 	tags     atomic.Uint64
@@ -173,10 +173,11 @@ func (d *Dev) Protocol() Protocol {
 
 // Stats returns the counters; safe while running.
 func (d *Dev) Stats() Stats {
+	frames, badCRC, skipped := d.dec.Stats()
 	return Stats{
-		Frames:   d.wire.frames.Load(),
-		BadCRC:   d.wire.badCRC.Load(),
-		Skipped:  d.wire.skipped.Load(),
+		Frames:   frames,
+		BadCRC:   badCRC,
+		Skipped:  skipped,
 		Timeouts: d.timeouts.Load(),
 		Rounds:   d.rounds.Load(),
 		Tags:     d.tags.Load(),
@@ -190,7 +191,8 @@ func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 	var l *link
 	return d.sh.Start(ctx, d.open,
 		func(ctx context.Context, sl *seriallink.Link) error {
-			l = &link{sl: sl, dec: Decoder{Addr: d.opts.Address}, stats: &d.wire}
+			d.dec.Addr = d.opts.Address
+			l = &link{sl: sl, dec: &d.dec}
 			if err := d.init(ctx, l); err != nil {
 				return fmt.Errorf("init: %w", err)
 			}

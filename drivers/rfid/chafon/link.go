@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
@@ -13,16 +12,9 @@ import (
 // link is the command/response exchange over one port: the shared
 // seriallink.Link reads the port, the Decoder finds this reader's answers.
 type link struct {
-	sl    *seriallink.Link
-	dec   Decoder
-	wbuf  []byte
-	stats *wireStats // the Decoder's totals, mirrored after each exchange
-}
-
-// wireStats mirror a Decoder's totals for Stats, which may be called while
-// the driver runs.
-type wireStats struct {
-	frames, badCRC, skipped atomic.Uint64
+	sl   *seriallink.Link
+	dec  *Decoder
+	wbuf []byte
 }
 
 // transact sends c and hands each answer frame to each until each returns
@@ -31,7 +23,6 @@ type wireStats struct {
 // skipped, not retried: the wait goes on until timeout passes with no
 // good frame, which fails with ErrTimeout.
 func (l *link) transact(ctx context.Context, c Command, timeout time.Duration, each func(Response) (more bool, err error)) error {
-	defer l.mirror()
 	if err := l.sl.Flush(&l.dec.sc); err != nil {
 		return err
 	}
@@ -56,20 +47,13 @@ func (l *link) transact(ctx context.Context, c Command, timeout time.Duration, e
 			}
 			deadline = time.Now().Add(timeout)
 		}
-		if err := l.sl.Wait(ctx, deadline, &l.dec); err != nil {
+		if err := l.sl.Wait(ctx, deadline, l.dec); err != nil {
 			if errors.Is(err, seriallink.ErrTimeout) {
 				return fmt.Errorf("command 0x%02X: %w within %v", c.Cmd, ErrTimeout, timeout)
 			}
 			return err
 		}
 	}
-}
-
-func (l *link) mirror() {
-	frames, badCRC, skipped := l.dec.Stats()
-	l.stats.frames.Store(frames)
-	l.stats.badCRC.Store(badCRC)
-	l.stats.skipped.Store(skipped)
 }
 
 // transactOne sends c and returns its single answer frame. The Data is

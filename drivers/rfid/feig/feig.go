@@ -143,7 +143,7 @@ type Dev struct {
 	order [][8]byte // cache keys, oldest first, for eviction
 
 	timeouts, retries, rfWarnings, blockReads, blockFails, rounds, reads atomic.Uint64
-	frames, badCRC, garbage, cards, unknownSets                          atomic.Uint64
+	cards, unknownSets                                                   atomic.Uint64
 }
 
 type tagEntry struct {
@@ -203,8 +203,9 @@ func (d *Dev) Version() []byte {
 
 // Stats returns the wire counters so far.
 func (d *Dev) Stats() Stats {
+	frames, badCRC, garbage := d.sc.Stats()
 	return Stats{
-		Frames: d.frames.Load(), BadCRC: d.badCRC.Load(), GarbageBytes: d.garbage.Load(),
+		Frames: frames, BadCRC: badCRC, GarbageBytes: garbage,
 		Timeouts: d.timeouts.Load(), Retries: d.retries.Load(), RFWarnings: d.rfWarnings.Load(),
 		BlockReads: d.blockReads.Load(), BlockFails: d.blockFails.Load(),
 		Rounds: d.rounds.Load(), Reads: d.reads.Load(),
@@ -444,7 +445,6 @@ func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error)
 			return int(b[0])
 		}
 	}
-	defer d.mirror()
 	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK, "command", cmd)
 	if errors.Is(err, seriallink.ErrTimeout) {
 		d.timeouts.Add(1)
@@ -454,11 +454,4 @@ func (d *Dev) attempt(ctx context.Context, cmd byte, data []byte) (Frame, error)
 	}
 	r, _, err := DecodeReply(f)
 	return r, err
-}
-
-func (d *Dev) mirror() {
-	frames, badCRC, garbage := d.sc.Stats()
-	d.frames.Store(frames)
-	d.badCRC.Store(badCRC)
-	d.garbage.Store(garbage)
 }

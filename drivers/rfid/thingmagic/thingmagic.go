@@ -112,7 +112,6 @@ type Dev struct {
 
 	timeouts, retries, rounds, reads atomic.Uint64
 	booted                           atomic.Bool
-	frames, badCRC, garbage          atomic.Uint64 // mirrored from sc after each exchange
 }
 
 var _ drivers.Reader = (*Dev)(nil)
@@ -170,10 +169,11 @@ func (d *Dev) Version() Version {
 
 // Stats returns the wire counters so far.
 func (d *Dev) Stats() Stats {
+	frames, badCRC, garbage := d.sc.Stats()
 	return Stats{
-		Frames:       d.frames.Load(),
-		BadCRC:       d.badCRC.Load(),
-		GarbageBytes: d.garbage.Load(),
+		Frames:       frames,
+		BadCRC:       badCRC,
+		GarbageBytes: garbage,
 		Timeouts:     d.timeouts.Load(),
 		Retries:      d.retries.Load(),
 		Rounds:       d.rounds.Load(),
@@ -374,7 +374,6 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 		}
 		return 7 + int(b[1])
 	}
-	defer d.mirror()
 	f, err := d.link.Await(ctx, deadline, &d.sc, probe, crcOK, "opcode", op)
 	if errors.Is(err, seriallink.ErrTimeout) {
 		d.timeouts.Add(1)
@@ -390,11 +389,4 @@ func (d *Dev) attempt(ctx context.Context, op byte, data []byte, timeout time.Du
 		return r, &StatusError{Opcode: op, Status: r.Status}
 	}
 	return r, nil
-}
-
-func (d *Dev) mirror() {
-	frames, badCRC, garbage := d.sc.Stats()
-	d.frames.Store(frames)
-	d.badCRC.Store(badCRC)
-	d.garbage.Store(garbage)
 }

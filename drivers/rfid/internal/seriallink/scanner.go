@@ -1,18 +1,20 @@
 package seriallink
 
+import "sync/atomic"
+
 // Scanner finds frames in a byte stream that may hold garbage, split
 // frames and corrupt frames. It hunts for a frame start the protocol's
 // probe accepts, verifies the CRC, and on a mismatch drops one byte and
 // hunts again, so a real frame hiding behind a false start is still found.
 //
-// The zero value is ready to use. A Scanner is not safe for concurrent use;
-// drivers mirror its counters (Stats) into atomics for other goroutines.
+// The zero value is ready to use. A Scanner is for one goroutine, except
+// Stats, which any goroutine may call while it runs.
 type Scanner struct {
 	buf     []byte
 	off     int
-	frames  uint64
-	badCRC  uint64
-	garbage uint64
+	frames  atomic.Uint64
+	badCRC  atomic.Uint64
+	garbage atomic.Uint64
 	sawBad  bool // a complete candidate failed verification since ClearBad
 }
 
@@ -29,7 +31,7 @@ func (s *Scanner) Feed(b []byte) {
 	s.buf = append(s.buf, b...)
 	if over := len(s.buf) - s.off - maxBuffered; over > 0 {
 		s.off += over
-		s.garbage += uint64(over)
+		s.garbage.Add(uint64(over))
 	}
 }
 
@@ -37,7 +39,7 @@ func (s *Scanner) Feed(b []byte) {
 // must not be taken for the reply to the next request. They count as
 // garbage.
 func (s *Scanner) Reset() {
-	s.garbage += uint64(len(s.buf) - s.off)
+	s.garbage.Add(uint64(len(s.buf) - s.off))
 	s.buf, s.off = s.buf[:0], 0
 }
 
@@ -52,7 +54,7 @@ func (s *Scanner) Next(probe func(b []byte) int, verify func(f []byte) bool) ([]
 		switch {
 		case n < 0:
 			s.off++
-			s.garbage++
+			s.garbage.Add(1)
 		case n == 0 || n > len(b):
 			// The front is incomplete. If it was a false start (garbage
 			// that looks like a header with a long length), a complete
@@ -60,8 +62,8 @@ func (s *Scanner) Next(probe func(b []byte) int, verify func(f []byte) bool) ([]
 			for k := 1; k < len(b); k++ {
 				m := probe(b[k:])
 				if m > 0 && k+m <= len(b) && verify(b[k:k+m]) {
-					s.garbage += uint64(k)
-					s.frames++
+					s.garbage.Add(uint64(k))
+					s.frames.Add(1)
 					s.off += k + m
 					return b[k : k+m], true
 				}
@@ -69,14 +71,14 @@ func (s *Scanner) Next(probe func(b []byte) int, verify func(f []byte) bool) ([]
 			return nil, false
 		default:
 			if verify(b[:n]) {
-				s.frames++
+				s.frames.Add(1)
 				s.off += n
 				return b[:n], true
 			}
-			s.badCRC++
+			s.badCRC.Add(1)
 			s.sawBad = true
 			s.off++
-			s.garbage++
+			s.garbage.Add(1)
 		}
 	}
 	return nil, false
@@ -95,5 +97,5 @@ func (s *Scanner) ClearBad() { s.sawBad = false }
 // returned, candidates that failed verification, and bytes skipped or
 // dropped.
 func (s *Scanner) Stats() (frames, badCRC, garbage uint64) {
-	return s.frames, s.badCRC, s.garbage
+	return s.frames.Load(), s.badCRC.Load(), s.garbage.Load()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tally-inventory/tally/agent/web"
 	"github.com/tally-inventory/tally/drivers/barcode"
 	"github.com/tally-inventory/tally/drivers/readers"
 	"github.com/tally-inventory/tally/sync/sinks"
@@ -338,7 +338,7 @@ func (c *Config) Validate() error {
 	if c.Listen != "" {
 		if host, err := hostPort(c.Listen); err != nil {
 			bad("listen", "%v", err)
-		} else if !IsLoopback(host) && c.TokenFile == "" {
+		} else if !web.IsLoopback(host) && c.TokenFile == "" {
 			bad("listen", "%s is reachable from the network (not loopback), so token_file is required (a file holding a login token of 12 characters or more), or listen on 127.0.0.1", c.Listen)
 		}
 	}
@@ -396,17 +396,6 @@ func (c *Config) Validate() error {
 
 // hostPort checks a host:port address and returns the host.
 func hostPort(addr string) (string, error) { return sinks.HostPort(addr) }
-
-// IsLoopback reports whether host (from host:port) is reachable only from
-// this machine.
-func IsLoopback(host string) bool {
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // Opts turns the barcode settings into drivers/barcode options.
 func (b BarcodeConfig) Opts() (barcode.Opts, error) {

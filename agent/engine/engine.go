@@ -557,7 +557,11 @@ func (j *readJob) Run(tx *sql.Tx) error {
 			b.status = append(b.status, statusChange{item.Barcode, j.statusChange})
 		}
 	}
-	// In-memory state last, so a failure above leaves it untouched.
+	// In-memory state last, so a failure above leaves it untouched; under
+	// e.mu, as progress, reports and a catalog refresh read it from other
+	// goroutines.
+	j.e.mu.Lock()
+	defer j.e.mu.Unlock()
 	if item != nil && !seenBefore {
 		inv.seen[item.Barcode] = ss.s.ID
 		j.addedSeen = true
@@ -686,6 +690,8 @@ func (j *readJob) Committed() {
 func (j *readJob) Aborted(error) {
 	inv := j.ss.inv
 	if j.addedSeen {
+		j.e.mu.Lock()
+		defer j.e.mu.Unlock()
 		delete(inv.seen, j.res.item.Barcode)
 		if j.inScope {
 			inv.seenIn--

@@ -94,13 +94,13 @@ func (j *undoJob) Run(tx *sql.Tx) error {
 func (j *undoJob) Committed() {
 	inv := j.ss.inv
 	if j.firstSeen {
-		delete(inv.seen, j.row.Barcode)
 		if it, ok := j.e.Index.Get(j.row.Barcode); ok && j.restore != "" {
 			it.Status = j.restore
 			j.e.Index.Put(it)
 		}
 		// Undo is rare: count again rather than mirror every rule.
 		j.e.mu.Lock()
+		delete(inv.seen, j.row.Barcode)
 		j.e.countProgress(inv)
 		j.e.mu.Unlock()
 	}

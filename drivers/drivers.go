@@ -34,6 +34,7 @@ type Read struct {
 	Antenna   int       // RFID antenna port, 0 when unknown
 	RSSI      int       // RFID signal strength in dBm, 0 when unknown
 	DSFID     byte      // HF ISO 15693 data storage format identifier from the inventory (0x06: ISO 28560-2); 0 when unused or unknown
+	PC        uint16    // UHF Gen2 protocol-control word (EPC bank word 1) when the driver read it: its toggle bit tells an ISO/TS 28560-4 UII from a GS1 EPC; 0 when unknown
 	Time      time.Time // when the driver decoded it
 	Operator  string    // who was scanning (an operator badge scanned on the device); "" when unknown
 }

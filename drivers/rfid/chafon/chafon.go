@@ -414,12 +414,17 @@ func (d *Dev) deliverWithPC(ctx context.Context, l *link, out chan<- drivers.Rea
 }
 
 // read turns an inventoried tag into a Read: Code and TagUID are the EPC in
-// hex; Raw is the EPC, or PC ‖ EPC when the PC word was read (ReadPC). Raw
-// is a copy, so it outlives the decoder's buffer.
+// hex; Raw is the EPC, or PC ‖ EPC when the PC word was read (ReadPC),
+// which then is in PC too. Raw is a copy, so it outlives the decoder's
+// buffer.
 func (d *Dev) read(t Tag, pc []byte, now time.Time) drivers.Read {
 	uid := drivers.HexUpper(t.EPC)
 	raw := make([]byte, 0, len(pc)+len(t.EPC))
 	raw = append(append(raw, pc...), t.EPC...)
+	var word uint16
+	if len(pc) == 2 {
+		word = uint16(pc[0])<<8 | uint16(pc[1])
+	}
 	return drivers.Read{
 		Device:    d.name,
 		Kind:      drivers.KindRFID,
@@ -428,6 +433,7 @@ func (d *Dev) read(t Tag, pc []byte, now time.Time) drivers.Read {
 		Symbology: "EPC",
 		TagUID:    uid,
 		Antenna:   t.Antenna,
+		PC:        word,
 		Time:      now,
 	}
 }

@@ -254,8 +254,11 @@ func TestTranscriptReadPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raws [][]byte
+	var pcs []uint16
 	for range 4 {
-		raws = append(raws, (<-out).Raw)
+		r := <-out
+		raws = append(raws, r.Raw)
+		pcs = append(pcs, r.PC)
 	}
 	if err := <-d.Err(); !errors.Is(err, drivers.ErrDisconnected) {
 		t.Fatalf("Err = %v, want ErrDisconnected once the transcript ends", err)
@@ -267,9 +270,13 @@ func TestTranscriptReadPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]byte{append([]byte{0x45, 0xC2}, iso...), gs1, append([]byte{0x45, 0xC2}, iso...), append([]byte{0x30, 0x00}, gs1...)}
+	wantPC := []uint16{0x45C2, 0, 0x45C2, 0x3000} // 0: not read
 	for i := range want {
 		if !bytes.Equal(raws[i], want[i]) {
 			t.Errorf("read %d raw % X, want % X", i, raws[i], want[i])
+		}
+		if pcs[i] != wantPC[i] {
+			t.Errorf("read %d PC %04X, want %04X", i, pcs[i], wantPC[i])
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tally-inventory/tally/drivers"
 	"go.bug.st/serial"
 
+	"github.com/tally-inventory/tally/drivers/internal/crc16"
 	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 )
 
@@ -323,9 +324,15 @@ func (d *Dev) round(ctx, caller context.Context, out chan<- drivers.Read) error 
 // read turns a tag record into a Read. Raw is the tag's record as sent
 // (metadata, EPC length, PC, EPC, tag CRC) rather than the whole frame,
 // which carries up to a dozen tags. Code is the EPC: deciding between
-// GS1 and ISO 28560-4 is the pipeline's job (it needs the PC word, in Raw).
+// GS1 and ISO 28560-4 is the pipeline's job, by the PC word's toggle bit.
+// PC is set when the record's tag CRC, the StoredCRC the tag keeps over PC
+// (XPC) and EPC (CRC-16/GENIBUS), agrees with the words parsed.
 func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
 	id := drivers.HexUpper(t.EPC)
+	var pc uint16
+	if len(t.PC) >= 2 && ^crc16.Update(crc16.Update(0xFFFF, t.PC), t.EPC) == t.TagCRC {
+		pc = uint16(t.PC[0])<<8 | uint16(t.PC[1])
+	}
 	return drivers.Read{
 		Device:    d.name,
 		Kind:      drivers.KindRFID,
@@ -335,6 +342,7 @@ func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
 		TagUID:    id,
 		Antenna:   t.Antenna,
 		RSSI:      t.RSSI,
+		PC:        pc,
 		Time:      now,
 	}
 }

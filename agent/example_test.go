@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 	"github.com/tally-inventory/tally/sync/sinks"
 )
 
-var update = flag.Bool("update", false, "rewrite tally.example.yaml's sync blocks from the registered sinks' examples")
+var update = flag.Bool("update", false, "rewrite tally.example.yaml's sinks and devices from the registered plugins' example blocks")
 
 // TestExampleSinkBlocks: the sinks under sync: in tally.example.yaml are
 // each registered sink's own example block (sync/*/example.yaml), in name
@@ -21,33 +22,53 @@ var update = flag.Bool("update", false, "rewrite tally.example.yaml's sync block
 // block that differs. -update rewrites them from the blocks, keeping
 // which are active.
 func TestExampleSinkBlocks(t *testing.T) {
+	checkExample(t, "TestExampleSinkBlocks", func(text string) (string, error) {
+		head, blocks, ok := strings.Cut(text, "\nsync:\n")
+		if !ok {
+			return "", errors.New("no sync: section")
+		}
+		// The section's own keys come first; the sinks follow.
+		lines := strings.SplitAfter(blocks, "\n")
+		n := 0
+		for n < len(lines) && strings.HasPrefix(lines[n], "  ") && !strings.HasPrefix(lines[n], "  #") && !isSinkLine(lines[n]) {
+			n++
+		}
+		return head + "\nsync:\n" + strings.Join(lines[:n], "") + exampleSinkBlocks(text), nil
+	})
+}
+
+// checkExample compares tally.example.yaml with what want makes of it,
+// and with -update writes that instead.
+func checkExample(t *testing.T, test string, want func(text string) (string, error)) {
+	t.Helper()
 	path := filepath.Join("..", "tally.example.yaml")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := string(data)
-	head, blocks, ok := strings.Cut(text, "\nsync:\n")
-	if !ok {
-		t.Fatal("tally.example.yaml has no sync: section")
-	}
-	// The section's own keys come first; the sinks follow.
-	lines := strings.SplitAfter(blocks, "\n")
-	n := 0
-	for n < len(lines) && strings.HasPrefix(lines[n], "  ") && !strings.HasPrefix(lines[n], "  #") && !isSinkLine(lines[n]) {
-		n++
-	}
-	want := head + "\nsync:\n" + strings.Join(lines[:n], "") + exampleSinkBlocks(text)
-	if text == want {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+	w, err := want(string(data))
+	switch {
+	case err != nil:
+		t.Fatalf("tally.example.yaml: %v", err)
+	case w == string(data):
+	case *update:
+		if err := os.WriteFile(path, []byte(w), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
+	default:
+		have, want := strings.Split(string(data), "\n"), strings.Split(w, "\n")
+		i := 0
+		for i < len(have) && i < len(want) && have[i] == want[i] {
+			i++
+		}
+		at := func(l []string) string {
+			if i < len(l) {
+				return l[i]
+			}
+			return "(end of file)"
+		}
+		t.Errorf("tally.example.yaml:%d differs from the registered plugins' example blocks:\nhave %s\nwant %s\nrun go test ./agent -run %s -update and check the diff", i+1, at(have), at(want), test)
 	}
-	t.Errorf("tally.example.yaml's sinks differ from the registered sinks' example blocks; run\n  go test ./agent -run TestExampleSinkBlocks -update\nand check the diff. Want the sync section:\n%s", want[len(head):])
 }
 
 // isSinkLine is a sink's first line, "  NAME:" (its section starts there).
@@ -96,11 +117,7 @@ func TestExampleEverySinkLoads(t *testing.T) {
 	head, _, _ := strings.Cut(string(data), "\nsync:\n")
 	var b strings.Builder
 	for _, p := range sinks.All() {
-		for _, l := range strings.SplitAfter(strings.TrimRight(p.Example, "\n")+"\n", "\n") {
-			if l != "" {
-				b.WriteString("  " + l)
-			}
-		}
+		b.WriteString(indent(p.Example))
 	}
 	c, err := ParseConfig("every-sink.yaml", []byte(head+"\nsync:\n  interval: 30s\n"+b.String()))
 	if err != nil {
@@ -134,39 +151,32 @@ func deviceExamples() []readers.Plugin {
 // the registered protocols' example entries (drivers/hidscanner's,
 // drivers/readers' serial one), nothing else. -update rewrites it.
 func TestExampleDeviceBlocks(t *testing.T) {
-	path := filepath.Join("..", "tally.example.yaml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(data)
-	head, rest, ok := strings.Cut(text, "\ndevices:\n")
-	if !ok {
-		t.Fatal("tally.example.yaml has no devices: section")
-	}
-	end := strings.Index(rest, "\n\n") // the section ends at a blank line
-	if end < 0 {
-		t.Fatal("tally.example.yaml: no blank line after devices:")
-	}
+	checkExample(t, "TestExampleDeviceBlocks", func(text string) (string, error) {
+		head, rest, ok := strings.Cut(text, "\ndevices:\n")
+		if !ok {
+			return "", errors.New("no devices: section")
+		}
+		end := strings.Index(rest, "\n\n") // the section ends at a blank line
+		if end < 0 {
+			return "", errors.New("no blank line after devices:")
+		}
+		var b strings.Builder
+		for _, p := range deviceExamples() {
+			b.WriteString(indent(p.Example))
+		}
+		return head + "\ndevices:\n" + b.String() + rest[end+1:], nil
+	})
+}
+
+// indent is block indented by two spaces, ending in a newline.
+func indent(block string) string {
 	var b strings.Builder
-	for _, p := range deviceExamples() {
-		for _, l := range strings.SplitAfter(strings.TrimRight(p.Example, "\n")+"\n", "\n") {
-			if l != "" {
-				b.WriteString("  " + l)
-			}
+	for _, l := range strings.SplitAfter(strings.TrimRight(block, "\n")+"\n", "\n") {
+		if l != "" {
+			b.WriteString("  " + l)
 		}
 	}
-	want := head + "\ndevices:\n" + b.String() + rest[end+1:]
-	if text == want {
-		return
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("tally.example.yaml's devices differ from the registered protocols' example entries; run\n  go test ./agent -run TestExampleDeviceBlocks -update\nand check the diff. Want:\ndevices:\n%s", b.String())
+	return b.String()
 }
 
 // TestDeviceExamplesParse: each protocol's example entry loads through the

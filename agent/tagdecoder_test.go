@@ -11,6 +11,7 @@ import (
 
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/profile"
+	"github.com/tally-inventory/tally/drivers/readers"
 	"github.com/tally-inventory/tally/drivers/rfid/thingmagic"
 	"github.com/tally-inventory/tally/drivers/sim"
 	"github.com/tally-inventory/tally/drivers/tagdata"
@@ -63,7 +64,7 @@ func TestThingMagicRecordEPCBank(t *testing.T) {
 	f := sparkfunResponse(t)
 	rec := f[11 : len(f)-2]
 	epc := f[31:43]
-	bank, ok := thingMagicEPCBank(rec, epc)
+	bank, ok := thingmagic.EPCBank(rec, epc)
 	if !ok || !bytes.Equal(bank, f[29:43]) {
 		t.Fatalf("SparkFun record: bank % X, %v; want PC 3000 and the EPC", bank, ok)
 	}
@@ -75,7 +76,7 @@ func TestThingMagicRecordEPCBank(t *testing.T) {
 		name     string
 		rec, epc []byte
 	}{{"bad CRC", bad, epc}, {"short", rec[len(rec)-10:], epc}, {"other EPC", rec, []byte{1, 2, 3}}, {"empty", nil, epc}} {
-		if b, ok := thingMagicEPCBank(tc.rec, tc.epc); ok {
+		if b, ok := thingmagic.EPCBank(tc.rec, tc.epc); ok {
 			t.Errorf("%s: found bank % X", tc.name, b)
 		}
 	}
@@ -195,7 +196,7 @@ func TestUHFTagDataThroughFactory(t *testing.T) {
 func FuzzThingMagicEPCBank(f *testing.F) {
 	dec := tagDecoder(profile.ProtoThingMagic, []profile.TagModel{profile.TagSGTIN96, profile.TagGIAI96, profile.TagISO28560_4})
 	f.Fuzz(func(t *testing.T, rec, epc []byte) {
-		bank, ok := thingMagicEPCBank(rec, epc)
+		bank, ok := thingmagic.EPCBank(rec, epc)
 		if ok {
 			n := len(rec)
 			if k := len(bank) - len(epc); k != 2 && k != 4 && k != 6 || !bytes.HasSuffix(bank, epc) ||
@@ -256,4 +257,15 @@ func TestChafonReadPCThroughFactory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tagDecoder is the decoding stage the factory gives reads of a proto
+// reader whose profile lists models.
+func tagDecoder(proto profile.Protocol, models []profile.TagModel) func(drivers.Read) drivers.Read {
+	p := &profile.Profile{Kind: profile.KindRFID, Protocol: proto, TagData: models}
+	pl, err := readers.For(p)
+	if err != nil || pl.Normalize == nil {
+		return nil
+	}
+	return pl.Normalize(p)
 }

@@ -16,7 +16,7 @@ var example string
 
 func init() {
 	for _, m := range []profile.Mode{profile.ModeKeyboard, profile.ModeHIDPOS, profile.ModeSNAPI} {
-		readers.Add(profile.KindScanner, string(m), example, factory)
+		readers.Add(readers.Plugin{Kind: profile.KindScanner, Name: string(m), Example: example, New: factory})
 	}
 }
 

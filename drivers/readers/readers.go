@@ -63,6 +63,10 @@ type Plugin struct {
 	Name string       // the profile's protocol (rfid) or mode (scanner)
 	Kind profile.Kind // which profiles name it
 	New  Factory
+	// Normalize, when set, makes the decoding stage of a profile's reads
+	// (tag data turned into the item identifier, e.g. UHF); it may return
+	// nil to keep reads as they come, as a nil Normalize does.
+	Normalize func(p *profile.Profile) func(drivers.Read) drivers.Read
 	// Example is an annotated tally.yaml device entry ("- name: …") for
 	// a device of this protocol, as tally.example.yaml shows it under
 	// devices:. Protocols of one transport share theirs (every serial
@@ -81,11 +85,12 @@ var (
 	plugins = map[profile.Kind]map[string]Plugin{}
 )
 
-// Add registers the factory of the protocol name for profiles of kind,
-// with an example device entry. It is meant for init functions and panics
-// when the name is taken for that kind, as two drivers for one protocol
-// is a programming error.
-func Add(kind profile.Kind, name, example string, f Factory) {
+// Add registers a protocol: its kind, name, factory and example device
+// entry (and Normalize, if it has one). It is meant for init functions and
+// panics when the name is taken for that kind, as two drivers for one
+// protocol is a programming error.
+func Add(pl Plugin) {
+	kind, name, f, example := pl.Kind, pl.Name, pl.New, pl.Example
 	if kind != profile.KindScanner && kind != profile.KindRFID {
 		panic(fmt.Sprintf("readers: %s: kind %q: want scanner or rfid", name, kind))
 	}
@@ -100,7 +105,7 @@ func Add(kind profile.Kind, name, example string, f Factory) {
 	if plugins[kind] == nil {
 		plugins[kind] = map[string]Plugin{}
 	}
-	plugins[kind][name] = Plugin{Name: name, Kind: kind, New: f, Example: example}
+	plugins[kind][name] = pl
 	if kind == profile.KindRFID {
 		profile.AddProtocol(profile.Protocol(name)) // its profiles load
 	}
@@ -157,6 +162,8 @@ type Serial[O any, D drivers.Reader] struct {
 	// Open builds the driver on the serial port at path, which it opens
 	// and closes itself.
 	Open func(name, path string, baud int, o O) (D, error)
+	// Normalize is the Plugin's: the decoding stage of its reads, if any.
+	Normalize func(p *profile.Profile) func(drivers.Read) drivers.Read
 }
 
 // AddSerial registers a serial RFID reader protocol: the port comes from
@@ -166,7 +173,7 @@ func AddSerial[O any, D drivers.Reader](name string, s Serial[O, D]) {
 	if s.Opts == nil || s.New == nil || s.Open == nil {
 		panic("readers: serial protocol " + name + ": Opts, New and Open are required")
 	}
-	Add(profile.KindRFID, name, SerialExample, func(d Device, env Env) (drivers.Factory, error) {
+	Add(Plugin{Kind: profile.KindRFID, Name: name, Example: SerialExample, Normalize: s.Normalize, New: func(d Device, env Env) (drivers.Factory, error) {
 		o, err := s.Opts(d.Profile)
 		if err != nil {
 			return nil, fmt.Errorf("profile %s (%s): %w", d.Profile.Name, d.Profile.File, err)
@@ -188,7 +195,7 @@ func AddSerial[O any, D drivers.Reader](name string, s Serial[O, D]) {
 				return &closeAfterStop{Reader: r, port: port}, nil
 			}
 		})
-	})
+	}})
 }
 
 // reader returns a driver as a drivers.Reader, nil (not a typed nil) with

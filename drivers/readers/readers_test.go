@@ -79,7 +79,7 @@ func TestAddRefuses(t *testing.T) {
 					t.Errorf("Add(%q, %q) did not panic", tc.kind, tc.name)
 				}
 			}()
-			Add(tc.kind, tc.name, tc.example, tc.f)
+			Add(Plugin{Kind: tc.kind, Name: tc.name, Example: tc.example, New: tc.f})
 		}()
 	}
 }
@@ -101,7 +101,7 @@ func TestUnknownProtocolListsRegistered(t *testing.T) {
 	if _, err = Open(Device{Name: "desk", Profile: scanner}, Env{}); err == nil || err.Error() != `profile s has kind "scanner": no driver takes it` {
 		t.Errorf("no scanner driver at all: %v", err)
 	}
-	Add(profile.KindScanner, "regtest", "- name: x\n", func(Device, Env) (drivers.Factory, error) { return nil, nil })
+	Add(Plugin{Kind: profile.KindScanner, Name: "regtest", Example: "- name: x\n", New: func(Device, Env) (drivers.Factory, error) { return nil, nil }})
 	t.Cleanup(func() { mu.Lock(); delete(plugins[profile.KindScanner], "regtest"); mu.Unlock() })
 	_, err = Open(Device{Name: "desk", Profile: scanner}, Env{})
 	if err == nil || !strings.Contains(err.Error(), `profile s: scanner mode "telepathy" has no driver`) {

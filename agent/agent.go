@@ -231,6 +231,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	if r != nil {
 		a.relay = r
+		a.e.OnOutbox = r.Kick // a committed read's rows go now, not at the next poll
 		loops = append(loops, r.Run)
 	}
 	loops = append(loops, func(ctx context.Context) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/barcode"
+	"github.com/tally-inventory/tally/sync/outbox"
 )
 
 // Engine decides and records reads. All decisions happen on the store's
@@ -46,6 +47,11 @@ type Engine struct {
 	// OnResult, when set, is called (on the writer goroutine, after commit)
 	// with every committed result: feedback, UI events and metrics hang here.
 	OnResult func(*Result)
+	// OnOutbox, when set, is called after a commit that queued outbox rows
+	// (a read's upstream effects, a finalize's missing items): the runtime
+	// wakes the relay (relay.Kick) instead of leaving the rows to its next
+	// poll.
+	OnOutbox func()
 	// OnCatalog, when set, is told when the index took in a catalog change
 	// another process (an import) committed.
 	OnCatalog func(changed, removed int)
@@ -442,6 +448,7 @@ type readJob struct {
 	also         bool
 	outside      bool
 	statusChange catalog.Status
+	queued       bool // outbox rows written: OnOutbox after commit
 }
 
 func (j *readJob) Run(tx *sql.Tx) error {
@@ -549,6 +556,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	}
 	b := &e.batch
 	b.outbox = append(b.outbox, effs...)
+	j.queued = len(effs) > 0
 	if first {
 		y, m, d := rd.Time.UTC().Date()
 		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -596,28 +604,23 @@ func (e *Engine) callNumber(barcode string) string {
 func (j *readJob) effects(item *catalog.Item, seenBefore bool, r reconcile.Result) ([]store.NewOutbox, error) {
 	inv, ss, rd := j.ss.inv.inv, j.ss, j.rd
 	day := rd.Time.UTC()
-	base := map[string]any{"inventory_id": inv.ID, "inventory": inv.Name, "session_id": ss.s.ID,
-		"date": day.Format("2006-01-02"), "at": day.Format(time.RFC3339), "device": rd.Device}
+	// What every sighting's event carries; each kind adds its own fields.
+	base := outbox.Data{InventoryID: inv.ID, Inventory: inv.Name, SessionID: ss.s.ID,
+		Date: day.Format(time.DateOnly), At: day.Format(time.RFC3339), Device: rd.Device}
 	var out []store.NewOutbox
-	add := func(bc, kind string, kv ...any) error {
-		m := make(map[string]any, len(base)+len(kv)/2)
-		for k, v := range base {
-			m[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i].(string)] = kv[i+1]
-		}
-		p, err := json.Marshal(m)
+	add := func(bc string, kind outbox.Kind, d outbox.Data) error {
+		row, err := store.NewEvent(inv.ID, bc, kind, d)
 		if err != nil {
-			return fmt.Errorf("outbox %s of %s: %w", kind, bc, err)
+			return err
 		}
-		out = append(out, store.NewOutbox{Key: store.OutboxKey(inv.ID, bc, kind), Kind: kind, InvID: inv.ID, Barcode: bc, Payload: p})
+		out = append(out, row)
 		return nil
 	}
 	if item == nil {
 		if r.Outcome == reconcile.Unknown {
-			code := j.res.Code
-			return out, add(code, "unknown", "code", code)
+			d := base
+			d.Code = j.res.Code
+			return out, add(d.Code, outbox.Unknown, d)
 		}
 		return nil, nil
 	}
@@ -625,33 +628,44 @@ func (j *readJob) effects(item *catalog.Item, seenBefore bool, r reconcile.Resul
 		return nil, nil
 	}
 	bc := item.Barcode
+	base.Barcode = bc
 	type eff struct {
-		kind string
-		kv   []any
+		kind outbox.Kind
+		data outbox.Data
 	}
-	effs := []eff{{"seen", []any{"barcode", bc}}}
+	effs := []eff{{outbox.Seen, base}}
+	with := func(kind outbox.Kind, set func(d *outbox.Data)) {
+		d := base
+		set(&d)
+		effs = append(effs, eff{kind, d})
+	}
 	has := func(o reconcile.Outcome) bool { return r.Outcome == o || r.Flags.Has(string(o)) }
 	if has(reconcile.Found) {
-		effs = append(effs, eff{"found", []any{"barcode", bc, "was", string(item.Status), "clear_lost", inv.Policy.ClearLost}})
+		with(outbox.Found, func(d *outbox.Data) { d.Was, d.ClearLost = string(item.Status), new(inv.Policy.ClearLost) })
 		if inv.Policy.ClearLost {
 			j.statusChange = catalog.StatusAvailable
 		}
 	}
 	if has(reconcile.WrongLocation) {
-		effs = append(effs, eff{"misplaced", []any{"barcode", bc, "home", catalog.HomeSummary(item), "library", item.Library, "location", item.Location}})
+		with(outbox.Misplaced, func(d *outbox.Data) {
+			d.Home, d.Library, d.Location = catalog.HomeSummary(item), item.Library, item.Location
+		})
 	}
 	if has(reconcile.CheckedOutOnShelf) {
-		effs = append(effs, eff{"checked_out_on_shelf", []any{"barcode", bc, "check_in", inv.Policy.CheckIn, "due_date", item.DueDate.Format("2006-01-02")}})
+		with(outbox.CheckedOutOnShelf, func(d *outbox.Data) {
+			d.CheckIn, d.DueDate = new(inv.Policy.CheckIn), item.DueDate.Format(time.DateOnly)
+		})
 		if inv.Policy.CheckIn {
 			j.statusChange = catalog.StatusAvailable
 		}
 	}
 	if has(reconcile.Foreign) {
-		effs = append(effs, eff{"cart_foreign", []any{"barcode", bc, "cart", ss.s.Cart, "home_cart", item.Container,
-			"asset_tag", item.AssetTag, "serial", item.Serial}})
+		with(outbox.CartForeign, func(d *outbox.Data) {
+			d.Cart, d.HomeCart, d.AssetTag, d.Serial = ss.s.Cart, item.Container, item.AssetTag, item.Serial
+		})
 	}
 	for _, f := range effs {
-		if err := add(bc, f.kind, f.kv...); err != nil {
+		if err := add(bc, f.kind, f.data); err != nil {
 			return nil, err
 		}
 	}
@@ -674,6 +688,9 @@ func (j *readJob) Committed() {
 	}
 	if j.e.OnResult != nil && j.res != nil {
 		j.e.OnResult(j.res)
+	}
+	if j.queued && j.e.OnOutbox != nil {
+		j.e.OnOutbox()
 	}
 	if j.res == nil || j.res.item == nil || !j.addedSeen {
 		return

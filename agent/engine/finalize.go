@@ -9,6 +9,7 @@ import (
 
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/store"
+	"github.com/tally-inventory/tally/sync/outbox"
 )
 
 // MissingItem is an item the inventory expected and never saw.
@@ -70,9 +71,9 @@ func (e *Engine) missing(v scopeView) (missing, still []MissingItem) {
 		if !gone && !v.expects(it) || gone && !v.sc.Home(it) {
 			return true
 		}
-		kind := "missing"
+		kind := string(outbox.Missing)
 		if it.Container != "" {
-			kind = "cart_missing"
+			kind = string(outbox.CartMissing)
 		}
 		m := MissingItem{Barcode: it.Barcode, Title: it.Title, CallNumber: it.CallNumber,
 			Library: it.Library, Location: it.Location, Container: it.Container, Price: it.Price, Kind: kind,
@@ -162,15 +163,20 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 		if _, err := tx.Exec("UPDATE sessions SET state = 'ended', ended_at = ? WHERE inventory_id = ? AND state != 'ended'", at.Format(time.RFC3339Nano), invID); err != nil {
 			return err
 		}
-		tw := e.DB.Tx(tx)
+		rows := make([]store.NewOutbox, 0, len(res.Missing))
 		for _, m := range res.Missing {
-			payload := map[string]any{"inventory_id": inv.ID, "inventory": inv.Name, "barcode": m.Barcode,
-				"date": at.Format("2006-01-02"), "lost_value": inv.Policy.MissingLostValue,
-				"since": inv.CreatedAt.UTC().Format(time.RFC3339),
-				"title": m.Title, "call_number": m.CallNumber, "container": m.Container, "price_cents": m.Price}
-			if err := tw.InsertOutbox(store.OutboxKey(inv.ID, m.Barcode, m.Kind), m.Kind, inv.ID, m.Barcode, payload); err != nil {
+			d := outbox.Data{InventoryID: inv.ID, Inventory: inv.Name, Barcode: m.Barcode,
+				Date: at.Format(time.DateOnly), LostValue: new(inv.Policy.MissingLostValue),
+				Since: inv.CreatedAt.UTC().Format(time.RFC3339),
+				Title: m.Title, CallNumber: m.CallNumber, Container: m.Container, PriceCents: m.Price}
+			row, err := store.NewEvent(inv.ID, m.Barcode, outbox.Kind(m.Kind), d)
+			if err != nil {
 				return err
 			}
+			rows = append(rows, row)
+		}
+		if err := e.DB.Tx(tx).InsertOutboxRows(rows); err != nil {
+			return err
 		}
 		if inv.Policy.MissingLostValue != 0 {
 			// One statement for all of them: thousands of round trips
@@ -185,6 +191,9 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 	})
 	if err := e.w.Do(ctx, job); err != nil {
 		return nil, fmt.Errorf("finalize inventory %d: %w", invID, err)
+	}
+	if !dryRun && len(res.Missing) > 0 && e.OnOutbox != nil {
+		e.OnOutbox()
 	}
 	if !dryRun {
 		if inv.Policy.MissingLostValue != 0 {

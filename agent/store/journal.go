@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/sync/outbox"
 )
 
 // ReadRow is one journal row.
@@ -28,11 +29,9 @@ type ReadRow struct {
 	Operator    string    `json:"operator,omitempty"` // from an operator badge; written, not read back by Reads
 }
 
-// OutboxKey is the idempotency key of an upstream effect: one per
-// inventory, item and kind, so a rescan or a retry never makes a second
-// upstream change.
+// OutboxKey is outbox.Key for a kind given as text.
 func OutboxKey(invID int64, barcode, kind string) string {
-	return fmt.Sprintf("inv%d/%s/%s", invID, barcode, kind)
+	return outbox.Key(invID, barcode, outbox.Kind(kind))
 }
 
 // Tx runs the journal's writes inside tx with statements prepared once on

@@ -16,6 +16,21 @@ import (
 // Rows are keyed per inventory, item and kind, so upstream sees one change
 // per key however often the key is sent.
 
+// NewEvent is the row that queues the upstream effect of kind on barcode
+// (for unknown, the code read), keyed outbox.Key(invID, barcode, kind).
+func NewEvent(invID int64, barcode string, kind outbox.Kind, data outbox.Data) (NewOutbox, error) {
+	key := outbox.Key(invID, barcode, kind)
+	if !kind.Valid() {
+		_, err := outbox.ParseKind(string(kind))
+		return NewOutbox{}, fmt.Errorf("outbox %s: %w", key, err)
+	}
+	p, err := json.Marshal(data)
+	if err != nil {
+		return NewOutbox{}, fmt.Errorf("outbox %s: %w", key, err)
+	}
+	return NewOutbox{Key: key, Kind: string(kind), InvID: invID, Barcode: barcode, Payload: p}, nil
+}
+
 // PendingOutbox returns up to limit rows that are due (pending and whose
 // next attempt time has come), oldest first. kinds, when given, filters.
 func (db *DB) PendingOutbox(ctx context.Context, limit int, now time.Time, kinds ...string) ([]outbox.Row, error) {

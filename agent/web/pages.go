@@ -635,16 +635,16 @@ type kindCount struct {
 	N    int
 }
 
-var upstreamWords = map[string]string{
-	"seen": "last-seen date set", "found": "found: lost status cleared or reported", "misplaced": "reported as misplaced",
-	"checked_out_on_shelf": "checked out but on the shelf", "unknown": "unknown barcodes for follow-up",
-	"missing": "marked missing", "cart_missing": "cart devices marked missing", "cart_foreign": "devices found in the wrong cart",
+var upstreamWords = map[outbox.Kind]string{
+	outbox.Seen: "last-seen date set", outbox.Found: "found: lost status cleared or reported", outbox.Misplaced: "reported as misplaced",
+	outbox.CheckedOutOnShelf: "checked out but on the shelf", outbox.Unknown: "unknown barcodes for follow-up",
+	outbox.Missing: "marked missing", outbox.CartMissing: "cart devices marked missing", outbox.CartForeign: "devices found in the wrong cart",
 }
 
 func finalizeData(res *engine.FinalizeResult) map[string]any {
 	var kinds []kindCount
 	for k, n := range res.Outbox {
-		kinds = append(kinds, kindCount{k, orDefault(upstreamWords[k], k), n})
+		kinds = append(kinds, kindCount{k, orDefault(upstreamWords[outbox.Kind(k)], k), n})
 	}
 	sort.Slice(kinds, func(a, b int) bool { return kinds[a].Kind < kinds[b].Kind })
 	shown := res.Missing

@@ -25,6 +25,7 @@ import (
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/sync/koha"
+	"github.com/tally-inventory/tally/sync/outbox"
 	"github.com/tally-inventory/tally/sync/sinks"
 	"github.com/tally-inventory/tally/sync/snipeit"
 )
@@ -599,8 +600,8 @@ of the policy). Run with --dry-run first to see what it will do.`)
 		fmt.Fprintf(stdout, "%d still missing: lost, missing or withdrawn before the inventory began and not seen (listed, not sent upstream again)\n", n)
 	}
 	fmt.Fprintf(stdout, "upstream changes queued for this inventory:")
-	for _, k := range []string{"seen", "found", "misplaced", "checked_out_on_shelf", "unknown", "missing", "cart_missing", "cart_foreign"} {
-		if n := res.Outbox[k]; n > 0 {
+	for _, k := range outbox.Kinds {
+		if n := res.Outbox[string(k)]; n > 0 {
 			fmt.Fprintf(stdout, " %s %d", k, n)
 		}
 	}

@@ -216,8 +216,9 @@ func (r *Relay) Resume() {
 // Paused reports whether the relay is paused.
 func (r *Relay) Paused() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.paused }
 
-// Kick wakes Run now rather than at the next poll: the engine calls it after
-// committing outbox rows.
+// Kick wakes Run now rather than at the next poll. The agent calls it after
+// each commit that queued outbox rows, so a read reaches its sinks at once
+// however long PollInterval is.
 func (r *Relay) Kick() {
 	select {
 	case r.kick <- struct{}{}:

@@ -5,9 +5,9 @@
 // it. Its JSON form is the webhook body documented in
 // schema/webhook-event.schema.json.
 //
-// It imports nothing but the standard library, so both sides — agent/engine
-// and agent/store below, sync/relay and every sink beside them — can share
-// it without pointing an import up.
+// It imports nothing but the standard library, so both sides — the engine
+// and the store in agent/, the relay and every sink in sync/ — share it
+// and no import points up.
 package outbox
 
 import (

@@ -74,7 +74,8 @@ func count(reqs []string, prefix string) int {
 }
 
 // TestClientSendsWorkedExample: the bytes the client puts on the wire for
-// login, status, item information and checkin are exactly upstream.md §2.6.
+// login, status, item information and checkin are exactly the worked
+// session in frame_test.go (workedExample).
 func TestClientSendsWorkedExample(t *testing.T) {
 	s := start(t, account())
 	c := dial(t, clientOpts(s))

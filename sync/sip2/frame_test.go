@@ -16,8 +16,12 @@ var school = time.FixedZone("school", -5*3600)
 
 var exampleTime = time.Date(2024, 1, 15, 9, 30, 0, 0, school)
 
-// The worked example of upstream.md §2.6, cross-checked against Koha's
-// REQUEST_*_RESEND_CKSUM constants.
+// A worked session — login (93), SC status (99), item information (17),
+// checkin (09) — with sequence numbers and checksums as the SIP 2.00
+// specification (3M, "Standard Interchange Protocol v2.00", error
+// detection: AY sequence, AZ the two's complement of the 16-bit byte sum)
+// gives them, cross-checked against Koha's REQUEST_*_RESEND_CKSUM
+// constants and testdata/koha-checksum.txt.
 var workedExample = []struct {
 	name string
 	msg  sip2.Message
@@ -77,7 +81,7 @@ func TestWorkedExampleParse(t *testing.T) {
 
 func TestChecksum(t *testing.T) {
 	for _, tc := range []struct{ msg, want string }{
-		{"9900302.00AY1AZ", "FCA5"}, // worked by hand in upstream.md
+		{"9900302.00AY1AZ", "FCA5"}, // byte sum 0x035B, two's complement 0xFCA5
 		{"15+20130915    1854553BSpickupLocation|BY3|AO|AApatronId|ABitemId|AY1AZ", "E9BF"}, // JSIP2
 		{"96AZ", "FEF6"}, // Koha REQUEST_SC_RESEND_CKSUM
 		{"97AZ", "FEF5"}, // Koha REQUEST_ACS_RESEND_CKSUM

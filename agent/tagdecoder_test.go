@@ -60,30 +60,9 @@ func damaged(rec []byte) []byte {
 	return rec
 }
 
-func TestThingMagicRecordEPCBank(t *testing.T) {
-	f := sparkfunResponse(t)
-	rec := f[11 : len(f)-2]
-	epc := f[31:43]
-	bank, ok := thingmagic.EPCBank(rec, epc)
-	if !ok || !bytes.Equal(bank, f[29:43]) {
-		t.Fatalf("SparkFun record: bank % X, %v; want PC 3000 and the EPC", bank, ok)
-	}
-	// Metadata that happens to look like a length field or a PC never
-	// passes for one: a damaged tag CRC, a record cut short, a wrong EPC.
-	bad := append([]byte(nil), rec...)
-	bad[len(bad)-1] ^= 1
-	for _, tc := range []struct {
-		name     string
-		rec, epc []byte
-	}{{"bad CRC", bad, epc}, {"short", rec[len(rec)-10:], epc}, {"other EPC", rec, []byte{1, 2, 3}}, {"empty", nil, epc}} {
-		if b, ok := thingmagic.EPCBank(tc.rec, tc.epc); ok {
-			t.Errorf("%s: found bank % X", tc.name, b)
-		}
-	}
-}
-
-// TestTagDecoderThingMagic: ThingMagic hands over the tag record; the
-// decoder stage finds PC ‖ EPC in it and decodes by the PC's toggle bit.
+// TestTagDecoderThingMagic: ThingMagic hands over the tag record as Raw
+// and the PC word in Read.PC when the record's tag CRC agrees (the driver's
+// TestReadCarriesPC); the decoder stage decodes by the PC's toggle bit.
 // Before, the whole record went to the decoders and nothing decoded.
 func TestTagDecoderThingMagic(t *testing.T) {
 	rec := sparkfunResponse(t)[11:45]
@@ -98,18 +77,20 @@ func TestTagDecoderThingMagic(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		raw, epc    []byte
+		pc          uint16
 		code, model string
 	}{
-		{"SparkFun example (no GS1 header)", rec, rec[20:32], "000000000000000000001545", ""},
-		{"GS1 TDS SGTIN-96", withEPC(rec, 0x3000, sgtinExample), sgtinExample, sgtinURN, "sgtin-96"},
-		{"ISO 28560-4", withEPC(rec, iso.PC, iso.EPC), iso.EPC, "31234000123456", "iso28560-4"},
-		// Without a PC word the record can be trusted for, the toggle bit is
-		// unknown: the ISO EPC stays raw, a GS1 EPC decodes by its header.
-		{"ISO, damaged tag CRC", damaged(withEPC(rec, iso.PC, iso.EPC)), iso.EPC, drivers.HexUpper(iso.EPC), ""},
-		{"GS1, damaged tag CRC", damaged(withEPC(rec, 0x3000, sgtinExample)), sgtinExample, sgtinURN, "sgtin-96"},
+		{"SparkFun example (no GS1 header)", rec, rec[20:32], 0x3000, "000000000000000000001545", ""},
+		{"GS1 TDS SGTIN-96", withEPC(rec, 0x3000, sgtinExample), sgtinExample, 0x3000, sgtinURN, "sgtin-96"},
+		{"ISO 28560-4", withEPC(rec, iso.PC, iso.EPC), iso.EPC, iso.PC, "31234000123456", "iso28560-4"},
+		// Without a PC word the driver could trust (a damaged tag CRC), the
+		// toggle bit is unknown: the ISO EPC stays raw, a GS1 EPC decodes by
+		// its header, and the record is never searched for one.
+		{"ISO, damaged tag CRC", damaged(withEPC(rec, iso.PC, iso.EPC)), iso.EPC, 0, drivers.HexUpper(iso.EPC), ""},
+		{"GS1, damaged tag CRC", damaged(withEPC(rec, 0x3000, sgtinExample)), sgtinExample, 0, sgtinURN, "sgtin-96"},
 	} {
 		uid := drivers.HexUpper(tc.epc)
-		rd := dec(drivers.Read{Raw: tc.raw, Code: uid, TagUID: uid, Kind: drivers.KindRFID})
+		rd := dec(drivers.Read{Raw: tc.raw, PC: tc.pc, Code: uid, TagUID: uid, Kind: drivers.KindRFID})
 		if rd.Code != tc.code || rd.TagModel != tc.model {
 			t.Errorf("%s: code %q model %q, want %q %q", tc.name, rd.Code, rd.TagModel, tc.code, tc.model)
 		}
@@ -190,24 +171,19 @@ func TestUHFTagDataThroughFactory(t *testing.T) {
 	}
 }
 
-// FuzzThingMagicEPCBank: whatever the record, a bank found ends in the
-// EPC, holds one to three PC/XPC words before it, and matches the record's
-// tag CRC; the decoder stage built on it never panics.
-func FuzzThingMagicEPCBank(f *testing.F) {
-	dec := tagDecoder(profile.ProtoThingMagic, []profile.TagModel{profile.TagSGTIN96, profile.TagGIAI96, profile.TagISO28560_4})
-	f.Fuzz(func(t *testing.T, rec, epc []byte) {
-		bank, ok := thingmagic.EPCBank(rec, epc)
-		if ok {
-			n := len(rec)
-			if k := len(bank) - len(epc); k != 2 && k != 4 && k != 6 || !bytes.HasSuffix(bank, epc) ||
-				tagdata.CRC16Genibus(bank) != uint16(rec[n-2])<<8|uint16(rec[n-1]) {
-				t.Fatalf("bank % X for EPC % X in record % X", bank, epc, rec)
-			}
-		}
+// FuzzTagDecoderUHF: whatever the record, EPC and PC word a UHF driver
+// hands over, the decoder stage never panics and changes a code only to a
+// tag model's identifier.
+func FuzzTagDecoderUHF(f *testing.F) {
+	tm := tagDecoder(profile.ProtoThingMagic, []profile.TagModel{profile.TagSGTIN96, profile.TagGIAI96, profile.TagISO28560_4})
+	chafon := tagDecoder(profile.ProtoChafon, []profile.TagModel{profile.TagSGTIN96, profile.TagGIAI96, profile.TagISO28560_4})
+	f.Fuzz(func(t *testing.T, raw, epc []byte, pc uint16) {
 		uid := drivers.HexUpper(epc)
-		rd := dec(drivers.Read{Raw: rec, Code: uid, TagUID: uid})
-		if rd.TagModel == "" && rd.Code != uid {
-			t.Fatalf("code changed to %q without a tag model", rd.Code)
+		for _, dec := range []func(drivers.Read) drivers.Read{tm, chafon} {
+			rd := dec(drivers.Read{Raw: raw, PC: pc, Code: uid, TagUID: uid})
+			if rd.TagModel == "" && rd.Code != uid {
+				t.Fatalf("code changed to %q without a tag model", rd.Code)
+			}
 		}
 	})
 }

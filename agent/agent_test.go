@@ -3,8 +3,6 @@ package agent_test
 import (
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,8 +13,6 @@ import (
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/sim"
-	"github.com/tally-inventory/tally/sync/sinks"
-	"github.com/tally-inventory/tally/sync/webhook"
 	"github.com/tally-inventory/tally/sync/webhook/webhooktest"
 )
 
@@ -28,27 +24,14 @@ import (
 func TestAgentReadReachesSink(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	secret := []byte("a webhook secret")
 	recv := webhooktest.New(secret)
 	defer recv.Close()
-
-	cfg := agent.DefaultConfig()
-	cfg.Database, cfg.Listen, cfg.Metrics.Listen = filepath.Join(t.TempDir(), "tally.db"), "", ""
-	cfg.Sync.Interval = agent.Duration(50 * time.Millisecond)
-	secretFile := filepath.Join(t.TempDir(), "webhook.secret")
-	if err := os.WriteFile(secretFile, secret, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sync.Sinks = map[string]sinks.Config{"webhook": &webhook.Config{URL: recv.URL(), SecretFile: secretFile}}
 	sc := sim.NewScanner("us")
-	a, err := agent.New(ctx, &cfg, agent.Opts{Log: io.Discard,
+	a := webhookAgent(t, ctx, recv.URL(), 50*time.Millisecond, agent.Opts{Log: io.Discard,
 		Devices: []engine.DeviceSpec{{Name: "wand", Kind: drivers.KindScanner, Profile: "generic-keyboard-wedge",
 			Open: func(context.Context) (drivers.Reader, error) {
 				return hidscanner.New("wand", sc, hidscanner.DefaultOpts)
 			}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer a.Close()
 	e := a.Engine()
 	items := []catalog.Item{{Barcode: "31234000123456", CallNumber: "FIC ADA", Title: "A", Library: "MAIN",

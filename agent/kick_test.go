@@ -27,21 +27,9 @@ import (
 func TestReadWakesRelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	secret := []byte("s")
 	rc := webhooktest.New(secret)
 	defer rc.Close()
-	cfg := agent.DefaultConfig()
-	cfg.Database, cfg.Listen, cfg.Metrics.Listen = filepath.Join(t.TempDir(), "tally.db"), "", ""
-	cfg.Sync.Interval = agent.Duration(time.Hour)
-	secretFile := filepath.Join(t.TempDir(), "webhook.secret")
-	if err := os.WriteFile(secretFile, secret, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Sync.Sinks = map[string]sinks.Config{"webhook": &webhook.Config{URL: rc.URL(), SecretFile: secretFile}}
-	a, err := agent.New(ctx, &cfg, agent.Opts{Log: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := webhookAgent(t, ctx, rc.URL(), time.Hour, agent.Opts{Log: io.Discard})
 	defer a.Close()
 	e := a.Engine()
 	items := []catalog.Item{
@@ -80,4 +68,26 @@ func TestReadWakesRelay(t *testing.T) {
 			}
 		}
 	}
+}
+
+// secret signs the webhook requests of the agents webhookAgent makes.
+var secret = []byte("a webhook secret")
+
+// webhookAgent is an agent on a fresh database whose one sink is a webhook
+// to url, polled every interval.
+func webhookAgent(t *testing.T, ctx context.Context, url string, interval time.Duration, opts agent.Opts) *agent.Agent {
+	t.Helper()
+	cfg := agent.DefaultConfig()
+	cfg.Database, cfg.Listen, cfg.Metrics.Listen = filepath.Join(t.TempDir(), "tally.db"), "", ""
+	cfg.Sync.Interval = agent.Duration(interval)
+	secretFile := filepath.Join(t.TempDir(), "webhook.secret")
+	if err := os.WriteFile(secretFile, secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sync.Sinks = map[string]sinks.Config{"webhook": &webhook.Config{URL: url, SecretFile: secretFile}}
+	a, err := agent.New(ctx, &cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -154,17 +154,10 @@ func (e RowError) Error() string {
 type RowErrors []RowError
 
 func (e RowErrors) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d report row(s) not read", len(e))
-	for i, r := range e {
-		if i == 5 {
-			fmt.Fprintf(&b, "; and %d more", len(e)-5)
-			break
-		}
-		b.WriteString("; ")
-		b.WriteString(r.Error())
+	if len(e) == 1 {
+		return "a report row was not read: " + e[0].Error()
 	}
-	return b.String()
+	return fmt.Sprintf("%d report rows were not read, the first: %v", len(e), e[0])
 }
 
 func rowErr(n int, off int64, msg string) RowError {

@@ -119,6 +119,13 @@ line","0"],
 	if !errors.As(err, &ie) || len(ie) != 5 || !strings.HasPrefix(err.Error(), "5 record(s) not imported; report:3 (byte 49): row has 2 values") {
 		t.Errorf("reportItems: %v", err)
 	}
+	// ParseReport alone: the rows that are not rows, the first named.
+	tb, err := ParseReport(strings.NewReader(in), nil)
+	var rows RowErrors
+	if !errors.As(err, &rows) || len(rows) != 3 || len(tb.Rows) != 5 ||
+		!strings.HasPrefix(err.Error(), "3 report rows were not read, the first: report:3 (byte 49): row has 2 values") {
+		t.Errorf("ParseReport: %d rows, %v", len(tb.Rows), err)
+	}
 }
 
 func TestParseReportWholeFileErrors(t *testing.T) {

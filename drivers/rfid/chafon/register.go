@@ -1,7 +1,6 @@
 package chafon
 
 import (
-	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/profile"
 	"github.com/tally-inventory/tally/drivers/readers"
 )
@@ -9,12 +8,8 @@ import (
 func init() {
 	// Chafon's inventory reports the EPC alone, so a GS1 EPC decodes by its
 	// header and anything else stays the raw EPC; with read_pc the driver
-	// reads each tag's PC word and hands over PC ‖ EPC, which gets the
-	// toggle bit's decision.
-	readers.AddSerial(string(profile.ProtoChafon), readers.Serial[Opts, *Dev]{Opts: ProfileOpts, New: New, Open: Open,
-		Normalize: func(p *profile.Profile) func(drivers.Read) drivers.Read {
-			return readers.UHF(p.TagData, readers.PCFromRaw)
-		}})
+	// reads each tag's PC word, which gets the toggle bit's decision.
+	readers.AddSerial(string(profile.ProtoChafon), readers.Serial[Opts, *Dev]{Opts: ProfileOpts, New: New, Open: Open, Normalize: readers.UHF})
 }
 
 // ProfileOpts are the driver's options for a chafon profile.

@@ -79,11 +79,10 @@ type Stats struct {
 
 // Dev is a text-output RFID reader. It implements drivers.Reader.
 type Dev struct {
-	name     string
-	opts     Opts
-	open     func() (io.ReadWriter, error) // the port, at each Start
-	sh       *seriallink.Shell
-	counters Counters
+	*seriallink.Shell // Name, Err, Stop
+	opts              Opts
+	open              func() (io.ReadWriter, error) // the port, at Start
+	counters          Counters
 }
 
 var _ drivers.Reader = (*Dev)(nil)
@@ -119,15 +118,8 @@ func Open(name, path string, baud int, opts Opts) (*Dev, error) {
 }
 
 func newDev(name string, opts Opts, open func() (io.ReadWriter, error)) *Dev {
-	return &Dev{name: name, opts: opts, open: open, sh: seriallink.NewShell("ascii " + name)}
+	return &Dev{Shell: seriallink.NewShell("ascii", name), opts: opts, open: open}
 }
-
-// Name is the configured device name.
-func (d *Dev) Name() string { return d.name }
-
-// Err delivers the error that ended reading, once; it is closed (yielding
-// nil) after a clean Stop.
-func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Stats returns the counters; safe while running.
 func (d *Dev) Stats() Stats {
@@ -153,15 +145,9 @@ func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 	} else {
 		dec = &LineDecoder{Opts: LineOpts{Prefix: d.opts.Prefix, Suffix: d.opts.Suffix, MinDigits: d.opts.MinDigits, MaxDigits: d.opts.MaxDigits}, MaxLine: d.opts.MaxLine, Stats: &d.counters}
 	}
-	return d.sh.Start(ctx, d.open, nil, func(ctx context.Context, l *seriallink.Link) error {
+	return d.Shell.Start(ctx, d.open, nil, func(ctx context.Context, l *seriallink.Link) error {
 		return d.run(ctx, l, dec, out)
 	})
-}
-
-// Stop stops listening and waits until the driver no longer sends on out.
-func (d *Dev) Stop() error {
-	d.sh.Stop()
-	return nil
 }
 
 // run listens: these readers take no commands, so it only waits for bytes,
@@ -178,7 +164,7 @@ func (d *Dev) run(ctx context.Context, l *seriallink.Link, dec decoder, out chan
 			}
 			uid := drivers.HexUpper(code)
 			r := drivers.Read{
-				Device:    d.name,
+				Device:    d.Name(),
 				Kind:      drivers.KindRFID,
 				Raw:       append([]byte(nil), code...),
 				Code:      uid,

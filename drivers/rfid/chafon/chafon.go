@@ -113,10 +113,9 @@ var ErrTimeout = errors.New("no answer from reader")
 
 // Dev is a Chafon reader. It implements drivers.Reader.
 type Dev struct {
-	name string
-	opts Opts
-	open func() (io.ReadWriter, error) // the port, at each Start
-	sh   *seriallink.Shell
+	*seriallink.Shell // Name, Err, Stop
+	opts              Opts
+	open              func() (io.ReadWriter, error) // the port, at Start
 
 	dec      Decoder // the answer hunt; its totals are read by Stats while running
 	timeouts atomic.Uint64
@@ -147,15 +146,8 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 }
 
 func newDev(name string, opts Opts, open func() (io.ReadWriter, error)) *Dev {
-	return &Dev{name: name, opts: opts, open: open, sh: seriallink.NewShell("chafon " + name)}
+	return &Dev{Shell: seriallink.NewShell("chafon", name), opts: opts, open: open}
 }
-
-// Name is the configured device name.
-func (d *Dev) Name() string { return d.name }
-
-// Err delivers the error that ended reading, once; it is closed (yielding
-// nil) after a clean Stop.
-func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Info is what the reader reported about itself at start.
 func (d *Dev) Info() Info {
@@ -189,7 +181,7 @@ func (d *Dev) Stats() Stats {
 // continuous inventory. It returns once inventory has begun.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 	var l *link
-	return d.sh.Start(ctx, d.open,
+	return d.Shell.Start(ctx, d.open,
 		func(ctx context.Context, sl *seriallink.Link) error {
 			d.dec.Addr = d.opts.Address
 			l = &link{sl: sl, dec: &d.dec}
@@ -199,12 +191,6 @@ func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 			return nil
 		},
 		func(ctx context.Context, _ *seriallink.Link) error { return d.run(ctx, l, out) })
-}
-
-// Stop ends inventory and waits until the driver no longer sends on out.
-func (d *Dev) Stop() error {
-	d.sh.Stop()
-	return nil
 }
 
 // init reads the reader information and applies the init commands.
@@ -426,7 +412,7 @@ func (d *Dev) read(t Tag, pc []byte, now time.Time) drivers.Read {
 		word = uint16(pc[0])<<8 | uint16(pc[1])
 	}
 	return drivers.Read{
-		Device:    d.name,
+		Device:    d.Name(),
 		Kind:      drivers.KindRFID,
 		Raw:       raw,
 		Code:      uid,

@@ -127,11 +127,10 @@ type Stats struct {
 
 // Dev is a FEIG ISO-host HF reader on a serial port.
 type Dev struct {
-	name string
-	port io.ReadWriter
-	opts Opts
+	*seriallink.Shell // Name, Err, Stop
+	port              io.ReadWriter
+	opts              Opts
 
-	sh      *seriallink.Shell
 	mu      sync.Mutex
 	version []byte
 
@@ -166,7 +165,7 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 		return nil, fmt.Errorf("feig: blocks %d / fallback %d: want 1 ≤ fallback ≤ blocks ≤ 256", o.Blocks, o.FallbackBlocks)
 	}
 	return &Dev{
-		name: name, port: port, opts: o, sh: seriallink.NewShell("feig " + name),
+		Shell: seriallink.NewShell("feig", name), port: port, opts: o,
 		cache: make(map[[8]byte]*tagEntry),
 	}, nil
 }
@@ -174,25 +173,9 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 // Open opens the serial port at path (8 data bits, even parity, 1 stop
 // bit: FEIG's default framing, 38400 baud out of the box) and returns a Dev.
 func Open(name, path string, baud int, opts Opts) (*Dev, error) {
-	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.EvenParity, StopBits: serial.OneStopBit})
-	if err != nil {
-		return nil, fmt.Errorf("feig: open %s: %w", path, err)
-	}
-	_ = p.ResetInputBuffer()
-	d, err := New(name, p, opts)
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	return d, nil
+	mode := &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.EvenParity, StopBits: serial.OneStopBit}
+	return seriallink.OpenNow("feig", path, mode, func(p io.ReadWriter) (*Dev, error) { return New(name, p, opts) })
 }
-
-// Name is the configured device name.
-func (d *Dev) Name() string { return d.name }
-
-// Err reports the error that ended reading, once; it is closed without a
-// value after a clean Stop or when ctx is cancelled.
-func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Version is the reader's Get Software Version reply data from Start.
 func (d *Dev) Version() []byte {
@@ -217,7 +200,7 @@ func (d *Dev) Stats() Stats {
 // this address and framing) and then inventories continuously, delivering
 // one Read per tag per round on out.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
-	return d.sh.Start(ctx, func() (io.ReadWriter, error) { return d.port, nil },
+	return d.Shell.Start(ctx, func() (io.ReadWriter, error) { return d.port, nil },
 		func(ctx context.Context, l *seriallink.Link) error {
 			d.link = l
 			r, err := d.exchange(ctx, CmdSoftwareVersion, nil)
@@ -236,14 +219,6 @@ func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 			return seriallink.Rounds(ctx, d.opts.MaxFailures, func(ctx context.Context) error { return d.round(ctx, out) },
 				func() { d.rounds.Add(1) })
 		})
-}
-
-// Stop stops reading and waits until the driver no longer sends on out;
-// reads decoded but not yet taken are dropped. It is safe to call more
-// than once.
-func (d *Dev) Stop() error {
-	d.sh.Stop()
-	return nil
 }
 
 // round inventories the field (following "more data" pages), reads the
@@ -306,7 +281,7 @@ func (d *Dev) deliver(ctx context.Context, out chan<- drivers.Read, items []Inve
 			return err
 		}
 		r := drivers.Read{
-			Device: d.name, Kind: drivers.KindRFID, Raw: append([]byte(nil), e.data...),
+			Device: d.Name(), Kind: drivers.KindRFID, Raw: append([]byte(nil), e.data...),
 			Code: e.code, Symbology: "ISO15693", TagModel: e.model, TagUID: e.uid, DSFID: it.DSFID, Time: time.Now(),
 		}
 		// A consumer that stopped reading must not keep Stop waiting: the

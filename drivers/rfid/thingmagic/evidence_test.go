@@ -11,6 +11,7 @@ import (
 
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/internal/crc16"
+	"github.com/tally-inventory/tally/drivers/rfid/internal/seriallink"
 	"github.com/tally-inventory/tally/drivers/transcript"
 )
 
@@ -116,7 +117,7 @@ func sparkfunRecord(t *testing.T) TagRead {
 // the toggle bit; a record whose words do not check leaves PC unknown.
 func TestReadCarriesPC(t *testing.T) {
 	tag := sparkfunRecord(t)
-	d := &Dev{name: "wand"}
+	d := &Dev{Shell: seriallink.NewShell("thingmagic", "wand")}
 	if rd := d.read(tag, time.Now()); rd.PC != 0x3000 || rd.TagUID != "000000000000000000001545" {
 		t.Fatalf("SparkFun record: PC %04X, EPC %s; want 3000 and the EPC", rd.PC, rd.TagUID)
 	}

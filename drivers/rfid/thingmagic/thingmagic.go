@@ -98,11 +98,10 @@ type Stats struct {
 
 // Dev is a ThingMagic Mercury reader on a serial port.
 type Dev struct {
-	name string
-	port io.ReadWriter
-	opts Opts
+	*seriallink.Shell // Name, Err
+	port              io.ReadWriter
+	opts              Opts
 
-	sh      *seriallink.Shell
 	mu      sync.Mutex
 	version Version
 
@@ -135,31 +134,15 @@ func New(name string, port io.ReadWriter, opts Opts) (*Dev, error) {
 	if o.SearchTime > 65535*time.Millisecond {
 		return nil, fmt.Errorf("thingmagic: search time %v is over the protocol's 65.535 s", o.SearchTime)
 	}
-	return &Dev{name: name, port: port, opts: o, sh: seriallink.NewShell("thingmagic " + name)}, nil
+	return &Dev{Shell: seriallink.NewShell("thingmagic", name), port: port, opts: o}, nil
 }
 
 // Open opens the serial port at path (8N1 at baud; the modules ship at
 // 115200) and returns a Dev on it.
 func Open(name, path string, baud int, opts Opts) (*Dev, error) {
-	p, err := serial.Open(path, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-	if err != nil {
-		return nil, fmt.Errorf("thingmagic: open %s: %w", path, err)
-	}
-	_ = p.ResetInputBuffer()
-	d, err := New(name, p, opts)
-	if err != nil {
-		p.Close()
-		return nil, err
-	}
-	return d, nil
+	mode := &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit}
+	return seriallink.OpenNow("thingmagic", path, mode, func(p io.ReadWriter) (*Dev, error) { return New(name, p, opts) })
 }
-
-// Name is the configured device name.
-func (d *Dev) Name() string { return d.name }
-
-// Err reports the error that ended reading, once; it is closed without a
-// value after a clean Stop or when ctx is cancelled.
-func (d *Dev) Err() <-chan error { return d.sh.Err() }
 
 // Version is what the reader reported at Start.
 func (d *Dev) Version() Version {
@@ -190,7 +173,7 @@ func (d *Dev) Stats() Stats {
 // TX/RX antenna port and the antenna search list.
 func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 	caller := ctx // Stop cancels the Shell's ctx; a decoded read waits for this one
-	return d.sh.Start(ctx, func() (io.ReadWriter, error) { return d.port, nil },
+	return d.Shell.Start(ctx, func() (io.ReadWriter, error) { return d.port, nil },
 		func(ctx context.Context, l *seriallink.Link) error {
 			d.link = l
 			if err := d.init(ctx); err != nil {
@@ -206,10 +189,7 @@ func (d *Dev) Start(ctx context.Context, out chan<- drivers.Read) error {
 
 // Stop stops reading and waits until reads already decoded are delivered
 // (cancel ctx to abandon them). It is safe to call more than once.
-func (d *Dev) Stop() error {
-	d.sh.Stop()
-	return nil
-}
+func (d *Dev) Stop() error { return d.Shell.Stop() }
 
 func (d *Dev) init(ctx context.Context) error {
 	r, err := d.exchange(ctx, OpVersion, nil, d.opts.Timeout)
@@ -334,7 +314,7 @@ func (d *Dev) read(t TagRead, now time.Time) drivers.Read {
 		pc = uint16(t.PC[0])<<8 | uint16(t.PC[1])
 	}
 	return drivers.Read{
-		Device:    d.name,
+		Device:    d.Name(),
 		Kind:      drivers.KindRFID,
 		Raw:       append([]byte(nil), t.Raw...),
 		Code:      id,

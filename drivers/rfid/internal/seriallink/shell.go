@@ -21,22 +21,28 @@ import (
 // cancelled, Stop is called or the loop fails; Err delivers that failure
 // once and is then closed.
 //
-// The Link closes the port when reading ends if the port is an io.Closer:
-// a driver that must leave a caller's port open hands Start a wrapper
-// without Close (see Borrowed).
+// A driver embeds it, which gives its Dev the Name, Err and Stop of
+// drivers.Reader. The Link closes the port when reading ends if the port
+// is an io.Closer: a driver that must leave a caller's port open hands
+// Start a wrapper without Close (see Borrowed).
 type Shell struct {
-	name string // prefixes every error, e.g. "chafon desk"
-	errc chan error
+	name   string // the configured device name
+	prefix string // starts every error: the driver's kind and the name, "chafon desk"
+	errc   chan error
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// NewShell returns a Shell whose errors start with name.
-func NewShell(name string) *Shell {
-	return &Shell{name: name, errc: make(chan error, 1)}
+// NewShell returns the Shell of the kind driver ("chafon") for the device
+// configured as name; its errors start with both.
+func NewShell(kind, name string) *Shell {
+	return &Shell{name: name, prefix: kind + " " + name, errc: make(chan error, 1)}
 }
+
+// Name is the configured device name, carried in every Read.
+func (s *Shell) Name() string { return s.name }
 
 // Start gets the port from open, runs init and then run on a Link over
 // it, and returns once init has succeeded. init may be nil. Both see a ctx
@@ -47,7 +53,7 @@ func (s *Shell) Start(ctx context.Context, open func() (io.ReadWriter, error), i
 	s.mu.Lock()
 	if s.done != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("%s: Start called twice", s.name)
+		return fmt.Errorf("%s: Start called twice", s.prefix)
 	}
 	// cancel is in place before anything blocks, so a Stop during Start
 	// ends it.
@@ -59,7 +65,7 @@ func (s *Shell) Start(ctx context.Context, open func() (io.ReadWriter, error), i
 		cancel()
 		close(s.errc)
 		close(s.done)
-		return fmt.Errorf("%s: %w", s.name, err)
+		return fmt.Errorf("%s: %w", s.prefix, err)
 	}
 	port, err := open()
 	if err != nil {
@@ -77,7 +83,7 @@ func (s *Shell) Start(ctx context.Context, open func() (io.ReadWriter, error), i
 		err := run(ctx, l)
 		l.Shutdown()
 		if err != nil && !errors.Is(err, ErrStopped) && ctx.Err() == nil {
-			s.errc <- fmt.Errorf("%s: %w", s.name, err)
+			s.errc <- fmt.Errorf("%s: %w", s.prefix, err)
 		}
 		close(s.errc)
 		cancel()
@@ -87,16 +93,18 @@ func (s *Shell) Start(ctx context.Context, open func() (io.ReadWriter, error), i
 
 // Stop ends reading and waits until the read loop has returned: after it
 // the driver never sends a Read again. It is safe to call more than once,
-// and before Start.
-func (s *Shell) Stop() {
+// and before Start. It always returns nil: a port is closed when reading
+// ends, and its error then is not the caller's to act on.
+func (s *Shell) Stop() error {
 	s.mu.Lock()
 	cancel, done := s.cancel, s.done
 	s.mu.Unlock()
 	if done == nil {
-		return
+		return nil
 	}
 	cancel()
 	<-done
+	return nil
 }
 
 // Err delivers the error that ended reading, once; it is closed without a
@@ -134,4 +142,23 @@ func isGone(err error) bool {
 		}
 	}
 	return errors.Is(err, os.ErrClosed)
+}
+
+// OpenNow opens the serial port at path in mode now (as OpenSerial, its
+// error starting with kind), drops whatever the port had buffered, and
+// hands it to newDev, which owns it from then on; the port is closed if
+// newDev fails.
+func OpenNow[D any](kind, path string, mode *serial.Mode, newDev func(port io.ReadWriter) (D, error)) (D, error) {
+	var none D
+	p, err := OpenSerial(path, mode)
+	if err != nil {
+		return none, fmt.Errorf("%s: %w", kind, err)
+	}
+	_ = p.ResetInputBuffer()
+	d, err := newDev(p)
+	if err != nil {
+		p.Close()
+		return none, err
+	}
+	return d, nil
 }

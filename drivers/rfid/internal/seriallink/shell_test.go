@@ -30,7 +30,7 @@ func TestShellLifecycle(t *testing.T) {
 	r, w := io.Pipe()
 	defer w.Close()
 	port := &closeCount{PipeReader: r}
-	sh := NewShell("toy desk")
+	sh := NewShell("toy", "desk")
 	ran := make(chan struct{})
 	err := sh.Start(context.Background(), func() (io.ReadWriter, error) { return port, nil },
 		func(ctx context.Context, l *Link) error { return nil },
@@ -58,7 +58,7 @@ func TestShellLifecycle(t *testing.T) {
 
 func TestShellReportsFailureOnce(t *testing.T) {
 	r, w := io.Pipe()
-	sh := NewShell("toy desk")
+	sh := NewShell("toy", "desk")
 	err := sh.Start(context.Background(), func() (io.ReadWriter, error) { return Borrowed(&closeCount{PipeReader: r}), nil }, nil,
 		func(ctx context.Context, l *Link) error {
 			var s Scanner
@@ -93,7 +93,7 @@ func TestShellStartFails(t *testing.T) {
 			func(context.Context, *Link) error { return errors.New("no answer") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sh := NewShell("toy desk")
+			sh := NewShell("toy", "desk")
 			err := sh.Start(context.Background(), tc.open, tc.init, func(context.Context, *Link) error {
 				t.Error("run after a failed start")
 				return nil
@@ -113,7 +113,7 @@ func TestShellStartFails(t *testing.T) {
 func TestShellStopDuringInit(t *testing.T) {
 	r, w := io.Pipe()
 	defer w.Close()
-	sh := NewShell("toy desk")
+	sh := NewShell("toy", "desk")
 	inInit := make(chan struct{})
 	started := make(chan error, 1)
 	go func() {

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -129,44 +128,17 @@ func (s *Chafon) Unplug() {
 	})
 }
 
-// errChafonUnplugged is returned by Serve after Unplug.
-var errChafonUnplugged = errors.New("sim: chafon reader unplugged")
-
 // Serve answers commands until ctx is cancelled (which unplugs the
 // reader), Unplug is called, or rw fails.
 func (s *Chafon) Serve(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, s.Unplug)
-	defer stop()
-	buf := make([]byte, 0, 1024)
-	chunk := make([]byte, 512)
-	for {
-		n, err := simPollRead(s.rw, s.fd, chunk, &s.unplugged)
-		if s.unplugged.Load() {
-			return errChafonUnplugged
+	read := func(p []byte) (int, error) { return simPollRead(s.rw, s.fd, p, &s.unplugged) }
+	return serveCommands(ctx, read, s.Unplug, &s.unplugged, 0, func(b []byte) (int, func() error) {
+		cmd, used, ok := s.nextCommand(b)
+		if !ok {
+			return used, nil
 		}
-		buf = append(buf, chunk[:n]...)
-		for {
-			cmd, used, ok := s.nextCommand(buf)
-			if ok {
-				if werr := s.handle(cmd); werr != nil {
-					if s.unplugged.Load() {
-						return errChafonUnplugged
-					}
-					return werr
-				}
-			}
-			buf = buf[:copy(buf, buf[used:])]
-			if !ok {
-				break
-			}
-		}
-		if err != nil {
-			if s.unplugged.Load() {
-				return errChafonUnplugged
-			}
-			return err
-		}
-	}
+		return used, func() error { return s.handle(cmd) }
+	})
 }
 
 // simFd returns the descriptor of an *os.File, read once up front so

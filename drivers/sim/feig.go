@@ -95,41 +95,13 @@ func (s *FEIG) Unplug() {
 // Serve answers requests until ctx is cancelled (which unplugs the reader),
 // Unplug is called, or rw fails.
 func (s *FEIG) Serve(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, s.Unplug)
-	defer stop()
-	buf := make([]byte, 0, 1024)
-	chunk := make([]byte, 1024)
-	for {
-		n, err := s.rw.Read(chunk)
-		if s.unplugged.Load() {
-			return ErrUnplugged
+	return serveCommands(ctx, s.rw.Read, s.Unplug, &s.unplugged, 70000, func(b []byte) (int, func() error) {
+		req, used, ok := s.nextRequest(b)
+		if !ok {
+			return used, nil
 		}
-		buf = append(buf, chunk[:n]...)
-		for {
-			req, used, ok := s.nextRequest(buf)
-			if ok {
-				if werr := s.handle(req); werr != nil {
-					if s.unplugged.Load() {
-						return ErrUnplugged
-					}
-					return werr
-				}
-			}
-			buf = buf[:copy(buf, buf[used:])]
-			if !ok {
-				break
-			}
-		}
-		if len(buf) > 70000 {
-			buf = buf[:0]
-		}
-		if err != nil {
-			if s.unplugged.Load() {
-				return ErrUnplugged
-			}
-			return err
-		}
-	}
+		return used, func() error { return s.handle(req) }
+	})
 }
 
 type feigReq struct {

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -159,45 +158,16 @@ func pollable(rw io.ReadWriter) (io.ReadWriter, func()) {
 	}
 }
 
-// ErrUnplugged is returned by Serve after Unplug.
-var ErrUnplugged = errors.New("sim: reader unplugged")
-
 // Serve answers commands until ctx is cancelled (which unplugs the reader),
 // Unplug is called, or rw fails.
 func (s *ThingMagic) Serve(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, s.Unplug)
-	defer stop()
-	buf := make([]byte, 0, 1024)
-	chunk := make([]byte, 1024)
-	for {
-		n, err := s.rw.Read(chunk)
-		if s.unplugged.Load() {
-			return ErrUnplugged
+	return serveCommands(ctx, s.rw.Read, s.Unplug, &s.unplugged, 4096, func(b []byte) (int, func() error) {
+		op, data, used, ok := s.nextCommand(b)
+		if !ok {
+			return used, nil
 		}
-		buf = append(buf, chunk[:n]...)
-		for {
-			op, data, used, ok := s.nextCommand(buf)
-			buf = buf[:copy(buf, buf[used:])]
-			if !ok {
-				break
-			}
-			if werr := s.handle(op, data); werr != nil {
-				if s.unplugged.Load() {
-					return ErrUnplugged
-				}
-				return werr
-			}
-		}
-		if len(buf) > 4096 { // never a command: drop it
-			buf = buf[:0]
-		}
-		if err != nil {
-			if s.unplugged.Load() {
-				return ErrUnplugged
-			}
-			return err
-		}
-	}
+		return used, func() error { return s.handle(op, data) }
+	})
 }
 
 // nextCommand finds the next valid command in b. used is how many bytes

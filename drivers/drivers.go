@@ -54,7 +54,9 @@ type Reader interface {
 	Name() string
 	// Start opens the device and begins delivering Reads on out.
 	Start(ctx context.Context, out chan<- Read) error
-	// Stop stops reading and waits for in-flight reads to be delivered.
+	// Stop stops reading and waits until the driver no longer sends on
+	// out; whether a read already decoded is still handed over first is
+	// the driver's to say.
 	Stop() error
 	// Err reports the error that ended reading, once; nil after a clean Stop.
 	Err() <-chan error

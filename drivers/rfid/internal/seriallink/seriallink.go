@@ -1,9 +1,11 @@
-// Package seriallink is the read/write plumbing the binary RFID drivers
-// share: a reader goroutine that turns a blocking port into chunks a
-// protocol loop can wait on with a deadline, and a Scanner that hunts
-// frames in a byte stream that may hold garbage. Protocol knowledge (where
-// a frame starts, how long it is, how it is checked) stays in each driver
-// and is passed to Scanner.Next as functions.
+// Package seriallink is the shell every serial RFID driver (chafon, feig,
+// thingmagic, ascii) runs in: a Link whose reader goroutine turns a
+// blocking port into chunks a protocol loop can wait on with a deadline; a
+// Scanner that hunts frames in a byte stream that may hold garbage; the
+// request/reply helpers Await, Retry and Rounds; and the Shell that gives
+// a driver its Start/Stop/Err lifecycle. Protocol knowledge (where a frame
+// starts, how long it is, how it is checked, what a text line holds) stays
+// in each driver and is passed in as functions or a Feeder.
 package seriallink
 
 import (

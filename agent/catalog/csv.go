@@ -13,7 +13,7 @@ import (
 // Columns of the tally CSV, in the documented order.
 var Columns = []string{"barcode", "title", "author", "call_number", "library", "location",
 	"collection", "item_type", "status", "due_date", "last_seen", "price", "kind", "container",
-	"asset_tag", "serial", "rfid", "hold", "year"}
+	"asset_tag", "serial", "rfid", "hold", "year", "last_borrowed", "condition"}
 
 // headerColumns maps other spellings of a column to tally's. Koha's status
 // columns map to flags that combine into one Status; the item search's
@@ -25,6 +25,8 @@ var headerColumns = map[string]string{
 	"datelastseen": "last_seen", "onloan": "due_date", "replacementprice": "price",
 	"permanent_location": "location", "itemlost": "itemlost", "notforloan": "notforloan",
 	"withdrawn": "withdrawn", "damaged": "damaged",
+	// items.datelastborrowed: "the date the item was last checked out".
+	"datelastborrowed": "last_borrowed",
 	// A report joining biblio and biblioitems (kohastructure.sql):
 	// biblio.copyrightdate (smallint) and biblioitems.publicationyear (text).
 	"copyrightdate": "year", "publicationyear": "year",
@@ -67,7 +69,7 @@ var snipeColumns = map[string]string{
 var ignoredColumns = map[string]bool{
 	// Koha items table
 	"itemnumber": true, "biblionumber": true, "biblioitemnumber": true, "dateaccessioned": true,
-	"booksellerid": true, "replacementpricedate": true, "datelastborrowed": true, "stack": true,
+	"booksellerid": true, "replacementpricedate": true, "stack": true,
 	"damaged_on": true, "itemlost_on": true, "withdrawn_on": true, "coded_location_qualifier": true,
 	"issues": true, "renewals": true, "reserves": true, "restricted": true, "itemnotes": true,
 	"itemnotes_nonpublic": true, "holdingbranch": true, "timestamp": true, "deleted_on": true,
@@ -425,6 +427,15 @@ func (src *csvSource) rowItem(row []string) (it Item, a snipeAssign, msgs, warns
 			it.RFID = v
 		case "hold":
 			it.HoldWaiting, err = parseBool(v)
+		case "last_borrowed":
+			// Lenient like the due date: weeding reads it, an inventory
+			// does not need it.
+			if it.LastBorrowed, err = ParseDate(v); err != nil {
+				warns = append(warns, fmt.Sprintf("last checkout %q is not a date tally reads (YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY): imported without it", v))
+				err = nil
+			}
+		case "condition":
+			it.Condition = strings.Join(strings.Fields(v), " ")
 		case "year":
 			// Lenient like the price: a year is for the collection report, an
 			// inventory does not need it.

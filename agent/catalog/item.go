@@ -100,6 +100,12 @@ type Item struct {
 	Serial      string
 	RFID        string // tag UID/EPC or tag-derived identifier, as read
 	HoldWaiting bool   // a hold is waiting: the item should be pulled
+	// LastBorrowed is the day of the last checkout (Koha
+	// items.datelastborrowed); zero when unknown. Weeding rules read it.
+	LastBorrowed time.Time `json:",omitzero"`
+	// Condition is the copy's physical condition as the catalog words it
+	// ("poor", "fair"), for weeding rules; "" when not recorded.
+	Condition string `json:",omitempty"`
 }
 
 // NormalizeID is how every identifier is keyed in the index: barcode.Key

@@ -15,6 +15,10 @@ import (
 const itemCols = `barcode, title, author, call_number, library, location, collection, item_type,
 	status, due_date, last_seen, price, kind, container, asset_tag, serial, rfid, hold, year`
 
+// weedCols are the item columns only weeding reads: the index leaves them
+// out (see Candidates).
+const weedCols = `last_borrowed, condition`
+
 // ScanIndex builds the in-memory index from the items table. Two
 // connections read the two halves of the table at once (most of the cost
 // is SQLite and cgo), feeding one builder in batches; call-number sort keys
@@ -96,31 +100,32 @@ func (db *DB) scanItems(ctx context.Context, q, arg string, out chan<- []catalog
 	return rows.Err()
 }
 
-// importChunk rows per upsert statement: 64 × 21 values stays far below
+// importChunk rows per upsert statement: 64 × 23 values stays far below
 // SQLite's limit of 32,766 bound values.
 const importChunk = 64
 
 // upsertCols is the number of values upsertItems binds per row.
-const upsertCols = 21
+const upsertCols = 23
 
 // upsertItems is the statement that adds or updates n items. A barcode
 // twice in one statement updates the row its first copy added, as two
 // statements would.
 func upsertItems(n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO items (" + itemCols + ", sort_key, rev) VALUES ")
+	b.WriteString("INSERT INTO items (" + itemCols + ", " + weedCols + ", sort_key, rev) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	b.WriteString(` ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author,
 		call_number=excluded.call_number, library=excluded.library, location=excluded.location,
 		collection=excluded.collection, item_type=excluded.item_type, status=excluded.status,
 		due_date=excluded.due_date, last_seen=excluded.last_seen, price=excluded.price,
 		kind=excluded.kind, container=excluded.container, asset_tag=excluded.asset_tag,
-		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, year=excluded.year, sort_key=excluded.sort_key, rev=excluded.rev`)
+		serial=excluded.serial, rfid=excluded.rfid, hold=excluded.hold, year=excluded.year,
+		last_borrowed=excluded.last_borrowed, condition=excluded.condition, sort_key=excluded.sort_key, rev=excluded.rev`)
 	return b.String()
 }
 
@@ -154,12 +159,15 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 	// Compare against what is stored, not the index, so the counts are right
 	// even when the agent is not running.
 	old := map[string]catalog.Item{}
-	rows, err := tx.QueryContext(ctx, "SELECT "+itemCols+" FROM items")
+	rows, err := tx.QueryContext(ctx, "SELECT "+itemCols+", "+weedCols+" FROM items")
 	if err != nil {
 		return res, fmt.Errorf("import: read items: %w", err)
 	}
 	for rows.Next() {
-		it, err := scanItem(rows)
+		var lastOut int64
+		var cond string
+		it, err := scanItem(rows, &lastOut, &cond)
+		it.LastBorrowed, it.Condition = fromDays(lastOut), cond
 		if err != nil {
 			rows.Close()
 			return res, fmt.Errorf("import: read items: %w", err)
@@ -210,7 +218,7 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		args = append(args, it.Barcode, it.Title, it.Author, it.CallNumber, it.Library,
 			it.Location, it.Collection, it.ItemType, string(it.Status), toDays(it.DueDate),
 			toDays(it.LastSeen), it.Price, string(it.Kind), it.Container, it.AssetTag, it.Serial,
-			it.RFID, it.HoldWaiting, it.Year, callnumber.Key(it.CallNumber), rev)
+			it.RFID, it.HoldWaiting, it.Year, toDays(it.LastBorrowed), it.Condition, callnumber.Key(it.CallNumber), rev)
 		if len(args) == cap(args) {
 			if err := flush(up); err != nil {
 				return res, fmt.Errorf("import: items before %s: %w", it.Barcode, err)
@@ -291,6 +299,7 @@ func scanItem(rows *sql.Rows, extra ...any) (catalog.Item, error) {
 func sameItem(a, b catalog.Item) bool {
 	a.DueDate, b.DueDate = fromDays(toDays(a.DueDate)), fromDays(toDays(b.DueDate))
 	a.LastSeen, b.LastSeen = fromDays(toDays(a.LastSeen)), fromDays(toDays(b.LastSeen))
+	a.LastBorrowed, b.LastBorrowed = fromDays(toDays(a.LastBorrowed)), fromDays(toDays(b.LastBorrowed))
 	return a == b
 }
 

@@ -88,8 +88,13 @@ const (
 		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
 		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`
 	qCatalogRev = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_rev'"
-	qPullReason = "SELECT reason FROM pull_items WHERE inventory_id = ? AND barcode = ?"
-	qPullLists  = "SELECT DISTINCT inventory_id FROM pull_items"
+	// Every reason to pull an item: the inventory's lists and a hold.
+	qPullReason = `SELECT 0, reason, '', '' FROM pull_items WHERE inventory_id = ?1 AND barcode = ?2
+		UNION ALL SELECT 1, '', pickup, placed FROM holds WHERE barcode = ?2
+		ORDER BY 1`
+	// Inventories with a list, and every open one while holds wait.
+	qPullLists = `SELECT DISTINCT inventory_id FROM pull_items
+		UNION SELECT id FROM inventories WHERE finalized_at IS NULL AND EXISTS (SELECT 1 FROM holds)`
 	qDeleteRead = "DELETE FROM reads WHERE id = ?"
 	// The outbox rows of a batch in one statement: a JSON array of rows.
 	qInsertOutboxRows = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)

@@ -508,6 +508,34 @@ BEGIN
 	INSERT INTO items_touched (barcode) VALUES (NEW.barcode);
 END;
 `,
+	// 8: automatic pull lists. Holds to pull, replaced whole by each holds
+	// import or Koha fetch, with no patron in them (the screen says where
+	// and since when, never who); pull lists by kind, so a file's list and
+	// a weeding list live side by side on one inventory; and the catalog
+	// facts weeding rules read.
+	`
+CREATE TABLE holds (
+	barcode TEXT PRIMARY KEY,
+	pickup  TEXT NOT NULL DEFAULT '', -- pickup library code
+	placed  TEXT NOT NULL DEFAULT '', -- YYYY-MM-DD the hold was placed
+	source  TEXT NOT NULL,            -- the file, or "koha"
+	line    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE pull_lists (
+	inventory_id INTEGER NOT NULL REFERENCES inventories(id),
+	list         TEXT NOT NULL, -- file, weeding
+	barcode      TEXT NOT NULL,
+	reason       TEXT NOT NULL,
+	source       TEXT NOT NULL,
+	line         INTEGER NOT NULL,
+	PRIMARY KEY (inventory_id, list, barcode)
+) WITHOUT ROWID;
+INSERT INTO pull_lists SELECT inventory_id, 'file', barcode, reason, source, line FROM pull_items;
+DROP TABLE pull_items;
+ALTER TABLE pull_lists RENAME TO pull_items;
+ALTER TABLE items ADD COLUMN last_borrowed INTEGER NOT NULL DEFAULT 0; -- days since 1970-01-01 (UTC), 0 = unknown
+ALTER TABLE items ADD COLUMN condition TEXT NOT NULL DEFAULT '';
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

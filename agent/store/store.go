@@ -45,8 +45,9 @@ const (
 	// Write is the one writing process (the agent, or a CLI command that
 	// records): it holds the writer lock while the database is open.
 	Write Mode = iota
-	// Catalog writes only the items table (an import): no lock, so it can
-	// run beside the agent, which reloads what changed.
+	// Catalog writes only catalog data (an import: the items, the holds
+	// to pull): no lock, so it can run beside the agent, which reloads the
+	// items that changed and looks holds up inside each read.
 	Catalog
 	// ReadOnly writes nothing — no lock, no migrations — so reports work
 	// beside the agent and on a read-only file.

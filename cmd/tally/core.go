@@ -34,6 +34,7 @@ func init() {
 	register("import", "load the catalog: tally CSV (Koha columns too), Snipe-IT assets, MARC 21", cmdImport)
 	register("inventory", "create, list, show, finalize inventories; attach pull lists", sub("inventory", map[string]func(context.Context, []string) error{
 		"create": cmdInventoryCreate, "list": cmdInventoryList, "show": cmdInventoryShow, "finalize": cmdInventoryFinalize, "pull": cmdInventoryPull,
+		"weed": cmdInventoryWeed,
 	}, "An inventory is a campaign such as \"Spring 2027 — Fiction\": a scope and policies, many sessions, finalized once."))
 	register("session", "start, pause, resume and end scanning sessions", sub("session", map[string]func(context.Context, []string) error{
 		"start": cmdSessionStart, "pause": sessionState("paused"), "resume": sessionState("open"), "end": cmdSessionEnd,

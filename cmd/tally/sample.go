@@ -64,7 +64,7 @@ func itemRow(it catalog.Item) []string {
 	}
 	return []string{it.Barcode, it.Title, it.Author, it.CallNumber, it.Library, it.Location, it.Collection,
 		it.ItemType, string(it.Status), d(it.DueDate), d(it.LastSeen), price, string(it.Kind), it.Container,
-		it.AssetTag, it.Serial, it.RFID, hold, year}
+		it.AssetTag, it.Serial, it.RFID, hold, year, d(it.LastBorrowed), it.Condition}
 }
 
 func cmdSampleWalk(ctx context.Context, args []string) error {

@@ -256,27 +256,9 @@ func FetchItems(ctx context.Context, o Opts, progress func(n int)) (*Table, erro
 		if progress != nil {
 			progress(seen)
 		}
-		total, haveTotal := -1, false
-		if v := res.header.Get("X-Total-Count"); v != "" {
-			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-				total, haveTotal = n, true
-			}
+		if !morePages(res.header, len(items), seen, per) {
+			break
 		}
-		next, haveLink := linkRel(res.header.Values("Link"), "next")
-		switch {
-		case len(items) == 0:
-		case haveLink:
-			if next {
-				continue
-			}
-		case haveTotal:
-			if seen < total {
-				continue
-			}
-		case len(items) >= per:
-			continue
-		}
-		break
 	}
 	return t, nil
 }

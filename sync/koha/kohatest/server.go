@@ -12,6 +12,7 @@
 //	GET    /api/v1/items/{item_id}
 //	PUT    /api/v1/biblios/{biblio_id}/items/{item_id} newer Koha; only the fields sent change (Opts.NoItemUpdate turns it off, as in 22.x)
 //	GET    /api/v1/checkouts                           q={"item_id":N}, patron_id
+//	GET    /api/v1/holds                               current holds, _page, _per_page (AddHold)
 //	DELETE /api/v1/checkouts/{checkout_id}             the Koha RFC's "return a checkout" (off unless Opts.Checkin: stock Koha has none)
 //	GET    /api/v1/authorised_value_categories/{name}/authorised_values
 //	GET    /api/v1/                                     the spec's paths, so a client can tell what this "version" offers
@@ -152,6 +153,7 @@ type Server struct {
 	order     []int // item ids in insertion (= id) order
 	biblios   map[int]*biblio
 	checkouts map[int]*checkout
+	holds     []Hold
 	nextID    int
 	tokens    map[string]time.Time // token → expiry
 	clients   map[string]string
@@ -393,6 +395,8 @@ func matchRoute(method, p string) (route, bool) {
 		}
 	case len(seg) == 1 && seg[0] == "checkouts":
 		return route{name: method + " /checkouts"}, true
+	case len(seg) == 1 && seg[0] == "holds":
+		return route{name: method + " /holds"}, true
 	case len(seg) == 2 && seg[0] == "checkouts":
 		if id, ok := num(seg[1]); ok {
 			return route{name: method + " /checkouts/{checkout_id}", params: []int{id}}, true
@@ -411,6 +415,7 @@ func (s *Server) paths() map[string][]string {
 		"/items/{item_id}":         {"get", "delete"},
 		"/checkouts":               {"get", "post"},
 		"/checkouts/{checkout_id}": {"get"},
+		"/holds":                   {"get", "post"},
 		"/authorised_value_categories/{authorised_value_category_name}/authorised_values": {"get"},
 		"/biblios/{biblio_id}/items": {"get", "post"},
 	}
@@ -541,6 +546,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt route, ok boo
 		s.putItem(w, r, rt.params[0], rt.params[1])
 	case "GET /checkouts":
 		s.listCheckouts(w, r)
+	case "GET /holds":
+		s.listHolds(w, r)
 	case "DELETE /checkouts/{checkout_id}":
 		if !s.o.Checkin {
 			notFound(w)

@@ -91,7 +91,7 @@ func TestEngineShelfInventory(t *testing.T) {
 		{"F2", reconcile.OK, nil},
 		{"f2", reconcile.Duplicate, nil}, // case-insensitive, counted once
 		{"F3", reconcile.OK, nil},
-		{"F10", reconcile.HoldPickup, nil}, // also out of place, but not yet provably so
+		{"F10", reconcile.HoldPickup, []string{"pull"}}, // the hold flag pulls it; also out of place, but not yet provably so
 		{"F4", reconcile.OK, nil},
 		{"F5", reconcile.OK, nil},
 		{"N1", reconcile.WrongLocation, nil},

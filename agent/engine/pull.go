@@ -152,7 +152,11 @@ func (e *Engine) pullReport(ctx context.Context, inv *store.Inventory, j *journa
 			if !known {
 				status = "not in the catalog"
 			}
-			row = append(row, status, fmt.Sprintf("%s:%d", p.Source, p.Line))
+			list := p.Source // "koha", "weeding rules": not a file
+			if p.Line > 0 {
+				list = fmt.Sprintf("%s:%d", p.Source, p.Line)
+			}
+			row = append(row, status, list)
 		default:
 			continue
 		}

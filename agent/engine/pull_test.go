@@ -124,3 +124,51 @@ func FuzzParsePullCSV(f *testing.F) {
 		}
 	})
 }
+
+// Holds to pull are an automatic pull list on every inventory: a copy on
+// the holds list says where and since when it is wanted, a copy only the
+// catalog flags says it is held, and neither names the patron (a holds
+// list has none to name). The report lists the hold not yet found, by its
+// list's name.
+func TestHoldsPullAutomatically(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, []catalog.Item{
+		{Barcode: "H1", CallNumber: "FIC ADA", Location: "Fiction"},
+		{Barcode: "H2", CallNumber: "FIC BAK", Location: "Fiction", HoldWaiting: true},
+		{Barcode: "H3", CallNumber: "FIC CAR", Location: "Fiction"},
+		{Barcode: "H4", CallNumber: "FIC DOE", Location: "Fiction"},
+	})
+	inv, err := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "ana", "")
+	// Fetched while the engine runs: it counts from the next read.
+	if err := e.DB.SetHolds(ctx, []catalog.Hold{{Barcode: "H1", Pickup: "MPL", Placed: "2026-11-30", Source: "koha"},
+		{Barcode: "H4", Pickup: "FPL", Source: "koha"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ code, signal, pull string }{
+		{"H1", feedback.Pull, "pull: hold for pickup at MPL, placed 2026-11-30"},
+		{"H2", feedback.Pull, "pull: hold for pickup"},
+		{"H3", feedback.OK, ""},
+	} {
+		r := scan(t, e, s.ID, c.code)
+		if r.Signal() != c.signal || r.Detail.Pull != c.pull {
+			t.Errorf("%s: signal %s, %q; want %s %q", c.code, r.Signal(), r.Detail.Pull, c.signal, c.pull)
+		}
+	}
+	tabs, err := e.Reports(ctx, inv.ID, "pulled", "pull_not_found")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tb := range tabs {
+		for _, row := range tb.Rows {
+			got = append(got, tb.Name+":"+row[0]+":"+row[len(row)-1])
+		}
+	}
+	if g := strings.Join(got, " "); g != "pulled:H1:session 1, ana pulled:H2:session 1, ana pull_not_found:H4:koha" {
+		t.Errorf("reports: %s", g)
+	}
+}

@@ -64,7 +64,8 @@ func (db *DB) SetPullListKind(ctx context.Context, invID int64, list string, ite
 
 // PullList returns what an inventory pulls: its attached lists (a file's
 // in the order of its lines, then the weeding list), then the holds to
-// pull among the items it expects or has seen. An item on several lists comes
+// pull among the items it expects or has seen, then such items the catalog
+// flags as held that no holds list names. An item on several lists comes
 // once, its reasons joined with "; ".
 func (db *DB) PullList(ctx context.Context, invID int64) ([]PullItem, error) {
 	var out []PullItem
@@ -104,6 +105,17 @@ func (db *DB) PullList(ctx context.Context, invID int64) ([]PullItem, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read holds: %w", err)
+	}
+	rows, err = db.SQL.QueryContext(ctx, `SELECT barcode, ?2, 'catalog hold flag', 0 FROM items
+		WHERE hold = 1 AND barcode NOT IN (SELECT barcode FROM holds)
+		AND barcode IN (SELECT barcode FROM inventory_items WHERE inventory_id = ?1 AND expected = 1
+			UNION SELECT barcode FROM seen WHERE inventory_id = ?1)
+		ORDER BY barcode`, invID, catalog.HoldReason("", ""))
+	if err != nil {
+		return nil, fmt.Errorf("read held items: %w", err)
+	}
+	if err := scanPulls(rows, add); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -164,6 +176,7 @@ func (t TxWriter) PullReason(invID int64, barcode string) (reason string, ok boo
 		return "", false, fmt.Errorf("look up pull list: %w", err)
 	}
 	defer rows.Close()
+	held := false
 	for rows.Next() {
 		var kind int
 		var r, pickup, placed string
@@ -174,7 +187,12 @@ func (t TxWriter) PullReason(invID int64, barcode string) (reason string, ok boo
 		case 0:
 			reason = joinReason(reason, r)
 		case 1:
+			held = true
 			reason = joinReason(reason, catalog.HoldReason(pickup, placed))
+		case 2:
+			if !held { // a holds list says more than the flag
+				reason = joinReason(reason, catalog.HoldReason("", ""))
+			}
 		}
 		ok = true
 	}

@@ -56,7 +56,7 @@ func TestMigrationKeepsPullList(t *testing.T) {
 }
 
 // Every reason to pull an item is found inside the read's transaction —
-// the inventory's lists and a hold — and the report's
+// the inventory's lists, a hold, the catalog's hold flag — and the report's
 // list holds the holds only of items the inventory covers.
 func TestPullReasonsAndHolds(t *testing.T) {
 	ctx := context.Background()
@@ -103,7 +103,7 @@ func TestPullReasonsAndHolds(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s:%v:%s", bc, ok, r))
 	}
 	want := "A:true:repair spine; weeding review: published 1990 | B:true:hold for pickup at MPL, placed 2026-11-30 | " +
-		"C:false: | D:true:hold for pickup at FPL | N:true:hold for pickup at MPL | Z:false:"
+		"C:true:hold for pickup | D:true:hold for pickup at FPL | N:true:hold for pickup at MPL | Z:false:"
 	if g := strings.Join(got, " | "); g != want {
 		t.Errorf("reasons\n got %s\nwant %s", g, want)
 	}
@@ -118,7 +118,7 @@ func TestPullReasonsAndHolds(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s=%s@%s:%d", p.Barcode, p.Reason, p.Source, p.Line))
 	}
 	want = "A=repair spine; weeding review: published 1990@p.csv:2 | B=hold for pickup at MPL, placed 2026-11-30@q.csv:2 | " +
-		"D=hold for pickup at FPL@q.csv:3"
+		"D=hold for pickup at FPL@q.csv:3 | C=hold for pickup@catalog hold flag:0"
 	if g := strings.Join(got, " | "); g != want {
 		t.Errorf("pull list\n got %s\nwant %s", g, want)
 	}

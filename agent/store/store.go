@@ -536,6 +536,7 @@ DROP TABLE pull_items;
 ALTER TABLE pull_lists RENAME TO pull_items;
 ALTER TABLE items ADD COLUMN last_borrowed INTEGER NOT NULL DEFAULT 0; -- days since 1970-01-01 (UTC), 0 = unknown
 ALTER TABLE items ADD COLUMN condition TEXT NOT NULL DEFAULT '';
+CREATE INDEX items_held ON items(barcode) WHERE hold = 1;
 `,
 }
 

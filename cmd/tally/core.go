@@ -199,6 +199,20 @@ error is listed as FILE:LINE: what is wrong. Importing again updates items in pl
 	return nil
 }
 
+// kohaFromConfig is the Koha API client options of the config's sync.koha
+// section.
+func kohaFromConfig(cfg *agent.Config, cfgPath string) (koha.Opts, error) {
+	k, ok := cfg.Sync.Sinks["koha"].(*koha.Config)
+	if !ok {
+		return koha.Opts{}, fmt.Errorf("%s has no sync.koha section: add url and credentials (see tally.example.yaml)", cfgPath)
+	}
+	o, err := k.Opts()
+	if err != nil {
+		return o, sinks.KeyError("koha", err)
+	}
+	return o, nil
+}
+
 // importFrom fetches the catalog from Koha, or the carts from Snipe-IT, and
 // imports it in one transaction.
 func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool) error {
@@ -209,13 +223,9 @@ func importFrom(ctx context.Context, dbPath, from, cfgPath string, replace bool)
 	var items []catalog.Item
 	switch from {
 	case "koha":
-		k, ok := cfg.Sync.Sinks["koha"].(*koha.Config)
-		if !ok {
-			return fmt.Errorf("%s has no sync.koha section: add url and credentials (see tally.example.yaml)", cfgPath)
-		}
-		o, oerr := k.Opts()
+		o, oerr := kohaFromConfig(cfg, cfgPath)
 		if oerr != nil {
-			return sinks.KeyError("koha", oerr)
+			return oerr
 		}
 		items, err = kohaItems(ctx, o)
 	case "snipeit":

@@ -71,10 +71,7 @@ first. The API user needs the reserveforothers permission to list holds.`)
 	if err != nil {
 		return err
 	}
-	if cfg.Sync.Koha == nil {
-		return fmt.Errorf("%s has no sync.koha section: add url and credentials (see tally.example.yaml)", *cfgPath)
-	}
-	o, err := kohaOpts(cfg.Sync.Koha)
+	o, err := kohaFromConfig(cfg, *cfgPath)
 	if err != nil {
 		return err
 	}

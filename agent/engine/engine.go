@@ -176,6 +176,19 @@ func (e *Engine) syncCatalog(tx *sql.Tx) error {
 	return nil
 }
 
+// Import imports items into the store and the index (see store.DB.Import).
+// When nothing else changed the catalog in between, the engine takes the
+// import's revision as its own, so the next batch does not read back from
+// the store the items it has just put in the index.
+func (e *Engine) Import(ctx context.Context, file, format string, items []catalog.Item, replace bool, rejected int) (store.ImportResult, error) {
+	prev := e.catalogRev.Load()
+	res, err := e.DB.Import(ctx, e.Index, file, format, items, replace, rejected)
+	if err == nil && res.Rev == prev+1 {
+		e.catalogRev.CompareAndSwap(prev, res.Rev)
+	}
+	return res, err
+}
+
 // RefreshCatalog brings the index up to date with the store now, if an
 // import changed the catalog; reads do it anyway before they are decided.
 func (e *Engine) RefreshCatalog(ctx context.Context) error {

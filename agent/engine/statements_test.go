@@ -87,3 +87,30 @@ func TestStatementsPerRead(t *testing.T) {
 		}
 	}
 }
+
+// An import through the engine puts the items in the index itself: the
+// next read's batch does not read the catalog back from the store. An
+// import by anyone else still is read back.
+func TestEngineImportNotReadBack(t *testing.T) {
+	e := newTestEngine(t, nil)
+	ctx := context.Background()
+	reloaded := 0
+	e.OnCatalog = func(changed, removed int) { reloaded += changed }
+	items := []catalog.Item{{Barcode: "I1", Status: catalog.StatusAvailable, Kind: catalog.KindBook}, {Barcode: "I2", Status: catalog.StatusAvailable, Kind: catalog.KindBook}}
+	if _, err := e.Import(ctx, "f", "csv", items, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := e.DB.CreateInventory(ctx, "i", catalog.Scope{}, reconcile.Policy{})
+	s, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	if r := scan(t, e, s.ID, "I1"); r.Barcode != "I1" || reloaded != 0 {
+		t.Fatalf("read %q; %d items read back after the engine's own import", r.Barcode, reloaded)
+	}
+	items[1].Title = "changed elsewhere"
+	if _, err := e.DB.Import(ctx, nil, "f", "csv", items, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	scan(t, e, s.ID, "I2")
+	if it, _ := e.Index.Get("I2"); reloaded == 0 || it.Title != "changed elsewhere" {
+		t.Errorf("another import: %d read back, title %q", reloaded, it.Title)
+	}
+}

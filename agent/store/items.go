@@ -132,6 +132,9 @@ func upsertItems(n int) string {
 // ImportResult counts what an import did.
 type ImportResult struct {
 	Added, Updated, Unchanged, Removed, Rejected int
+	// Rev is the catalog revision the import made (unchanged when it
+	// changed nothing).
+	Rev int64
 }
 
 func (r ImportResult) String() string {
@@ -255,10 +258,12 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 		}
 		res.Removed = len(gone)
 	}
+	res.Rev = rev - 1
 	if res.Added+res.Updated+res.Removed > 0 {
 		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'catalog_rev'", rev); err != nil {
 			return res, fmt.Errorf("import: %w", err)
 		}
+		res.Rev = rev
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO imports (at, file, format, added, updated, unchanged, removed, rejected)
 		VALUES (?,?,?,?,?,?,?,?)`, now(), file, format, res.Added, res.Updated, res.Unchanged, res.Removed, res.Rejected); err != nil {

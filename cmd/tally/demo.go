@@ -139,7 +139,9 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	defer a.Close()
 	e := a.Engine()
 	if e.Index.Len() == 0 {
-		if _, err := e.DB.Import(ctx, e.Index, "demo", "generated", items, false, 0); err != nil {
+		// Through the engine, which keeps the index it fills instead of
+		// reading the whole catalog back at the first read.
+		if _, err := e.Import(ctx, "demo", "generated", items, false, 0); err != nil {
 			return err
 		}
 	}

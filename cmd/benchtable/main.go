@@ -2,8 +2,9 @@
 // `make bench` prints: one row per benchmark with its figures, and for every
 // benchmark whose last name element starts with "baseline", how many times
 // faster the benchmark beside it is. A metric "goal-UNIT" states a goal for
-// the metric UNIT (a time: at most that much); the GOAL column says whether
-// the benchmark meets it.
+// the metric UNIT — at least that much for a rate (UNIT ending in /s), at
+// most that much for anything else — and the GOAL column says whether the
+// benchmark meets it.
 //
 // It is a developer tool, not part of the tally binary.
 package main
@@ -77,11 +78,17 @@ func render(in io.Reader, out io.Writer) error {
 		for _, k := range r.order {
 			if unit, ok := strings.CutPrefix(k, "goal-"); ok {
 				if v, have := r.metrics[unit]; have {
-					verdict := "met"
-					if v > r.metrics[k] {
+					// A rate (x/s) must reach its goal; anything else (a
+					// time, a size) must stay within it.
+					verdict, cmp := "met", "≤"
+					missed := v > r.metrics[k]
+					if strings.HasSuffix(unit, "/s") {
+						cmp, missed = "≥", v < r.metrics[k]
+					}
+					if missed {
 						verdict = "MISSED"
 					}
-					goals = append(goals, fmt.Sprintf("≤ %s %s: %s", human(r.metrics[k]), unit, verdict))
+					goals = append(goals, fmt.Sprintf("%s %s %s: %s", cmp, human(r.metrics[k]), unit, verdict))
 				}
 				continue
 			}

@@ -12,6 +12,8 @@ func TestGoal(t *testing.T) {
 BenchmarkDrainFlaky/flaky-2         	       1	4882033291 ns/op	       404.3 events/s	        30.00 goal-s/drain	         4.452 s/drain
 BenchmarkDrainFlaky/baseline_healthy-2         	       1	1622049904 ns/op	      1237 events/s	        30.00 goal-s/drain	         1.455 s/drain
 BenchmarkSlow-2         	       1	1622049904 ns/op	      31.5 s/drain	        30.00 goal-s/drain
+BenchmarkRate-2         	       1	1622049904 ns/op	      41234 reads/s	        100000 goal-reads/s
+BenchmarkFast-2         	       1	1622049904 ns/op	      141234 reads/s	        100000 goal-reads/s
 `
 	var out strings.Builder
 	if err := render(strings.NewReader(in), &out); err != nil {
@@ -28,6 +30,7 @@ BenchmarkSlow-2         	       1	1622049904 ns/op	      31.5 s/drain	        30
 		{1, "4.45 s/drain"}, {1, "≤ 30 s/drain: met"},
 		{2, "0.3× the baseline's events/s"},
 		{3, "≤ 30 s/drain: MISSED"},
+		{4, "≥ 100000 reads/s: MISSED"}, {5, "≥ 100000 reads/s: met"},
 	} {
 		if !strings.Contains(lines[c.line], c.want) {
 			t.Errorf("line %q lacks %q", lines[c.line], c.want)

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,6 +138,9 @@ func BenchmarkFinalize(b *testing.B) {
 				db.Close()
 			}
 			b.ReportMetric(float64(took.Microseconds())/1000/float64(b.N), "ms/finalize")
+			if !dry {
+				b.ReportMetric(50, "goal-ms/finalize")
+			}
 		})
 	}
 }
@@ -198,14 +199,58 @@ func BenchmarkPipeline(b *testing.B) {
 			b.StopTimer()
 			cancel()
 			b.ReportMetric(float64(devices*per)/b.Elapsed().Seconds(), "reads/s")
+			if batch > 1 {
+				b.ReportMetric(40_000, "goal-reads/s")
+			}
 		})
 	}
 }
 
 // BenchmarkLatency paces reads at 1,000/s through the pipeline and reports
-// the time from a Read's decode to its feedback (after commit): p50 and p99.
+// the time from a Read's decode to its feedback (after commit): p50 and
+// p99, on a loaded machine (a CPU-bound process per core beside the
+// benchmark) and, with GOMAXPROCS=1, as on a Pi's single busy core, beside
+// the quiet machine as baseline.
 func BenchmarkLatency(b *testing.B) {
 	src := benchStore(b, 100_000)
+	for _, c := range []struct {
+		name   string
+		load   bool
+		procs1 bool
+	}{{"loaded", true, false}, {"loaded-gomaxprocs=1", true, true}, {"baseline-quiet", false, false}} {
+		b.Run("1000-reads-per-s/"+c.name, func(b *testing.B) {
+			if c.procs1 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			}
+			if c.load {
+				stop := burnCPU(b, runtime.NumCPU())
+				defer stop()
+			}
+			latency(b, src)
+		})
+	}
+}
+
+// burnCPU starts n CPU-bound processes (not goroutines: the scheduler of
+// this process must not see them) and returns a function that ends them.
+func burnCPU(b *testing.B, n int) func() {
+	var cmds []*exec.Cmd
+	for range n {
+		c := exec.Command("sh", "-c", "while :; do :; done")
+		if err := c.Start(); err != nil {
+			b.Fatal(err)
+		}
+		cmds = append(cmds, c)
+	}
+	return func() {
+		for _, c := range cmds {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}
+}
+
+func latency(b *testing.B, src string) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, copyDB(b, src))
 	if err != nil {
@@ -220,7 +265,7 @@ func BenchmarkLatency(b *testing.B) {
 	codes := e.Index.Barcodes()
 	inv, _ := db.CreateInventory(ctx, "bench", catalog.Scope{}, reconcile.Policy{})
 	s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
-	n := max(b.N, 2000)
+	n := max(b.N, 3000)
 	var mu sync.Mutex
 	var lat []time.Duration
 	var got sync.WaitGroup
@@ -244,53 +289,55 @@ func BenchmarkLatency(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	b.ReportMetric(10, "goal-p99-ms")
 }
 
-// BenchmarkStartup opens a 100k-item store and builds the engine (index,
-// writer): time to ready and the resident set size after it.
+// BenchmarkStartup opens a store and builds the engine (integrity check,
+// index, writer) with 100k and 1M items: from the index snapshot, beside
+// the scan of the items table it replaces, and from the snapshot with
+// GOMAXPROCS=1. The agent's resident memory is measured in a separate
+// process (cmd/tally BenchmarkAgentRSS), not here.
 func BenchmarkStartup(b *testing.B) {
-	src := benchStore(b, 100_000)
-	ctx := context.Background()
-	var e *Engine
-	var took time.Duration
-	for i := 0; i < b.N; i++ {
-		db, err := store.Open(ctx, src)
-		if err != nil {
-			b.Fatal(err)
-		}
-		start := time.Now()
-		e, err = NewEngine(ctx, db)
-		took += time.Since(start)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if i < b.N-1 {
-			e.Close()
-			db.Close()
-		}
-	}
-	// The benchmark process generated the collection before: give that
-	// garbage back to the OS so the RSS is the agent's, not the fixture's.
-	debug.FreeOSMemory()
-	b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "ms/start")
-	b.ReportMetric(float64(rssBytes())/(1<<20), "MB-rss")
-	runtime.KeepAlive(e)
-}
-
-// rssBytes reads this process's resident set size from /proc.
-func rssBytes() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			f := strings.Fields(l)
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024
+	for _, n := range []int{100_000, 1_000_000} {
+		src := benchStore(b, n)
+		for _, c := range []struct {
+			name         string
+			scan, procs1 bool
+		}{{"snapshot", false, false}, {"snapshot-gomaxprocs=1", false, true}, {"baseline-sqlite-scan", true, false}} {
+			b.Run(fmt.Sprintf("items=%d/%s", n, c.name), func(b *testing.B) {
+				if c.procs1 {
+					defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+				}
+				ctx := context.Background()
+				var took time.Duration
+				for i := 0; i < b.N; i++ {
+					if c.scan {
+						os.Remove(src + ".index")
+					}
+					start := time.Now()
+					db, err := store.Open(ctx, src)
+					if err != nil {
+						b.Fatal(err)
+					}
+					e, err := NewEngine(ctx, db)
+					took += time.Since(start)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if e.Index.Len() < n {
+						b.Fatalf("%d items", e.Index.Len())
+					}
+					e.Close()
+					db.Close() // waits for a snapshot being written
+				}
+				b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "ms/start")
+				if !c.scan && n == 1_000_000 {
+					b.ReportMetric(1000, "goal-ms/start")
+				}
+			})
 		}
 	}
-	return 0
 }
 
 type feedbackFunc func(device string, rd drivers.Read, res *Result, err error)

@@ -210,31 +210,55 @@ func BenchmarkJournal(b *testing.B) {
 		s, _ := db.StartSession(ctx, 1, "shelf", "", "", "")
 		w := db.NewWriter(1024)
 		defer w.Close()
+		// What a first sighting costs the store: its journal row and its
+		// sighting, without a savepoint (a Lean job, as the engine's).
 		job := func(i int) Job {
-			return Func(func(tx *sql.Tx) error {
-				_, err := InsertRead(tx, &ReadRow{SessionID: s.ID, InventoryID: 1, At: time.Now(), Code: fmt.Sprint("C", i), Outcome: "ok"})
-				return err
-			})
+			return &leanRead{run: func(tx *sql.Tx) error {
+				tw := db.Tx(tx)
+				id, err := tw.InsertRead(&ReadRow{SessionID: s.ID, InventoryID: 1, At: time.Now(), Code: fmt.Sprint("C", i), Outcome: "ok"})
+				if err != nil {
+					return err
+				}
+				return tw.InsertSeenOnly(1, fmt.Sprint("C", i), id, s.ID)
+			}}
 		}
 		b.ResetTimer()
 		if group {
-			// 64 devices in flight, like a busy pipeline.
+			// 64 devices, each with up to 16 reads in flight, as the
+			// engine's device runners keep them (SubmitAsync): a commit
+			// then takes what arrived during the one before.
 			var wg sync.WaitGroup
 			per := (b.N + 63) / 64
 			for g := 0; g < 64; g++ {
 				wg.Add(1)
 				go func(g int) {
 					defer wg.Done()
+					inflight := make(chan (<-chan error), 16)
+					wait := func() bool {
+						if err := <-<-inflight; err != nil {
+							b.Error(err)
+							return false
+						}
+						return true
+					}
 					for i := 0; i < per; i++ {
-						if err := w.Do(ctx, job(g*per+i)); err != nil {
+						if len(inflight) == cap(inflight) && !wait() {
+							return
+						}
+						done, err := w.Enqueue(ctx, job(g*per+i))
+						if err != nil {
 							b.Error(err)
 							return
 						}
+						inflight <- done
+					}
+					for len(inflight) > 0 && wait() {
 					}
 				}(g)
 			}
 			wg.Wait()
 			b.ReportMetric(float64(per*64)/b.Elapsed().Seconds(), "reads/s")
+			b.ReportMetric(100_000, "goal-reads/s")
 		} else {
 			for i := 0; i < b.N; i++ {
 				if err := w.Do(ctx, job(i)); err != nil {
@@ -247,6 +271,13 @@ func BenchmarkJournal(b *testing.B) {
 	b.Run("group-commit", func(b *testing.B) { run(b, true) })
 	b.Run("baseline-commit-per-read", func(b *testing.B) { run(b, false) })
 }
+
+type leanRead struct{ run func(*sql.Tx) error }
+
+func (j *leanRead) Run(tx *sql.Tx) error { return j.run(tx) }
+func (*leanRead) Committed()             {}
+func (*leanRead) Aborted(error)          {}
+func (*leanRead) Lean()                  {}
 
 func defaultPolicy() reconcile.Policy { return reconcile.DefaultPolicy }
 
@@ -284,6 +315,7 @@ func BenchmarkReconcile(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/read")
+		b.ReportMetric(300, "goal-ns/read")
 	})
 	b.Run("baseline-sql-lookup", func(b *testing.B) {
 		st, err := db.SQL.PrepareContext(ctx, "SELECT "+itemCols+" FROM items WHERE barcode = ?")

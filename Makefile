@@ -20,7 +20,7 @@ test:
 
 # Benchmarks, each beside its simpler baseline in the same run, as a table.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./agent/... ./drivers/... ./sync/... | tee bench.out | $(GO) run ./cmd/benchtable
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./agent/... ./drivers/... ./sync/... ./cmd/tally | tee bench.out | $(GO) run ./cmd/benchtable
 
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" && exit 1)

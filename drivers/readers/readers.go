@@ -7,7 +7,9 @@
 // here instead of switching on it. Package all links every protocol in.
 //
 // Adding a protocol is its driver package (with an init calling Add or
-// AddSerial) plus one import line in readers/all. Serial protocols get the
+// AddSerial) plus one import line in readers/all; a registered RFID
+// protocol is one a profile may name, and a shipped profile that uses it
+// is its worked example (readers/all's test asks for one). Serial protocols get the
 // port handling (a configured port or the USB-serial bridge's ids, a port
 // from Env.Serial for capture and replay) from AddSerial, once for all.
 package readers

@@ -6,7 +6,9 @@
 // look sinks up here by name; package all links every sink in.
 //
 // Adding a sink is its package (a Config, a factory, an example block and
-// one Add call in an init) plus one import line in sinks/all.
+// one Add call in an init) plus one import line in sinks/all; then
+// `go test ./agent -run TestExampleSinkBlocks -update` puts its example
+// block, commented out, into tally.example.yaml.
 package sinks
 
 import (

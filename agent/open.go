@@ -2,33 +2,20 @@ package agent
 
 import (
 	"fmt"
-	"io"
-
-	"go.bug.st/serial/enumerator"
 
 	"github.com/tally-inventory/tally/agent/engine"
 	"github.com/tally-inventory/tally/drivers"
-	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/profile"
 	"github.com/tally-inventory/tally/drivers/readers"
 	_ "github.com/tally-inventory/tally/drivers/readers/all" // every protocol's registration
 )
 
 // OpenEnv is what the device factories reach the hardware through. The
-// zero value is the real machine; tests put a fake HID bus here and so open
-// every profile through the very factory `tally run` uses.
-type OpenEnv struct {
-	HID hidscanner.Enumerator // nil: the real USB-HID bus
-	// Serial, when set, opens RFID readers' serial ports (with the
-	// profile's line settings, baud from the config) and the driver is
-	// built on the port it returns: `tally capture` records through it,
-	// `tally replay` plays a transcript. nil: each driver opens the real
-	// port itself.
-	Serial func(path string, line profile.Serial) (io.ReadWriteCloser, error)
-	// SerialPorts lists the serial ports with their USB ids, to find a
-	// reader chosen by vid/pid; nil: go.bug.st/serial's enumerator.
-	SerialPorts func() ([]*enumerator.PortDetails, error)
-}
+// zero value is the real machine; tests put a fake HID bus here (a
+// hidscanner.Enumerator) and so open every profile through the very
+// factory `tally run` uses; `tally capture` and `replay` open serial ports
+// through its Serial.
+type OpenEnv = readers.Env
 
 // Profiles returns the profiles a config can name: the built-in ones and
 // those in its profiles_dir.
@@ -47,10 +34,6 @@ func DeviceSpecs(cfg *Config, profiles []*profile.Profile) ([]engine.DeviceSpec,
 // registered (drivers/readers), and its reads go through that driver's
 // decoding stage, if it has one.
 func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]engine.DeviceSpec, error) {
-	renv := readers.Env{Serial: env.Serial, SerialPorts: env.SerialPorts}
-	if env.HID != nil {
-		renv.HID = env.HID
-	}
 	var specs []engine.DeviceSpec
 	for _, d := range cfg.Devices {
 		p, err := profile.Find(profiles, d.Profile)
@@ -68,7 +51,7 @@ func DeviceSpecsEnv(cfg *Config, profiles []*profile.Profile, env OpenEnv) ([]en
 		if pl.Normalize != nil {
 			s.Normalize = pl.Normalize(p)
 		}
-		s.Open, err = pl.New(readers.Device{Name: d.Name, Profile: p, DeviceConfig: d.DeviceConfig}, renv)
+		s.Open, err = pl.New(readers.Device{Name: d.Name, Profile: p, DeviceConfig: d.DeviceConfig}, env)
 		if err != nil {
 			return nil, fmt.Errorf("device %s: %w", d.Name, err)
 		}

@@ -33,7 +33,11 @@ func tallyFail(t *testing.T, in string, args ...string) (string, string) {
 	return out.String(), errb.String()
 }
 
-// The reference vectors of protocols.md §4, through the command line.
+// Published tag vectors, through the command line: the Danish data model's
+// (libdanrfid DDMDataTest), a 3M RFID 501 tag (Biblio-RFID t/05-RFID501.t),
+// the ISO 28560-2 annex example (dp2 TestChip.cs), an ISO/TS 28560-4 EPC
+// bank (dp2 TestUHF.cs) and the GS1 TDS SGTIN-96 example; the decoder's own
+// tests in drivers/tagdata hold each beside its source.
 const (
 	vecDanish = "11 01 01 31 31 32 32 33 33 34 34 00 00 00 00 00 00 00 00 51 3E 44 45 37 30 35 00 00 00 00 00 00"
 	vec3M     = "04 11 00 00 32 30 30 39 30 31 30 31 30 31 32 33 00 00 00 00 FF FF FF FF 7F FF FF FF 00 00 00 00"

@@ -32,11 +32,11 @@ func (c agentControls) pick() engine.Controls {
 	return engine.EngineControls{E: c.a.e, Devs: c.a.devs}
 }
 
-func (c agentControls) StartSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*store.Session, error) {
+func (c agentControls) StartSession(ctx context.Context, invID int64, kind store.SessionKind, cart, operator, device string) (*store.Session, error) {
 	return c.pick().StartSession(ctx, invID, kind, cart, operator, device)
 }
 
-func (c agentControls) SetState(ctx context.Context, id int64, state string) (*store.Session, error) {
+func (c agentControls) SetState(ctx context.Context, id int64, state store.SessionState) (*store.Session, error) {
 	return c.pick().SetState(ctx, id, state)
 }
 

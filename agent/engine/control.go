@@ -115,20 +115,20 @@ func ParseControl(code string) (Control, error) {
 // The web server provides them when the UI runs (its own handlers'
 // functions, which also refresh open screens); EngineControls otherwise.
 type Controls interface {
-	StartSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*store.Session, error)
-	SetState(ctx context.Context, sessionID int64, state string) (*store.Session, error)
+	StartSession(ctx context.Context, invID int64, kind store.SessionKind, cart, operator, device string) (*store.Session, error)
+	SetState(ctx context.Context, sessionID int64, state store.SessionState) (*store.Session, error)
 	Undo(ctx context.Context, sessionID int64) error
 }
 
-// EngineControls are Controls without a UI: the store and engine calls the
-// UI's handlers make.
+// EngineControls are Controls without a UI: the engine calls the UI's
+// handlers make.
 type EngineControls struct {
 	E    *Engine
 	Devs *Devices
 }
 
-func (c EngineControls) StartSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*store.Session, error) {
-	s, err := c.E.DB.StartSession(ctx, invID, kind, cart, operator, device)
+func (c EngineControls) StartSession(ctx context.Context, invID int64, kind store.SessionKind, cart, operator, device string) (*store.Session, error) {
+	s, err := c.E.StartSession(ctx, invID, kind, cart, operator, device)
 	if err != nil || device == "" || c.Devs == nil {
 		return s, err
 	}
@@ -138,13 +138,8 @@ func (c EngineControls) StartSession(ctx context.Context, invID int64, kind, car
 	return s, nil
 }
 
-func (c EngineControls) SetState(ctx context.Context, id int64, state string) (*store.Session, error) {
-	s, err := c.E.DB.SetSessionState(ctx, id, state)
-	if err != nil {
-		return nil, err
-	}
-	c.E.Forget(id, 0)
-	return s, nil
+func (c EngineControls) SetState(ctx context.Context, id int64, state store.SessionState) (*store.Session, error) {
+	return c.E.SetSessionState(ctx, id, state)
 }
 
 func (c EngineControls) Undo(ctx context.Context, id int64) error {
@@ -217,9 +212,9 @@ func (c *Controller) act(ctx context.Context, device, code string, row *store.Co
 		row.Operator = ctl.Operator
 		return feedback.OperatorSet, nil
 	case CmdShelf, CmdCart:
-		kind := "shelf"
+		kind := store.SessionShelf
 		if ctl.Cmd == CmdCart {
-			kind = "cart"
+			kind = store.SessionCart
 		}
 		row.InventoryID = ctl.Inventory
 		s, err := c.Actions.StartSession(ctx, ctl.Inventory, kind, ctl.Cart, row.Operator, device)
@@ -236,13 +231,13 @@ func (c *Controller) act(ctx context.Context, device, code string, row *store.Co
 	}
 	switch ctl.Cmd {
 	case CmdPause:
-		_, err = c.Actions.SetState(ctx, sid, "paused")
+		_, err = c.Actions.SetState(ctx, sid, store.SessionPaused)
 		return feedback.SessionPaused, err
 	case CmdResume:
-		_, err = c.Actions.SetState(ctx, sid, "open")
+		_, err = c.Actions.SetState(ctx, sid, store.SessionOpen)
 		return feedback.SessionResumed, err
 	case CmdEnd:
-		_, err = c.Actions.SetState(ctx, sid, "ended")
+		_, err = c.Actions.SetState(ctx, sid, store.SessionEnded)
 		return feedback.SessionEnded, err
 	default: // CmdUndo
 		return feedback.Undone, c.Actions.Undo(ctx, sid)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/barcode"
 	"github.com/tally-inventory/tally/drivers/dedupe"
@@ -276,7 +277,7 @@ func (d *Devices) Bind(ctx context.Context, device string, sessionID int64) erro
 		if err != nil {
 			return err
 		}
-		if s.State != "open" {
+		if s.State != store.SessionOpen {
 			return fmt.Errorf("session %d is %s: resume it first", sessionID, s.State)
 		}
 	}

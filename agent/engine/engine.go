@@ -297,7 +297,7 @@ func (e *Engine) session(ctx context.Context, id int64) (*sessState, error) {
 		return nil, err
 	}
 	ss = &sessState{s: s, inv: inv}
-	if s.Kind == "shelf" && inv.inv.Policy.ShelfOrder {
+	if s.Kind == store.SessionShelf && inv.inv.Policy.ShelfOrder {
 		if ss.shelf, err = e.shelfFromJournal(ctx, s.InventoryID, s.ID); err != nil {
 			return nil, err
 		}
@@ -383,8 +383,9 @@ func (e *Engine) InventoryProgress(ctx context.Context, invID int64) (Progress, 
 	return Progress{ID: invID, Name: st.inv.Name, Seen: st.seenIn, Expected: st.expected, Also: st.also}, nil
 }
 
-// Forget drops cached state of a session or inventory after it changed
-// outside the engine (paused, ended, finalized).
+// Forget drops cached state of a session or inventory. SetSessionState and
+// Finalize call it; code that changes the store behind the engine's back
+// (a test) must too.
 func (e *Engine) Forget(sessionID, invID int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -423,7 +424,7 @@ func (e *Engine) SubmitAsync(ctx context.Context, sessionID int64, rd drivers.Re
 	if err != nil {
 		return nil, err
 	}
-	if ss.s.State != "open" {
+	if ss.s.State != store.SessionOpen {
 		return nil, fmt.Errorf("session %d is %s: %w", sessionID, ss.s.State, ErrSessionClosed) // each interface says what to do
 	}
 	if !ss.inv.inv.Open() {
@@ -497,7 +498,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 		_, seenBefore = inv.seen[item.Barcode]
 	}
 	mode := reconcile.ShelfMode
-	if ss.s.Kind == "cart" {
+	if ss.s.Kind == store.SessionCart {
 		mode = reconcile.CartMode
 	}
 	r := reconcile.Evaluate(check, item, seenBefore, &inv.inv.Scope, mode, ss.s.Cart)

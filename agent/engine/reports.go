@@ -262,7 +262,7 @@ func (e *Engine) outOfOrder(ctx context.Context, inv *store.Inventory, j *journa
 	var order []int64
 	for _, r := range j.reads {
 		s := j.sessions[r.SessionID]
-		if s == nil || s.Kind != "shelf" || j.first[r.Barcode] != r || !inShelfSequence(r) {
+		if s == nil || s.Kind != store.SessionShelf || j.first[r.Barcode] != r || !inShelfSequence(r) {
 			continue
 		}
 		sh := shelves[s.ID]
@@ -304,7 +304,7 @@ func (e *Engine) carts(inv *store.Inventory, j *journalView) report.Table {
 	carts := map[string]*acc{}
 	var names []string
 	for _, s := range j.sessions {
-		if s.Kind == "cart" {
+		if s.Kind == store.SessionCart {
 			n := catalog.NormalizeID(s.Cart)
 			if carts[n] == nil {
 				carts[n] = &acc{present: map[string]bool{}}
@@ -314,7 +314,7 @@ func (e *Engine) carts(inv *store.Inventory, j *journalView) report.Table {
 	}
 	for bc, r := range j.first {
 		s := j.sessions[r.SessionID]
-		if s == nil || s.Kind != "cart" {
+		if s == nil || s.Kind != store.SessionCart {
 			continue
 		}
 		a := carts[catalog.NormalizeID(s.Cart)]

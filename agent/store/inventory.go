@@ -27,17 +27,57 @@ type Inventory struct {
 // Open reports whether the inventory still takes reads.
 func (inv *Inventory) Open() bool { return inv.FinalizedAt.IsZero() }
 
+// SessionKind is what a session checks: a stretch of shelves, or one cart.
+type SessionKind string
+
+const (
+	SessionShelf SessionKind = "shelf"
+	SessionCart  SessionKind = "cart" // names its cart; finalized per cart
+)
+
+// SessionState is where a session is in its life. Only an open session
+// takes reads; a paused one refuses them until resumed; ended is final.
+type SessionState string
+
+const (
+	SessionOpen   SessionState = "open"
+	SessionPaused SessionState = "paused"
+	SessionEnded  SessionState = "ended"
+)
+
+// ParseSessionState returns s as a SessionState, or an error naming the
+// states there are.
+func ParseSessionState(s string) (SessionState, error) {
+	switch st := SessionState(s); st {
+	case SessionOpen, SessionPaused, SessionEnded:
+		return st, nil
+	}
+	return "", fmt.Errorf("session state %q: want open, paused or ended", s)
+}
+
+// ParseSessionKind returns s as a SessionKind ("" is a shelf session), or
+// an error naming the kinds there are.
+func ParseSessionKind(s string) (SessionKind, error) {
+	switch k := SessionKind(s); k {
+	case "":
+		return SessionShelf, nil
+	case SessionShelf, SessionCart:
+		return k, nil
+	}
+	return "", fmt.Errorf("session kind %q: want shelf or cart", s)
+}
+
 // Session is one stretch of scanning: one operator, one device, one day.
 type Session struct {
-	ID          int64     `json:"id"`
-	InventoryID int64     `json:"inventory_id"`
-	Kind        string    `json:"kind"` // shelf | cart
-	Cart        string    `json:"cart,omitempty"`
-	Operator    string    `json:"operator,omitempty"`
-	Device      string    `json:"device,omitempty"`
-	State       string    `json:"state"` // open | paused | ended
-	StartedAt   time.Time `json:"started_at"`
-	EndedAt     time.Time `json:"ended_at,omitempty"`
+	ID          int64        `json:"id"`
+	InventoryID int64        `json:"inventory_id"`
+	Kind        SessionKind  `json:"kind"`
+	Cart        string       `json:"cart,omitempty"`
+	Operator    string       `json:"operator,omitempty"`
+	Device      string       `json:"device,omitempty"`
+	State       SessionState `json:"state"`
+	StartedAt   time.Time    `json:"started_at"`
+	EndedAt     time.Time    `json:"ended_at,omitempty"`
 }
 
 // CreateInventory stores a new inventory, with its view of the scope as it
@@ -193,9 +233,10 @@ func (db *DB) Inventories(ctx context.Context) ([]*Inventory, error) {
 	return out, rows.Err()
 }
 
-// StartSession opens a session of an open inventory. kind is shelf or cart;
-// a cart session names the cart.
-func (db *DB) StartSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*Session, error) {
+// StartSession opens a session of an open inventory; a cart session names
+// the cart. A running agent starts sessions through its engine
+// (engine.Engine.StartSession).
+func (db *DB) StartSession(ctx context.Context, invID int64, kind SessionKind, cart, operator, device string) (*Session, error) {
 	inv, err := db.Inventory(ctx, invID)
 	if err != nil {
 		return nil, err
@@ -203,13 +244,11 @@ func (db *DB) StartSession(ctx context.Context, invID int64, kind, cart, operato
 	if !inv.Open() {
 		return nil, fmt.Errorf("inventory %d (%s) was finalized on %s: create a new inventory", inv.ID, inv.Name, inv.FinalizedAt.Format("2006-01-02"))
 	}
-	if kind == "" {
-		kind = "shelf"
+	kind, err = ParseSessionKind(string(kind))
+	if err != nil {
+		return nil, err
 	}
-	if kind != "shelf" && kind != "cart" {
-		return nil, fmt.Errorf("session kind %q: want shelf or cart", kind)
-	}
-	if kind == "cart" && strings.TrimSpace(cart) == "" {
+	if kind == SessionCart && strings.TrimSpace(cart) == "" {
 		return nil, errors.New("a cart session needs the cart's name (--cart)")
 	}
 	at := time.Now().UTC()
@@ -219,7 +258,7 @@ func (db *DB) StartSession(ctx context.Context, invID int64, kind, cart, operato
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	id, _ := res.LastInsertId()
-	return &Session{ID: id, InventoryID: invID, Kind: kind, Cart: cart, Operator: operator, Device: device, State: "open", StartedAt: at}, nil
+	return &Session{ID: id, InventoryID: invID, Kind: kind, Cart: cart, Operator: operator, Device: device, State: SessionOpen, StartedAt: at}, nil
 }
 
 const sessCols = "id, inventory_id, kind, cart, operator, device, state, started_at, ended_at"
@@ -273,22 +312,24 @@ func (db *DB) Sessions(ctx context.Context, invID int64) ([]*Session, error) {
 
 // SetSessionState moves a session between open, paused and ended. An ended
 // session cannot be reopened: start a new one (the inventory keeps counting
-// across sessions).
-func (db *DB) SetSessionState(ctx context.Context, id int64, state string) (*Session, error) {
+// across sessions). A running agent changes states through its engine
+// (engine.Engine.SetSessionState), which caches them.
+func (db *DB) SetSessionState(ctx context.Context, id int64, state SessionState) (*Session, error) {
 	s, err := db.Session(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := ParseSessionState(string(state)); err != nil {
+		return nil, err
+	}
 	switch {
-	case state != "open" && state != "paused" && state != "ended":
-		return nil, fmt.Errorf("session state %q: want open, paused or ended", state)
-	case s.State == "ended":
+	case s.State == SessionEnded:
 		return nil, fmt.Errorf("session %d has ended: start a new session of inventory %d", id, s.InventoryID)
 	case s.State == state:
 		return s, nil
 	}
 	var ended any
-	if state == "ended" {
+	if state == SessionEnded {
 		ended = now()
 	}
 	if _, err := db.w.ExecContext(ctx, "UPDATE sessions SET state = ?, ended_at = ? WHERE id = ?", state, ended, id); err != nil {

@@ -153,7 +153,7 @@ func TestSessionsLifecycle(t *testing.T) {
 		t.Error("cart session without a cart")
 	}
 	s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "ana", "")
-	for _, st := range []string{"paused", "open", "ended"} {
+	for _, st := range []SessionState{SessionPaused, SessionOpen, SessionEnded} {
 		got, err := db.SetSessionState(ctx, s.ID, st)
 		if err != nil || got.State != st {
 			t.Fatalf("→ %s: %v %v", st, got, err)

@@ -156,7 +156,7 @@ func (s *Server) apiStartSession(w http.ResponseWriter, r *http.Request) {
 		apiErr(w, err)
 		return
 	}
-	sess, err := s.startSession(r.Context(), id, req.Kind, req.Cart, req.Operator, req.Device)
+	sess, err := s.startSession(r.Context(), id, store.SessionKind(req.Kind), req.Cart, req.Operator, req.Device)
 	if err != nil {
 		apiErr(w, err)
 		return
@@ -350,7 +350,7 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 		apiErr(w, err)
 		return
 	}
-	sess, err := s.setState(r.Context(), id, req.State)
+	sess, err := s.setState(r.Context(), id, store.SessionState(req.State))
 	if err != nil {
 		apiErr(w, err)
 		return

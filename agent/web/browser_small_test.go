@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/drivers"
 )
 
@@ -68,10 +69,9 @@ func TestBrowserSmallThings(t *testing.T) {
 		js("Took back: On shelf — "+itemLine(last.Title, last.CallNumber, last.Barcode))))
 
 	// Paused elsewhere; a scan here offers Resume.
-	if _, err := d.b.DB.SetSessionState(ctx, d.shelf, "paused"); err != nil {
+	if _, err := d.b.SetSessionState(ctx, d.shelf, store.SessionPaused); err != nil {
 		t.Fatal(err)
 	}
-	d.b.Forget(d.shelf, 0)
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#code"), last.Barcode+"\r")); err != nil {
 		t.Fatal(err)
 	}

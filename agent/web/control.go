@@ -13,12 +13,12 @@ import (
 var _ engine.Controls = (*Server)(nil)
 
 // StartSession is the "Start session" button.
-func (s *Server) StartSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*store.Session, error) {
+func (s *Server) StartSession(ctx context.Context, invID int64, kind store.SessionKind, cart, operator, device string) (*store.Session, error) {
 	return s.startSession(ctx, invID, kind, cart, operator, device)
 }
 
 // SetState is the pause, resume and end buttons.
-func (s *Server) SetState(ctx context.Context, id int64, state string) (*store.Session, error) {
+func (s *Server) SetState(ctx context.Context, id int64, state store.SessionState) (*store.Session, error) {
 	return s.setState(ctx, id, state)
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tally-inventory/tally/agent/store"
 )
 
 // The actions control barcodes take (Server.SetState, Undo) refresh a
@@ -63,11 +65,11 @@ func TestControlsReachOpenScreens(t *testing.T) {
 	if v := next("undo"); v.Progress.Seen != 0 {
 		t.Errorf("after undo: %d seen", v.Progress.Seen)
 	}
-	for _, st := range []string{"paused", "open", "ended"} {
+	for _, st := range []store.SessionState{store.SessionPaused, store.SessionOpen, store.SessionEnded} {
 		if _, err := e.s.SetState(ctx, e.sess, st); err != nil {
 			t.Fatal(err)
 		}
-		if v := next(st); v.Session == nil || v.Session.State != st {
+		if v := next(string(st)); v.Session == nil || v.Session.State != st {
 			t.Errorf("after %s: session %+v", st, v.Session)
 		}
 	}

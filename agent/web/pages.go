@@ -434,7 +434,7 @@ func (s *Server) sessionStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	sess, err := s.startSession(r.Context(), id, f.Get("kind"), f.Get("cart"), f.Get("operator"), f.Get("device"))
+	sess, err := s.startSession(r.Context(), id, store.SessionKind(f.Get("kind")), f.Get("cart"), f.Get("operator"), f.Get("device"))
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -442,15 +442,15 @@ func (s *Server) sessionStart(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/sessions/%d", sess.ID), http.StatusSeeOther)
 }
 
-func (s *Server) startSession(ctx context.Context, invID int64, kind, cart, operator, device string) (*store.Session, error) {
+func (s *Server) startSession(ctx context.Context, invID int64, kind store.SessionKind, cart, operator, device string) (*store.Session, error) {
 	operator, device, cart = strings.TrimSpace(operator), strings.TrimSpace(device), strings.TrimSpace(cart)
 	if len(operator) > 100 || len(cart) > 100 {
 		return nil, badRequest("operator and cart names are at most 100 characters")
 	}
-	if kind != "cart" {
+	if kind != store.SessionCart {
 		cart = ""
 	}
-	sess, err := s.b.Store().StartSession(ctx, invID, kind, cart, operator, device)
+	sess, err := s.b.StartSession(ctx, invID, kind, cart, operator, device)
 	if err != nil {
 		return nil, err
 	}
@@ -594,12 +594,11 @@ func (s *Server) undoneNote(ctx context.Context, v *SessionView, q string) strin
 	return note
 }
 
-func (s *Server) setState(ctx context.Context, id int64, state string) (*store.Session, error) {
-	sess, err := s.b.Store().SetSessionState(ctx, id, state)
+func (s *Server) setState(ctx context.Context, id int64, state store.SessionState) (*store.Session, error) {
+	sess, err := s.b.SetSessionState(ctx, id, state)
 	if err != nil {
 		return nil, err
 	}
-	s.b.Forget(id, 0)
 	s.notify(id)
 	return sess, nil
 }
@@ -609,7 +608,7 @@ func (s *Server) statePost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.setState(r.Context(), id, r.PostForm.Get("state")); err != nil {
+	if _, err := s.setState(r.Context(), id, store.SessionState(r.PostForm.Get("state"))); err != nil {
 		s.errorPage(w, r, err)
 		return
 	}

@@ -41,8 +41,10 @@ type Backend interface {
 	Missing(ctx context.Context, invID int64) ([]engine.MissingItem, error)
 	Finalize(ctx context.Context, invID int64, dryRun bool) (*engine.FinalizeResult, error)
 	Reports(ctx context.Context, invID int64, names ...string) ([]report.Table, error)
-	// Forget drops cached state after a session or inventory changed here.
-	Forget(sessionID, invID int64)
+	// StartSession and SetSessionState start a session and change its
+	// state through the engine, which caches states.
+	StartSession(ctx context.Context, invID int64, kind store.SessionKind, cart, operator, device string) (*store.Session, error)
+	SetSessionState(ctx context.Context, sessionID int64, state store.SessionState) (*store.Session, error)
 	// Writer is the store's single writer (dead-letter retries go through it).
 	Writer() *store.Writer
 

@@ -37,7 +37,7 @@ func init() {
 		"weed": cmdInventoryWeed,
 	}, "An inventory is a campaign such as \"Spring 2027 — Fiction\": a scope and policies, many sessions, finalized once."))
 	register("session", "start, pause, resume and end scanning sessions", sub("session", map[string]func(context.Context, []string) error{
-		"start": cmdSessionStart, "pause": sessionState("paused"), "resume": sessionState("open"), "end": cmdSessionEnd,
+		"start": cmdSessionStart, "pause": sessionState(store.SessionPaused), "resume": sessionState(store.SessionOpen), "end": cmdSessionEnd,
 	}, "A session is one stretch of scanning — an operator, a device, a day — within an inventory."))
 	register("scan", "read barcodes from stdin into a session, one per line", cmdScan)
 	register("report", "missing, misplaced, out-of-order, found… as CSV, JSON or printable HTML", cmdReport)
@@ -646,9 +646,9 @@ cart sessions (--cart) check one equipment cart.`)
 		return err
 	}
 	defer d.Close()
-	kind := "shelf"
+	kind := store.SessionShelf
 	if *cart != "" {
-		kind = "cart"
+		kind = store.SessionCart
 	}
 	if err := inventoryBlocked(ctx, d, *inv); err != nil {
 		return err
@@ -664,8 +664,8 @@ cart sessions (--cart) check one equipment cart.`)
 	return nil
 }
 
-func sessionState(state string) func(context.Context, []string) error {
-	verb := map[string]string{"paused": "pause", "open": "resume"}[state]
+func sessionState(state store.SessionState) func(context.Context, []string) error {
+	verb := map[store.SessionState]string{store.SessionPaused: "pause", store.SessionOpen: "resume"}[state]
 	return func(ctx context.Context, args []string) error {
 		fs := newFlags("session "+verb, "ID", "Changes a session's state ("+verb+").")
 		db := dbFlag(fs)
@@ -708,11 +708,11 @@ func cmdSessionEnd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	if s, err := e.DB.Session(ctx, id); err == nil && s.State == "ended" {
+	if s, err := e.DB.Session(ctx, id); err == nil && s.State == store.SessionEnded {
 		fmt.Fprintf(stdout, "session %d had already ended\n", id)
 		return nil
 	}
-	s, err := e.DB.SetSessionState(ctx, id, "ended")
+	s, err := e.SetSessionState(ctx, id, store.SessionEnded)
 	if err != nil {
 		return err
 	}

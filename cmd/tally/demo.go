@@ -160,7 +160,7 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	if err != nil {
 		return err
 	}
-	shelfSess, err := e.DB.StartSession(ctx, shelfInv.ID, "shelf", "", "student assistant", "demo-scanner")
+	shelfSess, err := e.StartSession(ctx, shelfInv.ID, store.SessionShelf, "", "student assistant", "demo-scanner")
 	if err != nil {
 		return err
 	}
@@ -213,8 +213,8 @@ func runDemo(ctx context.Context, o demoOpts) error {
 			continue
 		}
 		for _, s := range ss {
-			if s.State != "ended" {
-				if _, serr := e.DB.SetSessionState(context.Background(), s.ID, "ended"); serr != nil {
+			if s.State != store.SessionEnded {
+				if _, serr := e.SetSessionState(context.Background(), s.ID, store.SessionEnded); serr != nil {
 					err = errors.Join(err, serr)
 					continue
 				}
@@ -304,7 +304,7 @@ func demoCarts(ctx context.Context, a *agent.Agent, invID int64, field *sim.Popu
 	e := a.Engine()
 	carts := e.Index.Containers()
 	for _, cart := range carts {
-		s, err := e.DB.StartSession(ctx, invID, "cart", cart, "technical assistant", "demo-wand")
+		s, err := e.StartSession(ctx, invID, store.SessionCart, cart, "technical assistant", "demo-wand")
 		if err != nil {
 			return
 		}
@@ -334,7 +334,6 @@ func demoCarts(ctx context.Context, a *agent.Agent, invID int64, field *sim.Popu
 		field.LeaveAll()
 		time.Sleep(300 * time.Millisecond) // let reads in flight land in this cart's session
 		a.Devices().Bind(ctx, "demo-wand", 0)
-		e.DB.SetSessionState(ctx, s.ID, "ended")
-		e.Forget(s.ID, 0)
+		e.SetSessionState(ctx, s.ID, store.SessionEnded)
 	}
 }

@@ -102,6 +102,37 @@ func ParsePullCSV(file string, r io.Reader) ([]store.PullItem, error) {
 	return items, nil
 }
 
+// Attached is what attaching a pull list did.
+type Attached struct {
+	Inventory store.Inventory  `json:"inventory"`
+	Source    string           `json:"source"`
+	Items     int              `json:"items"`
+	Unknown   []store.PullItem `json:"unknown,omitempty"` // kept: they count once an import brings them
+}
+
+// AttachPullList makes items inventory invID's list from a file, replacing
+// the previous one. db must be the database's one writer: the CLI's own
+// when no agent runs, the agent's (through its API) when one does.
+func AttachPullList(ctx context.Context, db *store.DB, x *catalog.Index, invID int64, source string, items []store.PullItem) (*Attached, error) {
+	inv, err := db.Inventory(ctx, invID)
+	if err != nil {
+		return nil, err
+	}
+	if !inv.Open() {
+		return nil, fmt.Errorf("inventory %d (%s) is finalized: a pull list acts while the walk goes on; create a new inventory", inv.ID, inv.Name)
+	}
+	a := &Attached{Inventory: *inv, Source: source, Items: len(items)}
+	for _, it := range items {
+		if _, ok := x.Get(it.Barcode); !ok {
+			a.Unknown = append(a.Unknown, it)
+		}
+	}
+	if err := db.SetPullList(ctx, invID, items); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 // PullText is what a read of a listed item tells the operator.
 func PullText(reason string) string {
 	if reason == "" {

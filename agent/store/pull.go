@@ -201,3 +201,23 @@ func (t TxWriter) PullReason(invID int64, barcode string) (reason string, ok boo
 	}
 	return reason, ok, nil
 }
+
+// PullProgress counts an inventory's pull list (see PullList) and how many
+// of its items the walk has met.
+func (db *DB) PullProgress(ctx context.Context, invID int64) (listed, pulled int, err error) {
+	list, err := db.PullList(ctx, invID)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, p := range list {
+		var one int
+		err := db.SQL.QueryRowContext(ctx, "SELECT 1 FROM seen WHERE inventory_id = ? AND barcode = ?", invID, p.Barcode).Scan(&one)
+		switch {
+		case err == nil:
+			pulled++
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, 0, fmt.Errorf("count pulled: %w", err)
+		}
+	}
+	return len(list), pulled, nil
+}

@@ -24,6 +24,7 @@ func (s *Server) apiRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /api/inventories", s.apiCreateInventory)
 	m.HandleFunc("GET /api/inventories/{id}", s.apiInventory)
 	m.HandleFunc("POST /api/inventories/{id}/sessions", s.apiStartSession)
+	m.HandleFunc("POST /api/inventories/{id}/pull", s.apiAttachPull)
 	m.HandleFunc("GET /api/inventories/{id}/missing", s.apiMissing)
 	m.HandleFunc("GET /api/inventories/{id}/reports", s.apiReportNames)
 	m.HandleFunc("GET /api/inventories/{id}/reports/{name}", s.apiReport)

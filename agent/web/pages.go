@@ -383,7 +383,13 @@ func (s *Server) inventoryShow(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, err)
 		return
 	}
-	s.render(w, r, "inventory", inv.Name, map[string]any{"Inv": inv, "Sessions": ss, "Progress": p,
+	listed, pulled, err := db.PullProgress(ctx, id)
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
+	}
+	pull := map[string]int{"Listed": listed, "Pulled": pulled, "Left": listed - pulled}
+	s.render(w, r, "inventory", inv.Name, map[string]any{"Inv": inv, "Sessions": ss, "Progress": p, "Pull": pull,
 		"Carts": s.b.Catalog().Containers(), "Devices": s.b.Devices(), "Scope": scopeWords(&inv.Scope)})
 }
 

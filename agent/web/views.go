@@ -62,7 +62,10 @@ type ReadView struct {
 	Headline   string   `json:"headline"` // "Misshelved — belongs between 599.75 ROW and 599.8 SMI"
 	Item       string   `json:"item"`     // "Mammals: The Wolf · 599.78 SMI · 30234000012345"
 	Notes      []string `json:"notes,omitempty"`
-	Undone     bool     `json:"undone,omitempty"`
+	// Pull is why to take the item off the shelf ("pull: hold for pickup
+	// at MPL…"): the screens show it as a badge of its own.
+	Pull   string `json:"pull,omitempty"`
+	Undone bool   `json:"undone,omitempty"`
 }
 
 // RetroView is an earlier read a later one proved out of shelf order.
@@ -162,7 +165,7 @@ func notes(o reconcile.Outcome, f reconcile.Flags, d reconcile.Detail) []string 
 			case reconcile.FlagSwap:
 				out = append(out, d.Swap)
 			case reconcile.FlagPull:
-				out = append(out, d.Pull)
+				// the badge (ReadView.Pull) says it
 			default:
 				if _, ok := labels[reconcile.Outcome(x)]; ok {
 					out = append(out, "Also: "+reconcile.Meaning(reconcile.Outcome(x)))
@@ -186,7 +189,15 @@ func viewOf(r *engine.Result) ReadView {
 	return ReadView{ID: r.ReadID, At: r.At.Local().Format("15:04:05"), Device: r.Device, Code: r.Code, Barcode: r.Barcode,
 		Title: r.Title, CallNumber: r.CallNumber, Outcome: string(r.Outcome), Label: label(string(r.Outcome)),
 		Headline: headline(r.Outcome, r.Detail), Item: itemLine(r.Title, r.CallNumber, code),
-		Notes: notes(r.Outcome, r.Flags, r.Detail)}
+		Notes: notes(r.Outcome, r.Flags, r.Detail), Pull: pullOf(r)}
+}
+
+// pullOf is the badge of a read of an item on a pull list, or "".
+func pullOf(r *engine.Result) string {
+	if !r.Flags.Has(reconcile.FlagPull) {
+		return ""
+	}
+	return r.Detail.Pull
 }
 
 func retroView(rt engine.Retro) RetroView {

@@ -33,6 +33,27 @@
     if (t) { e.preventDefault(); window.print(); }
   });
 
+  // The inventory page attaches a pull list: the file goes to the API,
+  // which the agent writes as the database's one writer.
+  var pullForm = $('pullform');
+  if (pullForm) {
+    pullForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var f = $('pullfile').files[0], msg = $('pull-msg');
+      if (!f) { msg.textContent = 'Choose a CSV file first.'; return; }
+      msg.textContent = 'Attaching…';
+      fetch('/api/inventories/' + pullForm.dataset.inventory + '/pull?file=' + encodeURIComponent(f.name), {
+        method: 'POST', credentials: 'same-origin', body: f,
+        headers: { 'Content-Type': 'text/csv', 'X-CSRF-Token': csrf }
+      }).then(function (resp) {
+        return resp.json().then(function (b) { return { ok: resp.ok, b: b }; });
+      }).then(function (x) {
+        if (!x.ok) { msg.textContent = x.b.error || 'The list was not attached.'; return; }
+        window.location.reload();
+      }).catch(function () { msg.textContent = 'The agent did not answer: the list was not attached.'; });
+    });
+  }
+
   var root = document.querySelector('[data-session]');
   if (!root) return;
   var sid = root.dataset.session;
@@ -50,8 +71,10 @@
     var box = $('last');
     if (!box) return;
     var o = r ? r.outcome : 'none';
-    box.className = 'last o-' + o;
+    box.className = 'last o-' + o + (r && r.pull ? ' pull' : '');
     setIcon(box, o);
+    var pull = $('last-pull');
+    if (pull) { pull.textContent = r && r.pull || ''; pull.hidden = !(r && r.pull); }
     $('last-label').textContent = r ? r.label : 'Ready';
     $('last-headline').textContent = r ? r.headline : 'Scan the first item.';
     $('last-item').textContent = r ? r.item : '';
@@ -62,12 +85,16 @@
   }
 
   function feedItem(r) {
-    var li = el('li', 'o-' + r.outcome);
+    var li = el('li', 'o-' + r.outcome + (r.pull ? ' pull' : ''));
     li.dataset.id = r.id;
     li.dataset.barcode = r.barcode || '';
     li.appendChild(icon(r.outcome));
     li.appendChild(el('span', 'lbl', r.label));
     li.appendChild(document.createTextNode(' '));
+    if (r.pull) {
+      li.appendChild(el('span', 'pullbadge', r.pull));
+      li.appendChild(document.createTextNode(' '));
+    }
     li.appendChild(el('span', 'hl', r.headline));
     li.appendChild(document.createTextNode(' '));
     li.appendChild(el('span', 'it', r.item));
@@ -167,7 +194,7 @@
   function markRetro(rt) {
     document.querySelectorAll('#feed li[data-barcode="' + CSS.escape(rt.barcode) + '"]').forEach(function (li) {
       if (!li.classList.contains('o-ok')) return;
-      li.className = 'o-' + rt.outcome + ' retro';
+      li.className = 'o-' + rt.outcome + ' retro' + (li.classList.contains('pull') ? ' pull' : '');
       setIcon(li, rt.outcome);
       li.querySelector('.lbl').textContent = rt.label;
       li.querySelector('.hl').textContent = rt.headline;

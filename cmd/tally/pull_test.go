@@ -4,11 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/tally-inventory/tally/agent/store"
 )
 
 // A pull list attached from the CLI: a scan of a listed item carries flag
@@ -110,5 +117,92 @@ func TestPullListRefused(t *testing.T) {
 	out := tally(t, "", "report", "--inventory", "1", "--format", "json", "pull_not_found")
 	if !strings.Contains(out, `"rows": []`) {
 		t.Errorf("a refused list was attached: %s", out)
+	}
+}
+
+// While the agent runs it is the database's one writer: `tally inventory
+// pull` hands the list to it over its API instead of being refused, a bad
+// list is still refused with its FILE:LINE, and a holds list imported
+// beside it counts at the agent's next read. Reads through the agent's API
+// then say "pull: …".
+func TestPullListThroughRunningAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	bin := buildTally(t)
+	dir := t.TempDir()
+	p := startAgent(t, bin, dir, "--scan-every", "50ms")
+	defer func() { p.cmd.Process.Signal(syscall.SIGTERM); p.cmd.Wait() }()
+	go func() {
+		for range p.lines {
+		}
+	}()
+	env := append(os.Environ(), "TALLY_DB="+p.db)
+	ro, err := store.OpenWith(context.Background(), p.db, store.Opts{Mode: store.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var books []string
+	rows, err := ro.SQL.Query("SELECT barcode FROM items WHERE location = 'Fiction' AND status = 'available' AND hold = 0 ORDER BY barcode DESC LIMIT 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var bc string
+		rows.Scan(&bc)
+		books = append(books, bc)
+	}
+	rows.Close()
+	ro.Close()
+	if len(books) != 2 {
+		t.Fatalf("demo catalog: %v", books)
+	}
+
+	list := filepath.Join(dir, "pull.csv")
+	os.WriteFile(list, []byte("barcode,reason\n"+books[0]+",repair the spine\n"), 0o644)
+	code, out, errs := runBin(t, bin, env, "", "inventory", "pull", "1", list)
+	if code != 0 || !strings.Contains(out, "handed to the running agent (pid "+fmt.Sprint(p.cmd.Process.Pid)) || !strings.Contains(out, "pull list of 1 items") {
+		t.Fatalf("inventory pull beside the agent: exit %d\n%s%s", code, out, errs)
+	}
+	os.WriteFile(list, []byte("barcode,reason\n"+books[0]+",a\n"+books[0]+",b\n"), 0o644)
+	if code, _, errs := runBin(t, bin, env, "", "inventory", "pull", "1", list); code == 0 || !strings.Contains(errs, "pull.csv:3: barcode "+books[0]+" is already listed on line 2") {
+		t.Errorf("a bad list beside the agent: exit %d %s", code, errs)
+	}
+	holds := filepath.Join(dir, "holds.csv")
+	os.WriteFile(holds, []byte("barcode,pickbranch,reservedate\n"+books[1]+",MPL,2026-11-30\n"), 0o644)
+	if code, out, errs := runBin(t, bin, env, "", "holds", "import", holds); code != 0 || !strings.Contains(out, "holds to pull: 1") {
+		t.Fatalf("holds import beside the agent: exit %d\n%s%s", code, out, errs)
+	}
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(p.ui + "api/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ CSRF, Header string }
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	for i, want := range []string{"pull: repair the spine", "pull: hold for pickup at MPL, placed 2026-11-30"} {
+		req, _ := http.NewRequest("POST", p.ui+"api/sessions/1/reads", strings.NewReader(`{"code":"`+books[i]+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(tok.Header, tok.CSRF)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Result struct {
+				Flags  []string `json:"flags"`
+				Detail struct {
+					Pull string `json:"pull"`
+				} `json:"detail"`
+			} `json:"result"`
+		}
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if got.Result.Detail.Pull != want || !slices.Contains(got.Result.Flags, "pull") {
+			t.Errorf("read of %s through the agent: HTTP %d %+v, want %q", books[i], resp.StatusCode, got.Result, want)
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/tally-inventory/tally/agent"
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/engine"
-	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/drivers"
 	"github.com/tally-inventory/tally/drivers/hidscanner"
 	"github.com/tally-inventory/tally/drivers/sim"
@@ -32,32 +31,11 @@ func TestAgentReadReachesSink(t *testing.T) {
 			Open: func(context.Context) (drivers.Reader, error) {
 				return hidscanner.New("wand", sc, hidscanner.DefaultOpts)
 			}}}})
-	defer a.Close()
-	e := a.Engine()
+	t.Cleanup(func() { a.Close() }) // after runAgent's cleanup: Run ends first
 	items := []catalog.Item{{Barcode: "31234000123456", CallNumber: "FIC ADA", Title: "A", Library: "MAIN",
 		Location: "Fiction", Kind: catalog.KindBook, Status: catalog.StatusAvailable}}
-	if _, err := e.DB.Import(ctx, e.Index, "test", "csv", items, false, 0); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "wand")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Devices().Bind(ctx, "wand", sess.ID); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	inv, _ := shelfSession(t, ctx, a, "wand", items)
+	runAgent(t, ctx, a)
 
 	if err := sc.Scan(ctx, "31234000123456"); err != nil {
 		t.Fatal(err)

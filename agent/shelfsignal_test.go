@@ -54,35 +54,14 @@ func TestShelfOrderSignalled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	db, index := a.Engine().DB, a.Engine().Index
+	t.Cleanup(func() { a.Close() }) // after runAgent's cleanup: Run ends first
 	var items []catalog.Item
 	for i, c := range []string{"ADA", "BAK", "CAR", "DAH", "EVA", "FOX", "GRA", "HAL", "ITO"} {
 		items = append(items, catalog.Item{Barcode: "B" + string(rune('1'+i)), CallNumber: "FIC " + c, Title: "Book " + c,
 			Library: "MAIN", Location: "Fiction", Kind: catalog.KindBook, Status: catalog.StatusAvailable})
 	}
-	if _, err := db.Import(ctx, index, "test", "csv", items, false, 0); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := db.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := db.StartSession(ctx, inv.ID, "shelf", "", "ana", "scanner")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Devices().Bind(ctx, "scanner", sess.ID); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	inv, sess := shelfSession(t, ctx, a, "scanner", items)
+	runAgent(t, ctx, a)
 
 	// B4 and B3 (FIC DAH, FIC CAR) are swapped: told at B5. B9 (FIC ITO)
 	// stands before B6: certain at B7, while the student is two books on.
@@ -118,7 +97,7 @@ func TestShelfOrderSignalled(t *testing.T) {
 	}
 	// The journal keeps the swap: a reload of the screen says it too.
 	var swaps []string
-	err = db.Reads(ctx, inv.ID, sess.ID, func(r *store.ReadRow) error {
+	err = a.Engine().DB.Reads(ctx, inv.ID, sess.ID, func(r *store.ReadRow) error {
 		if reconcile.ParseFlags(r.Flags).Has(reconcile.FlagSwap) {
 			swaps = append(swaps, r.Barcode+" "+r.Detail)
 		}

@@ -443,20 +443,11 @@ func (db *DB) RetryDeadDeliveries(ctx context.Context, w *Writer, ids ...int64) 
 
 // Sinks lists the sinks the store has seen, in name order.
 func (db *DB) Sinks(ctx context.Context) ([]string, error) {
-	rows, err := db.SQL.QueryContext(ctx, "SELECT sink FROM outbox_sink ORDER BY sink")
+	out, err := queryStrings(ctx, db.SQL, "SELECT sink FROM outbox_sink ORDER BY sink")
 	if err != nil {
 		return nil, fmt.Errorf("list sinks: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SinkBacklog is the cheap part of SinkStatus, for every relay pass:

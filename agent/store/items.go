@@ -68,18 +68,14 @@ func (db *DB) scanItems(ctx context.Context, q, arg string, out chan<- []catalog
 	defer rows.Close()
 	const size = 512
 	batch := make([]catalog.Keyed, 0, size)
-	var st, kind string
-	var due, seen int64
+	var key string
+	r := newItemRow(&key)
 	for rows.Next() {
-		var k catalog.Keyed
-		it := &k.Item
-		if err := rows.Scan(&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
-			&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
-			&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year, &k.SortKey); err != nil {
+		it, err := r.scan(rows)
+		if err != nil {
 			return err
 		}
-		it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
-		it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
+		k := catalog.Keyed{Item: it, SortKey: key}
 		batch = append(batch, k)
 		if len(batch) == size {
 			select {
@@ -284,19 +280,36 @@ func (db *DB) Import(ctx context.Context, x *catalog.Index, file, format string,
 }
 
 // scanItem reads one row of itemCols, and the columns after them into
-// extra. (ScanIndex has its own loop: it is the hot one.)
+// extra.
 func scanItem(rows *sql.Rows, extra ...any) (catalog.Item, error) {
-	var it catalog.Item
-	var st, kind string
-	var due, seen int64
-	dest := append([]any{&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
-		&it.Location, &it.Collection, &it.ItemType, &st, &due, &seen, &it.Price, &kind,
+	return newItemRow(extra...).scan(rows)
+}
+
+// itemRow scans rows of itemCols (and extra columns) into the same
+// destinations row after row: the index scan reads a million.
+type itemRow struct {
+	it        catalog.Item
+	st, kind  string
+	due, seen int64
+	dest      []any
+}
+
+func newItemRow(extra ...any) *itemRow {
+	r := &itemRow{}
+	it := &r.it
+	r.dest = append([]any{&it.Barcode, &it.Title, &it.Author, &it.CallNumber, &it.Library,
+		&it.Location, &it.Collection, &it.ItemType, &r.st, &r.due, &r.seen, &it.Price, &r.kind,
 		&it.Container, &it.AssetTag, &it.Serial, &it.RFID, &it.HoldWaiting, &it.Year}, extra...)
-	if err := rows.Scan(dest...); err != nil {
-		return it, err
+	return r
+}
+
+func (r *itemRow) scan(rows *sql.Rows) (catalog.Item, error) {
+	if err := rows.Scan(r.dest...); err != nil {
+		return catalog.Item{}, err
 	}
-	it.Status, it.Kind = catalog.Status(st), catalog.Kind(kind)
-	it.DueDate, it.LastSeen = fromDays(due), fromDays(seen)
+	it := r.it
+	it.Status, it.Kind = catalog.Status(r.st), catalog.Kind(r.kind)
+	it.DueDate, it.LastSeen = fromDays(r.due), fromDays(r.seen)
 	return it, nil
 }
 

@@ -350,9 +350,11 @@ func BenchmarkImportCSV(b *testing.B) {
 	w := csv.NewWriter(&buf)
 	w.Write(catalog.Columns)
 	for _, it := range sample.Generate(o) {
-		w.Write([]string{it.Barcode, it.Title, it.Author, it.CallNumber, it.Library, it.Location, it.Collection,
+		row := []string{it.Barcode, it.Title, it.Author, it.CallNumber, it.Library, it.Location, it.Collection,
 			it.ItemType, string(it.Status), "", it.LastSeen.Format("2006-01-02"), fmt.Sprintf("%d.%02d", it.Price/100, it.Price%100),
-			string(it.Kind), "", "", "", "", "", yearText(it.Year)})
+			string(it.Kind), "", "", "", "", "", yearText(it.Year)}
+		// Columns added later stay empty: the row is as wide as the header.
+		w.Write(append(row, make([]string, len(catalog.Columns)-len(row))...))
 	}
 	w.Flush()
 	data := buf.Bytes()

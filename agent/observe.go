@@ -42,7 +42,7 @@ func (a *Agent) snapshot(ctx context.Context) (metrics.Snapshot, error) {
 		return s, err
 	}
 	for _, x := range sess {
-		if x.State == "open" {
+		if x.State == store.SessionOpen {
 			s.SessionsOpen++
 		}
 	}

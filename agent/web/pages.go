@@ -479,7 +479,7 @@ func (s *Server) sessionShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := map[string]any{"V": v, "Feed": s.opts.Feed, "Undone": s.undoneNote(r.Context(), v, r.URL.Query().Get("undone"))}
-	if v.Session.Kind == "cart" {
+	if v.Session.Kind == store.SessionCart {
 		s.render(w, r, "cart", "Cart "+v.Session.Cart, data)
 		return
 	}
@@ -547,7 +547,7 @@ func (s *Server) closedAdvice(ctx context.Context, id int64, err error) (msg str
 	switch {
 	case ierr == nil && !inv.Open():
 		return fmt.Sprintf("The inventory %q is finalized, so this read was not taken. Its reports are on the inventory page.", inv.Name), 0
-	case sess.State == "paused":
+	case sess.State == store.SessionPaused:
 		return fmt.Sprintf("Session %d is paused, so this read was not taken. Press Resume, then scan it again.", id), id
 	default:
 		return fmt.Sprintf("Session %d has %s, so this read was not taken. Start a new session from the inventory page.", id, sess.State), 0
@@ -829,11 +829,11 @@ func (s *Server) openSessions(ctx context.Context) ([]*store.Session, map[int64]
 	labels := map[int64]string{}
 	for _, x := range ss {
 		l := fmt.Sprintf("Session %d — %s", x.ID, names[x.InventoryID])
-		if x.Kind == "cart" {
+		if x.Kind == store.SessionCart {
 			l += " (cart " + x.Cart + ")"
 		}
 		labels[x.ID] = l
-		if x.State == "open" {
+		if x.State == store.SessionOpen {
 			open = append(open, x)
 		}
 	}

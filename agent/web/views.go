@@ -338,7 +338,7 @@ type tracker struct {
 
 func newTracker(x *catalog.Index, sess *store.Session, inv *store.Inventory, feedMax int) *tracker {
 	t := &tracker{x: x, sess: sess, inv: inv, feedMax: feedMax, counts: map[string]int{}, first: map[string]string{}}
-	if sess.Kind == "cart" {
+	if sess.Kind == store.SessionCart {
 		t.skip = map[catalog.Status]bool{}
 		for _, st := range inv.Scope.SkipStatuses {
 			t.skip[st] = true
@@ -511,7 +511,7 @@ func (t *tracker) walked(bc, call string, o reconcile.Outcome) {
 
 func (t *tracker) countList() []Count {
 	legend := shelfLegend
-	if t.sess.Kind == "cart" {
+	if t.sess.Kind == store.SessionCart {
 		legend = cartLegend
 	}
 	out := make([]Count, 0, len(legend))
@@ -524,7 +524,7 @@ func (t *tracker) countList() []Count {
 // replay builds the tracker from the session's journal.
 func (t *tracker) replay(ctx context.Context, db *store.DB) error {
 	var shelf *reconcile.Shelf
-	if t.sess.Kind == "shelf" && t.inv.Policy.ShelfOrder {
+	if t.sess.Kind == store.SessionShelf && t.inv.Policy.ShelfOrder {
 		shelf = reconcile.NewShelf()
 	}
 	seenHere := map[string]bool{}
@@ -708,7 +708,7 @@ func (s *Server) load(ctx context.Context, sessionID int64) (*tracker, *SessionV
 }
 
 func (t *tracker) view() *SessionView {
-	v := &SessionView{Session: t.sess, Inventory: t.inv, Open: t.sess.State == "open" && t.inv.Open(), Progress: t.progress,
+	v := &SessionView{Session: t.sess, Inventory: t.inv, Open: t.sess.State == store.SessionOpen && t.inv.Open(), Progress: t.progress,
 		Counts: t.countList(), Last: t.last, Feed: append([]ReadView{}, t.feed...), LastID: t.lastID}
 	if t.cart != nil {
 		c := *t.cart

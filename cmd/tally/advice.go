@@ -32,9 +32,9 @@ func sessionBlocked(ctx context.Context, d *store.DB, sid int64, pausedOK bool) 
 	switch {
 	case !inv.Open():
 		return finalizedAdvice(inv, fmt.Sprintf("session %d belongs to inventory %d (%s), which", sid, inv.ID, inv.Name))
-	case s.State == "ended":
+	case s.State == store.SessionEnded:
 		return fmt.Errorf("session %d has ended, and ended sessions are not reopened: start another with `tally session start --inventory %d%s` and scan into that (the inventory counts across sessions)", sid, inv.ID, operatorFlag(s))
-	case s.State == "paused" && !pausedOK:
+	case s.State == store.SessionPaused && !pausedOK:
 		return fmt.Errorf("session %d is paused: resume it with `tally session resume %d`, then scan again", sid, sid)
 	}
 	return nil

@@ -717,7 +717,7 @@ func cmdSessionEnd(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "session %d ended\n", s.ID)
-	if s.Kind == "cart" {
+	if s.Kind == store.SessionCart {
 		seen, err := e.DB.Seen(ctx, s.InventoryID)
 		if err != nil {
 			return err

@@ -186,6 +186,17 @@ func (db *DB) needQueue(ctx context.Context, sinks []string) (bool, error) {
 const deliveryCols = `o.id, o.key, o.kind, o.inventory_id, o.barcode, o.payload, o.created_at, o.state, o.attempts, o.next_at, o.last_error,
 	d.sink, d.state, d.attempts, d.next_at, d.last_error`
 
+// rawPayload is a stored payload as JSON: text that is not JSON (an edited
+// or truncated row, which the relay makes a dead letter) is kept as a JSON
+// string, so the views that list it still encode.
+func rawPayload(s string) json.RawMessage {
+	if json.Valid([]byte(s)) {
+		return json.RawMessage(s)
+	}
+	q, _ := json.Marshal(s)
+	return q
+}
+
 func scanDelivery(rows *sql.Rows) (relay.Delivery, error) {
 	var d relay.Delivery
 	var payload, created, next string
@@ -195,7 +206,7 @@ func scanDelivery(rows *sql.Rows) (relay.Delivery, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Payload = json.RawMessage(payload)
+	d.Payload = rawPayload(payload)
 	d.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 	d.NextAt, _ = time.Parse(time.RFC3339Nano, next)
 	d.SinkNextAt = fromMs(snext)

@@ -43,12 +43,17 @@ func (s *Server) apiRoutes(m *http.ServeMux) {
 	})
 }
 
+// writeJSON encodes before it answers, so a value that cannot be encoded
+// is a 500 that says so rather than a 200 with an empty body.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"error": "cannot encode the answer: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	w.Write(append(b, '\n'))
 }
 
 func writeJSONError(w http.ResponseWriter, code int, msg string) {

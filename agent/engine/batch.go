@@ -2,7 +2,6 @@ package engine
 
 import (
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
@@ -29,17 +28,6 @@ func (b *batchWrites) reset() {
 	b.outbox = b.outbox[:0]
 	clear(b.seen)
 	b.status = b.status[:0]
-}
-
-// outboxRow queues an upstream effect for the batch's end.
-func (b *batchWrites) outboxRow(invID int64, barcode, kind string, payload map[string]any) error {
-	p, err := json.Marshal(payload)
-	if err != nil {
-		return err
-	}
-	b.outbox = append(b.outbox, store.NewOutbox{Key: store.OutboxKey(invID, barcode, kind), Kind: kind,
-		InvID: invID, Barcode: barcode, Payload: p})
-	return nil
 }
 
 // beginBatch runs on the writer goroutine before a transaction's jobs.

@@ -90,7 +90,7 @@ func (p Plugin) Build(c Config, env Env) (relay.Sink, error) {
 	}
 	s, err := p.build(c, env)
 	if err != nil {
-		return nil, p.keyed(err)[0]
+		return nil, errors.Join(p.keyed(err)...)
 	}
 	return s, nil
 }

@@ -721,11 +721,18 @@ func ParsePrice(v string) (int64, error) {
 			}
 		}
 	}
+	if _, frac, _ := strings.Cut(s, "."); strings.Contains(frac, ",") {
+		return 0, fmt.Errorf("price %q has a comma after the decimal point", v)
+	}
 	s = strings.ReplaceAll(s, ",", "")
 	if s == "" {
 		return 0, nil
 	}
 	whole, frac, _ := strings.Cut(s, ".")
+	// Digits only: ParseInt alone would take a sign ("12.-5", "-0.50").
+	if !allDigits(whole) || !allDigits(frac) {
+		return 0, fmt.Errorf("price %q is not an amount such as 12.99", v)
+	}
 	if len(frac) > 2 {
 		return 0, fmt.Errorf("price %q has more than two decimals", v)
 	}
@@ -741,4 +748,13 @@ func ParsePrice(v string) (int64, error) {
 		return 0, fmt.Errorf("price %q is not an amount such as 12.99", v)
 	}
 	return w*100 + f, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -124,7 +124,7 @@ func TestParsePrice(t *testing.T) {
 			t.Errorf("ParsePrice(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"abc", "1.234", "-5", "12,99", "1,2345.00", ",500", "1,,000"} {
+	for _, in := range []string{"abc", "1.234", "-5", "12,99", "1,2345.00", ",500", "1,,000", "12.-5", "12.+5", "-0.50", "+5", "12.5,0", "1 000"} {
 		if _, err := ParsePrice(in); err == nil {
 			t.Errorf("ParsePrice(%q) accepted", in)
 		}

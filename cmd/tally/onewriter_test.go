@@ -42,6 +42,41 @@ func runCmd(t *testing.T, cmd *exec.Cmd, env []string, stdin string) (int, strin
 	return code, out.String(), errb.String()
 }
 
+// quietAgent starts the demo agent in dir (its simulated scanner reading
+// every 50 ms), drains what it prints and stops it when the test ends; env
+// points CLI commands at its database.
+func quietAgent(t *testing.T, bin, dir string) (*agentProc, []string) {
+	t.Helper()
+	p := startAgent(t, bin, dir, "--scan-every", "50ms")
+	t.Cleanup(func() { p.cmd.Process.Signal(syscall.SIGTERM); p.cmd.Wait() })
+	go func() {
+		for range p.lines {
+		}
+	}()
+	return p, append(os.Environ(), "TALLY_DB="+p.db)
+}
+
+// csrfToken is what GET /api/csrf answers: the header to send and its value.
+type csrfToken struct{ CSRF, Header string }
+
+// apiClient is a client of the agent's UI at ui with its session cookie,
+// and the CSRF token its state changes carry, as a browser has them.
+func apiClient(t *testing.T, ui string) (*http.Client, csrfToken) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.Get(ui + "api/csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok csrfToken
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.CSRF == "" {
+		t.Fatalf("GET %sapi/csrf: %v %+v", ui, err, tok)
+	}
+	return c, tok
+}
+
 // waitHolder waits until some process holds the writer lock of db.
 func waitHolder(t *testing.T, db string) store.Holder {
 	t.Helper()
@@ -133,15 +168,8 @@ func TestOneWriterBesideAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real binary")
 	}
-	bin := buildTally(t)
-	dir := t.TempDir()
-	p := startAgent(t, bin, dir, "--scan-every", "50ms")
-	defer func() { p.cmd.Process.Signal(syscall.SIGTERM); p.cmd.Wait() }()
-	go func() {
-		for range p.lines {
-		}
-	}()
-	env := append(os.Environ(), "TALLY_DB="+p.db)
+	bin, dir := buildTally(t), t.TempDir()
+	p, env := quietAgent(t, bin, dir)
 	pid := fmt.Sprint(p.cmd.Process.Pid)
 	for _, args := range [][]string{
 		{"scan", "--session", "1"},
@@ -179,19 +207,11 @@ func TestOneWriterBesideAgent(t *testing.T) {
 	if code, out, errs := runBin(t, bin, env, "", "import", csv); code != 0 || !strings.Contains(out, "1 added") {
 		t.Fatalf("import beside the agent: exit %d\n%s%s", code, out, errs)
 	}
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp, err := c.Get(p.ui + "api/csrf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct{ CSRF, Header string }
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	c, tok := apiClient(t, p.ui)
 	req, _ := http.NewRequestWithContext(context.Background(), "POST", p.ui+"api/sessions/1/reads", strings.NewReader(`{"code":"BESIDE0001"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(tok.Header, tok.CSRF)
-	resp, err = c.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tally-inventory/tally/agent/store"
 )
@@ -129,15 +126,8 @@ func TestPullListThroughRunningAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real binary")
 	}
-	bin := buildTally(t)
-	dir := t.TempDir()
-	p := startAgent(t, bin, dir, "--scan-every", "50ms")
-	defer func() { p.cmd.Process.Signal(syscall.SIGTERM); p.cmd.Wait() }()
-	go func() {
-		for range p.lines {
-		}
-	}()
-	env := append(os.Environ(), "TALLY_DB="+p.db)
+	bin, dir := buildTally(t), t.TempDir()
+	p, env := quietAgent(t, bin, dir)
 	ro, err := store.OpenWith(context.Background(), p.db, store.Opts{Mode: store.ReadOnly})
 	if err != nil {
 		t.Fatal(err)
@@ -174,15 +164,7 @@ func TestPullListThroughRunningAgent(t *testing.T) {
 		t.Fatalf("holds import beside the agent: exit %d\n%s%s", code, out, errs)
 	}
 
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp, err := c.Get(p.ui + "api/csrf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct{ CSRF, Header string }
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	c, tok := apiClient(t, p.ui)
 	for i, want := range []string{"pull: repair the spine", "pull: hold for pickup at MPL, placed 2026-11-30"} {
 		req, _ := http.NewRequest("POST", p.ui+"api/sessions/1/reads", strings.NewReader(`{"code":"`+books[i]+`"}`))
 		req.Header.Set("Content-Type", "application/json")

@@ -45,37 +45,16 @@ func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []any{})
 		return
 	}
-	page, perPage := 1, s.o.DefaultPerPage
-	if v := qv.Get("_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
-				"message": "Expected integer - got string.", "path": "/_page"}}, "status": 400})
-			return
-		}
-		page = n
-	}
-	if v := qv.Get("_per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n == 0 || n < -1 {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
-				"message": "Expected integer - got string.", "path": "/_per_page"}}, "status": 400})
-			return
-		}
-		perPage = n
+	page, perPage, ok := s.paging(w, qv)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	all := append([]Hold(nil), s.holds...)
 	s.mu.Unlock()
 	total := len(all)
-	sel, last := all, 1
-	if perPage > 0 {
-		lo, hi := min((page-1)*perPage, total), min(page*perPage, total)
-		sel = all[lo:hi]
-		if total > 0 {
-			last = (total + perPage - 1) / perPage
-		}
-	}
+	lo, hi, last := pageBounds(total, page, perPage)
+	sel := all[lo:hi]
 	out := make([]map[string]any, len(sel))
 	for i, h := range sel {
 		var item any

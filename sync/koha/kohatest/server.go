@@ -863,24 +863,9 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page, perPage := 1, s.o.DefaultPerPage
-	if v := qv.Get("_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
-				"message": "Expected integer - got string.", "path": "/_page"}}, "status": 400})
-			return
-		}
-		page = n
-	}
-	if v := qv.Get("_per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n == 0 || n < -1 {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
-				"message": "Expected integer - got string.", "path": "/_per_page"}}, "status": 400})
-			return
-		}
-		perPage = n
+	page, perPage, ok := s.paging(w, qv)
+	if !ok {
+		return
 	}
 	if ob := qv.Get("_order_by"); ob != "" && ob != "+item_id" && ob != "item_id" && ob != "+me.item_id" && ob != "me.item_id" {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "unsupported _order_by " + ob, "error_code": "invalid_query"})
@@ -906,21 +891,8 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) {
 	}
 	base := len(s.order)
 	total := len(all)
-	sel := all
-	last := 1
-	if perPage > 0 {
-		lo, hi := (page-1)*perPage, page*perPage
-		if lo > total {
-			lo = total
-		}
-		if hi > total {
-			hi = total
-		}
-		sel = all[lo:hi]
-		if total > 0 {
-			last = (total + perPage - 1) / perPage
-		}
-	}
+	lo, hi, last := pageBounds(total, page, perPage)
+	sel := all[lo:hi]
 	out := make([]apiItem, len(sel))
 	for i, it := range sel {
 		out[i] = s.api(it, embed)
@@ -932,6 +904,44 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", s.links(r, page, perPage, last))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// paging reads _page and _per_page (-1: all) as Koha's validator does,
+// answering 400 itself when either is not a valid integer.
+func (s *Server) paging(w http.ResponseWriter, qv url.Values) (page, perPage int, ok bool) {
+	page, perPage = 1, s.o.DefaultPerPage
+	if v := qv.Get("_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
+				"message": "Expected integer - got string.", "path": "/_page"}}, "status": 400})
+			return 0, 0, false
+		}
+		page = n
+	}
+	if v := qv.Get("_per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n == 0 || n < -1 {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []any{map[string]any{
+				"message": "Expected integer - got string.", "path": "/_per_page"}}, "status": 400})
+			return 0, 0, false
+		}
+		perPage = n
+	}
+	return page, perPage, true
+}
+
+// pageBounds is the slice [lo:hi] of total rows that page shows, and the
+// last page's number.
+func pageBounds(total, page, perPage int) (lo, hi, last int) {
+	if perPage <= 0 {
+		return 0, total, 1
+	}
+	lo, hi, last = min((page-1)*perPage, total), min(page*perPage, total), 1
+	if total > 0 {
+		last = (total + perPage - 1) / perPage
+	}
+	return lo, hi, last
 }
 
 // links writes RFC 5988 Link entries as Koha's Pagination plugin does.

@@ -110,10 +110,11 @@ type Attached struct {
 	Unknown   []store.PullItem `json:"unknown,omitempty"` // kept: they count once an import brings them
 }
 
-// AttachPullList makes items inventory invID's list from a file, replacing
-// the previous one. db must be the database's one writer: the CLI's own
+// AttachPullList makes items inventory invID's pull list of kind list
+// (store.ListFile, store.ListWeeding), replacing the previous one of that
+// kind. db must be the database's one writer: the CLI's own
 // when no agent runs, the agent's (through its API) when one does.
-func AttachPullList(ctx context.Context, db *store.DB, x *catalog.Index, invID int64, source string, items []store.PullItem) (*Attached, error) {
+func AttachPullList(ctx context.Context, db *store.DB, x *catalog.Index, invID int64, list, source string, items []store.PullItem) (*Attached, error) {
 	inv, err := db.Inventory(ctx, invID)
 	if err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ func AttachPullList(ctx context.Context, db *store.DB, x *catalog.Index, invID i
 			a.Unknown = append(a.Unknown, it)
 		}
 	}
-	if err := db.SetPullList(ctx, invID, items); err != nil {
+	if err := db.SetPullListKind(ctx, invID, list, items); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"github.com/tally-inventory/tally/agent/engine"
+	"github.com/tally-inventory/tally/agent/store"
 )
 
 // apiAttachPull attaches a pull list to an inventory while the agent runs:
-// the body is the CSV ("barcode,reason"), ?file= names it for the reports.
+// the body is the CSV ("barcode,reason"), ?file= names it for the reports;
+// ?list=weeding makes it the weeding list (`tally inventory weed --apply`).
 // The agent's own database writes it, so the one-writer rule holds; `tally
 // inventory pull` hands its file over here when the agent holds the lock,
 // and the inventory page uploads through it.
@@ -35,12 +37,21 @@ func (s *Server) apiAttachPull(w http.ResponseWriter, r *http.Request) {
 		apiErr(w, err)
 		return
 	}
+	list := store.ListFile
+	if r.URL.Query().Get("list") == store.ListWeeding {
+		list, name = store.ListWeeding, "weeding rules"
+	}
 	items, err := engine.ParsePullCSV(name, bytes.NewReader(body))
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	a, err := engine.AttachPullList(r.Context(), s.b.Store(), s.b.Catalog(), id, name, items)
+	if list == store.ListWeeding {
+		for i := range items {
+			items[i].Line = 0 // the rules chose them: no file line to name
+		}
+	}
+	a, err := engine.AttachPullList(r.Context(), s.b.Store(), s.b.Catalog(), id, list, name, items)
 	if err != nil {
 		apiErr(w, err)
 		return

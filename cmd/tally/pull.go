@@ -55,7 +55,7 @@ login token.`)
 	var locked *store.LockedError
 	switch {
 	case errors.As(err, &locked) && locked.Holder.Agent && locked.Holder.UI != "":
-		if a, err = handOverPull(ctx, locked.Holder.UI, id, file, raw); err != nil {
+		if a, err = handOverPull(ctx, locked.Holder.UI, id, store.ListFile, file, raw); err != nil {
 			return fmt.Errorf("%w\n(the agent, pid %d, holds %s; the list was not attached)", err, locked.Holder.PID, filepath.Base(*db))
 		}
 		fmt.Fprintf(stdout, "handed to the running agent (pid %d, UI %s)\n", locked.Holder.PID, locked.Holder.UI)
@@ -67,7 +67,7 @@ login token.`)
 		if err != nil {
 			return err
 		}
-		if a, err = engine.AttachPullList(ctx, d, x, id, file, items); err != nil {
+		if a, err = engine.AttachPullList(ctx, d, x, id, store.ListFile, file, items); err != nil {
 			return err
 		}
 	}
@@ -86,14 +86,14 @@ login token.`)
 // /api/inventories/ID/pull), which checks and attaches it as the
 // database's one writer. Without a token it takes a CSRF token as a
 // browser would (GET /api/csrf); with TALLY_TOKEN it sends it as Bearer.
-func handOverPull(ctx context.Context, ui string, id int64, file string, body []byte) (*engine.Attached, error) {
+func handOverPull(ctx context.Context, ui string, id int64, list, file string, body []byte) (*engine.Attached, error) {
 	base, err := url.Parse(ui)
 	if err != nil {
 		return nil, fmt.Errorf("the agent's UI address %q: %w", ui, err)
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 60 * time.Second}
-	post, _ := url.Parse(fmt.Sprintf("api/inventories/%d/pull?file=%s", id, url.QueryEscape(filepath.Base(file))))
+	post, _ := url.Parse(fmt.Sprintf("api/inventories/%d/pull?file=%s&list=%s", id, url.QueryEscape(filepath.Base(file)), url.QueryEscape(list)))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.ResolveReference(post).String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err

@@ -187,4 +187,13 @@ func TestPullListThroughRunningAgent(t *testing.T) {
 			t.Errorf("read of %s through the agent: HTTP %d %+v, want %q", books[i], resp.StatusCode, got.Result, want)
 		}
 	}
+	// Weeding rules applied beside the agent: chosen here from a read-only
+	// view, attached by the agent.
+	if code, out, errs := runBin(t, bin, env, "", "inventory", "weed", "1", "--older-than", "1", "--apply"); code != 0 ||
+		!strings.Contains(out, "handed to the running agent") || !strings.Contains(out, "weeding list of ") {
+		t.Errorf("weed --apply beside the agent: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, _ := runBin(t, bin, env, "", "report", "--inventory", "1", "pull_not_found"); code != 0 || !strings.Contains(out, "weeding review: published ") {
+		t.Errorf("the weeding list the agent attached is not in the report:\n%.600s", out)
+	}
 }

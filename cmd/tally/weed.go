@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,7 +29,8 @@ withdrawn, are chosen. Without --apply it prints what the rules choose and
 attaches nothing. The last checkout comes from the import's
 datelastborrowed (Koha) or last_borrowed column, the condition from a
 condition column; books without one are not chosen by that rule, and the
-dry run counts them.`)
+dry run counts them. While the agent runs, --apply hands the list to it
+over its UI's API (set TALLY_TOKEN when the UI needs a login token).`)
 	db := dbFlag(fs)
 	rng := fs.String("call-range", "", "call-number `range` in shelf order, e.g. 000-099, 500-599, QA1-QA99 (FROM..TO when call numbers have hyphens)")
 	before := fs.String("published-before", "", "published before this `year`")
@@ -74,11 +78,20 @@ dry run counts them.`)
 	if r.Empty() {
 		return fmt.Errorf("give at least one rule: --published-before YEAR, --older-than YEARS, --not-circulated-since DATE or --condition WORDS (--call-range says where, not what)")
 	}
-	open := openReadOnly
+	// With --apply this process attaches the list as the database's writer;
+	// while the agent runs, the agent does, over its API.
+	var d *store.DB
+	var agent *store.Holder
 	if *apply {
-		open = openDB
+		d, err = openDB(ctx, *db)
+		var locked *store.LockedError
+		if errors.As(err, &locked) && locked.Holder.Agent && locked.Holder.UI != "" {
+			agent = &locked.Holder
+			d, err = openReadOnly(ctx, *db)
+		}
+	} else {
+		d, err = openReadOnly(ctx, *db)
 	}
-	d, err := open(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -126,7 +139,23 @@ dry run counts them.`)
 	for i, h := range hits {
 		items[i] = store.PullItem{Barcode: h.Item.Barcode, Reason: h.Reason, Source: "weeding rules"}
 	}
-	if err := d.SetPullListKind(ctx, id, store.ListWeeding, items); err != nil {
+	if agent != nil && len(items) == 0 {
+		fmt.Fprintln(stdout, "the rules chose nothing: the weeding list is unchanged")
+		return nil
+	}
+	if agent != nil {
+		var body bytes.Buffer
+		w := csv.NewWriter(&body)
+		w.Write([]string{"barcode", "reason"})
+		for _, it := range items {
+			w.Write([]string{it.Barcode, it.Reason})
+		}
+		w.Flush()
+		if _, err := handOverPull(ctx, agent.UI, id, store.ListWeeding, "weeding rules", body.Bytes()); err != nil {
+			return fmt.Errorf("%w\n(the agent, pid %d, holds the database; the weeding list was not attached)", err, agent.PID)
+		}
+		fmt.Fprintf(stdout, "handed to the running agent (pid %d, UI %s)\n", agent.PID, agent.UI)
+	} else if err := d.SetPullListKind(ctx, id, store.ListWeeding, items); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "inventory %d (%s): weeding list of %d items attached (it replaces the previous weeding list)\nreport: tally report --inventory %d pulled pull_not_found\n", id, inv.Name, len(items), id)

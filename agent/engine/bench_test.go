@@ -290,7 +290,7 @@ func latency(b *testing.B, src string) {
 	defer e.Close()
 	codes := e.Index.Barcodes()
 	inv, _ := db.CreateInventory(ctx, "bench", catalog.Scope{}, reconcile.Policy{})
-	s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	s, _ := e.StartSession(ctx, inv.ID, store.SessionShelf, "", "", "")
 	n := max(b.N, 3000)
 	var mu sync.Mutex
 	var lat []time.Duration

@@ -438,3 +438,25 @@ func TestProgressLiveEqualsRecount(t *testing.T) {
 		t.Errorf("progress %d/%d +%d, want 2/10 +1 (F8 checked out, counted apart)", last.Seen, last.Expected, last.Also)
 	}
 }
+
+// A session started through the engine has its state loaded at once, so
+// its first scan does not wait for the inventory's sightings to load and
+// be counted over the whole index.
+func TestStartSessionLoadsState(t *testing.T) {
+	e := newTestEngine(t, []catalog.Item{{Barcode: "31"}, {Barcode: "32"}})
+	ctx := context.Background()
+	inv, err := e.DB.CreateInventory(ctx, "warm", catalog.Scope{}, reconcile.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.StartSession(ctx, inv.ID, store.SessionShelf, "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	ss, st := e.sessions[s.ID], e.invs[inv.ID]
+	e.mu.Unlock()
+	if ss == nil || st == nil || st.expected != 2 {
+		t.Fatalf("after StartSession: session %v, inventory %+v; want both loaded, 2 expected", ss, st)
+	}
+}

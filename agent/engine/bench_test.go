@@ -204,7 +204,7 @@ func BenchmarkPipeline(b *testing.B) {
 			per := (b.N + devices - 1) / devices
 			var specs []DeviceSpec
 			for d := 0; d < devices; d++ {
-				s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
+				s, _ := e.StartSession(ctx, inv.ID, store.SessionShelf, "", "", "")
 				d := d
 				specs = append(specs, DeviceSpec{Name: fmt.Sprint("sim", d), Kind: drivers.KindScanner, Session: s.ID,
 					Open: func(ctx context.Context) (drivers.Reader, error) {

@@ -93,7 +93,6 @@ func ReadHolds(file string, r io.Reader) (holds []Hold, skipped int, err error) 
 		return ""
 	}
 	var errs []error
-	at := map[string]int{} // barcode → index in holds
 	for len(errs) < 20 {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -128,17 +127,30 @@ func ReadHolds(file string, r io.Reader) (holds []Hold, skipped int, err error) 
 			}
 			h.Placed = d.Format("2006-01-02")
 		}
-		if i, dup := at[h.Barcode]; dup {
-			if h.Placed != "" && (holds[i].Placed == "" || h.Placed < holds[i].Placed) {
-				holds[i] = h
-			}
-			continue
-		}
-		at[h.Barcode] = len(holds)
 		holds = append(holds, h)
 	}
 	if len(errs) > 0 {
 		return nil, 0, fmt.Errorf("%d bad line(s), no holds taken:\n%w", len(errs), errors.Join(errs...))
 	}
-	return holds, skipped, nil
+	return MergeHolds(holds), skipped, nil
+}
+
+// MergeHolds keeps one hold per barcode, in first-seen order: of an item
+// held twice, the hold placed first (the one the library fills first). A
+// list from a file and one from Koha pass through it alike, the Koha one
+// after its barcodes are normalized, which can make two into one.
+func MergeHolds(holds []Hold) []Hold {
+	var out []Hold
+	at := make(map[string]int, len(holds)) // barcode → index in out
+	for _, h := range holds {
+		if i, dup := at[h.Barcode]; dup {
+			if h.Placed != "" && (out[i].Placed == "" || h.Placed < out[i].Placed) {
+				out[i] = h
+			}
+			continue
+		}
+		at[h.Barcode] = len(out)
+		out = append(out, h)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -100,4 +101,20 @@ func FuzzReadHolds(f *testing.F) {
 			seen[h.Barcode] = true
 		}
 	})
+}
+
+// MergeHolds keeps one hold per barcode, the one placed first, in the
+// order the barcodes first appear.
+func TestMergeHolds(t *testing.T) {
+	got := MergeHolds([]Hold{
+		{Barcode: "31", Pickup: "A", Placed: "2026-11-30"},
+		{Barcode: "32", Pickup: "B"},
+		{Barcode: "31", Pickup: "C", Placed: "2026-11-02"},
+		{Barcode: "32", Pickup: "D", Placed: "2026-12-01"},
+		{Barcode: "31", Pickup: "E"},
+	})
+	want := []Hold{{Barcode: "31", Pickup: "C", Placed: "2026-11-02"}, {Barcode: "32", Pickup: "D", Placed: "2026-12-01"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("MergeHolds = %+v\nwant %+v", got, want)
+	}
 }

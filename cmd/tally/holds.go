@@ -83,6 +83,7 @@ first. The API user needs the reserveforothers permission to list holds.`)
 	for i, h := range kh {
 		holds[i] = catalog.Hold{Barcode: catalog.NormalizeID(h.Barcode), Pickup: h.Pickup, Placed: h.Placed, Source: "koha"}
 	}
+	holds = catalog.MergeHolds(holds)
 	note := fmt.Sprintf(" (not to pull: %d waiting, in transit or in processing, %d suspended, %d with no copy on the shelf)", sk.Found, sk.Suspended, sk.NoCopy)
 	return setHolds(ctx, *db, "koha", holds, note)
 }

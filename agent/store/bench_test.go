@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -15,33 +14,41 @@ import (
 	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
+	"github.com/tally-inventory/tally/agent/internal/benchdb"
 	"github.com/tally-inventory/tally/agent/reconcile"
 	"github.com/tally-inventory/tally/agent/sample"
 )
 
 var benchDBs sync.Map // size → path
 
-// benchDB returns a database holding n generated items, made once per run.
+// benchDB returns a database holding n generated books (and the sample's
+// carts), this run's own copy of the one kept across runs and packages
+// (benchdb), made by importing them once.
 func benchDB(b *testing.B, n int) string {
 	if p, ok := benchDBs.Load(n); ok {
 		return p.(string)
 	}
-	dir, err := os.MkdirTemp("", "tally-bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, "bench.db")
-	ctx := context.Background()
-	db, err := Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
 	o := sample.DefaultOpts
-	o.Books, o.Carts = n, 0
-	if _, err := db.Import(ctx, nil, "bench", "csv", sample.Generate(o), false, 0); err != nil {
+	o.Books = n
+	src, err := benchdb.Path(o, SchemaVersion(), benchdb.ImportRecipe, func(path string, items []catalog.Item) error {
+		ctx := context.Background()
+		db, err := Open(ctx, path)
+		if err != nil {
+			return err
+		}
+		if _, err := db.Import(ctx, nil, "bench", "generated", items, false, 0); err != nil {
+			db.Close()
+			return err
+		}
+		return db.Close()
+	})
+	if err != nil {
 		b.Fatal(err)
 	}
-	db.Close()
+	path, err := benchdb.RunCopy(src)
+	if err != nil {
+		b.Fatal(err)
+	}
 	benchDBs.Store(n, path)
 	return path
 }

@@ -143,6 +143,13 @@ func (l *writerLock) write(h Holder) error {
 	return nil
 }
 
+// last reports whether no other open in this process shares the lock.
+func (l *writerLock) last() bool {
+	locksMu.Lock()
+	defer locksMu.Unlock()
+	return l.refs == 1
+}
+
 func (l *writerLock) release() {
 	locksMu.Lock()
 	defer locksMu.Unlock()

@@ -88,6 +88,125 @@ func TestDamagedDatabaseRefusedForWriting(t *testing.T) {
 	}
 }
 
+// The integrity check runs at an open only when no clean close checked the
+// file as it is; a damaged file is refused however it got damaged — after
+// a clean close (even with its modification time set back), in a copy, or
+// during a session (the close's own check then records nothing) — and
+// nothing is written to it.
+func TestIntegrityCheckSkippedOnlyForTheFileChecked(t *testing.T) {
+	ctx := context.Background()
+	scribble := func(t *testing.T, path string) []byte {
+		t.Helper()
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		fi, _ := f.Stat()
+		const page = 4096
+		mid := fi.Size() / page / 2 * page
+		if _, err := f.WriteAt(bytes.Repeat([]byte{0x5a}, page-200), mid+100); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		return b
+	}
+	refused := func(t *testing.T, path string, want []byte) {
+		t.Helper()
+		db, err := Open(ctx, path)
+		if err == nil {
+			db.Close()
+			t.Fatal("a damaged database was opened for writing")
+		}
+		if !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "nothing was written") {
+			t.Fatalf("open of a damaged database: %v", err)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(after, want) {
+			t.Error("the damaged file was changed")
+		}
+	}
+	opens := func(t *testing.T, path string, wantCheck bool) {
+		t.Helper()
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db.checkedAtOpen != wantCheck {
+			t.Errorf("integrity check at open: %v, want %v", db.checkedAtOpen, wantCheck)
+		}
+		if _, err := os.Stat(db.checkedPath()); err == nil {
+			t.Error("the clean-close record is still there while the database is open")
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("clean close", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "tally.db")
+		fill(t, path, 3000)
+		opens(t, path, false)
+		opens(t, path, false)
+	})
+	t.Run("damaged after a clean close, times set back", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "tally.db")
+		fill(t, path, 3000)
+		fi, _ := os.Stat(path)
+		b := scribble(t, path)
+		os.Chtimes(path, fi.ModTime(), fi.ModTime())
+		refused(t, path, b)
+	})
+	t.Run("copied", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "tally.db")
+		fill(t, path, 3000)
+		cp := filepath.Join(dir, "copy.db")
+		for _, ext := range []string{"", ".checked"} {
+			b, _ := os.ReadFile(path + ext)
+			os.WriteFile(cp+ext, b, 0o644)
+		}
+		opens(t, cp, true)
+	})
+	t.Run("damaged during a session", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "tally.db")
+		fill(t, path, 3000)
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			t.Fatal(err)
+		}
+		scribble(t, path)
+		db.Close()
+		if _, err := os.Stat(db.checkedPath()); err == nil {
+			t.Fatal("a close recorded a damaged file as checked")
+		}
+		b, _ := os.ReadFile(path)
+		refused(t, path, b)
+	})
+	t.Run("left by a crash", func(t *testing.T) {
+		// The files as a crash leaves them: copied while open.
+		dir := t.TempDir()
+		path := filepath.Join(dir, "tally.db")
+		fill(t, path, 3000)
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.w.Exec("UPDATE items SET title = 'x' WHERE barcode = 'B000001'"); err != nil {
+			t.Fatal(err)
+		}
+		cp := filepath.Join(dir, "crash.db")
+		for _, ext := range []string{"", "-wal"} {
+			b, _ := os.ReadFile(path + ext)
+			os.WriteFile(cp+ext, b, 0o644)
+		}
+		db.Close()
+		opens(t, cp, true)
+	})
+}
+
 // A writer's Close checkpoints the WAL: tally.db alone is then a complete
 // copy. The read pool closing last used to leave the WAL behind, since a
 // read-only connection cannot checkpoint.

@@ -33,6 +33,9 @@ type DB struct {
 	bg     sync.WaitGroup       // index snapshots being written; Close waits
 	snapMu sync.Mutex
 	nstmt  atomic.Int64 // statements run for the writer (Statements)
+	// checkedAtOpen: the open ran the integrity check (no clean close
+	// had checked the file as it is).
+	checkedAtOpen bool
 	// OnSnapshotError, when set, is told why an index snapshot could not
 	// be written (start-up then scans the store again next time).
 	OnSnapshotError func(error)
@@ -116,8 +119,17 @@ func OpenWith(ctx context.Context, path string, o Opts) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	db.SQL = r
-	if err := db.checkIntegrity(ctx); err != nil {
-		return fail(err)
+	checked := db.checkedOnClose()
+	// The clean close's record goes now, as this open may change the file
+	// (a crash must not leave a record that the file still matches).
+	if err := os.Remove(db.checkedPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fail(fmt.Errorf("open %s: %w", path, err))
+	}
+	if !checked {
+		db.checkedAtOpen = true
+		if err := db.checkIntegrity(ctx); err != nil {
+			return fail(err)
+		}
 	}
 	if err := db.migrate(ctx); err != nil {
 		return fail(err)
@@ -222,6 +234,60 @@ func dirHint(path string, _ error) string {
 	return ""
 }
 
+// The integrity check (SQLite's quick_check, which reads every page: about
+// two seconds at a million items on a small machine) must pass before
+// anything is written to a file, but it need not run at every open. A
+// writer's clean Close runs it after its final checkpoint, when the file
+// holds everything that was written, and on success records the file's
+// identity and last change (fileID: inode, size, modification and
+// status-change times) beside it (checkedPath). The next open for writing
+// skips the check only when that record matches the file exactly and no
+// WAL is left over: nothing has written the file since it was checked, so
+// it is still what passed. A crash (no record: every open removes it), a
+// copy or a restored backup (another inode or ctime), any write by another
+// program (a new ctime, which cannot be set back) or a failed check at
+// close makes the open check again, and a damaged file is refused before
+// migrations or anything else writes to it.
+
+// checkedPath is where a clean close records the file it checked.
+func (db *DB) checkedPath() string { return db.path + ".checked" }
+
+// checkedOnClose reports whether the last clean close checked this file as
+// it is now.
+func (db *DB) checkedOnClose() bool {
+	rec, err := os.ReadFile(db.checkedPath())
+	if err != nil {
+		return false
+	}
+	if fi, err := os.Stat(db.path + "-wal"); err == nil && fi.Size() > 0 {
+		return false // a crash left writes to replay
+	}
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return false
+	}
+	id, ok := fileID(fi)
+	return ok && string(rec) == checkedRecord(id)
+}
+
+func checkedRecord(id string) string { return "tally quick_check ok " + id + "\n" }
+
+// recordChecked records the file as checked, after a clean close whose
+// check passed (every connection to it closed, the writer lock still
+// held, its WAL checkpointed and truncated).
+func (db *DB) recordChecked() {
+	if fi, err := os.Stat(db.path + "-wal"); err == nil && fi.Size() > 0 {
+		return
+	}
+	fi, err := os.Stat(db.path)
+	if err != nil {
+		return
+	}
+	if id, ok := fileID(fi); ok {
+		os.WriteFile(db.checkedPath(), []byte(checkedRecord(id)), 0o644)
+	}
+}
+
 // checkIntegrity refuses to write into a damaged database.
 func (db *DB) checkIntegrity(ctx context.Context) error {
 	damaged := func(what any) error {
@@ -292,11 +358,20 @@ func (db *DB) Close() error {
 		if db.mode != Write {
 			mode = "PASSIVE" // an import beside the agent must not wait on it
 		}
-		db.w.Exec("PRAGMA wal_checkpoint(" + mode + ")")
+		var busy int
+		err := db.w.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, new(int), new(int))
+		// The last writer in this process checks the file for the next
+		// open (see checkedPath).
+		checked := err == nil && busy == 0 && db.mode == Write && db.lock != nil && db.lock.last() &&
+			db.checkIntegrity(context.Background()) == nil
 		for _, st := range db.stmts {
 			st.Close()
 		}
-		errs = append(errs, db.w.Close())
+		err = db.w.Close()
+		errs = append(errs, err)
+		if checked && err == nil {
+			db.recordChecked()
+		}
 	}
 	if db.lock != nil {
 		db.lock.release()
@@ -304,6 +379,10 @@ func (db *DB) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// SchemaVersion is the schema this tally writes (the database's
+// user_version once migrated).
+func SchemaVersion() int { return len(migrations) }
 
 // migrations are applied in order; each runs in its own transaction and
 // bumps user_version. Never edit one that has shipped: add another.

@@ -176,3 +176,139 @@ func (db *DB) OutboxStatus(ctx context.Context) (OutboxStats, error) {
 	}
 	return s, rows.Err()
 }
+
+// MissingQueue is what a finalize queues upstream: one missing or
+// cart_missing event per item the inventory expected and never saw, and,
+// when the policy sets a lost value, the items' status.
+type MissingQueue struct {
+	Inventory *Inventory
+	At        time.Time
+	Missing   []string      // barcodes of items missing from the shelf
+	Cart      []CartMissing // items missing from a cart
+}
+
+// CartMissing is an item missing from its cart, with the cart's name as
+// the index keeps it (normalized).
+type CartMissing struct {
+	Barcode   string
+	Container string
+}
+
+// qQueueMissing queues the events of a finalize in one statement, however
+// many there are: the barcodes come as two JSON arrays (?5 missing, ?6
+// [barcode, cart] pairs), the other fields from the items table. The
+// payload is outbox.Data as encoding/json writes it: ?3 is its text up to
+// the barcode, ?4 from after the barcode to the per-item fields, which are
+// left out when empty, as Data's omitempty does.
+const qQueueMissing = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
+	SELECT 'inv' || ?1 || '/' || m.barcode || '/' || m.kind, m.kind, ?1, m.barcode,
+		?3 || json_quote(m.barcode) || ?4
+		|| CASE WHEN i.title != '' THEN ',"title":' || json_quote(i.title) ELSE '' END
+		|| CASE WHEN i.call_number != '' THEN ',"call_number":' || json_quote(i.call_number) ELSE '' END
+		|| CASE WHEN m.cart != '' THEN ',"container":' || json_quote(m.cart) ELSE '' END
+		|| CASE WHEN i.price != 0 THEN ',"price_cents":' || i.price ELSE '' END || '}',
+		?2
+	FROM (SELECT value AS barcode, 'missing' AS kind, '' AS cart FROM json_each(?5)
+		UNION ALL SELECT value->>0, 'cart_missing', value->>1 FROM json_each(?6)) AS m
+	LEFT JOIN items AS i ON i.barcode = m.barcode
+	WHERE true
+	ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
+	attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`
+
+// qMarkMissing sets the status of the items a finalize found missing, when
+// the policy gives them a lost value.
+const qMarkMissing = `UPDATE items SET status = 'missing', due_date = 0 WHERE barcode IN
+	(SELECT value FROM json_each(?1) UNION ALL SELECT value->>0 FROM json_each(?2))`
+
+// QueueMissing writes a finalize's events and status changes in two
+// statements whatever the number of items (see qQueueMissing), with
+// InsertOutbox's rule for a key already there. The engine's index mirrors
+// the items table inside the writer's transaction; an item that is not in
+// the table all the same is still queued, with its barcode alone.
+func (t TxWriter) QueueMissing(q MissingQueue) error {
+	inv := q.Inventory
+	n := len(q.Missing) + len(q.Cart)
+	if n == 0 {
+		return nil
+	}
+	head, tail, err := missingPayload(inv, q.At)
+	if err != nil {
+		return err
+	}
+	missing, err := json.Marshal(q.Missing)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	pairs := make([][2]string, len(q.Cart))
+	for i, c := range q.Cart {
+		pairs[i] = [2]string{c.Barcode, c.Container}
+	}
+	cart, err := json.Marshal(pairs)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	if _, err := t.exec(qQueueMissing, inv.ID, now(), head, tail, string(missing), string(cart)); err != nil {
+		return fmt.Errorf("outbox: %d missing items: %w", n, err)
+	}
+	if inv.Policy.MissingLostValue == 0 {
+		return nil
+	}
+	if _, err := t.exec(qMarkMissing, string(missing), string(cart)); err != nil {
+		return fmt.Errorf("mark %d items missing: %w", n, err)
+	}
+	return nil
+}
+
+// missingPayload is the JSON of a missing event's outbox.Data around its
+// barcode, as encoding/json writes it: the text before the barcode and
+// after it up to the per-item fields (title, call number, cart, price).
+func missingPayload(inv *Inventory, at time.Time) (head, tail string, err error) {
+	const mark = "\x00"
+	d := outbox.Data{InventoryID: inv.ID, Inventory: inv.Name, Barcode: mark,
+		Date: at.Format(time.DateOnly), LostValue: new(inv.Policy.MissingLostValue),
+		Since: inv.CreatedAt.UTC().Format(time.RFC3339)}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", "", fmt.Errorf("outbox: %w", err)
+	}
+	s := string(b)
+	i := strings.LastIndex(s, `"barcode":"\u0000"`)
+	if i < 0 || !strings.HasSuffix(s, "}") {
+		return "", "", fmt.Errorf("outbox: unexpected encoding of a missing event: %s", s)
+	}
+	return s[:i+len(`"barcode":`)], s[i+len(`"barcode":"\u0000"`) : len(s)-1], nil
+}
+
+// qOutboxKinds counts from the outbox_inventory index alone.
+const qOutboxKinds = "SELECT kind, count(*) FROM outbox WHERE inventory_id = ? GROUP BY kind"
+
+// OutboxKinds counts an inventory's outbox rows by kind.
+func (t TxWriter) OutboxKinds(invID int64) (map[string]int, error) {
+	rows, err := t.query(qOutboxKinds, invID)
+	if err != nil {
+		return nil, fmt.Errorf("count outbox rows: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("count outbox rows: %w", err)
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+// CloseInventory marks an inventory finalized at at and ends its sessions.
+func (t TxWriter) CloseInventory(invID int64, at time.Time) error {
+	ts := at.UTC().Format(time.RFC3339Nano)
+	if _, err := t.exec("UPDATE inventories SET finalized_at = ? WHERE id = ?", ts, invID); err != nil {
+		return fmt.Errorf("finalize inventory %d: %w", invID, err)
+	}
+	if _, err := t.exec("UPDATE sessions SET state = 'ended', ended_at = ? WHERE inventory_id = ? AND state != 'ended'", ts, invID); err != nil {
+		return fmt.Errorf("end the sessions of inventory %d: %w", invID, err)
+	}
+	return nil
+}

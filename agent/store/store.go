@@ -617,6 +617,11 @@ ALTER TABLE items ADD COLUMN last_borrowed INTEGER NOT NULL DEFAULT 0; -- days s
 ALTER TABLE items ADD COLUMN condition TEXT NOT NULL DEFAULT '';
 CREATE INDEX items_held ON items(barcode) WHERE hold = 1;
 `,
+	// 9: an inventory's outbox rows by kind, which finalize counts and the
+	// missing report lists: without it each scanned the whole outbox.
+	`
+CREATE INDEX outbox_inventory ON outbox(inventory_id, kind);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

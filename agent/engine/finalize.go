@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tally-inventory/tally/agent/callnumber"
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/store"
 	"github.com/tally-inventory/tally/sync/outbox"
@@ -135,56 +136,39 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 			return err
 		}
 		res.Missing, res.StillMissing = e.missing(st.view())
+		res.Value, res.Outbox = 0, map[string]int{} // as new, should the writer run the job again
 		for _, m := range res.Missing {
 			res.Value += m.Price
 			res.Outbox[m.Kind]++
 		}
-		var kinds *sql.Rows
-		if kinds, err = tx.Query("SELECT kind, count(*) FROM outbox WHERE inventory_id = ? GROUP BY kind", invID); err != nil {
+		tw := e.DB.Tx(tx)
+		kinds, err := tw.OutboxKinds(invID)
+		if err != nil {
 			return err
 		}
-		for kinds.Next() {
-			var k string
-			var n int
-			if err := kinds.Scan(&k, &n); err != nil {
-				kinds.Close()
-				return err
-			}
+		for k, n := range kinds {
 			res.Outbox[k] += n
 		}
-		kinds.Close()
 		if dryRun {
 			return nil
 		}
 		at := time.Now().UTC()
-		if _, err := tx.Exec("UPDATE inventories SET finalized_at = ? WHERE id = ?", at.Format(time.RFC3339Nano), invID); err != nil {
+		if err := tw.CloseInventory(invID, at); err != nil {
 			return err
 		}
-		if _, err := tx.Exec("UPDATE sessions SET state = 'ended', ended_at = ? WHERE inventory_id = ? AND state != 'ended'", at.Format(time.RFC3339Nano), invID); err != nil {
-			return err
-		}
-		rows := make([]store.NewOutbox, 0, len(res.Missing))
+		// The events and status changes in a fixed number of statements,
+		// built from the items table: one statement per item, or Go
+		// encoding each event's JSON, was most of finalize's time.
+		q := store.MissingQueue{Inventory: inv, At: at}
 		for _, m := range res.Missing {
-			d := outbox.Data{InventoryID: inv.ID, Inventory: inv.Name, Barcode: m.Barcode,
-				Date: at.Format(time.DateOnly), LostValue: new(inv.Policy.MissingLostValue),
-				Since: inv.CreatedAt.UTC().Format(time.RFC3339),
-				Title: m.Title, CallNumber: m.CallNumber, Container: m.Container, PriceCents: m.Price}
-			row, err := store.NewEvent(inv.ID, m.Barcode, outbox.Kind(m.Kind), d)
-			if err != nil {
-				return err
+			if m.Kind == string(outbox.CartMissing) {
+				q.Cart = append(q.Cart, store.CartMissing{Barcode: m.Barcode, Container: m.Container})
+			} else {
+				q.Missing = append(q.Missing, m.Barcode)
 			}
-			rows = append(rows, row)
 		}
-		if err := e.DB.Tx(tx).InsertOutboxRows(rows); err != nil {
+		if err := tw.QueueMissing(q); err != nil {
 			return err
-		}
-		if inv.Policy.MissingLostValue != 0 {
-			// One statement for all of them: thousands of round trips
-			// through cgo were most of finalize's time.
-			if _, err := tx.Exec(`UPDATE items SET status = 'missing', due_date = 0 WHERE barcode IN
-				(SELECT barcode FROM outbox WHERE inventory_id = ? AND kind IN ('missing','cart_missing'))`, invID); err != nil {
-				return err
-			}
 		}
 		inv.FinalizedAt = at
 		return nil
@@ -197,12 +181,20 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 	}
 	if !dryRun {
 		if inv.Policy.MissingLostValue != 0 {
+			// Under one lock, with the sort keys the missing list read: Put
+			// would parse each call number again.
+			changed := make([]catalog.Keyed, 0, len(res.Missing))
 			for _, m := range res.Missing {
 				if it, ok := e.Index.Get(m.Barcode); ok {
 					it.Status = catalog.StatusMissing
-					e.Index.Put(it)
+					key := m.sortKey
+					if it.CallNumber != m.CallNumber { // changed since, by an import
+						key = callnumber.Key(it.CallNumber)
+					}
+					changed = append(changed, catalog.Keyed{Item: it, SortKey: key})
 				}
 			}
+			e.Index.PutBatch(changed)
 		}
 		e.Forget(0, invID)
 	}

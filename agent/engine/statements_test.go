@@ -63,19 +63,6 @@ func TestStatementsPerRead(t *testing.T) {
 	if k := outboxKinds(t, e); k["seen"] != n {
 		t.Errorf("outbox %v, want %d seen", k, n)
 	}
-	// Finalize queues every missing item in one statement, not one each.
-	inv2, _ := e.DB.CreateInventory(ctx, "nothing seen", catalog.Scope{}, reconcile.Policy{MissingLostValue: 4})
-	before := e.DB.Statements()
-	fr, err := e.Finalize(ctx, inv2.ID, false)
-	if err != nil || len(fr.Missing) != n {
-		t.Fatalf("finalize: %d missing, %v", len(fr.Missing), err)
-	}
-	if got := e.DB.Statements() - before; got > 6 {
-		t.Errorf("finalize of %d missing items ran %d statements through the store", n, got)
-	}
-	if k := outboxKinds(t, e); k["missing"] != n {
-		t.Errorf("outbox %v, want %d missing", k, n)
-	}
 	// The last-seen dates the batches wrote are in the store.
 	x, err := e.DB.ScanIndex(ctx)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tally-inventory/tally/agent/callnumber"
@@ -35,48 +36,103 @@ type Scope struct {
 // Home reports whether the item belongs in the scope's place: the part of
 // the scope that says where things are shelved.
 func (s *Scope) Home(it *Item) bool {
-	if !matchFold(s.Libraries, it.Library) || !matchFold(s.Locations, it.Location) ||
-		!matchFold(s.Collections, it.Collection) || !matchFold(s.ItemTypes, it.ItemType) ||
-		!matchFold(s.Containers, it.Container) {
-		return false
-	}
-	if len(s.Kinds) > 0 && !slices.Contains(s.Kinds, it.Kind) {
+	if !s.place(it.Library, it.Location, it.Collection, it.ItemType, it.Container, it.Kind) {
 		return false
 	}
 	if s.CallFrom != "" || s.CallTo != "" {
-		return callnumber.InRange(callnumber.Key(it.CallNumber), s.CallFrom, s.CallTo)
+		return s.callRange().Contains(callnumber.Key(it.CallNumber))
 	}
 	return true
+}
+
+// HomeHit is Home for a Hit; the index's sort key saves computing one.
+func (s *Scope) HomeHit(h *Hit) bool {
+	if !s.place(h.Library, h.Location, h.Collection, h.ItemType, h.Container, h.Kind) {
+		return false
+	}
+	if s.CallFrom != "" || s.CallTo != "" {
+		return s.callRange().Contains(h.SortKey)
+	}
+	return true
+}
+
+// lastRange is the call-number range built last: an inventory's reads all
+// ask for the same one, and building it is four allocations.
+var lastRange atomic.Pointer[scopeRange]
+
+type scopeRange struct {
+	from, to string
+	r        callnumber.Range
+}
+
+func (s *Scope) callRange() callnumber.Range {
+	if p := lastRange.Load(); p != nil && p.from == s.CallFrom && p.to == s.CallTo {
+		return p.r
+	}
+	p := &scopeRange{s.CallFrom, s.CallTo, callnumber.NewRange(s.CallFrom, s.CallTo)}
+	lastRange.Store(p)
+	return p.r
+}
+
+func (s *Scope) place(lib, loc, coll, itype, cont string, kind Kind) bool {
+	if !matchFold(s.Libraries, lib) || !matchFold(s.Locations, loc) ||
+		!matchFold(s.Collections, coll) || !matchFold(s.ItemTypes, itype) ||
+		!matchFold(s.Containers, cont) {
+		return false
+	}
+	return len(s.Kinds) == 0 || slices.Contains(s.Kinds, kind)
 }
 
 // Expects reports whether the item is at home in the scope and not skipped
 // by status or by a recent sighting: an expected item not seen is missing.
 func (s *Scope) Expects(it *Item) bool {
-	if !s.Home(it) {
+	return s.Home(it) && s.counted(it.Status, it.LastSeen)
+}
+
+// ExpectsHit is Expects for a Hit.
+func (s *Scope) ExpectsHit(h *Hit) bool {
+	return s.HomeHit(h) && s.counted(h.Status, h.LastSeen())
+}
+
+func (s *Scope) counted(st Status, seen time.Time) bool {
+	if slices.Contains(s.SkipStatuses, st) {
 		return false
 	}
-	if slices.Contains(s.SkipStatuses, it.Status) {
-		return false
-	}
-	if !s.SkipSeenSince.IsZero() && !it.LastSeen.IsZero() && !it.LastSeen.Before(s.SkipSeenSince) {
-		return false
-	}
-	return true
+	return s.SkipSeenSince.IsZero() || seen.IsZero() || seen.Before(s.SkipSeenSince)
 }
 
 // HomeSummary says where the item belongs, in words, for the operator:
 // "Main / Fiction / FIC ROW".
 func HomeSummary(it *Item) string {
-	parts := make([]string, 0, 3)
-	for _, p := range []string{it.Library, it.Location, it.CallNumber} {
-		if p != "" {
-			parts = append(parts, p)
+	return homeSummary(it.Library, it.Location, it.CallNumber, it.Container)
+}
+
+// HomeSummary is the package's HomeSummary for a Hit.
+func (h *Hit) HomeSummary() string {
+	return homeSummary(h.Library, h.Location, h.CallNumber, h.Container)
+}
+
+func homeSummary(lib, loc, call, cart string) string {
+	n := len(lib) + len(loc) + len(call) + len(cart) + 16
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range [...]string{lib, loc, call} {
+		if p == "" {
+			continue
 		}
+		if b.Len() > 0 {
+			b.WriteString(" / ")
+		}
+		b.WriteString(p)
 	}
-	if it.Container != "" {
-		parts = append(parts, "cart "+it.Container)
+	if cart != "" {
+		if b.Len() > 0 {
+			b.WriteString(" / ")
+		}
+		b.WriteString("cart ")
+		b.WriteString(cart)
 	}
-	return strings.Join(parts, " / ")
+	return b.String()
 }
 
 // Validate checks the scope for contradictions before an inventory starts.

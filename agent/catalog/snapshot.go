@@ -55,34 +55,35 @@ func (x *Index) WriteSnapshot(w io.Writer, stamp []byte) error {
 	}
 	for i := range x.recs {
 		r := &x.recs[i]
-		if !r.live {
+		if r.flags&fLive == 0 {
 			continue
 		}
+		it := x.item(Ref(i))
 		var flags byte
-		if r.kind == 1 {
+		if it.Kind == KindEquipment {
 			flags |= 1
 		}
-		if r.hold {
+		if it.HoldWaiting {
 			flags |= 2
 		}
-		if r.ext != nil {
+		if r.flags&fExt != 0 {
 			flags |= 4
 		}
 		bw.WriteByte(flags)
-		for _, s := range [...]string{r.barcode, r.title, r.author, r.callNumber, r.sortKey, string(r.status)} {
+		for _, s := range [...]string{it.Barcode, it.Title, it.Author, it.CallNumber, x.str(r, sKey), string(it.Status)} {
 			str(s)
 		}
-		for _, id := range [...]uint32{r.library, r.location, r.collection, r.itemType, r.container} {
+		for _, id := range [...]uint32{r.lib, r.loc, r.coll, r.itype, r.cont} {
 			uv(uint64(id))
 		}
 		sv(int64(r.due))
 		sv(int64(r.seen))
-		sv(r.price)
+		sv(it.Price)
 		sv(int64(r.year))
-		if r.ext != nil {
-			str(r.ext.rfid)
-			str(r.ext.asset)
-			str(r.ext.serial)
+		if r.flags&fExt != 0 {
+			str(it.RFID)
+			str(it.AssetTag)
+			str(it.Serial)
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -131,22 +132,27 @@ func ReadSnapshot(data []byte) (*Index, []byte, error) {
 	for i := 0; i < d.items && d.err == nil; i++ {
 		at := d.off
 		flags := d.byte()
-		r := rec{live: true, hold: flags&2 != 0}
+		it := Item{Kind: KindBook, HoldWaiting: flags&2 != 0}
 		if flags&1 != 0 {
-			r.kind = 1
+			it.Kind = KindEquipment
 		}
-		r.barcode, r.title, r.author, r.callNumber, r.sortKey = d.str(), d.str(), d.str(), d.str(), d.str()
-		r.status = Status(d.str())
+		it.Barcode, it.Title, it.Author, it.CallNumber = d.str(), d.str(), d.str(), d.str()
+		key := d.str()
+		it.Status = Status(d.str())
 		ids := [5]uint64{d.uv(), d.uv(), d.uv(), d.uv(), d.uv()}
 		for _, id := range ids {
 			if id >= np {
 				d.fail("item at byte %d names pool string %d of %d", at, id, np)
 			}
 		}
-		r.library, r.location, r.collection, r.itemType, r.container = uint32(ids[0]), uint32(ids[1]), uint32(ids[2]), uint32(ids[3]), uint32(ids[4])
-		r.due, r.seen, r.price, r.year = int32(d.sv()), int32(d.sv()), d.sv(), int16(d.sv())
+		if d.err != nil {
+			break
+		}
+		p := x.pool.strs
+		it.Library, it.Location, it.Collection, it.ItemType, it.Container = p[ids[0]], p[ids[1]], p[ids[2]], p[ids[3]], p[ids[4]]
+		it.DueDate, it.LastSeen, it.Price, it.Year = fromDays(int32(d.sv())), fromDays(int32(d.sv())), d.sv(), int(int16(d.sv()))
 		if flags&4 != 0 {
-			r.ext = &recExt{d.str(), d.str(), d.str()}
+			it.RFID, it.AssetTag, it.Serial = d.str(), d.str(), d.str()
 		}
 		if flags&^7 != 0 {
 			d.fail("item at byte %d has unknown flags %#x", at, flags)
@@ -154,20 +160,14 @@ func ReadSnapshot(data []byte) (*Index, []byte, error) {
 		if d.err != nil {
 			break
 		}
-		if r.barcode == "" || NormalizeID(r.barcode) != r.barcode {
-			d.fail("item at byte %d has barcode %q, not a normalized one", at, r.barcode)
+		if it.Barcode == "" || NormalizeID(it.Barcode) != it.Barcode {
+			d.fail("item at byte %d has barcode %q, not a normalized one", at, it.Barcode)
 			break
 		}
-		i, ref := x.find(r.barcode)
-		if ref != NoRef {
-			d.fail("barcode %q twice (byte %d)", r.barcode, at)
+		if _, ch := x.putKeyed(it, key); ch != Added {
+			d.fail("barcode %q twice (byte %d)", it.Barcode, at)
 			break
 		}
-		ref = Ref(len(x.recs))
-		x.recs = append(x.recs, r)
-		x.slots[i] = uint32(ref) + 1
-		x.n++
-		x.linkSide(ref)
 	}
 	if d.err == nil && d.off != len(d.s) {
 		d.fail("%d bytes after the last item", len(d.s)-d.off)

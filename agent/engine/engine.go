@@ -103,7 +103,7 @@ type Result struct {
 	// Decide is how long the decision took (lookup, rules, shelf order),
 	// without the store: the reconcile latency metric.
 	Decide time.Duration `json:"-"`
-	item   *catalog.Item
+	item   *catalog.Hit
 }
 
 // Retro is an earlier read of the session that a later read proved out of
@@ -477,11 +477,12 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	res := &Result{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device, Code: code, Kind: rd.Kind}
 	j.res = res
 
-	var item *catalog.Item
+	// What the rules need of the item, without building an Item: its
+	// strings share the index's memory.
+	var item *catalog.Hit
 	var check reconcile.Check
-	if ref, ok := e.Index.Lookup(code); ok {
-		it := e.Index.Item(ref)
-		item = &it
+	if h, ok := e.Index.Find(code); ok {
+		item = &h
 		check.Valid = true
 	} else if rd.Kind == drivers.KindRFID {
 		check.Valid = true // a tag's id has no check digit to fail
@@ -508,7 +509,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	// and typed reads take part.
 	if ss.shelf != nil && item != nil && !seenBefore && rd.Kind != drivers.KindRFID &&
 		r.Outcome != reconcile.WrongLocation && !r.Flags.Has(string(reconcile.WrongLocation)) {
-		key := e.Index.SortKeyOf(item.Barcode)
+		key := item.SortKey
 		flagged := ss.shelf.Add(item.Barcode, key)
 		j.addedShelf = true
 		last := ss.shelf.Len() - 1
@@ -590,10 +591,10 @@ func (j *readJob) Run(tx *sql.Tx) error {
 		// As countProgress counts: the scope as the inventory began decides;
 		// a checked-out book found on the shelf is counted apart.
 		switch v := inv.view(); {
-		case v.expects(item):
+		case v.expectsHit(item):
 			inv.seenIn++
 			j.inScope = true
-		case v.sc.Home(item):
+		case v.sc.HomeHit(item):
 			inv.also++
 			j.also = true
 		default:
@@ -615,7 +616,7 @@ func (e *Engine) callNumber(barcode string) string {
 
 // effects are the upstream effects of a read (and, in j.statusChange, the
 // status it changes), for the batch to write.
-func (j *readJob) effects(item *catalog.Item, seenBefore bool, r reconcile.Result) ([]store.NewOutbox, error) {
+func (j *readJob) effects(item *catalog.Hit, seenBefore bool, r reconcile.Result) ([]store.NewOutbox, error) {
 	inv, ss, rd := j.ss.inv.inv, j.ss, j.rd
 	day := rd.Time.UTC()
 	// What every sighting's event carries; each kind adds its own fields.
@@ -662,20 +663,21 @@ func (j *readJob) effects(item *catalog.Item, seenBefore bool, r reconcile.Resul
 	}
 	if has(reconcile.WrongLocation) {
 		with(outbox.Misplaced, func(d *outbox.Data) {
-			d.Home, d.Library, d.Location = catalog.HomeSummary(item), item.Library, item.Location
+			d.Home, d.Library, d.Location = item.HomeSummary(), item.Library, item.Location
 		})
 	}
 	if has(reconcile.CheckedOutOnShelf) {
 		with(outbox.CheckedOutOnShelf, func(d *outbox.Data) {
-			d.CheckIn, d.DueDate = new(inv.Policy.CheckIn), item.DueDate.Format(time.DateOnly)
+			d.CheckIn, d.DueDate = new(inv.Policy.CheckIn), item.DueDate().Format(time.DateOnly)
 		})
 		if inv.Policy.CheckIn {
 			j.statusChange = catalog.StatusAvailable
 		}
 	}
 	if has(reconcile.Foreign) {
+		it, _ := j.e.Index.Get(item.Barcode) // a foreign read is rare: the side identifiers from the whole item
 		with(outbox.CartForeign, func(d *outbox.Data) {
-			d.Cart, d.HomeCart, d.AssetTag, d.Serial = ss.s.Cart, item.Container, item.AssetTag, item.Serial
+			d.Cart, d.HomeCart, d.AssetTag, d.Serial = ss.s.Cart, item.Container, it.AssetTag, it.Serial
 		})
 	}
 	for _, f := range effs {
@@ -709,13 +711,7 @@ func (j *readJob) Committed() {
 	if j.res == nil || j.res.item == nil || !j.addedSeen {
 		return
 	}
-	it := *j.res.item
-	it.LastSeen = j.rd.Time.UTC()
-	if j.statusChange != "" {
-		it.Status = j.statusChange
-		it.DueDate = time.Time{}
-	}
-	j.e.Index.Put(it)
+	j.e.Index.Saw(j.res.item.Barcode, j.rd.Time.UTC(), j.statusChange)
 }
 
 func (j *readJob) Aborted(error) {

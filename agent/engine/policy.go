@@ -69,6 +69,22 @@ func (v scopeView) expects(it *catalog.Item) bool {
 	return v.sc.Expects(it)
 }
 
+// expectsHit is expects on the read path.
+func (v scopeView) expectsHit(h *catalog.Hit) bool {
+	if !v.sc.HomeHit(h) {
+		return false
+	}
+	if s, ok := v.start[h.Barcode]; ok {
+		return s.Expected
+	}
+	if _, seen := v.seen[h.Barcode]; seen {
+		c := *h
+		c.SeenDay = 0
+		return v.sc.ExpectsHit(&c)
+	}
+	return v.sc.ExpectsHit(h)
+}
+
 // startStatus is the item's status when the inventory began (now, for an
 // item added since).
 func (v scopeView) startStatus(it *catalog.Item) catalog.Status {

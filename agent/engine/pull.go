@@ -144,7 +144,7 @@ func PullText(reason string) string {
 
 // pulled flags a read of an item on the inventory's pull list, with the
 // list's reason, looked up inside the read's transaction.
-func (j *readJob) pulled(tx *sql.Tx, item *catalog.Item, r *reconcile.Result) error {
+func (j *readJob) pulled(tx *sql.Tx, item *catalog.Hit, r *reconcile.Result) error {
 	if item == nil || !j.e.batch.pullInvs[j.ss.inv.inv.ID] {
 		return nil
 	}

@@ -68,12 +68,12 @@ type Result struct {
 	Detail  Detail
 }
 
-// Evaluate applies the outcome rules to one read. item is nil when the code
-// is not in the catalog; seenBefore says whether the inventory already
+// Evaluate applies the outcome rules to one read. item is what the index's
+// Find returned, nil when the code is not in the catalog; seenBefore says whether the inventory already
 // counted this item; cart is the cart being checked in CartMode.
 // Shelf order is decided separately (see Shelf), since it depends on the
 // reads around this one.
-func Evaluate(check Check, item *catalog.Item, seenBefore bool, scope *catalog.Scope, mode Mode, cart string) Result {
+func Evaluate(check Check, item *catalog.Hit, seenBefore bool, scope *catalog.Scope, mode Mode, cart string) Result {
 	var r Result
 	if !check.Valid {
 		r.Outcome = Invalid
@@ -91,7 +91,8 @@ func Evaluate(check Check, item *catalog.Item, seenBefore bool, scope *catalog.S
 		}
 		return r
 	}
-	var all []Outcome
+	var buf [4]Outcome // at most a status, a hold and a place apply: no allocation
+	all := buf[:0]
 	switch item.Status {
 	case catalog.StatusWithdrawn:
 		all = append(all, WithdrawnOnShelf)
@@ -110,23 +111,27 @@ func Evaluate(check Check, item *catalog.Item, seenBefore bool, scope *catalog.S
 	}
 	switch mode {
 	case CartMode:
-		if catalog.NormalizeID(item.Container) == catalog.NormalizeID(cart) && cart != "" {
+		// The index keeps containers normalized.
+		if cart != "" && item.Container == catalog.NormalizeID(cart) {
 			all = append(all, Present)
 		} else {
 			all = append(all, Foreign)
 			r.Detail.Cart = item.Container
-			r.Detail.Home = catalog.HomeSummary(item)
+			r.Detail.Home = item.HomeSummary()
 		}
 	default:
-		if scope != nil && !scope.Home(item) {
+		if scope != nil && !scope.HomeHit(item) {
 			all = append(all, WrongLocation)
-			r.Detail.Home = catalog.HomeSummary(item)
+			r.Detail.Home = item.HomeSummary()
 		}
 	}
 	if seenBefore {
 		// Counted once: the operator hears "already counted"; the rest were
 		// reported at the first sighting and stay as flags.
 		r.Outcome = Duplicate
+		if len(all) > 0 {
+			r.Flags = make(Flags, 0, len(all))
+		}
 		for _, o := range all {
 			r.Flags = append(r.Flags, string(o))
 		}

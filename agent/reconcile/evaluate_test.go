@@ -60,7 +60,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Evaluate(tc.check, tc.item, tc.seen, scope, tc.mode, tc.cart)
+			r := Evaluate(tc.check, found(t, tc.item), tc.seen, scope, tc.mode, tc.cart)
 			if r.Outcome != tc.want {
 				t.Errorf("outcome = %s, want %s (flags %v)", r.Outcome, tc.want, r.Flags)
 			}
@@ -74,6 +74,54 @@ func TestEvaluate(t *testing.T) {
 				t.Errorf("detail cart = %q, want %q", r.Detail.Cart, tc.cartDet)
 			}
 		})
+	}
+}
+
+// found is what the read path hands Evaluate: the item as the index's Find
+// returns it, nil when there is no item.
+func found(t *testing.T, it *catalog.Item) *catalog.Hit {
+	t.Helper()
+	if it == nil {
+		return nil
+	}
+	x := catalog.NewIndex(1)
+	x.Put(*it)
+	h, ok := x.Find(catalog.NormalizeID(it.Barcode))
+	if !ok {
+		t.Fatalf("%s not found", it.Barcode)
+	}
+	return &h
+}
+
+// Deciding a read allocates nothing unless the result carries words (a
+// home summary, flags).
+func TestEvaluateAllocs(t *testing.T) {
+	x := catalog.NewIndex(2)
+	x.Put(catalog.Item{Barcode: "30234000000017", Library: "MAIN", Location: "Fiction", CallNumber: "FIC ROW",
+		Status: catalog.StatusCheckedOut, HoldWaiting: true})
+	scope := &catalog.Scope{Libraries: []string{"main"}, Locations: []string{"fiction"}, CallFrom: "FIC A", CallTo: "FIC Z"}
+	var r Result
+	allocs := testing.AllocsPerRun(100, func() {
+		h, ok := x.Find("30234000000017")
+		if !ok {
+			t.Fatal("not found")
+		}
+		r = Evaluate(Check{Valid: true}, &h, true, scope, ShelfMode, "")
+	})
+	if r.Outcome != Duplicate {
+		t.Fatalf("outcome %s", r.Outcome)
+	}
+	// The duplicate's two flags are one slice.
+	if allocs > 1 {
+		t.Errorf("%v allocations per read, want at most 1 (the flags)", allocs)
+	}
+	allocs = testing.AllocsPerRun(100, func() {
+		h, _ := x.Find("30234000000017")
+		h.Status, h.HoldWaiting = catalog.StatusAvailable, false
+		r = Evaluate(Check{Valid: true}, &h, false, scope, ShelfMode, "")
+	})
+	if r.Outcome != OK || allocs != 0 {
+		t.Errorf("ok read: %s with %v allocations, want ok with 0", r.Outcome, allocs)
 	}
 }
 

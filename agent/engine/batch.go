@@ -10,9 +10,10 @@ import (
 
 // batchWrites are the writes the reads of one transaction leave to its
 // end, where they take a few set-based statements instead of several per
-// read: outbox rows, last-seen dates, status changes. Only the writer
+// read: journal rows, outbox rows, last-seen dates, status changes. Only the writer
 // goroutine touches them.
 type batchWrites struct {
+	journal  store.Journal
 	outbox   []store.NewOutbox
 	seen     map[time.Time][]string // day → barcodes first seen that day
 	status   []statusChange
@@ -25,6 +26,7 @@ type statusChange struct {
 }
 
 func (b *batchWrites) reset() {
+	b.journal.Reset()
 	b.outbox = b.outbox[:0]
 	clear(b.seen)
 	b.status = b.status[:0]
@@ -48,6 +50,9 @@ func (e *Engine) beginBatch(tx *sql.Tx) error {
 func (e *Engine) flushBatch(tx *sql.Tx) error {
 	tw := e.DB.Tx(tx)
 	b := &e.batch
+	if err := tw.InsertJournal(&b.journal); err != nil {
+		return err
+	}
 	if err := tw.InsertOutboxRows(b.outbox); err != nil {
 		return err
 	}

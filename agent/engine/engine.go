@@ -543,33 +543,24 @@ func (j *readJob) Run(tx *sql.Tx) error {
 	row := &store.ReadRow{SessionID: ss.s.ID, InventoryID: inv.inv.ID, At: rd.Time, Device: rd.Device,
 		DeviceKind: string(rd.Kind), Raw: rd.Raw, Code: code, Barcode: res.Barcode, Outcome: string(r.Outcome),
 		Flags: r.Flags.String(), Detail: string(detail), Operator: rd.Operator}
-	// Two statements at most per read, without a savepoint (readJob is
-	// Lean): the journal row, and the sighting that keeps "duplicate"
-	// honest; a sighting refused takes the journal row back. The outbox
-	// rows, last-seen date and status change go to the batch's end.
+	// No statement of its own per read, and no savepoint (readJob is Lean):
+	// the journal row — a first sighting flagged in it — the outbox rows,
+	// last-seen date and status change go to the batch's end, which writes
+	// each kind in one statement. Nothing below can fail after the row is
+	// gathered, so a failure leaves the batch as it found it.
 	effs, err := j.effects(item, seenBefore, r)
 	if err != nil {
 		j.undoShelf()
 		return err
 	}
-	tw := e.DB.Tx(tx)
-	id, err := tw.InsertRead(row)
+	first := item != nil && !seenBefore
+	b := &e.batch
+	id, err := e.DB.Tx(tx).AddRead(&b.journal, row, first)
 	if err != nil {
 		j.undoShelf()
 		return err
 	}
 	res.ReadID = id
-	first := item != nil && !seenBefore
-	if first {
-		if err := tw.InsertSeenOnly(inv.inv.ID, item.Barcode, id, ss.s.ID); err != nil {
-			j.undoShelf()
-			if derr := tw.DeleteRead(id); derr != nil {
-				return fmt.Errorf("%w: %w (and %w)", store.ErrBatch, err, derr)
-			}
-			return err
-		}
-	}
-	b := &e.batch
 	b.outbox = append(b.outbox, effs...)
 	j.queued = len(effs) > 0
 	if first {

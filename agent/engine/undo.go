@@ -43,9 +43,9 @@ type undoJob struct {
 
 func (j *undoJob) Run(tx *sql.Tx) error {
 	var r store.ReadRow
-	err := tx.QueryRow(`SELECT id, code, barcode, outcome, flags, detail FROM reads
+	err := tx.QueryRow(`SELECT id, code, barcode, outcome, flags, detail, first FROM reads
 		WHERE session_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1`, j.ss.s.ID).
-		Scan(&r.ID, &r.Code, &r.Barcode, &r.Outcome, &r.Flags, &r.Detail)
+		Scan(&r.ID, &r.Code, &r.Barcode, &r.Outcome, &r.Flags, &r.Detail, &j.firstSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNothingToUndo
 	}
@@ -53,18 +53,12 @@ func (j *undoJob) Run(tx *sql.Tx) error {
 		return fmt.Errorf("undo: %w", err)
 	}
 	r.SessionID, r.InventoryID = j.ss.s.ID, j.ss.inv.inv.ID
-	if _, err := tx.Exec("UPDATE reads SET undone = 1 WHERE id = ?", r.ID); err != nil {
+	// A first sighting undone is forgotten: the item counts again when it
+	// is rescanned.
+	if _, err := tx.Exec("UPDATE reads SET undone = 1, first = 0 WHERE id = ?", r.ID); err != nil {
 		return fmt.Errorf("undo: %w", err)
 	}
 	inv := r.InventoryID
-	if r.Barcode != "" {
-		res, err := tx.Exec("DELETE FROM seen WHERE inventory_id = ? AND barcode = ? AND read_id = ?", inv, r.Barcode, r.ID)
-		if err != nil {
-			return fmt.Errorf("undo: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		j.firstSeen = n > 0
-	}
 	if j.firstSeen || r.Outcome == string(reconcile.Unknown) {
 		id := r.Barcode
 		if id == "" {

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
@@ -79,9 +81,14 @@ func (t TxWriter) query(q string, args ...any) (*sql.Rows, error) {
 // cannot be prepared lazily: a transaction holds the one writer connection
 // while they run, and preparing on the pool would wait for it forever.
 const (
-	qInsertRead = `INSERT INTO reads (session_id, inventory_id, at, device, device_kind, raw, code, barcode, outcome, flags, detail, operator)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
-	qInsertSeen   = "INSERT INTO seen (inventory_id, barcode, read_id, session_id) VALUES (?,?,?,?)"
+	// A batch's journal rows in one statement: a JSON array of rows, each
+	// an array in qInsertReads' column order (see Journal). The id is given:
+	// the read's result carries it before the batch ends.
+	qInsertReads = `INSERT INTO reads (id, session_id, inventory_id, at, device, device_kind, raw, code, barcode, outcome, flags, detail, operator, first)
+		SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5, unhex(r.value->>6),
+		r.value->>7, r.value->>8, r.value->>9, r.value->>10, r.value->>11, r.value->>12, r.value->>13
+		FROM jsonb_each(jsonb(?)) AS r`
+	qNextRead     = "SELECT coalesce(max(id), 0) + 1 FROM reads"
 	qMarkSeen     = "UPDATE items SET last_seen = ? WHERE barcode = ? AND last_seen < ?"
 	qSetStatus    = "UPDATE items SET status = ?, due_date = CASE WHEN ? = 'checked_out' THEN due_date ELSE 0 END WHERE barcode = ?"
 	qInsertOutbox = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
@@ -99,7 +106,6 @@ const (
 	qPullLists = `SELECT DISTINCT inventory_id FROM pull_items
 		UNION SELECT id FROM inventories WHERE finalized_at IS NULL
 		AND (EXISTS (SELECT 1 FROM holds) OR EXISTS (SELECT 1 FROM items WHERE hold = 1))`
-	qDeleteRead = "DELETE FROM reads WHERE id = ?"
 	// The outbox rows of a batch in one statement: a JSON array of rows.
 	qInsertOutboxRows = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
 		SELECT r.value->>'key', r.value->>'kind', r.value->>'inv', r.value->>'barcode', r.value->>'payload', ?
@@ -115,8 +121,8 @@ const (
 // prepare prepares the per-read statements on the writer connection.
 func (db *DB) prepare(ctx context.Context) error {
 	db.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{qInsertRead, qInsertSeen, qMarkSeen, qSetStatus, qInsertOutbox, qCatalogRev, qSavepoint, qRollback, qRelease,
-		qPullReason, qPullLists, qDeleteRead, qInsertOutboxRows, qMarkSeenMany} {
+	for _, q := range []string{qInsertReads, qNextRead, qMarkSeen, qSetStatus, qInsertOutbox, qCatalogRev, qSavepoint, qRollback, qRelease,
+		qPullReason, qPullLists, qInsertOutboxRows, qMarkSeenMany} {
 		st, err := db.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)
@@ -126,36 +132,113 @@ func (db *DB) prepare(ctx context.Context) error {
 	return nil
 }
 
-// InsertRead appends a journal row inside tx and returns its id.
-func InsertRead(tx *sql.Tx, r *ReadRow) (int64, error) { return TxWriter{tx: tx}.InsertRead(r) }
+// Journal gathers the journal rows of a batch's reads for one statement at
+// the batch's end (InsertJournal): a read costs no statement of its own,
+// and no cgo call. Each row gets its id at once, so the read's result can
+// carry it. A first sighting is a row with its first flag set, which the
+// unique index reads_first keeps to one per item and inventory.
+type Journal struct {
+	buf  []byte // a JSON array of rows, without its closing bracket
+	n    int
+	next int64 // the id the next row gets; 0: ask the store
+}
 
-// InsertRead appends a journal row and returns its id.
-func (t TxWriter) InsertRead(r *ReadRow) (int64, error) {
-	res, err := t.exec(qInsertRead, r.SessionID, r.InventoryID, r.At.UTC().Format(time.RFC3339Nano),
-		r.Device, r.DeviceKind, r.Raw, r.Code, r.Barcode, r.Outcome, r.Flags, r.Detail, r.Operator)
+// Reset forgets the rows gathered: a batch starts, or failed.
+func (j *Journal) Reset() { j.buf, j.n, j.next = j.buf[:0], 0, 0 }
+
+// Len is the number of rows gathered.
+func (j *Journal) Len() int { return j.n }
+
+// AddRead gathers a journal row for the batch and returns its id. first
+// marks the item's first sighting in the inventory.
+func (t TxWriter) AddRead(j *Journal, r *ReadRow, first bool) (int64, error) {
+	if j.next == 0 {
+		if err := t.queryRow(qNextRead).Scan(&j.next); err != nil {
+			return 0, fmt.Errorf("journal read: %w", err)
+		}
+	}
+	id := j.next
+	j.next++
+	b := j.buf
+	if j.n == 0 {
+		b = append(b[:0], '[')
+	} else {
+		b = append(b, ',')
+	}
+	b = append(b, '[')
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, r.SessionID, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, r.InventoryID, 10)
+	b = append(b, ',', '"')
+	b = r.At.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"', ',')
+	b = appendJSONString(b, r.Device)
+	b = append(b, ',')
+	b = appendJSONString(b, r.DeviceKind)
+	b = append(b, ',')
+	if r.Raw == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = hex.AppendEncode(b, r.Raw)
+		b = append(b, '"')
+	}
+	for _, s := range [...]string{r.Code, r.Barcode, r.Outcome, r.Flags, r.Detail, r.Operator} {
+		b = append(b, ',')
+		b = appendJSONString(b, s)
+	}
+	if first {
+		b = append(b, ",1]"...)
+	} else {
+		b = append(b, ",0]"...)
+	}
+	j.buf = b
+	j.n++
+	return id, nil
+}
+
+// InsertJournal writes the rows gathered in one statement and forgets
+// them. The next AddRead asks the store for the next id again, as a job
+// between two runs of reads may have journaled rows of its own.
+func (t TxWriter) InsertJournal(j *Journal) error {
+	if j.n == 0 {
+		j.next = 0
+		return nil
+	}
+	j.buf = append(j.buf, ']')
+	_, err := t.exec(qInsertReads, string(j.buf))
+	n := j.n
+	j.Reset()
 	if err != nil {
-		return 0, fmt.Errorf("journal read: %w", err)
-	}
-	return res.LastInsertId()
-}
-
-// InsertSeen records the first sighting of an item in an inventory. A
-// second sighting violates the primary key: the caller decided "duplicate"
-// from memory, and this keeps the store honest if memory was wrong.
-func InsertSeen(tx *sql.Tx, invID int64, barcode string, readID, sessionID int64, day time.Time) error {
-	return TxWriter{tx: tx}.InsertSeen(invID, barcode, readID, sessionID, day)
-}
-
-// InsertSeen records the first sighting of an item in an inventory.
-func (t TxWriter) InsertSeen(invID int64, barcode string, readID, sessionID int64, day time.Time) error {
-	if _, err := t.exec(qInsertSeen,
-		invID, barcode, readID, sessionID); err != nil {
-		return fmt.Errorf("record sighting of %s: %w", barcode, err)
-	}
-	if _, err := t.exec(qMarkSeen, toDays(day), barcode, toDays(day)); err != nil {
-		return fmt.Errorf("update last seen of %s: %w", barcode, err)
+		return fmt.Errorf("journal %d reads: %w", n, err)
 	}
 	return nil
+}
+
+// appendJSONString appends s as a JSON string. Bytes that are not ASCII
+// are kept as they are: the journal stores what the device sent.
+func appendJSONString(b []byte, s string) []byte {
+	const hexd = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // SetItemStatus changes an item's status in the catalog table (a lost item
@@ -185,24 +268,6 @@ func (t TxWriter) InsertOutbox(key, kind string, invID int64, barcode string, pa
 	}
 	if _, err := t.exec(qInsertOutbox, key, kind, invID, barcode, string(pj), now()); err != nil {
 		return fmt.Errorf("outbox %s: %w", key, err)
-	}
-	return nil
-}
-
-// DeleteRead takes back a journal row written in this transaction, for a
-// job without a savepoint whose next write failed.
-func (t TxWriter) DeleteRead(id int64) error {
-	if _, err := t.exec(qDeleteRead, id); err != nil {
-		return fmt.Errorf("take back journal row %d: %w", id, err)
-	}
-	return nil
-}
-
-// InsertSeenOnly records the first sighting of an item in an inventory,
-// without the item's last-seen date (see MarkSeen).
-func (t TxWriter) InsertSeenOnly(invID int64, barcode string, readID, sessionID int64) error {
-	if _, err := t.exec(qInsertSeen, invID, barcode, readID, sessionID); err != nil {
-		return fmt.Errorf("record sighting of %s: %w", barcode, err)
 	}
 	return nil
 }
@@ -260,7 +325,7 @@ func (db *DB) Statements() int64 { return db.nstmt.Load() }
 // Seen returns, for each inventory id given, the barcodes seen and the
 // session of their first sighting.
 func (db *DB) Seen(ctx context.Context, invID int64) (map[string]int64, error) {
-	rows, err := db.SQL.QueryContext(ctx, "SELECT barcode, session_id FROM seen WHERE inventory_id = ?", invID)
+	rows, err := db.SQL.QueryContext(ctx, "SELECT barcode, session_id FROM reads WHERE inventory_id = ? AND first = 1", invID)
 	if err != nil {
 		return nil, fmt.Errorf("load sightings: %w", err)
 	}

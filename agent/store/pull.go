@@ -90,7 +90,7 @@ func (db *DB) PullList(ctx context.Context, invID int64) ([]PullItem, error) {
 	// inventory covers is not "not found" here.
 	rows, err = db.SQL.QueryContext(ctx, `SELECT h.barcode, h.pickup, h.placed, h.source, h.line FROM holds h
 		WHERE h.barcode IN (SELECT barcode FROM inventory_items WHERE inventory_id = ?1 AND expected = 1
-			UNION SELECT barcode FROM seen WHERE inventory_id = ?1)
+			UNION SELECT barcode FROM reads WHERE inventory_id = ?1 AND first = 1)
 		ORDER BY h.source, h.line, h.barcode`, invID)
 	if err != nil {
 		return nil, fmt.Errorf("read holds: %w", err)
@@ -109,7 +109,7 @@ func (db *DB) PullList(ctx context.Context, invID int64) ([]PullItem, error) {
 	rows, err = db.SQL.QueryContext(ctx, `SELECT barcode, ?2, 'catalog hold flag', 0 FROM items
 		WHERE hold = 1 AND barcode NOT IN (SELECT barcode FROM holds)
 		AND barcode IN (SELECT barcode FROM inventory_items WHERE inventory_id = ?1 AND expected = 1
-			UNION SELECT barcode FROM seen WHERE inventory_id = ?1)
+			UNION SELECT barcode FROM reads WHERE inventory_id = ?1 AND first = 1)
 		ORDER BY barcode`, invID, catalog.HoldReason("", ""))
 	if err != nil {
 		return nil, fmt.Errorf("read held items: %w", err)
@@ -211,7 +211,7 @@ func (db *DB) PullProgress(ctx context.Context, invID int64) (listed, pulled int
 	}
 	for _, p := range list {
 		var one int
-		err := db.SQL.QueryRowContext(ctx, "SELECT 1 FROM seen WHERE inventory_id = ? AND barcode = ?", invID, p.Barcode).Scan(&one)
+		err := db.SQL.QueryRowContext(ctx, "SELECT 1 FROM reads WHERE inventory_id = ? AND barcode = ? AND first = 1", invID, p.Barcode).Scan(&one)
 		switch {
 		case err == nil:
 			pulled++

@@ -622,6 +622,16 @@ CREATE INDEX items_held ON items(barcode) WHERE hold = 1;
 	`
 CREATE INDEX outbox_inventory ON outbox(inventory_id, kind);
 `,
+	// 10: a first sighting is its journal row, flagged: one row per read
+	// instead of a journal row and a sighting row. The unique partial index
+	// keeps what seen's primary key kept, one first sighting per item and
+	// inventory; undo clears the flag with undone.
+	`
+ALTER TABLE reads ADD COLUMN first INTEGER NOT NULL DEFAULT 0; -- 1: the item's first sighting in the inventory
+UPDATE reads SET first = 1 WHERE id IN (SELECT read_id FROM seen);
+CREATE UNIQUE INDEX reads_first ON reads(inventory_id, barcode) WHERE first = 1;
+DROP TABLE seen;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

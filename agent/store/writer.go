@@ -10,7 +10,7 @@ import (
 )
 
 // Job is one unit of work for the Writer: typically one read with its
-// journal row, its first-sighting row and its outbox rows.
+// journal row (a first sighting flagged in it) and its outbox rows.
 //
 // Run executes inside the shared transaction, within a savepoint of its
 // own: if Run fails only this job is rolled back, and Run must then leave

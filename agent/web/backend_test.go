@@ -66,17 +66,13 @@ func (b *testBackend) Undo(ctx context.Context, sessionID int64) (*engine.Result
 			return err
 		}
 		res.SessionID, res.Outcome = sessionID, reconcile.Outcome(outcome)
-		if _, err := tx.Exec("UPDATE reads SET undone = 1 WHERE id = ?", res.ReadID); err != nil {
-			return err
-		}
-		if res.Barcode == "" {
-			return nil
-		}
-		r, err := tx.Exec("DELETE FROM seen WHERE inventory_id = ? AND barcode = ? AND read_id = ?", res.InventoryID, res.Barcode, res.ReadID)
+		r, err := tx.Exec("UPDATE reads SET undone = 1, first = 0 WHERE id = ? AND first = 1", res.ReadID)
 		if err != nil {
 			return err
 		}
-		if n, _ := r.RowsAffected(); n > 0 {
+		if n, _ := r.RowsAffected(); n == 0 {
+			_, err = tx.Exec("UPDATE reads SET undone = 1 WHERE id = ?", res.ReadID)
+		} else {
 			_, err = tx.Exec("DELETE FROM outbox WHERE inventory_id = ? AND barcode = ? AND state = 'pending'", res.InventoryID, res.Barcode)
 		}
 		return err

@@ -202,6 +202,7 @@ func TestDevSkipsGarbage(t *testing.T) {
 	if r := recv(t, out); r.Code != "12" {
 		t.Errorf("read %q after garbage", r.Code)
 	}
+	<-dev.Done() // the Enter key's release too, or Stop may come before it is read
 	d.Stop()
 	mu.Lock()
 	defer mu.Unlock()

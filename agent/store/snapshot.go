@@ -116,13 +116,23 @@ func (db *DB) LoadIndexInfo(ctx context.Context) (*catalog.Index, IndexLoad, err
 // fromSnapshot decodes the snapshot and applies the changes since it.
 func (db *DB) fromSnapshot(ctx context.Context, cur indexStamp) (*catalog.Index, IndexLoad, error) {
 	var info IndexLoad
-	data, err := os.ReadFile(db.SnapshotPath())
+	data, keep, drop, err := mapFile(db.SnapshotPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, info, errors.New("no index snapshot yet")
 	}
 	if err != nil {
 		return nil, info, fmt.Errorf("read index snapshot: %w", err)
 	}
+	// The index decoded may refer to the bytes: once it is returned they
+	// stay mapped; before, nothing refers to them.
+	used := false
+	defer func() {
+		if used {
+			keep()
+		} else {
+			drop()
+		}
+	}()
 	raw, err := catalog.SnapshotStamp(data)
 	if err != nil {
 		return nil, info, err
@@ -142,6 +152,7 @@ func (db *DB) fromSnapshot(ctx context.Context, cur indexStamp) (*catalog.Index,
 	if err != nil {
 		return nil, info, err
 	}
+	used = true // from here on the index holds the bytes, even if discarded below
 	info.FromSnapshot = true
 	if st.rev == cur.rev && st.touched == cur.touched {
 		return x, info, nil

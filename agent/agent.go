@@ -66,12 +66,14 @@ type Agent struct {
 	opts Opts
 	log  io.Writer
 
-	db      *store.DB
-	e       *engine.Engine
-	hub     *engine.Hub
-	devs    *engine.Devices
-	metrics *metrics.Metrics // nil without a metrics listener
-	fails   *failLog
+	db *store.DB
+	e  *engine.Engine
+	// stopMemory ends the memory limit's governing (see governMemory).
+	stopMemory func()
+	hub        *engine.Hub
+	devs       *engine.Devices
+	metrics    *metrics.Metrics // nil without a metrics listener
+	fails      *failLog
 
 	// Set by Start, before anything it starts runs.
 	signals    feedback.Sink
@@ -130,6 +132,7 @@ func New(ctx context.Context, cfg *Config, opts Opts) (*Agent, error) {
 	}
 	e.Barcode = bo
 	a.db, a.e = db, e
+	a.stopMemory = governMemory(cfg.MemoryLimitMB) // the index is loaded: what is live is known
 	if cfg.Metrics.Listen != "" {
 		a.metrics = a.newMetrics()
 	}
@@ -320,6 +323,9 @@ func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
 		a.drain()
 		a.closeErr = errors.Join(a.e.Close(), a.db.Close())
+		if a.stopMemory != nil {
+			a.stopMemory()
+		}
 	})
 	return a.closeErr
 }

@@ -50,6 +50,9 @@ type Config struct {
 	Feedback FeedbackConfig `yaml:"feedback"`
 	// Sync is where the outbox goes.
 	Sync SyncConfig `yaml:"sync"`
+	// MemoryLimitMB is Go's soft memory limit in MiB: 0 follows the live
+	// heap plus a margin, -1 sets none (GOMEMLIMIT, when set, wins).
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
 
 	file string     // the file it was read from, for messages
 	root *yaml.Node // its YAML tree, for the line of each key
@@ -366,6 +369,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DedupeWindow < 0 {
 		bad("dedupe_window", "%v is negative: give a window such as 2s (0 keeps every read)", time.Duration(c.DedupeWindow))
+	}
+	if c.MemoryLimitMB < -1 {
+		bad("memory_limit_mb", "%d: give a limit in MiB, 0 to follow the live heap, or -1 for none", c.MemoryLimitMB)
 	}
 	seen := map[string]bool{}
 	for i, d := range c.Devices {

@@ -89,11 +89,6 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	if o.json {
 		log = stderr // stdout carries only JSON lines
 	}
-	fmt.Fprintf(log, "tally demo: generating a library of %d books and %d carts…\n", o.books, sample.DefaultOpts.Carts)
-	so := sample.DefaultOpts
-	so.Books = o.books
-	items := sample.Generate(so)
-
 	// The simulated barcode scanner: a USB-HID keyboard-wedge device typing
 	// boot reports, read through the real hidscanner decoder.
 	scanner := sim.NewScanner("us")
@@ -104,23 +99,6 @@ func runDemo(ctx context.Context, o demoOpts) error {
 		return fmt.Errorf("demo: RFID wand: %w", err)
 	}
 	defer pty.Close()
-	var tags []sim.Tag
-	var tagCart []string
-	for _, it := range items {
-		if it.RFID == "" {
-			continue
-		}
-		epc, err := hex.DecodeString(it.RFID)
-		if err != nil {
-			continue
-		}
-		tags = append(tags, sim.Tag{EPC: epc})
-		tagCart = append(tagCart, it.Container)
-	}
-	field := sim.NewPopulation(tags, 3)
-	field.MissRate = 0.1
-	wand := sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x0C,
-		Noise: sim.Noise{GarbageRate: 0.01, BadCRCRate: 0.01, SplitRate: 0.2, Seed: 5}})
 	ao := agentOpts(log, &outcomePrinter{log: log, verbose: !o.quiet && !o.json, json: o.json})
 	ao.PortFallback = 20
 	ao.Devices = []engine.DeviceSpec{
@@ -140,16 +118,34 @@ func runDemo(ctx context.Context, o demoOpts) error {
 	defer a.Close()
 	e := a.Engine()
 	if e.Index.Len() == 0 {
-		// Through the engine, which keeps the index it fills instead of
-		// reading the whole catalog back at the first read.
-		if _, err := e.Import(ctx, "demo", "generated", items, false, 0); err != nil {
+		// The library is generated only for a new database (a restart
+		// finds it in the index), and imported through the engine, which
+		// keeps the index it fills instead of reading the whole catalog
+		// back at the first read.
+		fmt.Fprintf(log, "tally demo: generating a library of %d books and %d carts…\n", o.books, sample.DefaultOpts.Carts)
+		so := sample.DefaultOpts
+		so.Books = o.books
+		if _, err := e.Import(ctx, "demo", "generated", sample.Generate(so), false, 0); err != nil {
 			return err
 		}
+		// The generated library is garbage now: give it back, so that
+		// the demo's memory is the agent's (BenchmarkAgentRSS reads it).
+		debug.FreeOSMemory()
 	}
-	// The generated library is garbage now: give it back, so that the
-	// demo's memory is the agent's (BenchmarkAgentRSS reads it).
-	items = nil
-	debug.FreeOSMemory()
+	// The tags in the wand's field: the equipment's, from the index.
+	var tags []sim.Tag
+	var tagCart []string
+	e.Index.Each(func(_ catalog.Ref, it *catalog.Item) bool {
+		if epc, err := hex.DecodeString(it.RFID); err == nil && it.RFID != "" {
+			tags = append(tags, sim.Tag{EPC: epc})
+			tagCart = append(tagCart, it.Container)
+		}
+		return true
+	})
+	field := sim.NewPopulation(tags, 3)
+	field.MissRate = 0.1
+	wand := sim.NewChafon(pty.Master, sim.ChafonOpts{Field: field, Type: 0x0C,
+		Noise: sim.Noise{GarbageRate: 0.01, BadCRCRate: 0.01, SplitRate: 0.2, Seed: 5}})
 	// Two inventories: the fiction shelves and the carts.
 	shelfInv, err := demoInventory(ctx, e.DB, "Demo — Fiction", catalog.Scope{Locations: []string{"Fiction"},
 		SkipStatuses: []catalog.Status{catalog.StatusCheckedOut, catalog.StatusWithdrawn}})

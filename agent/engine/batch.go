@@ -13,11 +13,11 @@ import (
 // read: journal rows, outbox rows, last-seen dates, status changes. Only the writer
 // goroutine touches them.
 type batchWrites struct {
-	journal  store.Journal
-	outbox   []store.NewOutbox
-	seen     map[time.Time][]string // day → barcodes first seen that day
-	status   []statusChange
-	pullInvs map[int64]bool // inventories with a pull list, read at the batch's start
+	journal store.Journal
+	outbox  []store.NewOutbox
+	seen    map[time.Time][]string // day → barcodes first seen that day
+	status  []statusChange
+	pulls   *store.Pulls // the pull lists and holds, read again when their revision moves
 }
 
 type statusChange struct {
@@ -38,11 +38,16 @@ func (e *Engine) beginBatch(tx *sql.Tx) error {
 	if err := e.syncCatalog(tx); err != nil {
 		return err
 	}
-	lists, err := e.DB.Tx(tx).PullLists()
+	tw := e.DB.Tx(tx)
+	rev, err := tw.PullRev()
 	if err != nil {
 		return err
 	}
-	e.batch.pullInvs = lists
+	if p := e.batch.pulls; p == nil || p.Rev != rev {
+		if e.batch.pulls, err = tw.LoadPulls(rev); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

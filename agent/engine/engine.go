@@ -135,6 +135,9 @@ func NewEngine(ctx context.Context, db *store.DB) (*Engine, error) {
 		invs: map[int64]*invState{}, sessions: map[int64]*sessState{}}
 	e.catalogRev.Store(rev)
 	e.batch.seen = map[time.Time][]string{}
+	if e.batch.pulls, err = db.Pulls(ctx); err != nil {
+		return nil, err
+	}
 	e.w = db.NewWriterWith(store.WriterOpts{MaxBatch: 1024, Before: e.beginBatch, Flush: e.flushBatch})
 	return e, nil
 }
@@ -529,10 +532,7 @@ func (j *readJob) Run(tx *sql.Tx) error {
 		}
 		e.swapped(ss.shelf, &r)
 	}
-	if err := j.pulled(tx, item, &r); err != nil {
-		j.undoShelf()
-		return err
-	}
+	j.pulled(item, &r)
 	res.Outcome, res.Flags, res.Detail = r.Outcome, r.Flags, r.Detail
 	res.Meaning = reconcile.Meaning(r.Outcome)
 	if item != nil {

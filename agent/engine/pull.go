@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -143,18 +142,18 @@ func PullText(reason string) string {
 }
 
 // pulled flags a read of an item on the inventory's pull list, with the
-// list's reason, looked up inside the read's transaction.
-func (j *readJob) pulled(tx *sql.Tx, item *catalog.Hit, r *reconcile.Result) error {
-	if item == nil || !j.e.batch.pullInvs[j.ss.inv.inv.ID] {
-		return nil
+// list's reason, looked up in the pull lists and holds the batch holds
+// (read again at a batch's start whenever they changed).
+func (j *readJob) pulled(item *catalog.Hit, r *reconcile.Result) {
+	if item == nil {
+		return
 	}
-	reason, ok, err := j.e.DB.Tx(tx).PullReason(j.ss.inv.inv.ID, item.Barcode)
-	if err != nil || !ok {
-		return err
+	reason, ok := j.e.batch.pulls.Reason(j.ss.inv.inv.ID, item.Barcode, item.HoldWaiting)
+	if !ok {
+		return
 	}
 	r.Flags = append(r.Flags, reconcile.FlagPull)
 	r.Detail.Pull = PullText(reason)
-	return nil
 }
 
 // pullReport lists the pull list's items the walk met ("pulled") or never

@@ -57,6 +57,35 @@ func TestPullReadSignalAndJournal(t *testing.T) {
 	}
 }
 
+// The writer keeps the pull lists and holds in memory, but a holds list
+// stored while the agent reads (a Koha fetch, an import) pulls from the
+// next read on, and one cleared stops pulling.
+func TestPullHoldsChangedWhileReading(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, []catalog.Item{
+		{Barcode: "A1", CallNumber: "FIC ADA", Location: "Fiction"},
+		{Barcode: "A2", CallNumber: "FIC BAK", Location: "Fiction"},
+		{Barcode: "A3", CallNumber: "FIC CAR", Location: "Fiction"},
+	})
+	inv, _ := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{}, reconcile.Policy{})
+	s, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	if r := scan(t, e, s.ID, "A1"); r.Flags.Has(reconcile.FlagPull) {
+		t.Fatalf("A1 pulled with no list: %v", r.Flags)
+	}
+	if err := e.DB.SetHolds(ctx, []catalog.Hold{{Barcode: "A2", Pickup: "MPL", Source: "koha"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := scan(t, e, s.ID, "A2"); r.Detail.Pull != "pull: hold for pickup at MPL" {
+		t.Errorf("A2 after its hold was fetched: %v %q", r.Flags, r.Detail.Pull)
+	}
+	if err := e.DB.SetHolds(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := scan(t, e, s.ID, "A3"); r.Flags.Has(reconcile.FlagPull) {
+		t.Errorf("A3 pulled after the holds were cleared: %v %q", r.Flags, r.Detail.Pull)
+	}
+}
+
 func TestParsePullCSV(t *testing.T) {
 	for _, c := range []struct {
 		in, want, err string

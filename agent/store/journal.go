@@ -95,17 +95,10 @@ const (
 		VALUES (?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET state = 'pending', payload = excluded.payload,
 		attempts = 0, next_at = '', last_error = '' WHERE outbox.state = 'cancelled'`
 	qCatalogRev = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'catalog_rev'"
-	// Every reason to pull an item: the inventory's lists, a hold, the
-	// catalog's hold flag.
-	qPullReason = `SELECT 0, reason, '', '' FROM pull_items WHERE inventory_id = ?1 AND barcode = ?2
-		UNION ALL SELECT 1, '', pickup, placed FROM holds WHERE barcode = ?2
-		UNION ALL SELECT 2, '', '', '' FROM items WHERE barcode = ?2 AND hold = 1
-		ORDER BY 1`
-	// Inventories with a list, and every open one while holds wait (the
-	// partial index items_held answers the flag's EXISTS at once).
-	qPullLists = `SELECT DISTINCT inventory_id FROM pull_items
-		UNION SELECT id FROM inventories WHERE finalized_at IS NULL
-		AND (EXISTS (SELECT 1 FROM holds) OR EXISTS (SELECT 1 FROM items WHERE hold = 1))`
+	// The pull revision and what Pulls reads when it moved.
+	qPullRev   = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'pull_rev'"
+	qPullItems = "SELECT inventory_id, barcode, reason FROM pull_items ORDER BY inventory_id, barcode, list"
+	qHolds     = "SELECT barcode, pickup, placed FROM holds"
 	// The outbox rows of a batch in one statement: a JSON array of rows.
 	qInsertOutboxRows = `INSERT INTO outbox (key, kind, inventory_id, barcode, payload, created_at)
 		SELECT r.value->>'key', r.value->>'kind', r.value->>'inv', r.value->>'barcode', r.value->>'payload', ?
@@ -122,7 +115,7 @@ const (
 func (db *DB) prepare(ctx context.Context) error {
 	db.stmts = map[string]*sql.Stmt{}
 	for _, q := range []string{qInsertReads, qNextRead, qMarkSeen, qSetStatus, qInsertOutbox, qCatalogRev, qSavepoint, qRollback, qRelease,
-		qPullReason, qPullLists, qInsertOutboxRows, qMarkSeenMany} {
+		qPullRev, qPullItems, qHolds, qInsertOutboxRows, qMarkSeenMany} {
 		st, err := db.w.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)

@@ -145,61 +145,100 @@ func joinReason(a, b string) string {
 	return a + "; " + b
 }
 
-// PullLists returns the inventories whose reads may pull, inside the
-// transaction: those with a list attached, and every open one while holds
-// wait (a read needs to look its item up only in those).
-func (t TxWriter) PullLists() (map[int64]bool, error) {
-	rows, err := t.query(qPullLists)
-	if err != nil {
-		return nil, fmt.Errorf("look up pull lists: %w", err)
-	}
-	defer rows.Close()
-	out := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("look up pull lists: %w", err)
-		}
-		out[id] = true
-	}
-	return out, rows.Err()
+// Pulls is every reason to pull an item, read whole from the store and kept
+// by the writer while the pull revision (PullRev) stays put: a read looks
+// its item up in memory instead of running a query of its own.
+type Pulls struct {
+	Rev   int64
+	lists map[int64]map[string]string // inventory → barcode → its lists' reasons, joined
+	holds map[string]string           // barcode → the hold's reason
 }
 
-// PullReason looks an item up in its inventory's pull lists and in the
-// holds to pull, inside the read's transaction, so a list attached or a
-// holds list fetched while the agent runs counts from the next read on.
-// The reasons are joined with "; "; ok with an empty reason means listed
-// without one.
-func (t TxWriter) PullReason(invID int64, barcode string) (reason string, ok bool, err error) {
-	rows, err := t.query(qPullReason, invID, barcode)
+// PullRev is the pull revision, which triggers move on every change to the
+// pull lists and the holds, by this process or another.
+func (t TxWriter) PullRev() (int64, error) {
+	var rev int64
+	if err := t.queryRow(qPullRev).Scan(&rev); err != nil {
+		return 0, fmt.Errorf("read pull revision: %w", err)
+	}
+	return rev, nil
+}
+
+// LoadPulls reads the pull lists and the holds inside the transaction, at
+// revision rev.
+func (t TxWriter) LoadPulls(rev int64) (*Pulls, error) {
+	return loadPulls(rev, func(q string) (*sql.Rows, error) { return t.query(q) })
+}
+
+// Pulls reads the pull lists and the holds with their revision, in one
+// read transaction, as the writer starts.
+func (db *DB) Pulls(ctx context.Context) (*Pulls, error) {
+	tx, err := db.SQL.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return "", false, fmt.Errorf("look up pull list: %w", err)
+		return nil, fmt.Errorf("read pull lists: %w", err)
+	}
+	defer tx.Rollback()
+	var rev int64
+	if err := tx.QueryRowContext(ctx, qPullRev).Scan(&rev); err != nil {
+		return nil, fmt.Errorf("read pull revision: %w", err)
+	}
+	return loadPulls(rev, func(q string) (*sql.Rows, error) { return tx.QueryContext(ctx, q) })
+}
+
+func loadPulls(rev int64, query func(q string) (*sql.Rows, error)) (*Pulls, error) {
+	p := &Pulls{Rev: rev, lists: map[int64]map[string]string{}, holds: map[string]string{}}
+	rows, err := query(qPullItems)
+	if err != nil {
+		return nil, fmt.Errorf("read pull lists: %w", err)
 	}
 	defer rows.Close()
-	held := false
 	for rows.Next() {
-		var kind int
-		var r, pickup, placed string
-		if err := rows.Scan(&kind, &r, &pickup, &placed); err != nil {
-			return "", false, fmt.Errorf("look up pull list: %w", err)
+		var inv int64
+		var bc, reason string
+		if err := rows.Scan(&inv, &bc, &reason); err != nil {
+			return nil, fmt.Errorf("read pull lists: %w", err)
 		}
-		switch kind {
-		case 0:
-			reason = joinReason(reason, r)
-		case 1:
-			held = true
-			reason = joinReason(reason, catalog.HoldReason(pickup, placed))
-		case 2:
-			if !held { // a holds list says more than the flag
-				reason = joinReason(reason, catalog.HoldReason("", ""))
-			}
+		m := p.lists[inv]
+		if m == nil {
+			m = map[string]string{}
+			p.lists[inv] = m
 		}
-		ok = true
+		m[bc] = joinReason(m[bc], reason)
 	}
 	if err := rows.Err(); err != nil {
-		return "", false, fmt.Errorf("look up pull list: %w", err)
+		return nil, fmt.Errorf("read pull lists: %w", err)
 	}
-	return reason, ok, nil
+	rows.Close()
+	if rows, err = query(qHolds); err != nil {
+		return nil, fmt.Errorf("read holds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var bc, pickup, placed string
+		if err := rows.Scan(&bc, &pickup, &placed); err != nil {
+			return nil, fmt.Errorf("read holds: %w", err)
+		}
+		p.holds[bc] = catalog.HoldReason(pickup, placed)
+	}
+	return p, rows.Err()
+}
+
+// Reason is why a read of barcode in inventory invID pulls it: its lists'
+// reasons, then its hold's, or the catalog's hold flag (held) when no hold
+// says more. Reasons are joined with "; "; ok with an empty reason means
+// listed without one.
+func (p *Pulls) Reason(invID int64, barcode string, held bool) (reason string, ok bool) {
+	if p == nil {
+		return "", false
+	}
+	reason, ok = p.lists[invID][barcode]
+	if h, hold := p.holds[barcode]; hold {
+		return joinReason(reason, h), true
+	}
+	if held {
+		return joinReason(reason, catalog.HoldReason("", "")), true
+	}
+	return reason, ok
 }
 
 // PullProgress counts an inventory's pull list (see PullList) and how many

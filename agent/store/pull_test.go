@@ -95,12 +95,18 @@ func TestPullReasonsAndHolds(t *testing.T) {
 	}
 	defer tx.Rollback()
 	var got []string
-	for _, bc := range []string{"A", "B", "C", "D", "N", "Z"} {
-		r, ok, err := db.Tx(tx).PullReason(inv.ID, bc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, fmt.Sprintf("%s:%v:%s", bc, ok, r))
+	tw := db.Tx(tx)
+	rev, err := tw.PullRev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulls, err := tw.LoadPulls(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		r, ok := pulls.Reason(inv.ID, it.Barcode, it.HoldWaiting)
+		got = append(got, fmt.Sprintf("%s:%v:%s", it.Barcode, ok, r))
 	}
 	want := "A:true:repair spine; weeding review: published 1990 | B:true:hold for pickup at MPL, placed 2026-11-30 | " +
 		"C:true:hold for pickup | D:true:hold for pickup at FPL | N:true:hold for pickup at MPL | Z:false:"
@@ -129,6 +135,21 @@ func TestPullReasonsAndHolds(t *testing.T) {
 	}
 	if hs, err := db.Holds(ctx); err != nil || len(hs) != 1 || hs[0].Barcode != "Z" {
 		t.Errorf("holds after a second list: %+v %v", hs, err)
+	}
+	// Every change to the lists or the holds moves the pull revision.
+	for _, change := range []func() error{
+		func() error { return db.SetHolds(ctx, []catalog.Hold{{Barcode: "B", Source: "koha"}}) },
+		func() error { return db.SetPullList(ctx, inv.ID, nil) },
+	} {
+		tx.Rollback()
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+		var now int64
+		if err := db.SQL.QueryRow(qPullRev).Scan(&now); err != nil || now == rev {
+			t.Fatalf("pull revision %d after a change, was %d (%v)", now, rev, err)
+		}
+		rev = now
 	}
 }
 

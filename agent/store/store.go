@@ -632,6 +632,18 @@ UPDATE reads SET first = 1 WHERE id IN (SELECT read_id FROM seen);
 CREATE UNIQUE INDEX reads_first ON reads(inventory_id, barcode) WHERE first = 1;
 DROP TABLE seen;
 `,
+	// 11: a pull revision that moves with every change to the pull lists
+	// and the holds, so the writer keeps them in memory and reads them again
+	// only when they changed, instead of a query per read.
+	`
+INSERT INTO meta (key, value) VALUES ('pull_rev', '0') ON CONFLICT(key) DO NOTHING;
+CREATE TRIGGER pull_items_ins AFTER INSERT ON pull_items BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
+CREATE TRIGGER pull_items_upd AFTER UPDATE ON pull_items BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
+CREATE TRIGGER pull_items_del AFTER DELETE ON pull_items BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
+CREATE TRIGGER holds_ins AFTER INSERT ON holds BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
+CREATE TRIGGER holds_upd AFTER UPDATE ON holds BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
+CREATE TRIGGER holds_del AFTER DELETE ON holds BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -396,20 +396,24 @@ func (x *Index) linkSide(ref Ref, e recExt, odd Status) {
 	r := &x.recs[ref]
 	if e != (recExt{}) {
 		x.ext[ref] = e
-		for _, kv := range [...]struct {
-			m map[string]Ref
-			k string
-		}{{x.rfid, e.rfid}, {x.asset, e.asset}, {x.serial, e.serial}} {
-			if kv.k != "" {
-				kv.m[kv.k] = ref
-			}
-		}
+		x.linkIDs(ref, e)
 	}
 	if odd != "" {
 		x.odd[ref] = odd
 	}
 	if c := r.cont; c != 0 {
 		x.containers[c] = append(x.containers[c], ref)
+	}
+}
+
+func (x *Index) linkIDs(ref Ref, e recExt) {
+	for _, kv := range [...]struct {
+		m map[string]Ref
+		k string
+	}{{x.rfid, e.rfid}, {x.asset, e.asset}, {x.serial, e.serial}} {
+		if kv.k != "" {
+			kv.m[kv.k] = ref
+		}
 	}
 }
 
@@ -733,6 +737,14 @@ func (a *arena) str(off uint32, n int) string {
 	c := a.chunks[off>>chunkBits]
 	o := int(off & (chunkSize - 1))
 	return unsafe.String(&c[o : o+n][0], n)
+}
+
+func (a *arena) size() int {
+	n := 0
+	for _, c := range a.chunks {
+		n += len(c)
+	}
+	return n
 }
 
 // first returns the byte at off, or 0 past the end.

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tally-inventory/tally/agent/catalog"
@@ -228,5 +231,39 @@ func TestIndexSnapshotUsed(t *testing.T) {
 	c.Close()
 	if _, err := os.Stat(path + ".index"); err == nil {
 		t.Error("a catalog-mode process wrote a snapshot")
+	}
+}
+
+// A snapshot another tally version wrote (its checksum right, its version
+// not this one's) is not read: the index is rebuilt from the items table,
+// saying why, and the snapshot written again in this version.
+func TestIndexSnapshotOtherVersionRebuilt(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTest(t)
+	var items []catalog.Item
+	for i := range 20 {
+		items = append(items, catalog.Item{Barcode: fmt.Sprint("V", i), Title: "T", CallNumber: "FIC X", Status: "available", Kind: "book"})
+	}
+	db.Import(ctx, nil, "f", "csv", items, false, 0)
+	db.LoadIndex(ctx)
+	db.bg.Wait()
+	data, err := os.ReadFile(path + ".index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 1, the varint-per-field format before this one.
+	binary.LittleEndian.PutUint32(data[8:], 1)
+	binary.LittleEndian.PutUint32(data[len(data)-4:], crc32.Checksum(data[:len(data)-4], crc32.MakeTable(crc32.Castagnoli)))
+	if err := os.WriteFile(path+".index", data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	x, info, err := db.LoadIndexInfo(ctx)
+	if err != nil || info.FromSnapshot || !strings.Contains(info.Why, "version 1") {
+		t.Fatalf("old version: %+v, %v", info, err)
+	}
+	sameAsStore(t, db, x, "rebuilt")
+	db.bg.Wait()
+	if _, info, err := db.LoadIndexInfo(ctx); err != nil || !info.FromSnapshot {
+		t.Fatalf("after the rebuild: %+v, %v", info, err)
 	}
 }

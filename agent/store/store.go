@@ -644,6 +644,14 @@ CREATE TRIGGER holds_ins AFTER INSERT ON holds BEGIN UPDATE meta SET value = CAS
 CREATE TRIGGER holds_upd AFTER UPDATE ON holds BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
 CREATE TRIGGER holds_del AFTER DELETE ON holds BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'pull_rev'; END;
 `,
+	// 12: an inventory's reads by id, as the reports read them, in place of
+	// (inventory_id, barcode), which reads_first now covers for sightings:
+	// a read's index entry then lands beside the one before it, not at a
+	// random place among an inventory's barcodes.
+	`
+DROP INDEX reads_inventory;
+CREATE INDEX reads_inventory ON reads(inventory_id, id);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -159,12 +159,11 @@ func (e *Engine) Finalize(ctx context.Context, invID int64, dryRun bool) (*Final
 		// The events and status changes in a fixed number of statements,
 		// built from the items table: one statement per item, or Go
 		// encoding each event's JSON, was most of finalize's time.
-		q := store.MissingQueue{Inventory: inv, At: at}
-		for _, m := range res.Missing {
+		q := store.MissingQueue{Inventory: inv, At: at, Items: make([]store.MissingEvent, len(res.Missing))}
+		for i, m := range res.Missing {
+			q.Items[i] = store.MissingEvent{Barcode: m.Barcode}
 			if m.Kind == string(outbox.CartMissing) {
-				q.Cart = append(q.Cart, store.CartMissing{Barcode: m.Barcode, Container: m.Container})
-			} else {
-				q.Missing = append(q.Missing, m.Barcode)
+				q.Items[i].Cart = m.Container
 			}
 		}
 		if err := tw.QueueMissing(q); err != nil {

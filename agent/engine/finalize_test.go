@@ -66,3 +66,42 @@ func TestFinalizeStatementsFixed(t *testing.T) {
 		}
 	}
 }
+
+// The missing report of a finalized inventory lists its items in shelf
+// order, as the dry run did, though the outbox holds them in barcode order.
+func TestFinalizedMissingInShelfOrder(t *testing.T) {
+	var items []catalog.Item
+	for i := range 30 {
+		it := catalog.Item{Barcode: fmt.Sprintf("B%03d", 99-i), Title: fmt.Sprintf("Book %d", i),
+			CallNumber: fmt.Sprintf("FIC %03d", i), Location: "Fiction"}
+		if i%4 == 0 {
+			it.Container, it.Kind = "cart-1", catalog.KindEquipment
+		}
+		items = append(items, it)
+	}
+	e := newTestEngine(t, items)
+	ctx := context.Background()
+	inv, err := e.DB.CreateInventory(ctx, "order", catalog.Scope{}, reconcile.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry, err := e.Finalize(ctx, inv.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Finalize(ctx, inv.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	tabs, err := e.Reports(ctx, inv.ID, "missing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tabs) != 1 || len(tabs[0].Rows) != len(dry.Missing) {
+		t.Fatalf("missing report: %+v, want %d rows", tabs, len(dry.Missing))
+	}
+	for i, row := range tabs[0].Rows {
+		if m := dry.Missing[i]; row[0] != m.Barcode || row[5] != m.Container {
+			t.Fatalf("row %d: %v, want %s (cart %q) as the dry run listed", i, row, m.Barcode, m.Container)
+		}
+	}
+}

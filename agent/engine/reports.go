@@ -248,8 +248,16 @@ func (e *Engine) finalizedMissing(ctx context.Context, invID int64) ([]MissingIt
 		_ = json.Unmarshal([]byte(payload), &p)
 		it, _ := e.Index.Get(p.Barcode)
 		out = append(out, MissingItem{Barcode: p.Barcode, Title: p.Title, CallNumber: p.CallNumber, Library: it.Library,
-			Location: it.Location, Container: p.Container, Price: p.Price, Kind: kind})
+			Location: it.Location, Container: p.Container, Price: p.Price, Kind: kind, sortKey: e.Index.SortKeyOf(p.Barcode)})
 	}
+	// Shelf order, as the list was before the finalize: the rows are in
+	// barcode order (see store.QueueMissing).
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].sortKey != out[b].sortKey {
+			return out[a].sortKey < out[b].sortKey
+		}
+		return out[a].Barcode < out[b].Barcode
+	})
 	return out, rows.Err()
 }
 

@@ -51,11 +51,9 @@ func TestQueueMissingPayloadIsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 4, 30, 23, 59, 58, 0, time.FixedZone("x", -7*3600)).UTC()
-	q := MissingQueue{Inventory: inv, At: at, Cart: []CartMissing{{"C1", catalog.NormalizeID("cart-7b")}}}
+	q := MissingQueue{Inventory: inv, At: at}
 	for _, it := range items {
-		if it.Container == "" {
-			q.Missing = append(q.Missing, it.Barcode)
-		}
+		q.Items = append(q.Items, MissingEvent{Barcode: it.Barcode, Cart: catalog.NormalizeID(it.Container)})
 	}
 	w := db.NewWriter(0)
 	defer w.Close()
@@ -140,8 +138,8 @@ func TestFinalizeStatementsUseIndexes(t *testing.T) {
 		args []any
 	}{
 		{"count by kind", qOutboxKinds, []any{1}},
-		{"queue missing", qQueueMissing, []any{1, "", "", "", "[]", "[]"}},
-		{"mark missing", qMarkMissing, []any{"[]", "[]"}},
+		{"queue missing", qQueueMissing, []any{1, "", "", "", "[]"}},
+		{"mark missing", qMarkMissing, []any{"[]"}},
 	} {
 		rows, err := db.w.Query("EXPLAIN QUERY PLAN "+tc.q, tc.args...)
 		if err != nil {

@@ -86,15 +86,17 @@ func (s *Scope) place(lib, loc, coll, itype, cont string, kind Kind) bool {
 // Expects reports whether the item is at home in the scope and not skipped
 // by status or by a recent sighting: an expected item not seen is missing.
 func (s *Scope) Expects(it *Item) bool {
-	return s.Home(it) && s.counted(it.Status, it.LastSeen)
+	return s.Home(it) && s.Counts(it.Status, it.LastSeen)
 }
 
 // ExpectsHit is Expects for a Hit.
 func (s *Scope) ExpectsHit(h *Hit) bool {
-	return s.HomeHit(h) && s.counted(h.Status, h.LastSeen())
+	return s.HomeHit(h) && s.Counts(h.Status, h.LastSeen())
 }
 
-func (s *Scope) counted(st Status, seen time.Time) bool {
+// Counts is the part of Expects past Home: the status and last sighting
+// do not skip the item.
+func (s *Scope) Counts(st Status, seen time.Time) bool {
 	if slices.Contains(s.SkipStatuses, st) {
 		return false
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/reconcile"
@@ -55,34 +56,23 @@ type scopeView struct {
 // catalog since count as they are now (an item seen here keeps counting: its
 // last-seen date is this inventory's own).
 func (v scopeView) expects(it *catalog.Item) bool {
-	if !v.sc.Home(it) {
-		return false
-	}
-	if s, ok := v.start[it.Barcode]; ok {
-		return s.Expected
-	}
-	if _, seen := v.seen[it.Barcode]; seen {
-		c := *it
-		c.LastSeen = catalog.Item{}.LastSeen
-		return v.sc.Expects(&c)
-	}
-	return v.sc.Expects(it)
+	return v.sc.Home(it) && v.counts(it.Barcode, it.Status, it.LastSeen)
 }
 
 // expectsHit is expects on the read path.
 func (v scopeView) expectsHit(h *catalog.Hit) bool {
-	if !v.sc.HomeHit(h) {
-		return false
-	}
-	if s, ok := v.start[h.Barcode]; ok {
+	return v.sc.HomeHit(h) && v.counts(h.Barcode, h.Status, h.LastSeen())
+}
+
+// counts is expects for an item at home.
+func (v scopeView) counts(barcode string, st catalog.Status, seen time.Time) bool {
+	if s, ok := v.start[barcode]; ok {
 		return s.Expected
 	}
-	if _, seen := v.seen[h.Barcode]; seen {
-		c := *h
-		c.SeenDay = 0
-		return v.sc.ExpectsHit(&c)
+	if _, ok := v.seen[barcode]; ok {
+		seen = time.Time{}
 	}
-	return v.sc.ExpectsHit(h)
+	return v.sc.Counts(st, seen)
 }
 
 // startStatus is the item's status when the inventory began (now, for an

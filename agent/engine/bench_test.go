@@ -33,18 +33,7 @@ func benchStore(b *testing.B, n int) string {
 	}
 	o := sample.DefaultOpts
 	o.Books = n
-	src, err := benchdb.Path(o, store.SchemaVersion(), benchdb.ImportRecipe, func(path string, items []catalog.Item) error {
-		ctx := context.Background()
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			return err
-		}
-		if _, err := db.Import(ctx, nil, "bench", "generated", items, false, 0); err != nil {
-			db.Close()
-			return err
-		}
-		return db.Close()
-	})
+	src, err := benchdb.Path(o, store.SchemaVersion(), benchdb.ImportRecipe, store.Create)
 	if err != nil {
 		b.Fatal(err)
 	}

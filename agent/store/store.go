@@ -20,6 +20,7 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/tally-inventory/tally/agent/callnumber"
+	"github.com/tally-inventory/tally/agent/catalog"
 )
 
 // DB is an open tally database.
@@ -141,6 +142,21 @@ func OpenWith(ctx context.Context, path string, o Opts) (*DB, error) {
 		return fail(err)
 	}
 	return db, nil
+}
+
+// Create makes a new database at path holding items, imported as one
+// generated catalog: what tests and benchmarks of other packages start
+// from.
+func Create(ctx context.Context, path string, items []catalog.Item) error {
+	db, err := Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	if _, err := db.Import(ctx, nil, "generated", "generated", items, false, 0); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
 }
 
 // openReadOnly opens a database only to read it. A file this user may not

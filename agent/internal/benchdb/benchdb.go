@@ -11,6 +11,7 @@
 package benchdb
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -34,8 +35,8 @@ import (
 // Dir is where the databases are kept.
 func Dir() string { return filepath.Join(os.TempDir(), "tally-bench") }
 
-// Make writes a new database at path holding items.
-type Make func(path string, items []catalog.Item) error
+// Make writes a new database at path holding items (store.Create).
+type Make func(ctx context.Context, path string, items []catalog.Item) error
 
 // Path returns the kept database of the library o generates, made by mk
 // (into a temporary name, then renamed: a half-made database is never
@@ -57,7 +58,7 @@ func Path(o sample.Opts, schema int, recipe string, mk Make) (string, error) {
 		return "", fmt.Errorf("bench fixtures: %w", err)
 	}
 	defer os.RemoveAll(tmp) // after a successful rename, nothing is left
-	if err := mk(filepath.Join(tmp, "bench.db"), sample.Generate(o)); err != nil {
+	if err := mk(context.Background(), filepath.Join(tmp, "bench.db"), sample.Generate(o)); err != nil {
 		return "", fmt.Errorf("bench fixture %s: %w", name, err)
 	}
 	// Read-only, so that a benchmark that forgot to copy it fails
@@ -207,7 +208,7 @@ func removeEnded() {
 	}
 }
 
-// ImportRecipe names the databases made by opening a new store and
-// importing the items (format "generated"), the recipe agent/store's and
-// agent/engine's benchmarks share. Change it when that recipe changes.
-const ImportRecipe = "store.Open+Import(generated) v1"
+// ImportRecipe names the databases made by store.Create, which
+// agent/store's and agent/engine's benchmarks share. Change it when
+// Create changes.
+const ImportRecipe = "store.Create v1"

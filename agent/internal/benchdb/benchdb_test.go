@@ -1,6 +1,7 @@
 package benchdb
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,7 +15,7 @@ import (
 func TestPathKeepsOnePerKey(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	made := 0
-	mk := func(path string, items []catalog.Item) error {
+	mk := func(_ context.Context, path string, items []catalog.Item) error {
 		made++
 		return os.WriteFile(path, []byte(items[0].Barcode), 0o644)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,5 +102,53 @@ func TestEngineImportNotReadBack(t *testing.T) {
 	scan(t, e, s.ID, "I2")
 	if it, _ := e.Index.Get("I2"); reloaded == 0 || it.Title != "changed elsewhere" {
 		t.Errorf("another import: %d read back, title %q", reloaded, it.Title)
+	}
+}
+
+// The allocations a read costs on the way through the engine — decision,
+// journal row, outbox rows, commit, result — with a holds list in the store
+// (so every read asks whether to pull its item) and reads sharing batches
+// as the device runners keep them. A per-read query or a copy of an Item
+// shows here as a jump, before it shows in a benchmark.
+func TestAllocsPerRead(t *testing.T) {
+	const n = 2000
+	var items []catalog.Item
+	for i := range n {
+		items = append(items, catalog.Item{Barcode: fmt.Sprintf("S%05d", i), CallNumber: fmt.Sprintf("FIC %05d", i), Location: "Fiction",
+			HoldWaiting: i%100 == 0})
+	}
+	e := newTestEngine(t, items)
+	ctx := context.Background()
+	if err := e.DB.SetHolds(ctx, []catalog.Hold{{Barcode: "S00001", Pickup: "MPL", Source: "koha"}}); err != nil {
+		t.Fatal(err)
+	}
+	inv, _ := e.DB.CreateInventory(ctx, "count", catalog.Scope{}, reconcile.Policy{})
+	s, _ := e.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	run := func(from int) float64 {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		waits := make([]func() (*Result, error), 0, n/2)
+		for i := from; i < from+n/2; i++ {
+			w, err := e.SubmitAsync(ctx, s.ID, drivers.Read{Code: items[i].Barcode, Kind: drivers.KindScanner})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waits = append(waits, w)
+		}
+		for _, w := range waits {
+			if _, err := w(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&m1)
+		return float64(m1.Mallocs-m0.Mallocs) / float64(n/2)
+	}
+	run(0) // warm: the inventory's state, prepared statements, buffers
+	// First sightings: a journal row and a "seen" outbox row each.
+	const most = 30
+	if got := run(n / 2); got > most {
+		t.Errorf("%.1f allocations a read, want at most %d", got, most)
+	} else {
+		t.Logf("%.1f allocations a read", got)
 	}
 }

@@ -37,6 +37,8 @@ type DB struct {
 	// checkedAtOpen: the open ran the integrity check (no clean close
 	// had checked the file as it is).
 	checkedAtOpen bool
+	ckpt          *checkpointer // Write mode: the WAL's checkpoints, off the writer's path
+	ckptDSN       string
 	// OnSnapshotError, when set, is told why an index snapshot could not
 	// be written (start-up then scans the store again next time).
 	OnSnapshotError func(error)
@@ -140,6 +142,16 @@ func OpenWith(ctx context.Context, path string, o Opts) (*DB, error) {
 	}
 	if err := db.prepare(ctx); err != nil {
 		return fail(err)
+	}
+	if o.Mode == Write {
+		// See checkpointer: the writer's commits never checkpoint.
+		if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+			return fail(fmt.Errorf("open %s: %w", path, err))
+		}
+		db.ckptDSN = dsn
+		if db.ckpt, err = startCheckpointer(dsn, checkpointEvery); err != nil {
+			return fail(fmt.Errorf("open %s: %w", path, err))
+		}
 	}
 	return db, nil
 }
@@ -363,6 +375,10 @@ func (db *DB) Close() error {
 			errs = append(errs, db.SQL.Close())
 		}
 		return errors.Join(errs...)
+	}
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.stop())
+		db.ckpt = nil
 	}
 	// Readers first: the last connection to close would checkpoint, and a
 	// read-only one cannot.

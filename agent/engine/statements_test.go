@@ -39,19 +39,7 @@ func TestStatementsPerRead(t *testing.T) {
 		t.Helper()
 		batches.Store(0)
 		before := e.DB.Statements()
-		var waits []func() (*Result, error)
-		for i := range n {
-			w, err := e.SubmitAsync(ctx, s.ID, drivers.Read{Code: items[i].Barcode, Kind: drivers.KindScanner})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waits = append(waits, w)
-		}
-		for _, w := range waits {
-			if _, err := w(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		submitAll(t, e, s.ID, items)
 		got, b := e.DB.Statements()-before, batches.Load()
 		if want := perRead*n + perBatch*b; got != want {
 			t.Errorf("%s: %d reads in %d batches ran %d statements, want %d (%d a read, %d a batch)", name, n, b, got, want, perRead, perBatch)
@@ -127,19 +115,7 @@ func TestAllocsPerRead(t *testing.T) {
 	run := func(from int) float64 {
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		waits := make([]func() (*Result, error), 0, n/2)
-		for i := from; i < from+n/2; i++ {
-			w, err := e.SubmitAsync(ctx, s.ID, drivers.Read{Code: items[i].Barcode, Kind: drivers.KindScanner})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waits = append(waits, w)
-		}
-		for _, w := range waits {
-			if _, err := w(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		submitAll(t, e, s.ID, items[from:from+n/2])
 		runtime.ReadMemStats(&m1)
 		return float64(m1.Mallocs-m0.Mallocs) / float64(n/2)
 	}
@@ -150,5 +126,25 @@ func TestAllocsPerRead(t *testing.T) {
 		t.Errorf("%.1f allocations a read, want at most %d", got, most)
 	} else {
 		t.Logf("%.1f allocations a read", got)
+	}
+}
+
+// submitAll reads each item's barcode into the session with all the reads
+// in flight at once, as the device runners keep them, so they share
+// batches, and waits until every one is committed.
+func submitAll(t *testing.T, e *Engine, sessionID int64, items []catalog.Item) {
+	t.Helper()
+	waits := make([]func() (*Result, error), 0, len(items))
+	for _, it := range items {
+		w, err := e.SubmitAsync(context.Background(), sessionID, drivers.Read{Code: it.Barcode, Kind: drivers.KindScanner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	for _, w := range waits {
+		if _, err := w(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

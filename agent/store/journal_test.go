@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,11 +28,7 @@ func journalWriter(t testing.TB, db *DB) (*Writer, *Journal) {
 // bytes that are not UTF-8, a raw capture or none.
 func TestJournalRowsRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openTest(t)
 	inv, _ := db.CreateInventory(ctx, "i", catalog.Scope{}, defaultPolicy())
 	s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
 	w, jn := journalWriter(t, db)
@@ -43,7 +40,7 @@ func TestJournalRowsRoundTrip(t *testing.T) {
 		{Code: "", Outcome: "invalid"},
 	}
 	ids := make([]int64, len(rows))
-	err = w.Do(ctx, &leanRead{run: func(tx *sql.Tx) error {
+	err := w.Do(ctx, &leanRead{run: func(tx *sql.Tx) error {
 		for i := range rows {
 			rows[i].SessionID, rows[i].InventoryID, rows[i].At = s.ID, inv.ID, at
 			id, err := db.Tx(tx).AddRead(jn, &rows[i], i == 0)
@@ -88,11 +85,7 @@ func TestJournalRowsRoundTrip(t *testing.T) {
 // of it is kept. Another inventory's first sighting of it is fine.
 func TestJournalOneFirstSighting(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openTest(t)
 	inv, _ := db.CreateInventory(ctx, "i", catalog.Scope{}, defaultPolicy())
 	inv2, _ := db.CreateInventory(ctx, "j", catalog.Scope{}, defaultPolicy())
 	s, _ := db.StartSession(ctx, inv.ID, "shelf", "", "", "")
@@ -129,18 +122,7 @@ func TestJournalOneFirstSighting(t *testing.T) {
 // row) does not, and the store still refuses a second first sighting.
 func TestMigrationSeenToFirstFlag(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, m := range migrations[:9] {
-		if _, err := old.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", i+1, err)
-		}
-	}
-	for _, q := range []string{
-		"PRAGMA user_version = 9",
+	path := oldSchema(t, 9,
 		`INSERT INTO inventories (id, name, scope, policy, created_at) VALUES (1, 'All', '{}', '{}', '2026-01-01T00:00:00Z')`,
 		`INSERT INTO sessions (id, inventory_id, kind, state, started_at) VALUES (1, 1, 'shelf', 'open', '2026-01-01T00:00:00Z'),
 			(2, 1, 'shelf', 'open', '2026-01-01T00:00:00Z')`,
@@ -151,12 +133,7 @@ func TestMigrationSeenToFirstFlag(t *testing.T) {
 			(4, 2, 1, '2026-01-01T00:00:03Z', 'B', 'B', 'ok', 0),
 			(5, 2, 1, '2026-01-01T00:00:04Z', 'C', 'C', 'ok', 1)`,
 		`INSERT INTO seen (inventory_id, barcode, read_id, session_id) VALUES (1, 'A', 1, 1), (1, 'B', 4, 2)`,
-	} {
-		if _, err := old.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	old.Close()
+	)
 	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -179,4 +156,27 @@ func TestMigrationSeenToFirstFlag(t *testing.T) {
 	if err == nil {
 		t.Error("a second first sighting of A was accepted after the migration")
 	}
+}
+
+// oldSchema makes a database at schema version v (the first v migrations)
+// holding what stmts put in it, for a test of the migrations after v.
+func oldSchema(t *testing.T, v int, stmts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	for i, m := range migrations[:v] {
+		if _, err := old.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", i+1, err)
+		}
+	}
+	for _, q := range append([]string{fmt.Sprintf("PRAGMA user_version = %d", v)}, stmts...) {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return path
 }

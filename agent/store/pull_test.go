@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,26 +15,10 @@ import (
 // table is rebuilt with a list column).
 func TestMigrationKeepsPullList(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, m := range migrations[:6] {
-		if _, err := old.Exec(m); err != nil {
-			t.Fatalf("migration %d: %v", i+1, err)
-		}
-	}
-	for _, q := range []string{
-		"PRAGMA user_version = 6",
+	path := oldSchema(t, 6,
 		`INSERT INTO inventories (id, name, scope, policy, created_at) VALUES (1, 'All', '{}', '{}', '2026-01-01T00:00:00Z')`,
 		`INSERT INTO pull_items (inventory_id, barcode, reason, source, line) VALUES (1, 'P1', 'hold for Ana', 'old.csv', 2)`,
-	} {
-		if _, err := old.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	old.Close()
+	)
 	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

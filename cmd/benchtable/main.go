@@ -126,9 +126,10 @@ func sibling(byName map[string]*row, base *row) *row {
 	return nil
 }
 
-// compare says how the benchmark does against its baseline, by time per op
-// or, when both report one, by a rate (x/s: higher is better), or by the
-// 99th percentile latency (p99-ms) when both report it.
+// compare says how the benchmark does against its baseline: by the 99th
+// percentile latency (p99-ms) or a rate (x/s: higher is better) when both
+// report one, else by the time per thing both report (ms/start), else by
+// time per op.
 func compare(b, base *row) string {
 	// Latency percentiles (lower is better): side by side.
 	if v, ok := b.metrics["p99-ms"]; ok && base.metrics["p99-ms"] > 0 {
@@ -138,6 +139,15 @@ func compare(b, base *row) string {
 	for _, k := range b.order {
 		if strings.HasSuffix(k, "/s") && base.metrics[k] > 0 {
 			return fmt.Sprintf("%.1f× the baseline's %s", b.metrics[k]/base.metrics[k], k)
+		}
+	}
+	// A time per thing the benchmark timed itself (ms/start, ns/read):
+	// ns/op also holds its set-up, a fixture made or copied per run.
+	for _, k := range b.order {
+		unit, _, ok := strings.Cut(k, "/")
+		if ok && k != "ns/op" && (unit == "ns" || unit == "µs" || unit == "us" || unit == "ms" || unit == "s") &&
+			b.metrics[k] > 0 && base.metrics[k] > 0 {
+			return fmt.Sprintf("%.1f× faster than %s (%s)", base.metrics[k]/b.metrics[k], base.name[strings.LastIndex(base.name, "/")+1:], k)
 		}
 	}
 	if b.metrics["ns/op"] > 0 && base.metrics["ns/op"] > 0 {

@@ -58,3 +58,19 @@ BenchmarkFeedbackP99/watchers=200-2         	       1	       299.3 max-ms	      
 		t.Errorf("no %q in\n%s", want, out.String())
 	}
 }
+
+// TestTimedMetric: a benchmark that times its own operation (its ns/op
+// also holding a fixture's set-up) is set beside its baseline by that time.
+func TestTimedMetric(t *testing.T) {
+	in := `pkg: github.com/tally-inventory/tally/agent/engine
+BenchmarkStartup/items=1000000/snapshot-2         	       1	28500000000 ns/op	      1000 goal-ms/start	      468.0 ms/start
+BenchmarkStartup/items=1000000/baseline-sqlite-scan-2 	       1	28750000000 ns/op	      17392 ms/start
+`
+	var out strings.Builder
+	if err := render(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "37.2× faster than baseline-sqlite-scan (ms/start)"; !strings.Contains(out.String(), want) {
+		t.Errorf("no %q in\n%s", want, out.String())
+	}
+}

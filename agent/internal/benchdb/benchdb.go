@@ -47,7 +47,10 @@ func Path(o sample.Opts, schema int, recipe string, mk Make) (string, error) {
 	name := "db-" + Key(o, schema, recipe)
 	dir := Dir()
 	path := filepath.Join(dir, name, "bench.db")
+	defer pruneUnused(dir, name)
 	if _, err := os.Stat(path); err == nil {
+		now := time.Now()
+		os.Chtimes(filepath.Join(dir, name), now, now) // used: see pruneUnused
 		return path, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -74,6 +77,24 @@ func Path(o sample.Opts, schema int, recipe string, mk Make) (string, error) {
 		return "", fmt.Errorf("bench fixtures: %w", err)
 	}
 	return path, nil
+}
+
+// unusedFor is how long a kept database no run asked for is kept: an old
+// schema's or generator's is never asked for again.
+const unusedFor = 48 * time.Hour
+
+// pruneUnused removes the kept databases, other than keep, that no run
+// has used for unusedFor (a directory's modification time is its last use).
+func pruneUnused(dir, keep string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "db-") || e.Name() == keep {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > unusedFor {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // fingerprintBooks is how many books of a library stand for the

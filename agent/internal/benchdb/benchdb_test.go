@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tally-inventory/tally/agent/catalog"
 	"github.com/tally-inventory/tally/agent/sample"
@@ -31,6 +32,21 @@ func TestPathKeepsOnePerKey(t *testing.T) {
 	}
 	if fi, err := os.Stat(p1); err != nil || fi.Mode().Perm()&0o222 != 0 {
 		t.Errorf("kept database is writable: %v %v", fi.Mode(), err)
+	}
+	// One no run has used for long is removed; the one in use is kept.
+	stale := filepath.Join(Dir(), "db-stale")
+	os.MkdirAll(stale, 0o755)
+	old := time.Now().Add(-3 * unusedFor)
+	os.Chtimes(stale, old, old)
+	os.Chtimes(filepath.Dir(p1), old, old)
+	if p3, err := Path(o, 7, "r1", mk); err != nil || p3 != p1 || made != 1 {
+		t.Fatalf("third Path: %s %v, made %d times", p3, err, made)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("an unused kept database was not removed")
+	}
+	if _, err := os.Stat(p1); err != nil {
+		t.Errorf("the database in use was removed: %v", err)
 	}
 	o2 := o
 	o2.Seed++

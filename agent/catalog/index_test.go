@@ -127,6 +127,12 @@ func TestRecLayout(t *testing.T) {
 	if n := unsafe.Sizeof(slot{}); n != 16 {
 		t.Errorf("slot is %d bytes, want 16", n)
 	}
+	// What the index holds per item besides its strings' bytes, at 1M
+	// items: the rec, the price beside it, its share of the hash table.
+	const n = 1_000_000
+	if per := float64(unsafe.Sizeof(rec{})+8) + float64(unsafe.Sizeof(slot{}))*float64(tableSize(n))/n; per > 120 {
+		t.Errorf("%.1f bytes per item at 1M, want at most 120", per)
+	}
 	for _, typ := range []reflect.Type{reflect.TypeFor[rec](), reflect.TypeFor[slot]()} {
 		for i := range typ.NumField() {
 			switch k := typ.Field(i).Type.Kind(); k {

@@ -4,19 +4,22 @@ package store
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 )
 
-// mapFile maps the file at path read-only. The decoded index keeps
-// strings that point into the snapshot's bytes; mapped, those bytes are the
-// page cache's, not the Go heap's: the collector neither counts them
-// towards its next goal (which doubles whatever the heap holds) nor copies
-// them in, and the kernel can drop them and read them again. The
-// snapshot is only ever replaced by a rename, so the mapped file is never
-// changed under the mapping. keep says the bytes are in use for the rest
-// of the process (their pages are let go of until touched again); drop
-// unmaps them, for bytes that nothing refers to.
+// mapFile reads the file at path into memory of its own, mapped outside
+// the Go heap. The decoded index keeps strings that point into the
+// snapshot's bytes; off the heap, the collector neither counts them
+// towards its next goal (which doubles whatever the heap holds) nor scans
+// them. The bytes are a copy, not a mapping of the file itself: a file
+// mapping faults (SIGBUS, which ends the process) on the next lookup once
+// anything truncates or rewrites the file in place — a backup copied over
+// it, rsync --inplace — and a same-size rewrite would change strings the
+// index holds as immutable. The copy is made read-only. keep says the
+// bytes are in use for the rest of the process; drop unmaps them, for
+// bytes that nothing refers to.
 func mapFile(path string) (data []byte, keep, drop func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -32,11 +35,18 @@ func mapFile(path string) (data []byte, keep, drop func(), err error) {
 		b, err := os.ReadFile(path)
 		return b, func() {}, func() {}, err
 	}
-	data, err = syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err = syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("map %s: %w", path, err)
 	}
-	keep = func() { syscall.Madvise(data, syscall.MADV_DONTNEED) }
 	drop = func() { syscall.Munmap(data) }
-	return data, keep, drop, nil
+	if _, err := io.ReadFull(f, data); err != nil {
+		drop()
+		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := syscall.Mprotect(data, syscall.PROT_READ); err != nil {
+		drop()
+		return nil, nil, nil, fmt.Errorf("map %s: %w", path, err)
+	}
+	return data, func() {}, drop, nil
 }

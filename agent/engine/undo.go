@@ -20,7 +20,9 @@ var ErrNothingToUndo = fmt.Errorf("nothing to undo in this session: %w", store.E
 // journal row is marked undone (never deleted), a first sighting is
 // forgotten so the item counts again when it is rescanned, upstream effects
 // not yet delivered are cancelled, and a status the read changed locally is
-// restored. It returns the read that was undone.
+// restored — unless another read of the item in the inventory stands,
+// which then becomes its first sighting and keeps it seen. It returns the
+// read that was undone.
 func (e *Engine) Undo(ctx context.Context, sessionID int64) (*store.ReadRow, error) {
 	ss, err := e.session(ctx, sessionID)
 	if err != nil {
@@ -39,6 +41,13 @@ type undoJob struct {
 	row       *store.ReadRow
 	firstSeen bool
 	restore   catalog.Status
+	// stands: another read of the item in the inventory (a duplicate, by
+	// this session or another) was made its first sighting, so the item
+	// stays seen; forgot: it was forgotten in memory by Run (for Aborted
+	// to put back: its session of first sighting).
+	stands   bool
+	standsIn int64 // the session of that read
+	forgot   int64
 }
 
 func (j *undoJob) Run(tx *sql.Tx) error {
@@ -59,7 +68,26 @@ func (j *undoJob) Run(tx *sql.Tx) error {
 		return fmt.Errorf("undo: %w", err)
 	}
 	inv := r.InventoryID
-	if j.firstSeen || r.Outcome == string(reconcile.Unknown) {
+	if j.firstSeen {
+		// Another read of the item still stands — someone else scanned it
+		// after this read, or this session did again: it becomes the first
+		// sighting, and the item stays seen with what its sighting queued
+		// upstream. Forgetting it would have reported a book on the shelf
+		// missing at finalize.
+		var other, otherSession int64
+		err := tx.QueryRow(`SELECT id, session_id FROM reads WHERE inventory_id = ? AND barcode = ? AND undone = 0 AND id != ?
+			ORDER BY id LIMIT 1`, inv, r.Barcode, r.ID).Scan(&other, &otherSession)
+		switch {
+		case err == nil:
+			if _, err := tx.Exec("UPDATE reads SET first = 1 WHERE id = ?", other); err != nil {
+				return fmt.Errorf("undo: %w", err)
+			}
+			j.stands, j.standsIn = true, otherSession
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("undo: %w", err)
+		}
+	}
+	if j.firstSeen && !j.stands || r.Outcome == string(reconcile.Unknown) {
 		id := r.Barcode
 		if id == "" {
 			id = r.Code
@@ -68,7 +96,7 @@ func (j *undoJob) Run(tx *sql.Tx) error {
 			return fmt.Errorf("undo: %w", err)
 		}
 	}
-	if j.firstSeen {
+	if j.firstSeen && !j.stands {
 		var d reconcile.Detail
 		_ = json.Unmarshal([]byte(r.Detail), &d)
 		fl := reconcile.ParseFlags(r.Flags)
@@ -82,21 +110,34 @@ func (j *undoJob) Run(tx *sql.Tx) error {
 		}
 	}
 	j.row = &r
+	if j.stands {
+		j.e.mu.Lock()
+		j.forgot = j.ss.inv.seen[r.Barcode]
+		j.ss.inv.seen[r.Barcode] = j.standsIn
+		j.e.mu.Unlock()
+	}
+	if j.firstSeen && !j.stands {
+		// Forgotten now, not at commit: a rescan in the same batch, after
+		// this undo, is then a first sighting again rather than a
+		// duplicate of a sighting that no longer exists. Undo is rare:
+		// count again rather than mirror every rule.
+		inv := j.ss.inv
+		j.e.mu.Lock()
+		j.forgot = inv.seen[r.Barcode]
+		delete(inv.seen, r.Barcode)
+		j.e.countProgress(inv)
+		j.e.mu.Unlock()
+	}
 	return nil
 }
 
 func (j *undoJob) Committed() {
 	inv := j.ss.inv
-	if j.firstSeen {
-		if it, ok := j.e.Index.Get(j.row.Barcode); ok && j.restore != "" {
+	if j.firstSeen && j.restore != "" {
+		if it, ok := j.e.Index.Get(j.row.Barcode); ok {
 			it.Status = j.restore
 			j.e.Index.Put(it)
 		}
-		// Undo is rare: count again rather than mirror every rule.
-		j.e.mu.Lock()
-		delete(inv.seen, j.row.Barcode)
-		j.e.countProgress(inv)
-		j.e.mu.Unlock()
 	}
 	// Rebuild the shelf sequence from the journal: undo is rare, exactness matters.
 	if j.ss.shelf != nil {
@@ -106,4 +147,17 @@ func (j *undoJob) Committed() {
 	}
 }
 
-func (j *undoJob) Aborted(error) {}
+func (j *undoJob) Aborted(error) {
+	if j.row != nil && j.stands {
+		j.e.mu.Lock()
+		j.ss.inv.seen[j.row.Barcode] = j.forgot
+		j.e.mu.Unlock()
+	}
+	if j.row != nil && j.firstSeen && !j.stands {
+		inv := j.ss.inv
+		j.e.mu.Lock()
+		inv.seen[j.row.Barcode] = j.forgot
+		j.e.countProgress(inv)
+		j.e.mu.Unlock()
+	}
+}

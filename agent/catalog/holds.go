@@ -92,42 +92,27 @@ func ReadHolds(file string, r io.Reader) (holds []Hold, skipped int, err error) 
 		}
 		return ""
 	}
-	var errs []error
-	for len(errs) < 20 {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				errs = append(errs, fmt.Errorf("%s:%d: %v: fix the quoting of this line", file, pe.Line, pe.Err))
-				continue
-			}
-			return nil, 0, fmt.Errorf("%s: %w", file, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
+	errs, err := EachRow(file, cr, func(rec []string, line int) error {
 		h := Hold{Barcode: NormalizeID(get(rec, "barcode")), Pickup: get(rec, "pickup"), Source: file, Line: line}
 		if h.Barcode == "" {
 			skipped++
-			continue
+			return nil
 		}
 		if bad := strings.IndexFunc(h.Barcode+h.Pickup, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }); bad >= 0 {
-			errs = append(errs, fmt.Errorf("%s:%d: the barcode or pickup library has control characters or bytes that are not UTF-8: is this a text CSV?", file, line))
-			continue
+			return fmt.Errorf("%s:%d: the barcode or pickup library has control characters or bytes that are not UTF-8: is this a text CSV?", file, line)
 		}
 		if v := get(rec, "placed"); v != "" && v != "NULL" {
 			d, err := ParseDate(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s:%d: the hold date %q is not a date tally reads (YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY)", file, line, v))
-				continue
+				return fmt.Errorf("%s:%d: the hold date %q is not a date tally reads (YYYY-MM-DD, MM/DD/YYYY, DD.MM.YYYY)", file, line, v)
 			}
 			h.Placed = d.Format("2006-01-02")
 		}
 		holds = append(holds, h)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	if len(errs) > 0 {
 		return nil, 0, fmt.Errorf("%d bad line(s), no holds taken:\n%w", len(errs), errors.Join(errs...))

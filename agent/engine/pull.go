@@ -42,31 +42,10 @@ func ParsePullCSV(file string, r io.Reader) ([]store.PullItem, error) {
 		return nil, fmt.Errorf("%s:1: no barcode column in the header %q: the first line must be \"barcode,reason\"", file, strings.Join(header, ","))
 	}
 	var items []store.PullItem
-	var errs []error
 	at := map[string]int{} // barcode → line
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				errs = append(errs, fmt.Errorf("%s:%d: %v: fix the quoting of this line", file, pe.Line, pe.Err))
-				if len(errs) >= 20 {
-					break
-				}
-				continue
-			}
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
-		}
+	errs, err := catalog.EachRow(file, cr, func(rec []string, line int) error {
 		if bcCol >= len(rec) {
-			errs = append(errs, fmt.Errorf("%s:%d: no barcode: the line has %d fields, the barcode is field %d", file, line, len(rec), bcCol+1))
-			continue
+			return fmt.Errorf("%s:%d: no barcode: the line has %d fields, the barcode is field %d", file, line, len(rec), bcCol+1)
 		}
 		bc := catalog.NormalizeID(rec[bcCol])
 		reason := ""
@@ -75,22 +54,21 @@ func ParsePullCSV(file string, r io.Reader) ([]store.PullItem, error) {
 		}
 		switch {
 		case bc == "":
-			errs = append(errs, fmt.Errorf("%s:%d: the barcode is empty", file, line))
+			return fmt.Errorf("%s:%d: the barcode is empty", file, line)
 		case strings.IndexFunc(bc, unicode.IsControl) >= 0 || strings.ContainsRune(bc, unicode.ReplacementChar):
-			errs = append(errs, fmt.Errorf("%s:%d: barcode %q has control characters or bytes that are not UTF-8: is this a text CSV?", file, line, bc))
+			return fmt.Errorf("%s:%d: barcode %q has control characters or bytes that are not UTF-8: is this a text CSV?", file, line, bc)
 		case strings.IndexFunc(reason, unicode.IsControl) >= 0 || strings.ContainsRune(reason, unicode.ReplacementChar):
-			errs = append(errs, fmt.Errorf("%s:%d: the reason for %s has control characters or bytes that are not UTF-8", file, line, bc))
-		default:
-			if first, dup := at[bc]; dup {
-				errs = append(errs, fmt.Errorf("%s:%d: barcode %s is already listed on line %d: keep one line per item", file, line, bc, first))
-				break
-			}
-			at[bc] = line
-			items = append(items, store.PullItem{Barcode: bc, Reason: reason, Source: file, Line: line})
+			return fmt.Errorf("%s:%d: the reason for %s has control characters or bytes that are not UTF-8", file, line, bc)
 		}
-		if len(errs) >= 20 {
-			break
+		if first, dup := at[bc]; dup {
+			return fmt.Errorf("%s:%d: barcode %s is already listed on line %d: keep one line per item", file, line, bc, first)
 		}
+		at[bc] = line
+		items = append(items, store.PullItem{Barcode: bc, Reason: reason, Source: file, Line: line})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%d bad line(s), nothing attached:\n%w", len(errs), errors.Join(errs...))

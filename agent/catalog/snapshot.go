@@ -146,14 +146,30 @@ func (x *Index) WriteSnapshot(w io.Writer, stamp []byte) error {
 	return nil
 }
 
-// SnapshotStamp returns the stamp of a snapshot after checking its
-// checksum, without decoding the items.
-func SnapshotStamp(data []byte) ([]byte, error) {
+// Snapshot is a snapshot whose checksum and version were checked: its
+// stamp can be read before its items are decoded, without checking the
+// whole file a second time.
+type Snapshot struct {
+	d    *snapDecoder
+	data []byte
+}
+
+// OpenSnapshot checks a snapshot's checksum and version.
+func OpenSnapshot(data []byte) (*Snapshot, error) {
 	d, err := openSnapshot(data)
 	if err != nil {
 		return nil, err
 	}
-	return d.stamp, nil
+	return &Snapshot{d, data}, nil
+}
+
+// Stamp is the stamp the snapshot was written with.
+func (s *Snapshot) Stamp() []byte { return s.d.stamp }
+
+// Index decodes the snapshot's items, as ReadSnapshot does.
+func (s *Snapshot) Index() (*Index, error) {
+	x, _, err := s.d.decode(s.data)
+	return x, err
 }
 
 // ReadSnapshot decodes a snapshot. The index's strings share data's
@@ -166,6 +182,11 @@ func ReadSnapshot(data []byte) (*Index, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return d.decode(data)
+}
+
+// decode reads the items after openSnapshot has checked the file.
+func (d *snapDecoder) decode(data []byte) (*Index, []byte, error) {
 	x := NewIndex(0)
 	items := d.items
 	x.slots = make([]slot, tableSize(items))

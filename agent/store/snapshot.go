@@ -133,10 +133,11 @@ func (db *DB) fromSnapshot(ctx context.Context, cur indexStamp) (*catalog.Index,
 			drop()
 		}
 	}()
-	raw, err := catalog.SnapshotStamp(data)
+	snap, err := catalog.OpenSnapshot(data)
 	if err != nil {
 		return nil, info, err
 	}
+	raw := snap.Stamp()
 	st, ok := parseStamp(raw)
 	switch {
 	case !ok:
@@ -148,7 +149,7 @@ func (db *DB) fromSnapshot(ctx context.Context, cur indexStamp) (*catalog.Index,
 	case st.rev > cur.rev || st.touched > cur.touched:
 		return nil, info, fmt.Errorf("index snapshot (%s) is newer than the database (%s)", st, cur)
 	}
-	x, _, err := catalog.ReadSnapshot(data)
+	x, err := snap.Index()
 	if err != nil {
 		return nil, info, err
 	}

@@ -121,7 +121,8 @@ func New(ctx context.Context, cfg *Config, opts Opts) (*Agent, error) {
 		a.log = os.Stderr
 	}
 	a.fails = &failLog{w: a.log, every: 10 * time.Second}
-	db, err := store.OpenWith(ctx, cfg.Database, store.Opts{Mode: store.Write, Holder: store.Holder{Agent: true}})
+	db, err := store.OpenWith(ctx, cfg.Database, store.Opts{Mode: store.Write, Holder: store.Holder{Agent: true},
+		OnBackgroundError: func(err error) { a.logf("the store's background work failed: %v", err) }})
 	if err != nil {
 		return nil, err
 	}

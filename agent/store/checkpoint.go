@@ -28,15 +28,18 @@ type checkpointer struct {
 	conn *sql.DB
 	quit chan struct{}
 	done sync.WaitGroup
+	// failed is told of a checkpoint that failed after one that did not
+	// (or the first): a disk that stays full is told once, not every tick.
+	failed func(error)
 }
 
-func startCheckpointer(dsn string, every time.Duration) (*checkpointer, error) {
+func startCheckpointer(dsn string, every time.Duration, failed func(error)) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("checkpointer: %w", err)
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, quit: make(chan struct{})}
+	c := &checkpointer{conn: conn, quit: make(chan struct{}), failed: failed}
 	c.done.Add(1)
 	go c.loop(every)
 	return c, nil
@@ -46,6 +49,7 @@ func (c *checkpointer) loop(every time.Duration) {
 	defer c.done.Done()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	ok := true
 	for {
 		select {
 		case <-c.quit:
@@ -54,7 +58,11 @@ func (c *checkpointer) loop(every time.Duration) {
 		}
 		// A checkpoint that fails (the disk full, say) is tried again on
 		// the next tick; the WAL keeps every commit meanwhile.
-		c.run()
+		_, _, err := c.run()
+		if err != nil && ok {
+			c.failed(fmt.Errorf("%w: the WAL keeps every commit and grows until one succeeds", err))
+		}
+		ok = err == nil
 	}
 }
 

@@ -219,21 +219,21 @@ func (db *DB) saveSnapshot(x *catalog.Index, st indexStamp) {
 	st.nonce = hex.EncodeToString(nonce[:])
 	var buf bytes.Buffer
 	if err := x.WriteSnapshot(&buf, []byte(st.String())); err != nil {
-		db.snapshotFailed(err)
+		db.backgroundFailed(err)
 		return
 	}
 	db.bg.Add(1)
 	go func() {
 		defer db.bg.Done()
 		if err := db.writeSnapshot(buf.Bytes(), st); err != nil {
-			db.snapshotFailed(err)
+			db.backgroundFailed(err)
 		}
 	}()
 }
 
-func (db *DB) snapshotFailed(err error) {
-	if db.OnSnapshotError != nil {
-		db.OnSnapshotError(err)
+func (db *DB) backgroundFailed(err error) {
+	if db.onBackground != nil {
+		db.onBackground(err)
 	}
 }
 

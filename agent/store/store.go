@@ -39,9 +39,7 @@ type DB struct {
 	checkedAtOpen bool
 	ckpt          *checkpointer // Write mode: the WAL's checkpoints, off the writer's path
 	ckptDSN       string
-	// OnSnapshotError, when set, is told why an index snapshot could not
-	// be written (start-up then scans the store again next time).
-	OnSnapshotError func(error)
+	onBackground  func(error) // Opts.OnBackgroundError
 }
 
 // Mode says how a process uses a database.
@@ -66,6 +64,12 @@ type Opts struct {
 	// Holder names the writing process to others refused the lock (Write
 	// mode). Command defaults to this process's command line.
 	Holder Holder
+	// OnBackgroundError, when set, is told of work the store does in the
+	// background that failed: an index snapshot not written (start-up
+	// then scans the store again next time), or checkpoints failing (the
+	// WAL then grows until one succeeds; told once until one does). It
+	// must not block.
+	OnBackgroundError func(error)
 }
 
 // Open opens (creating if needed) the database at path for writing, takes
@@ -83,7 +87,7 @@ func OpenWith(ctx context.Context, path string, o Opts) (*DB, error) {
 	if o.Mode == ReadOnly {
 		return openReadOnly(ctx, path)
 	}
-	db := &DB{path: path, mode: o.Mode}
+	db := &DB{path: path, mode: o.Mode, onBackground: o.OnBackgroundError}
 	if o.Mode == Write {
 		h := o.Holder
 		if h.Command == "" {
@@ -149,7 +153,7 @@ func OpenWith(ctx context.Context, path string, o Opts) (*DB, error) {
 			return fail(fmt.Errorf("open %s: %w", path, err))
 		}
 		db.ckptDSN = dsn
-		if db.ckpt, err = startCheckpointer(dsn, checkpointEvery); err != nil {
+		if db.ckpt, err = startCheckpointer(dsn, checkpointEvery, db.backgroundFailed); err != nil {
 			return fail(fmt.Errorf("open %s: %w", path, err))
 		}
 	}
